@@ -1,0 +1,77 @@
+// LinkAccounting: what the station has and has not received, per rover stream, from the
+// extended sequence numbers, plus every rejection by reason.
+//
+// Observe() classifies each accepted packet as in order, after a gap, late (filling a gap: kept)
+// or duplicate (dropped by the caller). Thread-safe: the ingest thread writes, other threads take
+// snapshots; the lock is held only for the bookkeeping, never across I/O.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "protocol/cuc_time.h"
+#include "protocol/reject_reason.h"
+#include "protocol/stream_registry.h"
+
+namespace lgs::station {
+
+enum class Arrival : uint8_t {
+  kFirst,       // first packet seen on the stream: the baseline
+  kInOrder,     // the next sequence number
+  kAfterGap,    // newer than expected: the sequences in between are now missing
+  kLate,        // older than the newest but missing until now: accepted
+  kDuplicate,   // already received: drop it
+};
+
+struct SequenceRange {
+  uint32_t first = 0;
+  uint32_t last = 0;  // inclusive
+};
+
+struct StreamStats {
+  uint64_t received = 0;       // accepted packets (duplicates excluded)
+  uint64_t bytes = 0;          // of accepted packets
+  uint64_t missing = 0;        // sequences currently missing
+  uint64_t gaps = 0;           // times a jump in sequence opened a gap
+  uint64_t duplicates = 0;
+  uint64_t out_of_order = 0;   // late arrivals that filled a gap
+  bool started = false;
+  uint32_t first_seq = 0;
+  uint32_t highest_seq = 0;
+  protocol::TimestampNs last_onboard_ns = 0;
+  protocol::TimestampNs last_ground_ns = 0;
+};
+
+struct LinkSnapshot {
+  std::array<StreamStats, protocol::kStreamCount> streams{};
+  std::array<uint64_t, protocol::kRejectReasonCount> rejected{};
+  uint64_t total_received() const;
+  uint64_t total_bytes() const;
+  uint64_t total_rejected() const;
+  uint64_t total_missing() const;
+  uint64_t total_gaps() const;
+  uint64_t total_duplicates() const;
+  uint64_t total_out_of_order() const;
+};
+
+class LinkAccounting {
+ public:
+  Arrival Observe(protocol::StreamId stream, uint32_t extended_sequence, size_t bytes,
+                  protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns);
+  void Reject(protocol::RejectReason reason);
+
+  LinkSnapshot Snapshot() const;
+  // The missing sequence ranges of one stream, oldest first (at most `limit`).
+  std::vector<SequenceRange> MissingRanges(protocol::StreamId stream, size_t limit = 64) const;
+
+ private:
+  mutable std::mutex mutex_;
+  LinkSnapshot stats_;
+  // Per stream: first sequence of a missing range -> last sequence (inclusive).
+  std::array<std::map<uint32_t, uint32_t>, protocol::kStreamCount> missing_;
+};
+
+}  // namespace lgs::station

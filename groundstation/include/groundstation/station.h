@@ -1,0 +1,60 @@
+// Station: the ground station's receive side. An ingest thread receives [topic][packet] messages
+// from the rover's publisher, verifies and decodes them, accounts for every sequence number and
+// feeds the sinks (JSON lines, terminal view); the Asio thread (the caller of Run()) handles
+// signals, the statistics line, the terminal and the duration timer.
+//
+// Run() returns after SIGINT/SIGTERM, Stop(), or the duration: everything already received is
+// processed and flushed first.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "groundstation/link_accounting.h"
+#include "protocol/status.h"
+
+namespace lgs::station {
+
+struct StationOptions {
+  std::vector<std::string> connect = {"tcp://127.0.0.1:5555"};  // rover publishers
+  std::string rover_id = "rover1";
+  std::string jsonl_path;              // "" none, "-" stdout
+  std::string summary_json_path;       // final summary as JSON; "" none, "-" stdout
+  std::optional<double> duration_s;    // stop by itself after this long
+  double stats_interval_s = 5.0;       // periodic link-statistics line; 0 = none
+  double print_interval_s = 1.0;       // at most one telemetry line per stream per interval
+  bool print_telemetry = true;         // decoded telemetry lines on stdout
+  double reject_log_interval_s = 5.0;  // each rejection reason logged at most once per interval
+  bool handle_signals = true;          // SIGINT/SIGTERM stop the station
+  // ZeroMQ receive side. The HWM is high because the SUB queue is the only buffer between the
+  // kernel and the ingest thread: at 100k packets/s it absorbs about a second of stall.
+  int receive_hwm = 100'000;
+  // Anything above this is dropped by libzmq at the connection (which it then resets). It sits
+  // far above the largest legal packet so that oversized but bounded messages still reach the
+  // decoder and are counted and reported by reason, while a runaway peer cannot make the station
+  // allocate gigabytes.
+  int64_t max_message_bytes = 128LL << 20;
+  size_t view_queue_depth = 1024;
+
+  Status Validate() const;
+};
+
+class Station {
+ public:
+  explicit Station(StationOptions options);
+  ~Station();
+
+  // Runs until stopped; returns the final link statistics.
+  Result<LinkSnapshot> Run();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lgs::station

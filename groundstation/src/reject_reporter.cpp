@@ -1,0 +1,26 @@
+#include "groundstation/reject_reporter.h"
+
+#include <spdlog/spdlog.h>
+
+namespace lgs::station {
+
+void RejectReporter::Report(protocol::RejectReason reason, std::string_view detail,
+                            Clock::time_point now) {
+  PerReason& s = state_[static_cast<size_t>(reason)];
+  if (s.logged && now - s.last_log < interval_) {
+    ++s.suppressed;
+    return;
+  }
+  const auto& info = protocol::InfoOf(reason);
+  if (s.suppressed > 0) {
+    spdlog::warn("rejected ({}): {}: {} [and {} more since the last report]", info.name,
+                 info.description, detail, s.suppressed);
+  } else {
+    spdlog::warn("rejected ({}): {}: {}", info.name, info.description, detail);
+  }
+  s.logged = true;
+  s.last_log = now;
+  s.suppressed = 0;
+}
+
+}  // namespace lgs::station

@@ -1,0 +1,428 @@
+#include "groundstation/station.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <zmq.hpp>
+
+#include "groundstation/bounded_queue.h"
+#include "groundstation/reject_reporter.h"
+#include "groundstation/telemetry_format.h"
+#include "protocol/stream_registry.h"
+#include "protocol/telemetry_decoder.h"
+
+namespace lgs::station {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using protocol::StreamId;
+
+constexpr auto kIngestPoll = std::chrono::milliseconds(100);
+constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
+
+protocol::TimestampNs WallNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+// An output file or stdout ("-"), written with a large buffer.
+class OutputFile {
+ public:
+  Status Open(const std::string& path, const char* what) {
+    path_ = path;
+    if (path.empty()) return Status::Ok();
+    if (path == "-") {
+      file_ = stdout;
+      return Status::Ok();
+    }
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr) {
+      return Status::Error(fmt::format("cannot write {} '{}': {}", what, path,
+                                       std::strerror(errno)));
+    }
+    owned_ = true;
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    return Status::Ok();
+  }
+  ~OutputFile() {
+    if (owned_) std::fclose(file_);
+  }
+  bool is_open() const { return file_ != nullptr; }
+
+  // Returns false on a write error (reported once by the caller).
+  bool Write(std::string_view data) {
+    return std::fwrite(data.data(), 1, data.size(), file_) == data.size();
+  }
+  bool Flush() { return std::fflush(file_) == 0; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool owned_ = false;
+};
+
+std::string FormatSummary(const LinkSnapshot& s, uint64_t view_drops) {
+  std::string out = "station summary\n";
+  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", "stream", "received", "bytes",
+                     "missing", "gaps", "dup", "ooo");
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", info.name, st.received,
+                       st.bytes, st.missing, st.gaps, st.duplicates, st.out_of_order);
+  }
+  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", "total", s.total_received(),
+                     s.total_bytes(), s.total_missing(), s.total_gaps(), s.total_duplicates(),
+                     s.total_out_of_order());
+  out += fmt::format("  rejected: {}", s.total_rejected());
+  for (const auto& info : protocol::kRejectReasons) {
+    const uint64_t n = s.rejected[static_cast<size_t>(info.reason)];
+    if (n > 0) out += fmt::format("  {} {}", info.name, n);
+  }
+  out += "\n";
+  if (view_drops > 0) out += fmt::format("  terminal view dropped {} lines (too slow)\n", view_drops);
+  return out;
+}
+
+nlohmann::json SummaryJson(const LinkSnapshot& s, uint64_t view_drops) {
+  nlohmann::json streams = nlohmann::json::object();
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    streams[std::string(info.name)] = {
+        {"apid", info.apid},          {"received", st.received},
+        {"bytes", st.bytes},          {"missing", st.missing},
+        {"gaps", st.gaps},            {"duplicates", st.duplicates},
+        {"out_of_order", st.out_of_order}, {"first_seq", st.first_seq},
+        {"highest_seq", st.highest_seq},   {"started", st.started},
+    };
+  }
+  nlohmann::json rejected = nlohmann::json::object();
+  for (const auto& info : protocol::kRejectReasons) {
+    rejected[std::string(info.name)] = s.rejected[static_cast<size_t>(info.reason)];
+  }
+  return {{"streams", streams},
+          {"rejected", rejected},
+          {"totals",
+           {{"received", s.total_received()},
+            {"bytes", s.total_bytes()},
+            {"rejected", s.total_rejected()},
+            {"missing", s.total_missing()},
+            {"gaps", s.total_gaps()},
+            {"duplicates", s.total_duplicates()},
+            {"out_of_order", s.total_out_of_order()}}},
+          {"view_dropped", view_drops}};
+}
+
+}  // namespace
+
+Status StationOptions::Validate() const {
+  if (connect.empty()) return Status::Error("no endpoint to connect to");
+  if (!protocol::IsValidRoverId(rover_id)) {
+    return Status::Error(fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -",
+                                     rover_id));
+  }
+  if (duration_s && !(*duration_s > 0.0)) {
+    return Status::Error(fmt::format("duration {} s must be positive", *duration_s));
+  }
+  if (stats_interval_s < 0.0 || print_interval_s < 0.0 || reject_log_interval_s < 0.0) {
+    return Status::Error("intervals must not be negative");
+  }
+  if (receive_hwm < 0) return Status::Error("receive HWM must not be negative");
+  if (max_message_bytes < static_cast<int64_t>(protocol::kMaxPacketSize)) {
+    return Status::Error(fmt::format("max message size must be at least {} bytes",
+                                     protocol::kMaxPacketSize));
+  }
+  if (view_queue_depth == 0) return Status::Error("view queue depth must be positive");
+  return Status::Ok();
+}
+
+struct Station::Impl {
+  explicit Impl(StationOptions o)
+      : options(std::move(o)), view_queue(options.view_queue_depth), signals(io) {}
+
+  Status Start();
+  void IngestLoop();
+  void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
+  void RequestStop();
+  void Shutdown();
+  void ScheduleStats();
+  void ScheduleViewDrain();
+  void DrainView();
+
+  StationOptions options;
+  asio::io_context io;
+  LinkAccounting accounting;
+  BoundedQueue<std::string> view_queue;
+  asio::signal_set signals;
+  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer;
+  bool shutting_down = false;
+  // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
+  std::FILE* human_out = stdout;
+
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> socket;
+  std::thread ingest;
+  std::atomic<bool> stop_ingest{false};
+  std::string ingest_error;  // set by the ingest thread before it exits on failure
+
+  // Ingest-thread state.
+  std::unique_ptr<protocol::TelemetryDecoder> decoder;
+  std::unique_ptr<RejectReporter> reporter;
+  OutputFile jsonl;
+  bool jsonl_failed = false;
+  std::string json_buffer;
+  std::array<Clock::time_point, protocol::kStreamCount> last_printed{};
+
+  // Asio-thread state for rates in the statistics line.
+  LinkSnapshot last_stats;
+  Clock::time_point last_stats_time = Clock::now();
+};
+
+Status Station::Impl::Start() {
+  if (Status s = options.Validate(); !s.ok()) return s;
+  if (Status s = jsonl.Open(options.jsonl_path, "JSON lines file"); !s.ok()) return s;
+  if (options.jsonl_path == "-" || options.summary_json_path == "-") human_out = stderr;
+  decoder = std::make_unique<protocol::TelemetryDecoder>(options.rover_id);
+  reporter = std::make_unique<RejectReporter>(Seconds(options.reject_log_interval_s));
+
+  socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub);
+  socket->set(zmq::sockopt::rcvhwm, options.receive_hwm);
+  socket->set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+  socket->set(zmq::sockopt::linger, 0);
+  socket->set(zmq::sockopt::subscribe, protocol::TelemetryTopicPrefix(options.rover_id));
+  for (const std::string& endpoint : options.connect) {
+    try {
+      socket->connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      return Status::Error(fmt::format("cannot connect to '{}': {}", endpoint, e.what()));
+    }
+  }
+  spdlog::info("station for rover '{}' listening to {}", options.rover_id,
+               fmt::join(options.connect, ", "));
+  return Status::Ok();
+}
+
+void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_t> packet,
+                                  size_t frames) {
+  const auto now = Clock::now();
+  if (frames != protocol::kTelemetryFrameCount) {
+    accounting.Reject(protocol::RejectReason::kWrongFrameCount);
+    reporter->Report(protocol::RejectReason::kWrongFrameCount,
+                     fmt::format("{} frame(s), topic '{}'", frames,
+                                 topic.substr(0, std::min<size_t>(topic.size(), 48))),
+                     now);
+    return;
+  }
+  const protocol::TimestampNs ground_ns = WallNowNs();
+  auto decoded = decoder->Decode(topic, packet);
+  if (!decoded) {
+    accounting.Reject(decoded.error().reason);
+    reporter->Report(decoded.error().reason, decoded.error().detail, now);
+    return;
+  }
+  const protocol::DecodedPacket& p = decoded.value();
+  const Arrival arrival = accounting.Observe(p.stream->id, p.packet.extended_sequence,
+                                             p.packet.bytes.size(), p.packet.onboard_time_ns,
+                                             ground_ns);
+  if (arrival == Arrival::kDuplicate) return;
+
+  if (jsonl.is_open() && !jsonl_failed) {
+    json_buffer.clear();
+    AppendPacketJson(p, ground_ns, json_buffer);
+    if (!jsonl.Write(json_buffer)) {
+      jsonl_failed = true;
+      spdlog::error("writing '{}' failed ({}); JSON lines output stopped, decoding goes on",
+                    jsonl.path(), std::strerror(errno));
+    }
+  }
+
+  if (options.print_telemetry) {
+    const bool always = p.stream->nominal_rate_hz == 0.0;  // events and command reports
+    auto& last = last_printed[static_cast<size_t>(p.stream->id)];
+    if (always || now - last >= Seconds(options.print_interval_s)) {
+      last = now;
+      view_queue.Push(FormatTelemetryLine(p));
+    }
+  }
+}
+
+void Station::Impl::IngestLoop() {
+  zmq::message_t topic, packet, extra;
+  const auto flush_jsonl = [this] {
+    if (jsonl.is_open() && !jsonl_failed && !jsonl.Flush()) {
+      jsonl_failed = true;
+      spdlog::error("flushing '{}' failed ({}); JSON lines output stopped", jsonl.path(),
+                    std::strerror(errno));
+    }
+  };
+  // Receives every message already queued; returns how many.
+  const auto drain = [&]() -> size_t {
+    size_t handled = 0;
+    while (socket->recv(topic, zmq::recv_flags::dontwait)) {
+      size_t frames = 1;
+      bool more = topic.more();
+      if (more) {
+        static_cast<void>(socket->recv(packet));
+        ++frames;
+        more = packet.more();
+      }
+      while (more) {  // frames beyond [topic][packet] are read and discarded
+        static_cast<void>(socket->recv(extra));
+        ++frames;
+        more = extra.more();
+      }
+      HandleMessage(topic.to_string_view(),
+                    frames >= 2 ? std::span<const uint8_t>(static_cast<const uint8_t*>(packet.data()),
+                                                           packet.size())
+                                : std::span<const uint8_t>(),
+                    frames);
+      ++handled;
+    }
+    return handled;
+  };
+  try {
+    zmq::pollitem_t item{socket->handle(), 0, ZMQ_POLLIN, 0};
+    while (!stop_ingest.load(std::memory_order_relaxed)) {
+      if (zmq::poll(&item, 1, kIngestPoll) > 0) {
+        drain();
+      } else {
+        flush_jsonl();  // idle: make the file current for anyone tailing it
+      }
+    }
+    drain();  // whatever arrived before the stop was requested
+  } catch (const zmq::error_t& e) {
+    ingest_error = fmt::format("telemetry receive failed: {}", e.what());
+    asio::post(io, [this] { RequestStop(); });
+  }
+  flush_jsonl();
+}
+
+void Station::Impl::DrainView() {
+  std::vector<std::string> lines = view_queue.TakeAll();
+  if (lines.empty()) return;
+  std::string out;
+  for (const std::string& line : lines) {
+    out += line;
+    out += '\n';
+  }
+  std::fwrite(out.data(), 1, out.size(), human_out);
+  std::fflush(human_out);
+}
+
+void Station::Impl::ScheduleViewDrain() {
+  view_timer->expires_after(kViewDrainInterval);
+  view_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    DrainView();
+    ScheduleViewDrain();
+  });
+}
+
+void Station::Impl::ScheduleStats() {
+  stats_timer->expires_after(Seconds(options.stats_interval_s));
+  stats_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const LinkSnapshot now = accounting.Snapshot();
+    const auto t = Clock::now();
+    const double dt = std::chrono::duration<double>(t - last_stats_time).count();
+    const double pps = (now.total_received() - last_stats.total_received()) / dt;
+    const double kbps = (now.total_bytes() - last_stats.total_bytes()) * 8.0 / 1000.0 / dt;
+    DrainView();
+ fmt::print(human_out, "LINK  {} packets  {:.1f} pkt/s  {:.1f} kbit/s | rejected {} | missing {} in {} "
+               "gaps | duplicates {} | out of order {}\n",
+               now.total_received(), pps, kbps, now.total_rejected(), now.total_missing(),
+               now.total_gaps(), now.total_duplicates(), now.total_out_of_order());
+    std::fflush(human_out);
+    last_stats = now;
+    last_stats_time = t;
+    ScheduleStats();
+  });
+}
+
+void Station::Impl::RequestStop() {
+  if (shutting_down) return;
+  shutting_down = true;
+  stop_ingest = true;
+  if (ingest.joinable()) ingest.join();
+  signals.cancel();
+  if (stats_timer) stats_timer->cancel();
+  if (view_timer) view_timer->cancel();
+  if (duration_timer) duration_timer->cancel();
+  DrainView();
+  io.stop();
+}
+
+Station::Station(StationOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Station::~Station() {
+  impl_->stop_ingest = true;
+  if (impl_->ingest.joinable()) impl_->ingest.join();
+}
+
+void Station::Stop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->RequestStop(); });
+}
+
+Result<LinkSnapshot> Station::Run() {
+  Impl& s = *impl_;
+  if (Status st = s.Start(); !st.ok()) return st;
+
+  if (s.options.handle_signals) {
+    s.signals.add(SIGINT);
+    s.signals.add(SIGTERM);
+    s.signals.async_wait([&s](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      s.RequestStop();
+    });
+  }
+  s.view_timer = std::make_unique<asio::steady_timer>(s.io);
+  s.ScheduleViewDrain();
+  if (s.options.stats_interval_s > 0) {
+    s.stats_timer = std::make_unique<asio::steady_timer>(s.io);
+    s.ScheduleStats();
+  }
+  if (s.options.duration_s) {
+    s.duration_timer = std::make_unique<asio::steady_timer>(s.io);
+    s.duration_timer->expires_after(Seconds(*s.options.duration_s));
+    s.duration_timer->async_wait([&s](const boost::system::error_code& ec) {
+      if (!ec) s.RequestStop();
+    });
+  }
+
+  s.ingest = std::thread([&s] { s.IngestLoop(); });
+  s.io.run();
+  if (s.ingest.joinable()) s.ingest.join();
+
+  const LinkSnapshot final_stats = s.accounting.Snapshot();
+  const uint64_t view_drops = s.view_queue.dropped();
+  fmt::print(s.human_out, "{}", FormatSummary(final_stats, view_drops));
+  std::fflush(s.human_out);
+  if (!s.options.summary_json_path.empty()) {
+    OutputFile summary;
+    if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
+    if (!summary.Write(SummaryJson(final_stats, view_drops).dump(2) + "\n") || !summary.Flush()) {
+      return Status::Error(fmt::format("writing summary '{}' failed", s.options.summary_json_path));
+    }
+  }
+  if (!s.ingest_error.empty()) return Status::Error(s.ingest_error);
+  return final_stats;
+}
+
+}  // namespace lgs::station

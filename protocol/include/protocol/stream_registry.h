@@ -1,0 +1,51 @@
+// The stream registry: the one table of APID <-> stream name <-> topic <-> message type <->
+// nominal rate <-> size limit. No APID or stream name is written anywhere else.
+//
+// Entries are immutable and live for the whole program; pointers to them never dangle.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace google::protobuf {
+class Message;
+}  // namespace google::protobuf
+
+namespace lgs::protocol {
+
+enum class StreamId : uint8_t {
+  kHousekeeping = 0,
+  kNavigationPose,
+  kTerrainTile,
+  kCameraFrame,
+  kSoilMeasurement,
+  kRadiation,
+  kEvent,
+  kCommandVerification,
+};
+inline constexpr size_t kStreamCount = 8;
+
+struct StreamInfo {
+  StreamId id;
+  uint16_t apid;
+  std::string_view name;             // "housekeeping": topic and channel component
+  double nominal_rate_hz;            // 0 for streams sent only when something happens
+  uint32_t max_payload_bytes;        // user data above this is rejected
+  const google::protobuf::Message* prototype;  // default instance of the stream's message type
+};
+
+std::span<const StreamInfo> AllStreams();
+const StreamInfo& Stream(StreamId id);
+const StreamInfo* FindStreamByApid(uint16_t apid);
+const StreamInfo* FindStreamByName(std::string_view name);
+
+// "tm.<rover>.<stream>." - ends with '.' so no topic is a prefix of another.
+std::string TelemetryTopic(std::string_view rover_id, const StreamInfo& stream);
+// "tm.<rover>." - the subscription prefix that selects every stream of one rover.
+std::string TelemetryTopicPrefix(std::string_view rover_id);
+// A rover id is 1-32 characters of [a-z0-9_-]: it must not contain the topic separator.
+bool IsValidRoverId(std::string_view rover_id);
+
+}  // namespace lgs::protocol

@@ -1,0 +1,69 @@
+// rover_emulator: the emulated lunar rover. Arguments -> EmulatorOptions -> Emulator -> exit code.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <thread>
+
+#include "rover_emulator/emulator.h"
+
+int main(int argc, char** argv) {
+  lgs::emulator::EmulatorOptions options;
+  CLI::App app{
+      "Emulated lunar rover: publishes CCSDS telemetry (housekeeping, navigation, terrain, "
+      "cameras, soil, radiation, events) over ZeroMQ."};
+  app.add_option("--bind", options.bind, "ZeroMQ endpoint to publish telemetry on")
+      ->capture_default_str();
+  app.add_option("--rover-id", options.rover_id, "rover identifier used in every topic")
+      ->capture_default_str();
+  app.add_option("--seed", options.seed, "random seed: same seed, same mission")
+      ->capture_default_str();
+  app.add_option("--speed", options.speed, "mission time / wall time (1 = real time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1e6));
+  app.add_option("--duration", options.duration_s, "stop after this many wall-clock seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--truth", options.truth_path,
+                 "write one JSON line per packet sent (stream, apid, seq, size, onboard_time_ns, "
+                 "crc) to FILE, - for stdout");
+  app.add_option("--wait-for-subscribers", options.wait_for_subscribers,
+                 "hold the mission clock until N subscribers have joined")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--subscriber-timeout", options.subscriber_wait_timeout_s,
+                 "give up waiting for subscribers after SECONDS")
+      ->capture_default_str();
+  int64_t mission_start_s = 0;
+  app.add_option("--mission-start", mission_start_s,
+                 "mission clock origin in Unix seconds (default: now)");
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%^[emulator %H:%M:%S.%e] %l:%$ %v");
+  if (mission_start_s > 0) options.mission_start_ns = mission_start_s * 1'000'000'000LL;
+
+  lgs::emulator::Emulator emulator(options);
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) emulator.Stop();
+  });
+  std::thread signal_thread([&io] { io.run(); });
+
+  auto result = emulator.Run();
+  io.stop();
+  signal_thread.join();
+  if (!result.ok()) {
+    spdlog::error("{}", result.error().message());
+    return 1;
+  }
+  spdlog::info("sent {} packets ({} bytes) covering {:.1f} mission seconds in {:.1f} s",
+               result->packets_sent, result->bytes_sent, result->mission_seconds,
+               result->wall_seconds);
+  return 0;
+}
