@@ -181,7 +181,8 @@ Result<EmulatorSummary> Emulator::Run() {
     }
     publisher.send(zmq::buffer(s.topic), zmq::send_flags::sndmore);
     publisher.send(zmq::buffer(packet), zmq::send_flags::none);
-    truth.Write(*s.info, seq, packet, onboard_ns);
+    // The truth records the time as the packet carries it (CUC resolution, 2^-24 s).
+    truth.Write(*s.info, seq, packet, protocol::UnixNsFromCuc(*protocol::CucFromUnixNs(onboard_ns)));
     ++summary.packets_sent;
     summary.bytes_sent += packet.size();
     return Status::Ok();

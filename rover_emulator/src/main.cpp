@@ -1,5 +1,6 @@
 // rover_emulator: the emulated lunar rover. Arguments -> EmulatorOptions -> Emulator -> exit code.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  // Log lines go to stderr so stdout stays clean for --truth -.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("emulator"));
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%^[emulator %H:%M:%S.%e] %l:%$ %v");
   if (mission_start_s > 0) options.mission_start_ns = mission_start_s * 1'000'000'000LL;

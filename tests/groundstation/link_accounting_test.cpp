@@ -1,0 +1,105 @@
+#include "groundstation/link_accounting.h"
+
+#include <gtest/gtest.h>
+
+namespace lgs::station {
+namespace {
+
+using protocol::StreamId;
+
+class LinkAccountingTest : public ::testing::Test {
+ protected:
+  Arrival See(uint32_t seq, StreamId stream = StreamId::kHousekeeping) {
+    return accounting_.Observe(stream, seq, 100, 0, 0);
+  }
+  const StreamStats& Hk() {
+    snapshot_ = accounting_.Snapshot();
+    return snapshot_.streams[static_cast<size_t>(StreamId::kHousekeeping)];
+  }
+  LinkAccounting accounting_;
+  LinkSnapshot snapshot_;
+};
+
+TEST_F(LinkAccountingTest, InOrderStreamHasNoGaps) {
+  EXPECT_EQ(See(0), Arrival::kFirst);
+  for (uint32_t s = 1; s < 100; ++s) EXPECT_EQ(See(s), Arrival::kInOrder);
+  EXPECT_EQ(Hk().received, 100u);
+  EXPECT_EQ(Hk().bytes, 10'000u);
+  EXPECT_EQ(Hk().missing, 0u);
+  EXPECT_EQ(Hk().gaps, 0u);
+}
+
+TEST_F(LinkAccountingTest, FirstPacketIsTheBaselineWhenJoiningMidStream) {
+  EXPECT_EQ(See(500), Arrival::kFirst);
+  EXPECT_EQ(See(501), Arrival::kInOrder);
+  EXPECT_EQ(Hk().missing, 0u);
+  EXPECT_EQ(Hk().first_seq, 500u);
+}
+
+TEST_F(LinkAccountingTest, JumpOpensAGapAndLateArrivalsFillIt) {
+  See(0);
+  EXPECT_EQ(See(5), Arrival::kAfterGap);
+  EXPECT_EQ(Hk().missing, 4u);
+  EXPECT_EQ(Hk().gaps, 1u);
+  ASSERT_EQ(accounting_.MissingRanges(StreamId::kHousekeeping).size(), 1u);
+  EXPECT_EQ(accounting_.MissingRanges(StreamId::kHousekeeping)[0].first, 1u);
+  EXPECT_EQ(accounting_.MissingRanges(StreamId::kHousekeeping)[0].last, 4u);
+
+  EXPECT_EQ(See(3), Arrival::kLate);  // splits 1..4 into 1..2 and 4..4
+  const auto ranges = accounting_.MissingRanges(StreamId::kHousekeeping);
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].first, 1u);
+  EXPECT_EQ(ranges[0].last, 2u);
+  EXPECT_EQ(ranges[1].first, 4u);
+  EXPECT_EQ(ranges[1].last, 4u);
+  EXPECT_EQ(See(1), Arrival::kLate);
+  EXPECT_EQ(See(2), Arrival::kLate);
+  EXPECT_EQ(See(4), Arrival::kLate);
+  EXPECT_EQ(Hk().missing, 0u);
+  EXPECT_EQ(Hk().out_of_order, 4u);
+  EXPECT_EQ(Hk().received, 6u);
+  EXPECT_TRUE(accounting_.MissingRanges(StreamId::kHousekeeping).empty());
+}
+
+TEST_F(LinkAccountingTest, DuplicatesAreCountedNotReceived) {
+  See(0);
+  See(1);
+  EXPECT_EQ(See(1), Arrival::kDuplicate);
+  EXPECT_EQ(See(0), Arrival::kDuplicate);
+  See(4);
+  See(2);
+  EXPECT_EQ(See(2), Arrival::kDuplicate);  // a late packet that arrives twice
+  EXPECT_EQ(Hk().duplicates, 3u);
+  EXPECT_EQ(Hk().received, 4u);
+  EXPECT_EQ(Hk().missing, 1u);
+}
+
+TEST_F(LinkAccountingTest, StreamsAreIndependent) {
+  See(0, StreamId::kHousekeeping);
+  See(0, StreamId::kRadiation);
+  See(10, StreamId::kRadiation);
+  EXPECT_EQ(Hk().missing, 0u);
+  EXPECT_EQ(snapshot_.streams[static_cast<size_t>(StreamId::kRadiation)].missing, 9u);
+  EXPECT_EQ(snapshot_.total_missing(), 9u);
+  EXPECT_EQ(snapshot_.total_received(), 3u);
+}
+
+TEST_F(LinkAccountingTest, HugeJumpIsCountedWithoutStoringEachSequence) {
+  See(0);
+  See(4'000'000'000u);
+  EXPECT_EQ(Hk().missing, 3'999'999'999u);
+  EXPECT_EQ(accounting_.MissingRanges(StreamId::kHousekeeping).size(), 1u);
+}
+
+TEST_F(LinkAccountingTest, RejectionsAreCountedByReason) {
+  accounting_.Reject(protocol::RejectReason::kCrcMismatch);
+  accounting_.Reject(protocol::RejectReason::kCrcMismatch);
+  accounting_.Reject(protocol::RejectReason::kTooShort);
+  const LinkSnapshot s = accounting_.Snapshot();
+  EXPECT_EQ(s.rejected[static_cast<size_t>(protocol::RejectReason::kCrcMismatch)], 2u);
+  EXPECT_EQ(s.rejected[static_cast<size_t>(protocol::RejectReason::kTooShort)], 1u);
+  EXPECT_EQ(s.total_rejected(), 3u);
+}
+
+}  // namespace
+}  // namespace lgs::station

@@ -1,0 +1,91 @@
+// The programs as a user meets them: help, bad arguments, bad endpoints, stopping by themselves.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+
+namespace lgs::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Outcome {
+  int exit_code;
+  std::string out, err;
+};
+
+Outcome RunProgram(const char* program, std::vector<std::string> args) {
+  ScratchDir dir;
+  ChildProcess p(program, std::move(args), dir.path(), "p");
+  const int code = p.Wait(30s).value_or(-1);
+  return {code, p.Stdout(), p.Stderr()};
+}
+
+int CountLines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST(CommandLine, HelpDescribesEveryOption) {
+  const Outcome station = RunProgram(LGS_STATION_BIN, {"--help"});
+  EXPECT_EQ(station.exit_code, 0);
+  for (const char* option : {"--connect", "--rover-id", "--jsonl", "--duration", "--summary-json"}) {
+    EXPECT_NE(station.out.find(option), std::string::npos) << option;
+  }
+  const Outcome emulator = RunProgram(LGS_EMULATOR_BIN, {"--help"});
+  EXPECT_EQ(emulator.exit_code, 0);
+  for (const char* option : {"--bind", "--rover-id", "--seed", "--speed", "--duration", "--truth"}) {
+    EXPECT_NE(emulator.out.find(option), std::string::npos) << option;
+  }
+}
+
+TEST(CommandLine, UnknownOptionIsAnErrorWithNonZeroExit) {
+  const Outcome o = RunProgram(LGS_STATION_BIN, {"--no-such-option"});
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.err.find("no-such-option"), std::string::npos) << o.err;
+}
+
+TEST(CommandLine, BadValuesAreRefusedInOneLine) {
+  const Outcome speed = RunProgram(LGS_EMULATOR_BIN, {"--speed", "0"});
+  EXPECT_NE(speed.exit_code, 0);
+  EXPECT_NE(speed.err.find("speed"), std::string::npos) << speed.err;
+
+  const Outcome rover = RunProgram(LGS_STATION_BIN, {"--rover-id", "Bad.Id", "--duration", "1"});
+  EXPECT_EQ(rover.exit_code, 1);
+  EXPECT_NE(rover.err.find("rover id 'Bad.Id'"), std::string::npos) << rover.err;
+  EXPECT_EQ(CountLines(rover.err), 1) << rover.err;
+}
+
+TEST(CommandLine, UnusableEndpointsAreClearErrors) {
+  const Outcome bind = RunProgram(LGS_EMULATOR_BIN, {"--bind", "nonsense://x", "--duration", "1"});
+  EXPECT_EQ(bind.exit_code, 1);
+  EXPECT_NE(bind.err.find("cannot bind telemetry publisher to 'nonsense://x'"), std::string::npos)
+      << bind.err;
+  const Outcome connect = RunProgram(LGS_STATION_BIN, {"--connect", "tcp://", "--duration", "1"});
+  EXPECT_EQ(connect.exit_code, 1);
+  EXPECT_NE(connect.err.find("cannot connect to 'tcp://'"), std::string::npos) << connect.err;
+}
+
+TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
+  ScratchDir dir;
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--connect", dir.IpcEndpoint("nobody"), "--duration", "0.5",
+                        "--summary-json", dir.File("summary.json")},
+                       dir.path(), "station");
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  const auto summary = nlohmann::json::parse(ReadFile(dir.File("summary.json")));
+  EXPECT_EQ(summary["totals"]["received"], 0);
+  EXPECT_NE(station.Stdout().find("station summary"), std::string::npos);
+}
+
+TEST(CommandLine, EmulatorGivesUpWhenNobodySubscribes) {
+  ScratchDir dir;
+  const Outcome o = RunProgram(LGS_EMULATOR_BIN, {"--bind", dir.IpcEndpoint("lonely"),
+                                           "--wait-for-subscribers", "1", "--subscriber-timeout",
+                                           "0.3"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("no subscriber"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace lgs::test

@@ -1,0 +1,40 @@
+#include "protocol/crc16.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "protocol/space_packet.h"
+
+namespace lgs::protocol {
+namespace {
+
+TEST(Crc16, CheckValueOfTheStandard) {
+  EXPECT_EQ(Crc16CcittFalse(AsBytes("123456789")), 0x29B1);
+}
+
+TEST(Crc16, EmptyInputIsTheInitialValue) { EXPECT_EQ(Crc16CcittFalse({}), 0xFFFF); }
+
+TEST(Crc16, PusPingTelecommandVector) {
+  // PUS-C ping TC[17,1], APID 1, sequence 22, from spacepackets-py: CRC = 0xAB62.
+  const uint8_t tc[] = {0x18, 0x01, 0xC0, 0x16, 0x00, 0x06, 0x2F, 0x11, 0x01, 0x00, 0x00};
+  EXPECT_EQ(Crc16CcittFalse(tc), 0xAB62);
+}
+
+TEST(Crc16, ComputedInPiecesEqualsComputedWhole) {
+  const std::string_view text = "the quick brown fox jumps over the lazy dog";
+  const uint16_t whole = Crc16CcittFalse(AsBytes(text));
+  const uint16_t first = Crc16CcittFalse(AsBytes(text.substr(0, 17)));
+  EXPECT_EQ(Crc16CcittFalse(AsBytes(text.substr(17)), first), whole);
+}
+
+TEST(Crc16, ChecksumOverDataAndItsCrcIsZero) {
+  std::string data = "ground station";
+  const uint16_t crc = Crc16CcittFalse(AsBytes(data));
+  data.push_back(static_cast<char>(crc >> 8));
+  data.push_back(static_cast<char>(crc & 0xFF));
+  EXPECT_EQ(Crc16CcittFalse(AsBytes(data)), 0);
+}
+
+}  // namespace
+}  // namespace lgs::protocol

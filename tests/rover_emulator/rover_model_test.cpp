@@ -1,0 +1,95 @@
+#include "rover_emulator/rover_model.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+namespace lgs::emulator {
+namespace {
+
+constexpr TimestampNs kStart = 1'800'000'000LL * 1'000'000'000;
+constexpr TimestampNs kSecond = 1'000'000'000;
+
+RoverModelOptions Options(uint64_t seed) {
+  RoverModelOptions o;
+  o.seed = seed;
+  o.mission_start_ns = kStart;
+  return o;
+}
+
+TEST(RoverModel, SameSeedGivesTheSameTelemetry) {
+  RoverModel a(Options(3)), b(Options(3));
+  for (int i = 0; i < 50; ++i) {
+    rover::v1::NavigationPose pa, pb;
+    a.FillNavigationPose(kStart + i * kSecond, pa);
+    b.FillNavigationPose(kStart + i * kSecond, pb);
+    ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(pa, pb)) << i;
+    rover::v1::Radiation ra, rb;
+    a.FillRadiation(kStart + i * kSecond, ra);
+    b.FillRadiation(kStart + i * kSecond, rb);
+    ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(ra, rb)) << i;
+  }
+}
+
+TEST(RoverModel, DifferentSeedsGiveDifferentTraverses) {
+  RoverModel a(Options(1)), b(Options(2));
+  rover::v1::NavigationPose pa, pb;
+  a.FillNavigationPose(kStart + 60 * kSecond, pa);
+  b.FillNavigationPose(kStart + 60 * kSecond, pb);
+  EXPECT_NE(pa.heading_deg(), pb.heading_deg());
+}
+
+TEST(RoverModel, DrivesNoFasterThan200MetresPerHour) {
+  RoverModel model(Options(5));
+  rover::v1::NavigationPose start, later;
+  model.FillNavigationPose(kStart, start);
+  model.FillNavigationPose(kStart + 600 * kSecond, later);
+  const double moved = std::hypot(later.x_m() - start.x_m(), later.y_m() - start.y_m());
+  EXPECT_GT(moved, 1.0);
+  EXPECT_LE(moved, 200.0 / 6.0 + 1e-6);
+}
+
+TEST(RoverModel, RadiationIsNearTheGcrBaseline) {
+  RoverModel model(Options(9));
+  double sum = 0.0;
+  for (int i = 1; i <= 100; ++i) {
+    rover::v1::Radiation r;
+    model.FillRadiation(kStart + i * kSecond, r);
+    sum += r.dose_rate_ugy_per_h();
+    EXPECT_EQ(r.let_counts_size(), 30);
+    EXPECT_EQ(r.channels_size(), 3);
+  }
+  EXPECT_NEAR(sum / 100.0, 13.2, 0.5);
+}
+
+TEST(RoverModel, ApxsOxidesAreHighlandAndSumNearHundred) {
+  RoverModel model(Options(4));
+  int apxs_seen = 0;
+  for (int i = 0; i < 9; ++i) {
+    rover::v1::SoilMeasurement m;
+    model.FillSoilMeasurement(kStart + i * 5 * kSecond, m);
+    if (m.result_case() != rover::v1::SoilMeasurement::kApxs) continue;
+    ++apxs_seen;
+    EXPECT_NEAR(m.apxs().al2o3_wt_percent(), 27.3, 3.0);
+    EXPECT_NEAR(m.apxs().sio2_wt_percent(), 45.0, 3.0);
+    EXPECT_NEAR(m.apxs().total_wt_percent(), 99.5, 2.0);
+  }
+  EXPECT_EQ(apxs_seen, 3);
+}
+
+TEST(RoverModel, HousekeepingIsPlausible) {
+  RoverModel model(Options(8));
+  rover::v1::Housekeeping hk;
+  model.FillHousekeeping(kStart + 10 * kSecond, hk);
+  EXPECT_GT(hk.battery_soc_percent(), 0.0);
+  EXPECT_LE(hk.battery_soc_percent(), 100.0);
+  EXPECT_GT(hk.bus_voltage_v(), 24.0);
+  EXPECT_LT(hk.bus_voltage_v(), 34.0);
+  EXPECT_GT(hk.load_power_w(), 10.0);
+  auto events = model.TakeEvents();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().kind(), rover::v1::EVENT_KIND_BOOT);
+  EXPECT_TRUE(model.TakeEvents().empty());
+}
+
+}  // namespace
+}  // namespace lgs::emulator
