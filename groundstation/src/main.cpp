@@ -1,7 +1,8 @@
 // groundstation: the lunar rover ground station. Arguments -> StationOptions -> Station -> exit.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "groundstation/station.h"
 

@@ -53,8 +53,8 @@ class OutputFile {
     }
     file_ = std::fopen(path.c_str(), "w");
     if (file_ == nullptr) {
-      return Status::Error(fmt::format("cannot write {} '{}': {}", what, path,
-                                       std::strerror(errno)));
+      return Status::Error(
+          fmt::format("cannot write {} '{}': {}", what, path, std::strerror(errno)));
     }
     owned_ = true;
     std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
@@ -96,7 +96,8 @@ std::string FormatSummary(const LinkSnapshot& s, uint64_t view_drops) {
     if (n > 0) out += fmt::format("  {} {}", info.name, n);
   }
   out += "\n";
-  if (view_drops > 0) out += fmt::format("  terminal view dropped {} lines (too slow)\n", view_drops);
+  if (view_drops > 0)
+    out += fmt::format("  terminal view dropped {} lines (too slow)\n", view_drops);
   return out;
 }
 
@@ -105,11 +106,16 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, uint64_t view_drops) {
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
     streams[std::string(info.name)] = {
-        {"apid", info.apid},          {"received", st.received},
-        {"bytes", st.bytes},          {"missing", st.missing},
-        {"gaps", st.gaps},            {"duplicates", st.duplicates},
-        {"out_of_order", st.out_of_order}, {"first_seq", st.first_seq},
-        {"highest_seq", st.highest_seq},   {"started", st.started},
+        {"apid", info.apid},
+        {"received", st.received},
+        {"bytes", st.bytes},
+        {"missing", st.missing},
+        {"gaps", st.gaps},
+        {"duplicates", st.duplicates},
+        {"out_of_order", st.out_of_order},
+        {"first_seq", st.first_seq},
+        {"highest_seq", st.highest_seq},
+        {"started", st.started},
     };
   }
   nlohmann::json rejected = nlohmann::json::object();
@@ -134,8 +140,8 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, uint64_t view_drops) {
 Status StationOptions::Validate() const {
   if (connect.empty()) return Status::Error("no endpoint to connect to");
   if (!protocol::IsValidRoverId(rover_id)) {
-    return Status::Error(fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -",
-                                     rover_id));
+    return Status::Error(
+        fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -", rover_id));
   }
   if (duration_s && !(*duration_s > 0.0)) {
     return Status::Error(fmt::format("duration {} s must be positive", *duration_s));
@@ -145,8 +151,8 @@ Status StationOptions::Validate() const {
   }
   if (receive_hwm < 0) return Status::Error("receive HWM must not be negative");
   if (max_message_bytes < static_cast<int64_t>(protocol::kMaxPacketSize)) {
-    return Status::Error(fmt::format("max message size must be at least {} bytes",
-                                     protocol::kMaxPacketSize));
+    return Status::Error(
+        fmt::format("max message size must be at least {} bytes", protocol::kMaxPacketSize));
   }
   if (view_queue_depth == 0) return Status::Error("view queue depth must be positive");
   return Status::Ok();
@@ -237,9 +243,9 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
     return;
   }
   const protocol::DecodedPacket& p = decoded.value();
-  const Arrival arrival = accounting.Observe(p.stream->id, p.packet.extended_sequence,
-                                             p.packet.bytes.size(), p.packet.onboard_time_ns,
-                                             ground_ns);
+  const Arrival arrival =
+      accounting.Observe(p.stream->id, p.packet.extended_sequence, p.packet.bytes.size(),
+                         p.packet.onboard_time_ns, ground_ns);
   if (arrival == Arrival::kDuplicate) return;
 
   if (jsonl.is_open() && !jsonl_failed) {
@@ -288,8 +294,8 @@ void Station::Impl::IngestLoop() {
         more = extra.more();
       }
       HandleMessage(topic.to_string_view(),
-                    frames >= 2 ? std::span<const uint8_t>(static_cast<const uint8_t*>(packet.data()),
-                                                           packet.size())
+                    frames >= 2 ? std::span<const uint8_t>(
+                                      static_cast<const uint8_t*>(packet.data()), packet.size())
                                 : std::span<const uint8_t>(),
                     frames);
       ++handled;
@@ -344,7 +350,8 @@ void Station::Impl::ScheduleStats() {
     const double pps = (now.total_received() - last_stats.total_received()) / dt;
     const double kbps = (now.total_bytes() - last_stats.total_bytes()) * 8.0 / 1000.0 / dt;
     DrainView();
- fmt::print(human_out, "LINK  {} packets  {:.1f} pkt/s  {:.1f} kbit/s | rejected {} | missing {} in {} "
+    fmt::print(human_out,
+               "LINK  {} packets  {:.1f} pkt/s  {:.1f} kbit/s | rejected {} | missing {} in {} "
                "gaps | duplicates {} | out of order {}\n",
                now.total_received(), pps, kbps, now.total_rejected(), now.total_missing(),
                now.total_gaps(), now.total_duplicates(), now.total_out_of_order());

@@ -35,7 +35,8 @@ std::string Housekeeping(const rover::v1::Housekeeping& m) {
 
 std::string Navigation(const rover::v1::NavigationPose& m) {
   return fmt::format(
-      "NAV   x {:+8.2f} y {:+8.2f} z {:+6.2f} m  heading {:5.1f}  pitch {:+5.1f} roll {:+5.1f} deg  "
+      "NAV   x {:+8.2f} y {:+8.2f} z {:+6.2f} m  heading {:5.1f}  pitch {:+5.1f} roll {:+5.1f} deg "
+      " "
       "{:5.1f} m/h  odometer {:7.2f} m  slip {:4.1f}%{}",
       m.x_m(), m.y_m(), m.z_m(), m.heading_deg(), m.pitch_deg(), m.roll_deg(), m.speed_m_per_h(),
       m.odometer_m(), m.slip_percent(), m.visual_fix() ? "  [visual fix]" : "");
@@ -47,29 +48,29 @@ std::string Terrain(const rover::v1::TerrainTile& m) {
   return fmt::format(
       "TILE  ({:+d},{:+d}) {}x{} cells of {:.2f} m  max slope {:4.1f} deg  max rock {:.2f} m  "
       "hazard cells {}",
-      m.tile_x(), m.tile_y(), m.width_cells(), m.height_cells(), m.cell_size_m(),
-      m.max_slope_deg(), m.max_rock_height_m(), hazards);
+      m.tile_x(), m.tile_y(), m.width_cells(), m.height_cells(), m.cell_size_m(), m.max_slope_deg(),
+      m.max_rock_height_m(), hazards);
 }
 
 std::string Camera(const rover::v1::CameraFrame& m) {
-  return fmt::format("CAM   {:<12} frame {:5d}  exposure {:6.1f} ms  pan {:5.1f} tilt {:+5.1f} deg  "
-                     "sun {:+4.1f} deg  {} kB",
-                     ShortEnum(rover::v1::Camera_Name(m.camera()), "CAMERA_"), m.frame_id(),
-                     m.exposure_ms(), m.pan_deg(), m.tilt_deg(), m.sun_elevation_deg(),
-                     m.image_size_bytes() / 1000);
+  return fmt::format(
+      "CAM   {:<12} frame {:5d}  exposure {:6.1f} ms  pan {:5.1f} tilt {:+5.1f} deg  "
+      "sun {:+4.1f} deg  {} kB",
+      ShortEnum(rover::v1::Camera_Name(m.camera()), "CAMERA_"), m.frame_id(), m.exposure_ms(),
+      m.pan_deg(), m.tilt_deg(), m.sun_elevation_deg(), m.image_size_bytes() / 1000);
 }
 
 std::string Soil(const rover::v1::SoilMeasurement& m) {
-  const std::string where = fmt::format("#{} at ({:+.1f},{:+.1f}) m{}", m.measurement_id(),
-                                        m.x_m(), m.y_m(), m.in_shadow() ? " shadow" : "");
+  const std::string where = fmt::format("#{} at ({:+.1f},{:+.1f}) m{}", m.measurement_id(), m.x_m(),
+                                        m.y_m(), m.in_shadow() ? " shadow" : "");
   switch (m.result_case()) {
     case rover::v1::SoilMeasurement::kApxs: {
       const auto& a = m.apxs();
       return fmt::format(
           "SOIL  APXS    {}  SiO2 {:.1f} Al2O3 {:.1f} CaO {:.1f} FeO {:.1f} MgO {:.1f} TiO2 {:.2f} "
           "wt% (total {:.1f})",
-          where, a.sio2_wt_percent(), a.al2o3_wt_percent(), a.cao_wt_percent(),
-          a.feo_wt_percent(), a.mgo_wt_percent(), a.tio2_wt_percent(), a.total_wt_percent());
+          where, a.sio2_wt_percent(), a.al2o3_wt_percent(), a.cao_wt_percent(), a.feo_wt_percent(),
+          a.mgo_wt_percent(), a.tio2_wt_percent(), a.total_wt_percent());
     }
     case rover::v1::SoilMeasurement::kVnis: {
       const auto& v = m.vnis();

@@ -41,8 +41,8 @@ void EncodeCuc(CucTime cuc, std::span<uint8_t, kCucSize> out) {
 
 CucTime DecodeCuc(std::span<const uint8_t, kCucSize> in) {
   CucTime cuc;
-  cuc.coarse_s = (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) | (uint32_t{in[2]} << 8) |
-                 uint32_t{in[3]};
+  cuc.coarse_s =
+      (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) | (uint32_t{in[2]} << 8) | uint32_t{in[3]};
   cuc.fine = (uint32_t{in[4]} << 16) | (uint32_t{in[5]} << 8) | uint32_t{in[6]};
   return cuc;
 }

@@ -1,14 +1,17 @@
 #include "protocol/space_packet.h"
 
-#include <cstring>
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "protocol/crc16.h"
 
 namespace lgs::protocol {
 namespace {
 
-uint16_t ReadU16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint16_t ReadU16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 uint32_t ReadU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
@@ -23,7 +26,9 @@ void WriteU32(uint8_t* p, uint32_t v) {
   p[3] = static_cast<uint8_t>(v);
 }
 
-Rejection Reject(RejectReason reason, std::string detail) { return {reason, std::move(detail)}; }
+Rejection Reject(RejectReason reason, std::string detail) {
+  return {reason, std::move(detail)};
+}
 
 }  // namespace
 
@@ -35,7 +40,8 @@ Status EncodeTmPacket(uint16_t apid, uint32_t extended_sequence, TimestampNs onb
   }
   if (apid > kApidMask) return Status::Error(fmt::format("APID {} does not fit 11 bits", apid));
   const std::optional<CucTime> cuc = CucFromUnixNs(onboard_time_ns);
-  if (!cuc) return Status::Error(fmt::format("time {} ns is outside the CUC range", onboard_time_ns));
+  if (!cuc)
+    return Status::Error(fmt::format("time {} ns is outside the CUC range", onboard_time_ns));
 
   const size_t total = kTmOverheadSize + payload.size();
   out.resize(total);
@@ -59,9 +65,9 @@ Status EncodeTmPacket(uint16_t apid, uint32_t extended_sequence, TimestampNs onb
 
 Result<TmPacketView, Rejection> ParseTmPacket(std::span<const uint8_t> packet) {
   if (packet.size() > kMaxPacketSize) {
-    return Reject(RejectReason::kMessageTooLarge,
-                  fmt::format("{} bytes, the largest space packet is {}", packet.size(),
-                              kMaxPacketSize));
+    return Reject(
+        RejectReason::kMessageTooLarge,
+        fmt::format("{} bytes, the largest space packet is {}", packet.size(), kMaxPacketSize));
   }
   if (packet.size() < kMinTmPacketSize) {
     return Reject(RejectReason::kTooShort, fmt::format("{} bytes, a telemetry packet needs at "
@@ -100,8 +106,8 @@ Result<TmPacketView, Rejection> ParseTmPacket(std::span<const uint8_t> packet) {
       DecodeCuc(std::span<const uint8_t, kCucSize>(p + kPrimaryHeaderSize, kCucSize));
   view.onboard_time_ns = UnixNsFromCuc(view.onboard_cuc);
   view.extended_sequence = ReadU32(p + kPrimaryHeaderSize + kCucSize);
-  view.payload = packet.subspan(kPrimaryHeaderSize + kSecondaryHeaderSize,
-                                packet.size() - kTmOverheadSize);
+  view.payload =
+      packet.subspan(kPrimaryHeaderSize + kSecondaryHeaderSize, packet.size() - kTmOverheadSize);
   view.bytes = packet;
   return view;
 }

@@ -38,9 +38,13 @@ const std::array<StreamInfo, kStreamCount>& Registry() {
 
 }  // namespace
 
-std::span<const StreamInfo> AllStreams() { return Registry(); }
+std::span<const StreamInfo> AllStreams() {
+  return Registry();
+}
 
-const StreamInfo& Stream(StreamId id) { return Registry()[static_cast<size_t>(id)]; }
+const StreamInfo& Stream(StreamId id) {
+  return Registry()[static_cast<size_t>(id)];
+}
 
 const StreamInfo* FindStreamByApid(uint16_t apid) {
   for (const StreamInfo& s : Registry()) {

@@ -37,8 +37,8 @@ class TruthWriter {
     if (path.empty()) return Status::Ok();
     file_ = path == "-" ? stdout : std::fopen(path.c_str(), "w");
     if (file_ == nullptr) {
-      return Status::Error(fmt::format("cannot write truth file '{}': {}", path,
-                                       std::strerror(errno)));
+      return Status::Error(
+          fmt::format("cannot write truth file '{}': {}", path, std::strerror(errno)));
     }
     owned_ = path != "-";
     return Status::Ok();
@@ -52,9 +52,9 @@ class TruthWriter {
   void Write(const StreamInfo& stream, uint32_t seq, const std::string& packet,
              protocol::TimestampNs onboard_ns) {
     if (file_ == nullptr) return;
-    const uint16_t crc = static_cast<uint16_t>(
-        (static_cast<uint8_t>(packet[packet.size() - 2]) << 8) |
-        static_cast<uint8_t>(packet[packet.size() - 1]));
+    const uint16_t crc =
+        static_cast<uint16_t>((static_cast<uint8_t>(packet[packet.size() - 2]) << 8) |
+                              static_cast<uint8_t>(packet[packet.size() - 1]));
     fmt::print(file_,
                "{{\"stream\":\"{}\",\"apid\":{},\"seq\":{},\"size\":{},\"onboard_time_ns\":{},"
                "\"crc\":{}}}\n",
@@ -70,8 +70,8 @@ class TruthWriter {
 
 Status EmulatorOptions::Validate() const {
   if (!protocol::IsValidRoverId(rover_id)) {
-    return Status::Error(fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -",
-                                     rover_id));
+    return Status::Error(
+        fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -", rover_id));
   }
   if (!(speed >= 0.001 && speed <= 1e6)) {
     return Status::Error(fmt::format("speed {} is outside 0.001..1000000", speed));
@@ -112,8 +112,8 @@ Result<EmulatorSummary> Emulator::Run() {
   try {
     publisher.bind(options_.bind);
   } catch (const zmq::error_t& e) {
-    return Status::Error(fmt::format("cannot bind telemetry publisher to '{}': {}", options_.bind,
-                                     e.what()));
+    return Status::Error(
+        fmt::format("cannot bind telemetry publisher to '{}': {}", options_.bind, e.what()));
   }
   spdlog::info("rover '{}' publishing telemetry on {}", options_.rover_id,
                publisher.get(zmq::sockopt::last_endpoint));
@@ -130,9 +130,9 @@ Result<EmulatorSummary> Emulator::Run() {
   };
   if (options_.wait_for_subscribers > 0) {
     spdlog::info("waiting for {} subscriber(s)", options_.wait_for_subscribers);
-    const auto give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(
-                                                options_.subscriber_wait_timeout_s));
+    const auto give_up =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(options_.subscriber_wait_timeout_s));
     while (subscribers < options_.wait_for_subscribers && !stop_) {
       if (Clock::now() > give_up) {
         return Status::Error(fmt::format("no subscriber after {} s on {}",
@@ -162,7 +162,8 @@ Result<EmulatorSummary> Emulator::Run() {
     s.info = &info;
     s.topic = protocol::TelemetryTopic(options_.rover_id, info);
     s.message.reset(info.prototype->New());
-    s.period_ns = info.nominal_rate_hz > 0 ? static_cast<int64_t>(kNsPerS / info.nominal_rate_hz) : 0;
+    s.period_ns =
+        info.nominal_rate_hz > 0 ? static_cast<int64_t>(kNsPerS / info.nominal_rate_hz) : 0;
     s.next_due_ns = mission_start;
   }
 
@@ -182,7 +183,8 @@ Result<EmulatorSummary> Emulator::Run() {
     publisher.send(zmq::buffer(s.topic), zmq::send_flags::sndmore);
     publisher.send(zmq::buffer(packet), zmq::send_flags::none);
     // The truth records the time as the packet carries it (CUC resolution, 2^-24 s).
-    truth.Write(*s.info, seq, packet, protocol::UnixNsFromCuc(*protocol::CucFromUnixNs(onboard_ns)));
+    truth.Write(*s.info, seq, packet,
+                protocol::UnixNsFromCuc(*protocol::CucFromUnixNs(onboard_ns)));
     ++summary.packets_sent;
     summary.bytes_sent += packet.size();
     return Status::Ok();

@@ -1,8 +1,8 @@
 // rover_emulator: the emulated lunar rover. Arguments -> EmulatorOptions -> Emulator -> exit code.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>

@@ -23,7 +23,7 @@ constexpr double kNeutralDoseRateUgyPerH = 3.1;
 constexpr double kMeanQualityFactor = 4.3;
 
 // Apollo 16 highland soil means (Lunar Sourcebook table 7.15), MgO raised for the south pole.
-constexpr std::array<double, 10> kHighlandOxides = {45.0, 27.3, 15.7, 5.1, 7.0,
+constexpr std::array<double, 10> kHighlandOxides = {45.0, 27.3, 15.7, 5.1,  7.0,
                                                     0.54, 0.46, 0.17, 0.33, 0.3};
 
 constexpr double kVnisStartUm = 0.45;
@@ -71,16 +71,18 @@ double RoverModel::SunElevationDeg() const {
 
 double RoverModel::TerrainElevation(double x_m, double y_m) const {
   // Gentle undulation plus a few seeded craters; deterministic in (seed, x, y).
-  double z = 0.4 * std::sin(x_m / 17.0 + static_cast<double>(options_.seed % 13)) *
-                 std::cos(y_m / 23.0) +
-             0.15 * std::sin(x_m / 3.1) * std::sin(y_m / 4.3);
+  double z =
+      0.4 * std::sin(x_m / 17.0 + static_cast<double>(options_.seed % 13)) * std::cos(y_m / 23.0) +
+      0.15 * std::sin(x_m / 3.1) * std::sin(y_m / 4.3);
   for (int i = 0; i < 4; ++i) {
     const double cx = 12.0 * std::cos(i * 1.7 + static_cast<double>(options_.seed % 5));
     const double cy = 12.0 * std::sin(i * 2.3 + static_cast<double>(options_.seed % 3));
     const double radius = 2.0 + i;
     const double r = std::hypot(x_m - cx, y_m - cy) / radius;
-    if (r < 1.0) z -= 0.3 * radius * (1.0 - r * r);       // bowl
-    else if (r < 1.4) z += 0.1 * radius * (1.4 - r);      // rim
+    if (r < 1.0)
+      z -= 0.3 * radius * (1.0 - r * r);  // bowl
+    else if (r < 1.4)
+      z += 0.1 * radius * (1.4 - r);  // rim
   }
   return z;
 }
@@ -131,8 +133,7 @@ void RoverModel::Step(double dt_s) {
     const double distance = std::hypot(dx, dy);
     heading_deg_ = std::fmod(std::atan2(dx, dy) * kDegPerRad + 360.0, 360.0);
     slip_percent_ = std::clamp(random_.Normal(4.0, 1.5), 0.0, 20.0);
-    const double step_m =
-        std::min(distance, options_.drive_speed_m_per_h / 3600.0 * dt_s);
+    const double step_m = std::min(distance, options_.drive_speed_m_per_h / 3600.0 * dt_s);
     x_m_ += step_m * std::sin(heading_deg_ / kDegPerRad);
     y_m_ += step_m * std::cos(heading_deg_ / kDegPerRad);
     const double wheel_m = step_m / (1.0 - slip_percent_ / 100.0);
@@ -168,7 +169,8 @@ void RoverModel::Step(double dt_s) {
   // Power: a near-vertical array sees the low sun; loads depend on the mode.
   const double sun_deg = SunElevationDeg();
   const double lit = sun_deg > -0.5 ? 1.0 : 0.0;
-  solar_w_ = lit * options_.solar_array_peak_w * (0.85 + 0.1 * std::cos(heading_deg_ / kDegPerRad)) *
+  solar_w_ = lit * options_.solar_array_peak_w *
+             (0.85 + 0.1 * std::cos(heading_deg_ / kDegPerRad)) *
              std::clamp(random_.Normal(1.0, 0.01), 0.9, 1.1);
   const double mode_load_w = mode_ == rover::v1::ROVER_MODE_DRIVE     ? 38.0
                              : mode_ == rover::v1::ROVER_MODE_SCIENCE ? 27.0
@@ -215,10 +217,8 @@ void RoverModel::FillHousekeeping(TimestampNs t, rover::v1::Housekeeping& out) {
   out.set_temp_camera_c(temp_camera_c_ + random_.Normal(0.0, 0.1));
   out.set_temp_solar_panel_c(temp_panel_c_ + random_.Normal(0.0, 0.3));
   out.set_heater_power_w(heater_w_);
-  out.set_cpu_load_percent(std::clamp(random_.Normal(mode_ == rover::v1::ROVER_MODE_DRIVE ? 45.0
-                                                                                         : 20.0,
-                                                     5.0),
-                                      0.0, 100.0));
+  out.set_cpu_load_percent(std::clamp(
+      random_.Normal(mode_ == rover::v1::ROVER_MODE_DRIVE ? 45.0 : 20.0, 5.0), 0.0, 100.0));
   out.set_uptime_s(static_cast<uint64_t>(MissionSeconds()));
   out.set_onboard_store_packets(0);
   out.set_commands_executed(commands_executed_);
@@ -303,8 +303,8 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   out.set_camera(left ? rover::v1::CAMERA_NAVCAM_LEFT : rover::v1::CAMERA_NAVCAM_RIGHT);
   out.set_frame_id(frame_id_++);
   const double sun = SunElevationDeg();
-  out.set_exposure_ms(std::clamp(8.0 / std::max(0.05, std::sin((sun + 2.0) / kDegPerRad)), 1.0,
-                                 500.0));
+  out.set_exposure_ms(
+      std::clamp(8.0 / std::max(0.05, std::sin((sun + 2.0) / kDegPerRad)), 1.0, 500.0));
   out.set_gain_db(sun > 0.0 ? 0.0 : 6.0);
   out.set_width_px(1024);
   out.set_height_px(1024);
@@ -312,8 +312,8 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   out.set_tilt_deg(-20.0);
   out.set_sun_elevation_deg(sun);
   out.set_image_size_bytes(static_cast<uint64_t>(random_.Normal(420'000.0, 30'000.0)));
-  out.set_mean_brightness_dn(std::clamp(random_.Normal(sun > 0.0 ? 1800.0 : 300.0, 80.0), 0.0,
-                                        4095.0));
+  out.set_mean_brightness_dn(
+      std::clamp(random_.Normal(sun > 0.0 ? 1800.0 : 300.0, 80.0), 0.0, 4095.0));
 }
 
 void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& out) {
@@ -347,13 +347,14 @@ void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& 
       v->set_step_um(kVnisStepUm);
       const double band1 = random_.Uniform(0.04, 0.08), band2 = random_.Uniform(0.03, 0.06);
       const double ice = shadow ? random_.Uniform(0.05, 0.15) : 0.0;
-      const int samples = static_cast<int>(std::lround((kVnisEndUm - kVnisStartUm) / kVnisStepUm)) + 1;
+      const int samples =
+          static_cast<int>(std::lround((kVnisEndUm - kVnisStartUm) / kVnisStepUm)) + 1;
       for (int i = 0; i < samples; ++i) {
         const double um = kVnisStartUm + i * kVnisStepUm;
         double r = 0.12 + 0.06 * (um - kVnisStartUm);  // red-sloped continuum of mature soil
         r *= 1.0 - band1 * Gaussian(um, 0.95, 0.08) - band2 * Gaussian(um, 2.0, 0.2);
-        r *= 1.0 - ice * (Gaussian(um, 1.29, 0.03) + Gaussian(um, 1.52, 0.04) +
-                          Gaussian(um, 2.02, 0.06));
+        r *= 1.0 -
+             ice * (Gaussian(um, 1.29, 0.03) + Gaussian(um, 1.52, 0.04) + Gaussian(um, 2.02, 0.06));
         v->add_reflectance(static_cast<float>(r + random_.Normal(0.0, 0.0015)));
       }
       v->set_band_depth_1um(band1);
@@ -391,12 +392,12 @@ void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& 
 
 void RoverModel::FillRadiation(TimestampNs t, rover::v1::Radiation& out) {
   AdvanceTo(t);
-  const double integration_s =
-      std::max(1.0, static_cast<double>(t - last_radiation_ns_) / kNsPerS);
+  const double integration_s = std::max(1.0, static_cast<double>(t - last_radiation_ns_) / kNsPerS);
   last_radiation_ns_ = t;
   // Counting noise shrinks with integration time; ~5% at 1 s.
   const double noise = 0.05 / std::sqrt(integration_s);
-  const double dose = std::max(0.0, random_.Normal(kGcrDoseRateUgyPerH, kGcrDoseRateUgyPerH * noise));
+  const double dose =
+      std::max(0.0, random_.Normal(kGcrDoseRateUgyPerH, kGcrDoseRateUgyPerH * noise));
   const double neutral =
       std::max(0.0, random_.Normal(kNeutralDoseRateUgyPerH, kNeutralDoseRateUgyPerH * 2 * noise));
   out.set_dose_rate_ugy_per_h(dose);
@@ -426,8 +427,8 @@ void RoverModel::FillRadiation(TimestampNs t, rover::v1::Radiation& out) {
   for (int bin = 0; bin < kLetBins; ++bin) {
     const double let = kLetMinKevPerUm * std::pow(10.0, (bin + 0.5) * log_step);
     // Flat-ish below 10 keV/um, power law with slope -3 above (after LRO CRaTER).
-    const double rate = let < 10.0 ? 40.0 * std::pow(let, -0.3) : 40.0 * std::pow(10.0, -0.3) *
-                                                                       std::pow(let / 10.0, -3.0);
+    const double rate = let < 10.0 ? 40.0 * std::pow(let, -0.3)
+                                   : 40.0 * std::pow(10.0, -0.3) * std::pow(let / 10.0, -3.0);
     out.add_let_counts(random_.Poisson(rate * integration_s));
   }
   out.set_solar_particle_event(false);

@@ -1,9 +1,8 @@
 // A real station facing every kind of garbage on its telemetry link, interleaved with good
 // packets: the good ones all arrive, each kind of garbage is counted under its own reason and
 // logged once, and the station exits cleanly.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,10 +21,12 @@ using nlohmann::json;
 using protocol::AsBytes;
 using protocol::StreamId;
 
-std::string Topic(StreamId id) { return protocol::TelemetryTopic("rover1", protocol::Stream(id)); }
+std::string Topic(StreamId id) {
+  return protocol::TelemetryTopic("rover1", protocol::Stream(id));
+}
 
 struct Garbage {
-  std::string reason;                // the reason the station must count it under
+  std::string reason;  // the reason the station must count it under
   std::vector<std::string> frames;
 };
 
@@ -77,11 +78,11 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
   publisher.set(zmq::sockopt::linger, 5000);
   publisher.bind(endpoint);
 
-  ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
-                        "--summary-json", dir.File("summary.json"), "--quiet",
-                        "--reject-log-interval", "600"},
-                       dir.path(), "station");
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
+       dir.File("summary.json"), "--quiet", "--reject-log-interval", "600"},
+      dir.path(), "station");
   ASSERT_TRUE(station.started());
   zmq::message_t subscription;
   publisher.set(zmq::sockopt::rcvtimeo, 20'000);
@@ -98,9 +99,8 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
     for (Garbage& g : EveryKindOfGarbage(seq, rng)) {
       ++expected[g.reason];
       for (size_t i = 0; i < g.frames.size(); ++i) {
-        publisher.send(zmq::buffer(g.frames[i]), i + 1 < g.frames.size()
-                                                     ? zmq::send_flags::sndmore
-                                                     : zmq::send_flags::none);
+        publisher.send(zmq::buffer(g.frames[i]),
+                       i + 1 < g.frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
       }
     }
   }
@@ -119,8 +119,8 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
     publisher.send(zmq::buffer(good));
   }
 
-  ASSERT_TRUE(WaitUntil(
-      [&] { return ReadLines(dir.File("station.jsonl")).size() >= kGood + kAfter; }, 30s))
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= kGood + kAfter; }, 30s))
       << station.Stderr();
   ASSERT_TRUE(station.Running()) << station.Stderr();
   station.Signal(SIGINT);

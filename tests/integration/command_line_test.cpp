@@ -29,12 +29,14 @@ int CountLines(const std::string& text) {
 TEST(CommandLine, HelpDescribesEveryOption) {
   const Outcome station = RunProgram(LGS_STATION_BIN, {"--help"});
   EXPECT_EQ(station.exit_code, 0);
-  for (const char* option : {"--connect", "--rover-id", "--jsonl", "--duration", "--summary-json"}) {
+  for (const char* option :
+       {"--connect", "--rover-id", "--jsonl", "--duration", "--summary-json"}) {
     EXPECT_NE(station.out.find(option), std::string::npos) << option;
   }
   const Outcome emulator = RunProgram(LGS_EMULATOR_BIN, {"--help"});
   EXPECT_EQ(emulator.exit_code, 0);
-  for (const char* option : {"--bind", "--rover-id", "--seed", "--speed", "--duration", "--truth"}) {
+  for (const char* option :
+       {"--bind", "--rover-id", "--seed", "--speed", "--duration", "--truth"}) {
     EXPECT_NE(emulator.out.find(option), std::string::npos) << option;
   }
 }
@@ -80,9 +82,9 @@ TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
 
 TEST(CommandLine, EmulatorGivesUpWhenNobodySubscribes) {
   ScratchDir dir;
-  const Outcome o = RunProgram(LGS_EMULATOR_BIN, {"--bind", dir.IpcEndpoint("lonely"),
-                                           "--wait-for-subscribers", "1", "--subscriber-timeout",
-                                           "0.3"});
+  const Outcome o =
+      RunProgram(LGS_EMULATOR_BIN, {"--bind", dir.IpcEndpoint("lonely"), "--wait-for-subscribers",
+                                    "1", "--subscriber-timeout", "0.3"});
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("no subscriber"), std::string::npos) << o.err;
 }

@@ -1,8 +1,7 @@
 // The real emulator and the real station on loopback: the station must see exactly what the
 // emulator's truth file says it sent.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 
@@ -35,8 +34,8 @@ RunResult RunLink(const ScratchDir& dir, const std::string& endpoint, double dur
   EXPECT_TRUE(station.started());
   ChildProcess emulator(LGS_EMULATOR_BIN,
                         {"--bind", endpoint, "--wait-for-subscribers", "1", "--speed",
-                         std::to_string(speed), "--duration", std::to_string(duration_s),
-                         "--truth", dir.File("truth.jsonl"), "--seed", "21"},
+                         std::to_string(speed), "--duration", std::to_string(duration_s), "--truth",
+                         dir.File("truth.jsonl"), "--seed", "21"},
                         dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {

@@ -13,7 +13,9 @@ TEST(Crc16, CheckValueOfTheStandard) {
   EXPECT_EQ(Crc16CcittFalse(AsBytes("123456789")), 0x29B1);
 }
 
-TEST(Crc16, EmptyInputIsTheInitialValue) { EXPECT_EQ(Crc16CcittFalse({}), 0xFFFF); }
+TEST(Crc16, EmptyInputIsTheInitialValue) {
+  EXPECT_EQ(Crc16CcittFalse({}), 0xFFFF);
+}
 
 TEST(Crc16, PusPingTelecommandVector) {
   // PUS-C ping TC[17,1], APID 1, sequence 22, from spacepackets-py: CRC = 0xAB62.

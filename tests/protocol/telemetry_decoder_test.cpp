@@ -17,7 +17,9 @@ namespace {
 
 constexpr const char* kRover = "rover1";
 
-std::string TopicOf(StreamId id) { return TelemetryTopic(kRover, Stream(id)); }
+std::string TopicOf(StreamId id) {
+  return TelemetryTopic(kRover, Stream(id));
+}
 
 // A message with non-default values for every stream, so the round trip proves something.
 std::unique_ptr<google::protobuf::Message> SampleMessage(StreamId id) {

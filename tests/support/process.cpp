@@ -93,8 +93,12 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
   }
 }
 
-std::string ChildProcess::Stdout() const { return ReadFile(stdout_path_); }
-std::string ChildProcess::Stderr() const { return ReadFile(stderr_path_); }
+std::string ChildProcess::Stdout() const {
+  return ReadFile(stdout_path_);
+}
+std::string ChildProcess::Stderr() const {
+  return ReadFile(stderr_path_);
+}
 
 int FreeTcpPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -19,11 +19,11 @@
 namespace lgs::station {
 
 enum class Arrival : uint8_t {
-  kFirst,       // first packet seen on the stream: the baseline
-  kInOrder,     // the next sequence number
-  kAfterGap,    // newer than expected: the sequences in between are now missing
-  kLate,        // older than the newest but missing until now: accepted
-  kDuplicate,   // already received: drop it
+  kFirst,      // first packet seen on the stream: the baseline
+  kInOrder,    // the next sequence number
+  kAfterGap,   // newer than expected: the sequences in between are now missing
+  kLate,       // older than the newest but missing until now: accepted
+  kDuplicate,  // already received: drop it
 };
 
 struct SequenceRange {
@@ -32,12 +32,12 @@ struct SequenceRange {
 };
 
 struct StreamStats {
-  uint64_t received = 0;       // accepted packets (duplicates excluded)
-  uint64_t bytes = 0;          // of accepted packets
-  uint64_t missing = 0;        // sequences currently missing
-  uint64_t gaps = 0;           // times a jump in sequence opened a gap
+  uint64_t received = 0;  // accepted packets (duplicates excluded)
+  uint64_t bytes = 0;     // of accepted packets
+  uint64_t missing = 0;   // sequences currently missing
+  uint64_t gaps = 0;      // times a jump in sequence opened a gap
   uint64_t duplicates = 0;
-  uint64_t out_of_order = 0;   // late arrivals that filled a gap
+  uint64_t out_of_order = 0;  // late arrivals that filled a gap
   bool started = false;
   uint32_t first_seq = 0;
   uint32_t highest_seq = 0;

@@ -57,7 +57,9 @@ inline constexpr std::array<RejectReasonInfo, kRejectReasonCount> kRejectReasons
 constexpr const RejectReasonInfo& InfoOf(RejectReason reason) {
   return kRejectReasons[static_cast<size_t>(reason)];
 }
-constexpr std::string_view NameOf(RejectReason reason) { return InfoOf(reason).name; }
+constexpr std::string_view NameOf(RejectReason reason) {
+  return InfoOf(reason).name;
+}
 
 std::optional<RejectReason> RejectReasonFromName(std::string_view name);
 

@@ -30,9 +30,9 @@ inline constexpr size_t kStreamCount = 8;
 struct StreamInfo {
   StreamId id;
   uint16_t apid;
-  std::string_view name;             // "housekeeping": topic and channel component
-  double nominal_rate_hz;            // 0 for streams sent only when something happens
-  uint32_t max_payload_bytes;        // user data above this is rejected
+  std::string_view name;                       // "housekeeping": topic and channel component
+  double nominal_rate_hz;                      // 0 for streams sent only when something happens
+  uint32_t max_payload_bytes;                  // user data above this is rejected
   const google::protobuf::Message* prototype;  // default instance of the stream's message type
 };
 

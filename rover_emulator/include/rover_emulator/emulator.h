@@ -29,8 +29,8 @@ struct EmulatorOptions {
   double subscriber_wait_timeout_s = 30.0;    // give up waiting after this long
   // Mission clock origin; unset = the wall clock when the run starts.
   std::optional<protocol::TimestampNs> mission_start_ns;
-  int send_hwm = 100'000;                     // queued packets per subscriber before PUB drops
-  int linger_ms = 2'000;                      // time to deliver queued packets at shutdown
+  int send_hwm = 100'000;  // queued packets per subscriber before PUB drops
+  int linger_ms = 2'000;   // time to deliver queued packets at shutdown
 
   Status Validate() const;
 };

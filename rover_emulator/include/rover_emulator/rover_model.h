@@ -29,10 +29,10 @@ using protocol::TimestampNs;
 struct RoverModelOptions {
   uint64_t seed = 1;
   TimestampNs mission_start_ns = 0;
-  double drive_speed_m_per_h = 200.0;   // Yutu class
-  double battery_capacity_wh = 200.0;   // model choice
-  double solar_array_peak_w = 50.0;     // Pragyan class
-  double science_stop_every_m = 5.0;    // drive this far, then stop for soil science
+  double drive_speed_m_per_h = 200.0;  // Yutu class
+  double battery_capacity_wh = 200.0;  // model choice
+  double solar_array_peak_w = 50.0;    // Pragyan class
+  double science_stop_every_m = 5.0;   // drive this far, then stop for soil science
   double science_stop_duration_s = 300.0;
 };
 
