@@ -36,11 +36,37 @@ int main(int argc, char** argv) {
                  "log each rejection reason at most once per SECONDS")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--record", options.recorder.directory,
+                 "record everything received into MCAP files in DIR (created if missing)");
+  std::string compression = "zstd";
+  app.add_option("--compression", compression, "recording chunk compression: none, zstd or lz4")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "zstd", "lz4"}));
+  app.add_option("--flush-interval", options.recorder.flush_interval_s,
+                 "write the open chunk to disk at least every SECONDS")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bool no_fsync = false;
+  app.add_flag("--no-fsync", no_fsync, "do not fsync after each chunk (faster, less durable)");
+  uint64_t split_size = 0;
+  app.add_option("--split-size", split_size,
+                 "start a new recording file after this many bytes (e.g. 500MB)")
+      ->transform(CLI::AsSizeValue(false));
+  app.add_option("--split-duration", options.recorder.split_duration_s,
+                 "start a new recording file every SECONDS")
+      ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--chunk-size", options.recorder.writer.chunk_size,
+                 "close a chunk at this many uncompressed bytes")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
+  options.recorder.writer.compression = *lgs::protocol::ParseMcapCompression(compression);
+  options.recorder.writer.sync_on_chunk = !no_fsync;
+  if (split_size > 0) options.recorder.split_size_bytes = split_size;
 
   // Log lines go to stderr so stdout stays clean for telemetry and JSON.
   auto logger = spdlog::stderr_color_mt("station");

@@ -155,6 +155,7 @@ Status StationOptions::Validate() const {
         fmt::format("max message size must be at least {} bytes", protocol::kMaxPacketSize));
   }
   if (view_queue_depth == 0) return Status::Error("view queue depth must be positive");
+  if (!recorder.directory.empty()) return recorder.Validate();
   return Status::Ok();
 }
 
@@ -194,6 +195,9 @@ struct Station::Impl {
   bool jsonl_failed = false;
   std::string json_buffer;
   std::array<Clock::time_point, protocol::kStreamCount> last_printed{};
+  std::unique_ptr<Recorder> recorder;
+  LinkSnapshot last_recorded_stats;
+  protocol::TimestampNs last_recorded_stats_ns = 0;
 
   // Asio-thread state for rates in the statistics line.
   LinkSnapshot last_stats;
@@ -205,6 +209,12 @@ Status Station::Impl::Start() {
   if (Status s = jsonl.Open(options.jsonl_path, "JSON lines file"); !s.ok()) return s;
   if (options.jsonl_path == "-" || options.summary_json_path == "-") human_out = stderr;
   decoder = std::make_unique<protocol::TelemetryDecoder>(options.rover_id);
+  if (!options.recorder.directory.empty()) {
+    options.recorder.rover_id = options.rover_id;
+    recorder = std::make_unique<Recorder>(options.recorder);
+    last_recorded_stats_ns = WallNowNs();
+    if (Status s = recorder->Open(last_recorded_stats_ns); !s.ok()) return s;
+  }
   reporter = std::make_unique<RejectReporter>(Seconds(options.reject_log_interval_s));
 
   socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub);
@@ -227,19 +237,27 @@ Status Station::Impl::Start() {
 void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_t> packet,
                                   size_t frames) {
   const auto now = Clock::now();
+  const protocol::TimestampNs ground_ns = WallNowNs();
   if (frames != protocol::kTelemetryFrameCount) {
+    const std::string detail = fmt::format("{} frame(s), topic '{}'", frames,
+                                           topic.substr(0, std::min<size_t>(topic.size(), 48)));
     accounting.Reject(protocol::RejectReason::kWrongFrameCount);
-    reporter->Report(protocol::RejectReason::kWrongFrameCount,
-                     fmt::format("{} frame(s), topic '{}'", frames,
-                                 topic.substr(0, std::min<size_t>(topic.size(), 48))),
-                     now);
+    reporter->Report(protocol::RejectReason::kWrongFrameCount, detail, now);
+    if (recorder) {
+      recorder->RecordRejected(protocol::RejectReason::kWrongFrameCount, detail, topic, packet,
+                               frames, ground_ns);
+    }
     return;
   }
-  const protocol::TimestampNs ground_ns = WallNowNs();
   auto decoded = decoder->Decode(topic, packet);
   if (!decoded) {
-    accounting.Reject(decoded.error().reason);
-    reporter->Report(decoded.error().reason, decoded.error().detail, now);
+    const protocol::Rejection& rejection = decoded.error();
+    accounting.Reject(rejection.reason);
+    reporter->Report(rejection.reason, rejection.detail, now);
+    if (recorder) {
+      recorder->RecordRejected(rejection.reason, rejection.detail, topic, packet, frames,
+                               ground_ns);
+    }
     return;
   }
   const protocol::DecodedPacket& p = decoded.value();
@@ -247,6 +265,7 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
       accounting.Observe(p.stream->id, p.packet.extended_sequence, p.packet.bytes.size(),
                          p.packet.onboard_time_ns, ground_ns);
   if (arrival == Arrival::kDuplicate) return;
+  if (recorder) recorder->RecordTelemetry(p, ground_ns);
 
   if (jsonl.is_open() && !jsonl_failed) {
     json_buffer.clear();
@@ -302,6 +321,21 @@ void Station::Impl::IngestLoop() {
     }
     return handled;
   };
+  // Recorder housekeeping: flush interval, splits, and the link statistics channel.
+  const double record_stats_interval_s =
+      options.stats_interval_s > 0 ? options.stats_interval_s : 5.0;
+  const auto tick_recorder = [&] {
+    if (!recorder) return;
+    const protocol::TimestampNs now_ns = WallNowNs();
+    const double since_s = static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9;
+    if (since_s >= record_stats_interval_s) {
+      LinkSnapshot snapshot = accounting.Snapshot();
+      recorder->RecordLinkStats(snapshot, last_recorded_stats, since_s, now_ns);
+      last_recorded_stats = std::move(snapshot);
+      last_recorded_stats_ns = now_ns;
+    }
+    recorder->Tick(now_ns);
+  };
   try {
     zmq::pollitem_t item{socket->handle(), 0, ZMQ_POLLIN, 0};
     while (!stop_ingest.load(std::memory_order_relaxed)) {
@@ -310,6 +344,7 @@ void Station::Impl::IngestLoop() {
       } else {
         flush_jsonl();  // idle: make the file current for anyone tailing it
       }
+      tick_recorder();
     }
     drain();  // whatever arrived before the stop was requested
   } catch (const zmq::error_t& e) {
@@ -317,6 +352,14 @@ void Station::Impl::IngestLoop() {
     asio::post(io, [this] { RequestStop(); });
   }
   flush_jsonl();
+  if (recorder) {
+    const protocol::TimestampNs now_ns = WallNowNs();
+    recorder->RecordLinkStats(accounting.Snapshot(), last_recorded_stats,
+                              static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9, now_ns);
+    if (Status s = recorder->Close(); !s.ok() && ingest_error.empty()) {
+      ingest_error = fmt::format("closing the recording failed: {}", s.message());
+    }
+  }
 }
 
 void Station::Impl::DrainView() {
@@ -420,6 +463,14 @@ Result<LinkSnapshot> Station::Run() {
   const LinkSnapshot final_stats = s.accounting.Snapshot();
   const uint64_t view_drops = s.view_queue.dropped();
   fmt::print(s.human_out, "{}", FormatSummary(final_stats, view_drops));
+  if (s.recorder) {
+    const RecorderStats& r = s.recorder->stats();
+    fmt::print(s.human_out, "  recorded {} messages, {} bytes in {} file(s); last: {}\n",
+               r.messages, r.bytes, r.files, r.current_file);
+    if (r.not_recorded > 0) {
+      fmt::print(s.human_out, "  NOT recorded: {} messages ({})\n", r.not_recorded, r.error);
+    }
+  }
   std::fflush(s.human_out);
   if (!s.options.summary_json_path.empty()) {
     OutputFile summary;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "groundstation/link_accounting.h"
+#include "groundstation/recorder.h"
 #include "protocol/status.h"
 
 namespace lgs::station {
@@ -39,6 +40,8 @@ struct StationOptions {
   // allocate gigabytes.
   int64_t max_message_bytes = 128LL << 20;
   size_t view_queue_depth = 1024;
+  // Recording: on when recorder.directory is set (rover_id is copied from above).
+  RecorderOptions recorder;
 
   Status Validate() const;
 };

@@ -1,0 +1,291 @@
+#include "groundstation/recorder.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <google/protobuf/message.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <filesystem>
+
+#include "ground/v1/ground.pb.h"
+#include "protocol/mcap_format.h"
+#include "protocol/protobuf_schema.h"
+
+namespace lgs::station {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::TimestampNs;
+
+constexpr int64_t kNsPerS = 1'000'000'000;
+
+// "rover1_2026-11-22T06-30-00.123Z.mcap": sortable, no characters that upset shells or Windows.
+std::string FileNameFor(const std::string& rover, TimestampNs t, int attempt) {
+  const auto tp = std::chrono::sys_time<std::chrono::milliseconds>(
+      std::chrono::milliseconds(t / 1'000'000));
+  std::string name = fmt::format("{}_{:%Y-%m-%dT%H-%M-%S}Z", rover, tp);
+  if (attempt > 0) name += fmt::format("_{}", attempt);
+  return name + ".mcap";
+}
+
+}  // namespace
+
+Status RecorderOptions::Validate() const {
+  if (directory.empty()) return Status::Error("no recording directory");
+  if (!(flush_interval_s > 0.0)) return Status::Error("flush interval must be positive");
+  if (split_size_bytes && *split_size_bytes < (1u << 16)) {
+    return Status::Error("split size must be at least 64 KiB");
+  }
+  if (split_duration_s && !(*split_duration_s >= 1.0)) {
+    return Status::Error("split duration must be at least 1 s");
+  }
+  return writer.Validate();
+}
+
+struct Recorder::Impl {
+  explicit Impl(RecorderOptions o) : options(std::move(o)) {}
+
+  Status OpenFile(TimestampNs now_ns, RecorderStats& stats);
+  Status CloseFile(RecorderStats& stats);
+  uint16_t ChannelFor(size_t slot, const google::protobuf::Descriptor& type, const std::string& topic,
+                      std::map<std::string, std::string> metadata);
+  void Write(uint16_t channel, uint32_t sequence, TimestampNs log_time, TimestampNs publish_time,
+             std::span<const uint8_t> data, RecorderStats& stats);
+  void Failed(const Status& status, RecorderStats& stats);
+
+  RecorderOptions options;
+  std::unique_ptr<protocol::FileSink> sink;
+  std::unique_ptr<protocol::McapWriter> writer;
+  TimestampNs file_start_ns = 0;
+  TimestampNs last_flush_ns = 0;
+  uint64_t closed_files_bytes = 0;
+  bool failed = false;
+  // Channel ids in the open file: one per rover stream, then rejected and link statistics.
+  static constexpr size_t kRejectedSlot = protocol::kStreamCount;
+  static constexpr size_t kLinkStatsSlot = protocol::kStreamCount + 1;
+  std::array<uint16_t, protocol::kStreamCount + 2> channels{};
+  std::map<const google::protobuf::Descriptor*, uint16_t> schemas;
+  uint32_t rejected_sequence = 0, stats_sequence = 0;
+  std::string scratch;
+};
+
+Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
+  std::string path;
+  for (int attempt = 0;; ++attempt) {
+    path = (fs::path(options.directory) / FileNameFor(options.rover_id, now_ns, attempt)).string();
+    if (!fs::exists(path)) break;
+  }
+  auto created = protocol::FileSink::Create(path);
+  if (!created.ok()) return created.error();
+  sink = std::move(created.value());
+  writer = std::make_unique<protocol::McapWriter>(*sink, options.writer);
+  if (Status s = writer->Open(); !s.ok()) return s;
+  channels.fill(0);
+  schemas.clear();
+  file_start_ns = now_ns;
+  last_flush_ns = now_ns;
+  ++stats.files;
+  stats.current_file = path;
+  spdlog::info("recording to {}", path);
+  return Status::Ok();
+}
+
+Status Recorder::Impl::CloseFile(RecorderStats& stats) {
+  if (!writer) return Status::Ok();
+  Status s = writer->Close();
+  closed_files_bytes += writer->stats().bytes_written;
+  stats.bytes = closed_files_bytes;
+  writer.reset();
+  sink.reset();
+  return s;
+}
+
+void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
+  if (failed) return;
+  failed = true;
+  stats.error = status.message();
+  spdlog::error("recording stopped: {}. Decoding and display go on; the file written so far is "
+                "valid up to its last chunk ('gsctl recover' completes it)",
+                status.message());
+}
+
+uint16_t Recorder::Impl::ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
+                                    const std::string& topic,
+                                    std::map<std::string, std::string> metadata) {
+  if (channels[slot] != 0) return channels[slot];
+  uint16_t schema_id = 0;
+  if (auto it = schemas.find(&type); it != schemas.end()) {
+    schema_id = it->second;
+  } else {
+    const std::string data = protocol::FileDescriptorSetOf(type);
+    auto added = writer->AddSchema(type.full_name(), protocol::mcap::kSchemaEncodingProtobuf,
+                                   protocol::AsBytes(data));
+    if (!added.ok()) return 0;
+    schema_id = schemas[&type] = *added;
+  }
+  auto channel = writer->AddChannel(topic, protocol::mcap::kMessageEncodingProtobuf, schema_id,
+                                    metadata);
+  if (!channel.ok()) return 0;
+  return channels[slot] = *channel;
+}
+
+void Recorder::Impl::Write(uint16_t channel, uint32_t sequence, TimestampNs log_time,
+                           TimestampNs publish_time, std::span<const uint8_t> data,
+                           RecorderStats& stats) {
+  if (channel == 0) {
+    Failed(Status::Error("cannot add a channel to the recording"), stats);
+    ++stats.not_recorded;
+    return;
+  }
+  Status s = writer->Write(channel, sequence, static_cast<uint64_t>(log_time),
+                           static_cast<uint64_t>(publish_time), data);
+  if (!s.ok()) {
+    Failed(s, stats);
+    ++stats.not_recorded;
+    return;
+  }
+  ++stats.messages;
+  stats.bytes = closed_files_bytes + writer->stats().bytes_written;
+  if (options.split_size_bytes &&
+      writer->stats().bytes_written + writer->open_chunk_bytes() >= *options.split_size_bytes) {
+    if (Status c = CloseFile(stats); !c.ok()) return Failed(c, stats);
+    if (Status o = OpenFile(log_time, stats); !o.ok()) return Failed(o, stats);
+  }
+}
+
+Recorder::Recorder(RecorderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Recorder::~Recorder() {
+  if (impl_->writer && !impl_->failed) static_cast<void>(Close());
+}
+
+Status Recorder::Open(TimestampNs now_ns) {
+  if (Status s = impl_->options.Validate(); !s.ok()) return s;
+  std::error_code ec;
+  fs::create_directories(impl_->options.directory, ec);
+  if (ec) {
+    return Status::Error(fmt::format("cannot create recording directory '{}': {}",
+                                     impl_->options.directory, ec.message()));
+  }
+  return impl_->OpenFile(now_ns, stats_);
+}
+
+void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs ground_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  const protocol::StreamInfo& stream = *p.stream;
+  const uint16_t channel = r.ChannelFor(
+      static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(),
+      fmt::format("/{}/{}", r.options.rover_id, stream.name),
+      {{"apid", std::to_string(stream.apid)},
+       {"stream", std::string(stream.name)},
+       {"rover", r.options.rover_id},
+       {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
+       {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
+       {"log_time", "ground receipt time (station wall clock, UTC)"},
+       {"sequence", "extended sequence number of the stream"}});
+  r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
+          p.packet.payload, stats_);
+}
+
+void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view detail,
+                              std::string_view topic, std::span<const uint8_t> data,
+                              size_t frames, TimestampNs ground_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  ground::v1::RejectedInput rejected;
+  rejected.set_reason(std::string(protocol::NameOf(reason)));
+  rejected.set_detail(std::string(detail));
+  rejected.set_topic(std::string(topic.substr(0, std::min<size_t>(topic.size(), 256))));
+  const size_t kept = std::min(data.size(), r.options.max_rejected_bytes);
+  rejected.set_data(reinterpret_cast<const char*>(data.data()), kept);
+  rejected.set_data_size_bytes(data.size());
+  rejected.set_frame_count(static_cast<uint32_t>(frames));
+  r.scratch.clear();
+  rejected.AppendToString(&r.scratch);
+  const uint16_t channel =
+      r.ChannelFor(Impl::kRejectedSlot, *ground::v1::RejectedInput::descriptor(), "/link/rejected",
+                   {{"content", "input the station rejected, with the reason"},
+                    {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)}});
+  r.Write(channel, r.rejected_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch),
+          stats_);
+}
+
+void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
+                               double interval_s, TimestampNs ground_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) return;
+  ground::v1::LinkStatistics stats;
+  stats.set_interval_s(interval_s);
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& s = now.streams[static_cast<size_t>(info.id)];
+    const StreamStats& b = before.streams[static_cast<size_t>(info.id)];
+    auto* out = stats.add_streams();
+    out->set_stream(std::string(info.name));
+    out->set_apid(info.apid);
+    out->set_received(s.received);
+    out->set_bytes(s.bytes);
+    out->set_missing(s.missing);
+    out->set_gaps(s.gaps);
+    out->set_duplicates(s.duplicates);
+    out->set_out_of_order(s.out_of_order);
+    out->set_highest_seq(s.highest_seq);
+    if (interval_s > 0) {
+      out->set_packets_per_s((s.received - b.received) / interval_s);
+      out->set_bits_per_s((s.bytes - b.bytes) * 8.0 / interval_s);
+    }
+  }
+  for (const auto& info : protocol::kRejectReasons) {
+    const uint64_t n = now.rejected[static_cast<size_t>(info.reason)];
+    if (n == 0) continue;
+    auto* rc = stats.add_rejected();
+    rc->set_reason(std::string(info.name));
+    rc->set_count(n);
+  }
+  stats.set_total_received(now.total_received());
+  stats.set_total_rejected(now.total_rejected());
+  stats.set_total_missing(now.total_missing());
+  r.scratch.clear();
+  stats.AppendToString(&r.scratch);
+  const uint16_t channel =
+      r.ChannelFor(Impl::kLinkStatsSlot, *ground::v1::LinkStatistics::descriptor(),
+                   "/ground/link_stats", {{"content", "periodic link accounting of the station"}});
+  r.Write(channel, r.stats_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch), stats_);
+}
+
+void Recorder::Tick(TimestampNs now_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) return;
+  if (r.options.split_duration_s &&
+      now_ns - r.file_start_ns >= static_cast<int64_t>(*r.options.split_duration_s * kNsPerS)) {
+    if (Status c = r.CloseFile(stats_); !c.ok()) return r.Failed(c, stats_);
+    if (Status o = r.OpenFile(now_ns, stats_); !o.ok()) return r.Failed(o, stats_);
+    return;
+  }
+  if (now_ns - r.last_flush_ns >= static_cast<int64_t>(r.options.flush_interval_s * kNsPerS)) {
+    r.last_flush_ns = now_ns;
+    if (Status s = r.writer->FlushChunk(); !s.ok()) return r.Failed(s, stats_);
+    stats_.bytes = r.closed_files_bytes + r.writer->stats().bytes_written;
+  }
+}
+
+Status Recorder::Close() {
+  Impl& r = *impl_;
+  if (r.failed) {
+    r.writer.reset();
+    r.sink.reset();
+    return Status::Error(stats_.error);
+  }
+  Status s = r.CloseFile(stats_);
+  if (!s.ok()) r.Failed(s, stats_);
+  return s;
+}
+
+}  // namespace lgs::station
