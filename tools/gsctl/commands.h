@@ -1,0 +1,61 @@
+// The gsctl subcommands: each takes its parsed options and returns the process exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lgs::gsctl {
+
+struct InfoOptions {
+  std::string file;
+  bool json = false;
+};
+int RunInfo(const InfoOptions& options);
+
+struct VerifyOptions {
+  std::string file;
+  bool json = false;
+};
+int RunVerify(const VerifyOptions& options);
+
+struct RecoverOptions {
+  std::string broken;
+  std::string out;
+  std::string compression = "zstd";
+  bool json = false;
+};
+int RunRecover(const RecoverOptions& options);
+
+struct CatOptions {
+  std::string file;
+  std::vector<std::string> topics;
+  std::optional<std::string> start, end;
+  bool json = false;
+};
+int RunCat(const CatOptions& options);
+
+struct ExportOptions {
+  std::string file;
+  std::string format = "csv";
+  std::string out;
+  std::vector<std::string> topics;
+  std::optional<std::string> start, end;
+};
+int RunExport(const ExportOptions& options);
+
+struct ReplayOptions {
+  std::vector<std::string> files;
+  double speed = 1.0;
+  bool max = false;
+  std::optional<std::string> start, end;
+  std::vector<std::string> topics;
+  bool loop = false;
+  std::string bind = "tcp://127.0.0.1:5555";
+  int wait_for_subscribers = 0;
+  double subscriber_timeout_s = 30.0;
+  int send_hwm = 100'000;
+};
+int RunReplay(const ReplayOptions& options);
+
+}  // namespace lgs::gsctl

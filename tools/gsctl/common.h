@@ -1,0 +1,61 @@
+// gsctl internals shared by the subcommands: time arguments, topic filters, progress bars,
+// and turning recorded messages back into packets and decoded telemetry.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/mcap_reader.h"
+#include "protocol/protobuf_schema.h"
+#include "protocol/status.h"
+#include "protocol/stream_registry.h"
+
+namespace lgs::gsctl {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the operation failed (unsound file, bad input)
+inline constexpr int kExitUsage = 2;    // bad arguments
+inline constexpr int kExitPartial = 3;  // delivered what was intact, then stopped at damage
+
+// A --start/--end argument: ISO 8601 UTC ("2026-11-22T06:24:03.5Z") or an offset from the
+// recording's first message ("+90s", "+1.5m", "+2h", "+250ms", "+0").
+struct TimeSpec {
+  bool relative = false;
+  int64_t ns = 0;
+  uint64_t Resolve(uint64_t recording_start_ns) const;
+};
+Result<TimeSpec> ParseTimeSpec(const std::string& text);
+std::string FormatUtc(uint64_t ns);
+
+// --topics: each entry matches a channel topic exactly ("/rover1/soil") or a stream name ("soil").
+bool TopicSelected(const std::vector<std::string>& topics, const protocol::McapChannel& channel);
+
+// A rover telemetry channel of our recordings, with what it takes to rebuild its packets.
+struct TelemetryChannel {
+  uint16_t apid = 0;
+  std::string zmq_topic;
+  const protocol::StreamInfo* stream = nullptr;  // null for a stream this build does not know
+};
+std::optional<TelemetryChannel> TelemetryChannelOf(const protocol::McapChannel& channel);
+
+// Progress on stderr, only when stderr is a terminal; redrawn at most 10 times a second.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label, uint64_t total);
+  void Update(uint64_t done, const std::string& suffix = "");
+  void Finish();
+
+ private:
+  std::string label_;
+  uint64_t total_;
+  bool enabled_;
+  int64_t last_draw_ms_ = 0;
+};
+
+// First log time over files (summary when complete, else the first message).
+std::optional<uint64_t> RecordingStart(const std::vector<const protocol::McapFile*>& files);
+
+}  // namespace lgs::gsctl

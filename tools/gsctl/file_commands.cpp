@@ -1,0 +1,292 @@
+// gsctl info, verify, recover: what a recording holds, whether it is sound, making it whole.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "protocol/mcap_verify.h"
+#include "protocol/mcap_writer.h"
+#include "protocol/space_packet.h"
+
+namespace lgs::gsctl {
+
+using protocol::McapFile;
+using protocol::McapMessage;
+using protocol::McapMessageReader;
+
+namespace {
+
+struct ChannelFacts {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  uint64_t gaps = 0, missing = 0, duplicates_or_reordered = 0;
+  bool have_seq = false;
+  uint32_t last_seq = 0;
+};
+
+const char* EndName(McapMessageReader::End end) {
+  switch (end) {
+    case McapMessageReader::End::kComplete:
+      return "complete";
+    case McapMessageReader::End::kTorn:
+      return "torn";
+    case McapMessageReader::End::kDamaged:
+      return "damaged";
+    case McapMessageReader::End::kNotYet:
+      break;
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+int RunInfo(const InfoOptions& o) {
+  auto opened = McapFile::Open(o.file);
+  if (!opened.ok()) {
+    fmt::print(stderr, "gsctl info: {}\n", opened.error().message());
+    return kExitFailure;
+  }
+  const McapFile& file = **opened;
+  auto summary = file.ReadSummary();
+
+  // One pass over the messages gives bytes and sequence gaps per channel.
+  McapMessageReader reader(file);
+  std::map<uint16_t, ChannelFacts> facts;
+  uint64_t first = UINT64_MAX, last = 0, total = 0;
+  ProgressBar progress(
+      "reading", summary.ok() && summary->statistics ? summary->statistics->message_count : 0);
+  McapMessage m;
+  while (reader.Next(m)) {
+    ChannelFacts& f = facts[m.channel_id];
+    ++f.messages;
+    f.bytes += m.data.size();
+    if (f.have_seq) {
+      if (m.sequence > f.last_seq + 1ULL) {
+        ++f.gaps;
+        f.missing += m.sequence - f.last_seq - 1ULL;
+      } else if (m.sequence <= f.last_seq) {
+        ++f.duplicates_or_reordered;
+      }
+    }
+    if (!f.have_seq || m.sequence > f.last_seq) f.last_seq = m.sequence;
+    f.have_seq = true;
+    first = std::min(first, m.log_time);
+    last = std::max(last, m.log_time);
+    progress.Update(++total);
+  }
+  progress.Finish();
+  const double duration_s = total > 0 ? static_cast<double>(last - first) / 1e9 : 0.0;
+  uint64_t compressed = 0, uncompressed = 0;
+  if (summary.ok()) {
+    for (const auto& ci : summary->chunk_indexes) {
+      compressed += ci.compressed_size;
+      uncompressed += ci.uncompressed_size;
+    }
+  }
+
+  nlohmann::json j;
+  j["file"] = o.file;
+  j["size_bytes"] = file.bytes().size();
+  j["state"] = EndName(reader.end());
+  if (reader.end() != McapMessageReader::End::kComplete) j["problem"] = reader.problem().reason;
+  j["indexed"] = summary.ok();
+  if (summary.ok()) j["library"] = summary->library;
+  j["messages"] = total;
+  j["start"] = total ? FormatUtc(first) : "";
+  j["end"] = total ? FormatUtc(last) : "";
+  j["start_ns"] = total ? first : 0;
+  j["end_ns"] = total ? last : 0;
+  j["duration_s"] = duration_s;
+  j["chunks"] = summary.ok() ? summary->chunk_indexes.size() : reader.chunks_read();
+  j["compression_ratio"] = compressed > 0 ? static_cast<double>(uncompressed) / compressed : 1.0;
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& [id, channel] : reader.channels()) {
+    const ChannelFacts& f = facts[id];
+    const auto schema = reader.schemas().find(channel.schema_id);
+    channels.push_back({{"id", id},
+                        {"topic", channel.topic},
+                        {"schema", schema != reader.schemas().end() ? schema->second.name : ""},
+                        {"messages", f.messages},
+                        {"rate_hz", duration_s > 0 ? f.messages / duration_s : 0.0},
+                        {"bytes", f.bytes},
+                        {"sequence_gaps", f.gaps},
+                        {"sequences_missing", f.missing},
+                        {"sequences_repeated_or_reordered", f.duplicates_or_reordered},
+                        {"metadata", channel.metadata}});
+  }
+  j["channels"] = channels;
+  if (o.json) {
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("file:        {} ({} bytes, {})\n", o.file, file.bytes().size(),
+               j["state"].get<std::string>());
+    if (reader.end() != McapMessageReader::End::kComplete) {
+      fmt::print("problem:     {} (at offset {})\n", reader.problem().reason,
+                 reader.problem().offset);
+    }
+    fmt::print("indexed:     {}\n",
+               summary.ok() ? "yes" : "no (" + summary.error().message() + ")");
+    if (total > 0) {
+      fmt::print("start:       {}\nend:         {}\nduration:    {:.3f} s\n", FormatUtc(first),
+                 FormatUtc(last), duration_s);
+    }
+    fmt::print("messages:    {}\nchunks:      {}\ncompression: {:.2f}x ({} -> {} bytes)\n", total,
+               j["chunks"].get<uint64_t>(), j["compression_ratio"].get<double>(), uncompressed,
+               compressed);
+    fmt::print("\n  {:<28}{:>10}{:>10}{:>12}{:>7}{:>9}  {}\n", "channel", "messages", "rate/s",
+               "bytes", "gaps", "missing", "schema");
+    for (const auto& c : channels) {
+      fmt::print("  {:<28}{:>10}{:>10.2f}{:>12}{:>7}{:>9}  {}\n", c["topic"].get<std::string>(),
+                 c["messages"].get<uint64_t>(), c["rate_hz"].get<double>(),
+                 c["bytes"].get<uint64_t>(), c["sequence_gaps"].get<uint64_t>(),
+                 c["sequences_missing"].get<uint64_t>(), c["schema"].get<std::string>());
+    }
+  }
+  return kExitOk;
+}
+
+int RunVerify(const VerifyOptions& o) {
+  auto opened = McapFile::Open(o.file);
+  if (!opened.ok()) {
+    fmt::print(stderr, "gsctl verify: {}\n", opened.error().message());
+    return kExitFailure;
+  }
+  const protocol::McapVerifyReport report = protocol::VerifyMcap(**opened);
+  if (o.json) {
+    fmt::print("{}\n", nlohmann::json{{"file", o.file},
+                                      {"sound", report.sound()},
+                                      {"messages", report.messages},
+                                      {"chunks", report.chunks},
+                                      {"problems", report.problems}}
+                           .dump());
+  } else if (report.sound()) {
+    fmt::print("{}: sound ({} messages in {} chunks; every CRC, index and count checked)\n", o.file,
+               report.messages, report.chunks);
+  } else {
+    fmt::print("{}: NOT sound ({} problem(s))\n", o.file, report.problems.size());
+    for (const std::string& p : report.problems) fmt::print("  - {}\n", p);
+  }
+  return report.sound() ? kExitOk : kExitFailure;
+}
+
+int RunRecover(const RecoverOptions& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(o.out, ec) && fs::equivalent(o.broken, o.out, ec)) {
+    fmt::print(stderr, "gsctl recover: the output must not be the broken file itself\n");
+    return kExitUsage;
+  }
+  auto compression = protocol::ParseMcapCompression(o.compression);
+  if (!compression.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", compression.error().message());
+    return kExitUsage;
+  }
+  auto opened = McapFile::Open(o.broken);
+  if (!opened.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", opened.error().message());
+    return kExitFailure;
+  }
+  const McapFile& file = **opened;
+  protocol::McapReadOptions read_options;
+  read_options.skip_damaged_chunks = true;
+  McapMessageReader reader(file, read_options);
+
+  auto sink = protocol::FileSink::Create(o.out);
+  if (!sink.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", sink.error().message());
+    return kExitFailure;
+  }
+  protocol::McapWriterOptions writer_options;
+  writer_options.compression = *compression;
+  writer_options.library = "lunar-groundstation (gsctl recover)";
+  protocol::McapWriter writer(**sink, writer_options);
+  if (Status s = writer.Open(); !s.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", s.message());
+    return kExitFailure;
+  }
+  std::map<uint16_t, uint16_t> schema_ids, channel_ids;  // old id -> new id
+  const auto channel_for = [&](uint16_t old_id) -> Result<uint16_t> {
+    if (auto it = channel_ids.find(old_id); it != channel_ids.end()) return it->second;
+    const protocol::McapChannel& c = reader.channels().at(old_id);
+    uint16_t schema = 0;
+    if (c.schema_id != 0) {
+      if (auto it = schema_ids.find(c.schema_id); it != schema_ids.end()) {
+        schema = it->second;
+      } else {
+        const protocol::McapSchema& s = reader.schemas().at(c.schema_id);
+        auto added = writer.AddSchema(s.name, s.encoding, protocol::AsBytes(s.data));
+        if (!added.ok()) return added.error();
+        schema = schema_ids[c.schema_id] = *added;
+      }
+    }
+    auto added = writer.AddChannel(c.topic, c.message_encoding, schema, c.metadata);
+    if (!added.ok()) return added.error();
+    return channel_ids[old_id] = *added;
+  };
+  uint64_t recovered = 0, last_time = 0;
+  ProgressBar progress("recovering", 0);
+  McapMessage m;
+  while (reader.Next(m)) {
+    auto channel = channel_for(m.channel_id);
+    if (!channel.ok()) {
+      fmt::print(stderr, "gsctl recover: {}\n", channel.error().message());
+      return kExitFailure;
+    }
+    if (Status s = writer.Write(*channel, m.sequence, m.log_time, m.publish_time, m.data);
+        !s.ok()) {
+      fmt::print(stderr, "gsctl recover: {}\n", s.message());
+      return kExitFailure;
+    }
+    last_time = std::max(last_time, m.log_time);
+    progress.Update(++recovered);
+  }
+  progress.Finish();
+  if (Status s = writer.Close(); !s.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", s.message());
+    return kExitFailure;
+  }
+  const uint64_t size = file.bytes().size();
+  const bool torn_or_damaged = reader.end() != McapMessageReader::End::kComplete;
+  const uint64_t lost_bytes = torn_or_damaged ? size - reader.intact_offset() : 0;
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const auto& p : reader.skipped_chunks()) {
+    skipped.push_back({{"offset", p.offset},
+                       {"reason", p.reason},
+                       {"start", FormatUtc(p.start_time)},
+                       {"end", FormatUtc(p.end_time)}});
+  }
+  if (o.json) {
+    fmt::print("{}\n", nlohmann::json{{"input", o.broken},
+                                      {"output", o.out},
+                                      {"messages", recovered},
+                                      {"channels", channel_ids.size()},
+                                      {"input_state", EndName(reader.end())},
+                                      {"stopped_at_offset",
+                                       torn_or_damaged ? reader.intact_offset() : size},
+                                      {"lost_tail_bytes", lost_bytes},
+                                      {"reason", reader.problem().reason},
+                                      {"skipped_chunks", skipped},
+                                      {"last_message", recovered ? FormatUtc(last_time) : ""}}
+                           .dump());
+    return kExitOk;
+  }
+  fmt::print("recovered {} messages on {} channels into {}\n", recovered, channel_ids.size(),
+             o.out);
+  if (recovered > 0) fmt::print("last recovered message: {}\n", FormatUtc(last_time));
+  if (torn_or_damaged) {
+    fmt::print("lost: the last {} of {} bytes (from offset {}): {}\n", lost_bytes, size,
+               reader.intact_offset(), reader.problem().reason);
+  } else {
+    fmt::print("lost: nothing after the data section (the input was complete)\n");
+  }
+  for (const auto& p : reader.skipped_chunks()) {
+    fmt::print("lost: damaged chunk at offset {} ({} .. {}): {}\n", p.offset,
+               FormatUtc(p.start_time), FormatUtc(p.end_time), p.reason);
+  }
+  return kExitOk;
+}
+
+}  // namespace lgs::gsctl

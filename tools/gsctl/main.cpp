@@ -1,0 +1,88 @@
+// gsctl: the ground station's command-line tool. One binary, one subcommand per job.
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "common.h"
+
+int main(int argc, char** argv) {
+  using namespace lgs::gsctl;
+  CLI::App app{"gsctl: inspect, check, repair, export and replay ground station recordings (MCAP)"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+
+  InfoOptions info;
+  auto* info_cmd = app.add_subcommand(
+      "info",
+      "duration, start/end, per-channel counts, rates, bytes, compression and sequence gaps");
+  info_cmd->add_option("FILE", info.file, "recording")->required();
+  info_cmd->add_flag("--json", info.json, "one JSON object on stdout");
+
+  VerifyOptions verify;
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "check every CRC, index and count; exit 0 only when the file is sound");
+  verify_cmd->add_option("FILE", verify.file, "recording")->required();
+  verify_cmd->add_flag("--json", verify.json, "one JSON object on stdout");
+
+  RecoverOptions recover;
+  auto* recover_cmd = app.add_subcommand(
+      "recover",
+      "write a complete, indexed copy of a torn or damaged recording, saying what was lost");
+  recover_cmd->add_option("BROKEN", recover.broken, "torn or damaged recording")->required();
+  recover_cmd->add_option("OUT", recover.out, "where to write the recovered file")->required();
+  recover_cmd->add_option("--compression", recover.compression, "none, zstd or lz4")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "zstd", "lz4"}));
+  recover_cmd->add_flag("--json", recover.json, "one JSON object on stdout");
+
+  CatOptions cat;
+  auto* cat_cmd = app.add_subcommand("cat", "decoded messages as compact text or JSON lines");
+  cat_cmd->add_option("FILE", cat.file, "recording")->required();
+  cat_cmd->add_option("--topics", cat.topics, "channels (/rover1/soil) or stream names (soil)");
+  cat_cmd->add_option("--start", cat.start, "from this time: ISO 8601 UTC or +OFFSET (+90s, +2m)");
+  cat_cmd->add_option("--end", cat.end, "up to this time: ISO 8601 UTC or +OFFSET");
+  cat_cmd->add_flag("--json", cat.json, "JSON lines, the shape of the station's --jsonl");
+
+  ExportOptions exp;
+  auto* export_cmd = app.add_subcommand("export", "one CSV or JSON-lines file per channel");
+  export_cmd->add_option("FILE", exp.file, "recording")->required();
+  export_cmd->add_option("--format", exp.format, "csv or jsonl")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"csv", "jsonl"}));
+  export_cmd->add_option("--out", exp.out, "output directory (created if missing)")->required();
+  export_cmd->add_option("--topics", exp.topics, "channels or stream names to export");
+  export_cmd->add_option("--start", exp.start, "from this time: ISO 8601 UTC or +OFFSET");
+  export_cmd->add_option("--end", exp.end, "up to this time: ISO 8601 UTC or +OFFSET");
+
+  ReplayOptions replay;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "publish recorded telemetry again, byte for byte, paced like the recording");
+  replay_cmd->add_option("FILE", replay.files, "recordings (several merge by time)")->required();
+  auto* speed = replay_cmd->add_option("--speed", replay.speed, "pace: recorded time / wall time")
+                    ->capture_default_str()
+                    ->check(CLI::Range(0.01, 1000.0));
+  replay_cmd->add_flag("--max", replay.max, "as fast as subscribers take it")->excludes(speed);
+  replay_cmd->add_option("--start", replay.start, "from this time: ISO 8601 UTC or +OFFSET");
+  replay_cmd->add_option("--end", replay.end, "up to this time: ISO 8601 UTC or +OFFSET");
+  replay_cmd->add_option("--topics", replay.topics, "channels or stream names to replay");
+  replay_cmd->add_flag("--loop", replay.loop, "start again at the end until interrupted");
+  replay_cmd->add_option("--bind", replay.bind, "ZeroMQ endpoint to publish on")
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--wait-for-subscribers", replay.wait_for_subscribers,
+                   "hold the replay until N subscribers have joined")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  replay_cmd
+      ->add_option("--subscriber-timeout", replay.subscriber_timeout_s,
+                   "give up waiting for subscribers after SECONDS")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (info_cmd->parsed()) return RunInfo(info);
+  if (verify_cmd->parsed()) return RunVerify(verify);
+  if (recover_cmd->parsed()) return RunRecover(recover);
+  if (cat_cmd->parsed()) return RunCat(cat);
+  if (export_cmd->parsed()) return RunExport(exp);
+  if (replay_cmd->parsed()) return RunReplay(replay);
+  return kExitUsage;
+}

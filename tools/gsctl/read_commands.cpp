@@ -1,0 +1,351 @@
+// gsctl cat and export: decoded messages of a recording, as text, JSON lines or CSV.
+#include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "groundstation/telemetry_format.h"
+#include "protocol/space_packet.h"
+#include "protocol/telemetry_decoder.h"
+
+namespace lgs::gsctl {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using protocol::McapFile;
+using protocol::McapMessage;
+using protocol::McapMessageReader;
+
+namespace {
+
+// One recorded message, decoded; `packet` is set for rover telemetry of a stream we know.
+struct Decoded {
+  const protocol::McapChannel* channel = nullptr;
+  const McapMessage* record = nullptr;
+  const Message* message = nullptr;
+  const protocol::DecodedPacket* packet = nullptr;
+};
+
+// Walks the selected messages of `path`; returns an exit code and says on stderr where and why
+// it stopped early. `what` names the subcommand in messages.
+int ForEachMessage(const std::string& what, const std::string& path,
+                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
+                   const std::optional<std::string>& end,
+                   const std::function<void(const Decoded&)>& visit) {
+  auto opened = McapFile::Open(path);
+  if (!opened.ok()) {
+    fmt::print(stderr, "gsctl {}: {}\n", what, opened.error().message());
+    return kExitFailure;
+  }
+  const McapFile& file = **opened;
+  protocol::McapReadOptions read_options;
+  if (start || end) {
+    std::optional<TimeSpec> s, e;
+    for (const auto& [text, spec] : {std::pair{&start, &s}, std::pair{&end, &e}}) {
+      if (!*text) continue;
+      auto parsed = ParseTimeSpec(**text);
+      if (!parsed.ok()) {
+        fmt::print(stderr, "gsctl {}: {}\n", what, parsed.error().message());
+        return kExitUsage;
+      }
+      *spec = *parsed;
+    }
+    const uint64_t origin = RecordingStart({&file}).value_or(0);
+    if (s) read_options.start_ns = s->Resolve(origin);
+    if (e) read_options.end_ns = e->Resolve(origin);
+    if (read_options.start_ns && read_options.end_ns &&
+        *read_options.start_ns > *read_options.end_ns) {
+      fmt::print(stderr, "gsctl {}: the start ({}) is after the end ({})\n", what,
+                 FormatUtc(*read_options.start_ns), FormatUtc(*read_options.end_ns));
+      return kExitUsage;
+    }
+  }
+  McapMessageReader reader(file, read_options);
+  protocol::SchemaDecoder schemas;
+  std::map<uint16_t, std::optional<TelemetryChannel>> telemetry;
+  std::string packet_bytes;
+  size_t undecodable = 0;
+  McapMessage m;
+  bool any_topic_matched = topics.empty();
+  while (reader.Next(m)) {
+    const protocol::McapChannel& channel = reader.channels().at(m.channel_id);
+    if (!TopicSelected(topics, channel)) continue;
+    any_topic_matched = true;
+    Decoded d;
+    d.channel = &channel;
+    d.record = &m;
+    const auto schema = reader.schemas().find(channel.schema_id);
+    if (schema == reader.schemas().end()) {
+      if (undecodable++ == 0)
+        fmt::print(stderr, "gsctl {}: '{}' has no schema\n", what, channel.topic);
+      continue;
+    }
+    auto message = schemas.Decode(schema->second, m.data);
+    if (!message.ok()) {
+      if (undecodable++ == 0) {
+        fmt::print(stderr, "gsctl {}: {}: {}\n", what, channel.topic, message.error().message());
+      }
+      continue;
+    }
+    d.message = *message;
+    auto [it, inserted] = telemetry.try_emplace(m.channel_id);
+    if (inserted) it->second = TelemetryChannelOf(channel);
+    protocol::DecodedPacket packet;
+    if (it->second && it->second->stream != nullptr &&
+        d.message->GetDescriptor() == it->second->stream->prototype->GetDescriptor() &&
+        protocol::EncodeTmPacket(it->second->apid, m.sequence, static_cast<int64_t>(m.publish_time),
+                                 m.data, packet_bytes)
+            .ok()) {
+      auto view = protocol::ParseTmPacket(protocol::AsBytes(packet_bytes));
+      if (view.ok()) {
+        packet = {it->second->stream, *view, d.message};
+        d.packet = &packet;
+      }
+    }
+    visit(d);
+  }
+  if (!any_topic_matched) {
+    std::string known;
+    for (const auto& [id, c] : reader.channels()) known += " " + c.topic;
+    fmt::print(stderr, "gsctl {}: no channel matches {} (channels:{})\n", what,
+               fmt::join(topics, ", "), known);
+    return kExitUsage;
+  }
+  if (undecodable > 1)
+    fmt::print(stderr, "gsctl {}: {} messages could not be decoded\n", what, undecodable);
+  if (reader.end() == McapMessageReader::End::kTorn ||
+      reader.end() == McapMessageReader::End::kDamaged) {
+    fmt::print(
+        stderr, "gsctl {}: stopped at offset {} of {}: {}; everything before it was delivered{}\n",
+        what, reader.problem().offset, file.bytes().size(), reader.problem().reason,
+        reader.end() == McapMessageReader::End::kTorn ? " ('gsctl recover' completes the file)"
+                                                      : "");
+    return kExitPartial;
+  }
+  return kExitOk;
+}
+
+std::string GroundJson(const Decoded& d) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string data;
+  static_cast<void>(google::protobuf::util::MessageToJsonString(*d.message, &data, options));
+  return fmt::format("{{\"channel\":\"{}\",\"seq\":{},\"ground_time_ns\":{},\"data\":{}}}\n",
+                     d.channel->topic, d.record->sequence, d.record->log_time, data);
+}
+
+// CSV: one column per scalar field (nested messages flattened with '.'), repeated fields and
+// maps as JSON cells; enum values by name.
+void CsvColumns(const google::protobuf::Descriptor& type, const std::string& prefix,
+                std::vector<std::pair<std::string, std::vector<const FieldDescriptor*>>>& out,
+                std::vector<const FieldDescriptor*> path) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor* f = type.field(i);
+    auto p = path;
+    p.push_back(f);
+    if (f->type() == FieldDescriptor::TYPE_MESSAGE && !f->is_repeated()) {
+      CsvColumns(*f->message_type(), prefix + f->name() + ".", out, p);
+    } else {
+      out.emplace_back(prefix + f->name(), p);
+    }
+  }
+}
+
+std::string CsvEscape(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string CsvCell(const Message& root, const std::vector<const FieldDescriptor*>& path) {
+  const Message* m = &root;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (!m->GetReflection()->HasField(*m, path[i])) return "";
+    m = &m->GetReflection()->GetMessage(*m, path[i]);
+  }
+  const FieldDescriptor* f = path.back();
+  const auto* r = m->GetReflection();
+  if (f->is_repeated()) {
+    nlohmann::json cell = nlohmann::json::array();
+    const int n = r->FieldSize(*m, f);
+    for (int i = 0; i < n; ++i) {
+      switch (f->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_INT32:
+          cell.push_back(r->GetRepeatedInt32(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          cell.push_back(r->GetRepeatedInt64(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          cell.push_back(r->GetRepeatedUInt32(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          cell.push_back(r->GetRepeatedUInt64(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_DOUBLE:
+          cell.push_back(r->GetRepeatedDouble(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_FLOAT:
+          cell.push_back(r->GetRepeatedFloat(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          cell.push_back(r->GetRepeatedBool(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          cell.push_back(r->GetRepeatedEnum(*m, f, i)->name());
+          break;
+        case FieldDescriptor::CPPTYPE_STRING:
+          cell.push_back(r->GetRepeatedString(*m, f, i));
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE: {
+          std::string json;
+          static_cast<void>(
+              google::protobuf::util::MessageToJsonString(r->GetRepeatedMessage(*m, f, i), &json));
+          cell.push_back(nlohmann::json::parse(json, nullptr, false));
+          break;
+        }
+      }
+    }
+    return CsvEscape(cell.dump());
+  }
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return std::to_string(r->GetInt32(*m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return std::to_string(r->GetInt64(*m, f));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return std::to_string(r->GetUInt32(*m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return std::to_string(r->GetUInt64(*m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return fmt::format("{}", r->GetDouble(*m, f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return fmt::format("{}", r->GetFloat(*m, f));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return r->GetBool(*m, f) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return r->GetEnum(*m, f)->name();
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        return CsvEscape(nlohmann::json(r->GetString(*m, f).size()).dump() + " bytes");
+      }
+      return CsvEscape(r->GetString(*m, f));
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return "";
+  }
+  return "";
+}
+
+std::string FileNameForTopic(const std::string& topic) {
+  std::string name;
+  for (char c : topic)
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  while (!name.empty() && name.front() == '_') name.erase(name.begin());
+  return name.empty() ? "channel" : name;
+}
+
+}  // namespace
+
+int RunCat(const CatOptions& o) {
+  std::string line;
+  const int code = ForEachMessage("cat", o.file, o.topics, o.start, o.end, [&](const Decoded& d) {
+    line.clear();
+    if (o.json) {
+      if (d.packet) {
+        station::AppendPacketJson(*d.packet, static_cast<int64_t>(d.record->log_time), line);
+      } else {
+        line = GroundJson(d);
+      }
+    } else {
+      const std::string body = d.packet ? station::FormatTelemetryLine(*d.packet)
+                                        : d.channel->topic + " " + d.message->ShortDebugString();
+      line = fmt::format("{} #{:<6} {}\n", FormatUtc(d.record->log_time), d.record->sequence, body);
+    }
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  });
+  std::fflush(stdout);
+  return code;
+}
+
+int RunExport(const ExportOptions& o) {
+  namespace fs = std::filesystem;
+  if (o.format != "csv" && o.format != "jsonl") {
+    fmt::print(stderr, "gsctl export: unknown format '{}' (csv or jsonl)\n", o.format);
+    return kExitUsage;
+  }
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec || !fs::is_directory(o.out)) {
+    fmt::print(stderr, "gsctl export: cannot create output directory '{}': {}\n", o.out,
+               ec ? ec.message() : "not a directory");
+    return kExitFailure;
+  }
+  struct Output {
+    std::ofstream file;
+    std::vector<std::pair<std::string, std::vector<const FieldDescriptor*>>> columns;
+    uint64_t rows = 0;
+  };
+  std::map<std::string, Output> outputs;  // by channel topic
+  bool write_failed = false;
+  std::string line;
+  const int code =
+      ForEachMessage("export", o.file, o.topics, o.start, o.end, [&](const Decoded& d) {
+        auto [it, inserted] = outputs.try_emplace(d.channel->topic);
+        Output& out = it->second;
+        if (inserted) {
+          const fs::path path =
+              fs::path(o.out) / (FileNameForTopic(d.channel->topic) + "." + o.format);
+          out.file.open(path, std::ios::binary | std::ios::trunc);
+          if (!out.file) {
+            fmt::print(stderr, "gsctl export: cannot write '{}'\n", path.string());
+            write_failed = true;
+          }
+          if (o.format == "csv") {
+            CsvColumns(*d.message->GetDescriptor(), "", out.columns, {});
+            out.file << "seq,onboard_time_ns,ground_time_ns";
+            for (const auto& [name, path_] : out.columns) out.file << ',' << CsvEscape(name);
+            out.file << '\n';
+          }
+        }
+        if (o.format == "jsonl") {
+          line.clear();
+          if (d.packet) {
+            station::AppendPacketJson(*d.packet, static_cast<int64_t>(d.record->log_time), line);
+          } else {
+            line = GroundJson(d);
+          }
+          out.file << line;
+        } else {
+          out.file << d.record->sequence << ',' << (d.packet ? d.record->publish_time : 0) << ','
+                   << d.record->log_time;
+          for (const auto& [name, path] : out.columns) out.file << ',' << CsvCell(*d.message, path);
+          out.file << '\n';
+        }
+        ++out.rows;
+      });
+  for (auto& [topic, out] : outputs) {
+    out.file.close();
+    if (!out.file) write_failed = true;
+    fmt::print(stderr, "{}: {} rows\n", topic, out.rows);
+  }
+  if (write_failed) {
+    fmt::print(stderr, "gsctl export: writing the output failed\n");
+    return kExitFailure;
+  }
+  return code;
+}
+
+}  // namespace lgs::gsctl

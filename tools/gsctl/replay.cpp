@@ -1,0 +1,193 @@
+// gsctl replay: rebuilds every recorded packet byte for byte and publishes it on the same topic,
+// paced like the recording (or as fast as subscribers take it), so a station cannot tell a
+// replay from the rover.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <queue>
+#include <thread>
+#include <zmq.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "protocol/space_packet.h"
+
+namespace lgs::gsctl {
+
+using protocol::McapFile;
+using protocol::McapMessage;
+using protocol::McapMessageReader;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) {
+  g_stop = true;
+}
+
+struct Source {
+  const McapFile* file;
+  std::unique_ptr<McapMessageReader> reader;
+  std::map<uint16_t, std::optional<TelemetryChannel>> telemetry;
+  McapMessage next;
+  bool has_next = false;
+};
+
+}  // namespace
+
+int RunReplay(const ReplayOptions& o) {
+  if (!o.max && !(o.speed >= 0.01 && o.speed <= 1000.0)) {
+    fmt::print(stderr, "gsctl replay: --speed {} is outside 0.01..1000\n", o.speed);
+    return kExitUsage;
+  }
+  std::vector<std::unique_ptr<McapFile>> files;
+  std::vector<const McapFile*> file_ptrs;
+  uint64_t total = 0;
+  for (const std::string& path : o.files) {
+    auto opened = McapFile::Open(path);
+    if (!opened.ok()) {
+      fmt::print(stderr, "gsctl replay: {}\n", opened.error().message());
+      return kExitFailure;
+    }
+    if (auto summary = (*opened)->ReadSummary(); summary.ok() && summary->statistics) {
+      total += summary->statistics->message_count;
+    }
+    file_ptrs.push_back(opened->get());
+    files.push_back(std::move(opened.value()));
+  }
+  protocol::McapReadOptions read_options;
+  const uint64_t origin = RecordingStart(file_ptrs).value_or(0);
+  for (const auto& [text, target] :
+       {std::pair{&o.start, &read_options.start_ns}, std::pair{&o.end, &read_options.end_ns}}) {
+    if (!*text) continue;
+    auto spec = ParseTimeSpec(**text);
+    if (!spec.ok()) {
+      fmt::print(stderr, "gsctl replay: {}\n", spec.error().message());
+      return kExitUsage;
+    }
+    *target = spec->Resolve(origin);
+  }
+  if (read_options.start_ns && read_options.end_ns &&
+      *read_options.start_ns > *read_options.end_ns) {
+    fmt::print(stderr, "gsctl replay: the start is after the end\n");
+    return kExitUsage;
+  }
+
+  zmq::context_t context(1);
+  zmq::socket_t publisher(context, zmq::socket_type::xpub);
+  publisher.set(zmq::sockopt::sndhwm, o.send_hwm);
+  publisher.set(zmq::sockopt::linger, 5000);
+  publisher.set(zmq::sockopt::xpub_verbose, 1);
+  // A replay must not lose what it replays: block on a full subscriber instead of dropping.
+  publisher.set(zmq::sockopt::xpub_nodrop, 1);
+  try {
+    publisher.bind(o.bind);
+  } catch (const zmq::error_t& e) {
+    fmt::print(stderr, "gsctl replay: cannot bind '{}': {}\n", o.bind, e.what());
+    return kExitFailure;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  int subscribers = 0;
+  const auto drain_subscriptions = [&](int timeout_ms) {
+    zmq::pollitem_t item{publisher.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return;
+    zmq::message_t msg;
+    while (publisher.recv(msg, zmq::recv_flags::dontwait)) {
+      if (msg.size() > 0 && static_cast<const uint8_t*>(msg.data())[0] == 1) ++subscribers;
+    }
+  };
+  const auto give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(o.subscriber_timeout_s));
+  while (subscribers < o.wait_for_subscribers && !g_stop) {
+    if (Clock::now() > give_up) {
+      fmt::print(stderr, "gsctl replay: no subscriber after {} s on {}\n", o.subscriber_timeout_s,
+                 o.bind);
+      return kExitFailure;
+    }
+    drain_subscriptions(50);
+  }
+
+  ProgressBar progress("replaying", total);
+  uint64_t sent = 0, skipped_channels = 0;
+  std::string packet;
+  int exit_code = kExitOk;
+  const auto wall_start = Clock::now();
+  uint64_t time_offset_ns = 0;  // grows with each loop so pacing continues across loops
+  std::optional<uint64_t> first_log_time;
+  do {
+    std::vector<Source> sources;
+    for (const McapFile* file : file_ptrs) {
+      Source s{file, std::make_unique<McapMessageReader>(*file, read_options), {}, {}, false};
+      s.has_next = s.reader->Next(s.next);
+      sources.push_back(std::move(s));
+    }
+    // Several files merge by log time: always publish the earliest pending message.
+    const auto later = [&](size_t a, size_t b) {
+      return sources[a].next.log_time > sources[b].next.log_time;
+    };
+    std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+    for (size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i].has_next) heap.push(i);
+    }
+    uint64_t loop_last = 0;
+    while (!heap.empty() && !g_stop) {
+      const size_t i = heap.top();
+      heap.pop();
+      Source& src = sources[i];
+      const McapMessage& m = src.next;
+      const protocol::McapChannel& channel = src.reader->channels().at(m.channel_id);
+      auto [it, inserted] = src.telemetry.try_emplace(m.channel_id);
+      if (inserted) it->second = TelemetryChannelOf(channel);
+      if (it->second && TopicSelected(o.topics, channel)) {
+        if (!first_log_time) first_log_time = m.log_time;
+        const uint64_t t = m.log_time - *first_log_time + time_offset_ns;
+        loop_last = std::max(loop_last, m.log_time - *first_log_time);
+        if (!o.max) {
+          const auto due = wall_start + std::chrono::nanoseconds(static_cast<int64_t>(t / o.speed));
+          while (!g_stop && Clock::now() < due) {
+            std::this_thread::sleep_until(
+                std::min(due, Clock::now() + std::chrono::milliseconds(100)));
+          }
+        }
+        if (Status s = protocol::EncodeTmPacket(
+                it->second->apid, m.sequence, static_cast<int64_t>(m.publish_time), m.data, packet);
+            !s.ok()) {
+          fmt::print(stderr, "gsctl replay: {}: {}\n", channel.topic, s.message());
+          exit_code = kExitFailure;
+          break;
+        }
+        publisher.send(zmq::buffer(it->second->zmq_topic), zmq::send_flags::sndmore);
+        publisher.send(zmq::buffer(packet), zmq::send_flags::none);
+        ++sent;
+        if ((sent & 0xFF) == 0) drain_subscriptions(0);
+        progress.Update(sent, o.max ? "" : fmt::format("at {:.1f}x", o.speed));
+      } else if (!it->second) {
+        ++skipped_channels;  // ground channels (/link/rejected, /ground/link_stats) are not sent
+      }
+      src.has_next = src.reader->Next(src.next);
+      if (src.has_next) {
+        heap.push(i);
+      } else if (src.reader->end() != McapMessageReader::End::kComplete) {
+        fmt::print(stderr, "gsctl replay: {} stopped at offset {}: {}\n", src.file->path(),
+                   src.reader->problem().offset, src.reader->problem().reason);
+        exit_code = kExitPartial;
+      }
+    }
+    time_offset_ns += loop_last + 1'000'000;  // the next loop starts a millisecond after
+  } while (o.loop && !g_stop && sent > 0 && exit_code == kExitOk);
+  progress.Finish();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  fmt::print(stderr, "gsctl replay: sent {} packets in {:.2f} s ({:.0f} packets/s){}\n", sent,
+             wall_s, wall_s > 0 ? sent / wall_s : 0.0, g_stop ? " (interrupted)" : "");
+  if (sent == 0 && exit_code == kExitOk) {
+    fmt::print(stderr, "gsctl replay: nothing to replay (no telemetry in the selection)\n");
+    return kExitFailure;
+  }
+  return exit_code;
+}
+
+}  // namespace lgs::gsctl
