@@ -1,0 +1,243 @@
+// gsctl on recordings made by the station's own Recorder with known contents and timing, and
+// on every kind of bad file and argument.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "groundstation/recorder.h"
+#include "protocol/telemetry_decoder.h"
+#include "support/capture.h"
+#include "support/packets.h"
+#include "support/process.h"
+
+namespace lgs::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr int64_t kStartNs = 1'795'000'000'000'000'000;
+
+// A recording of `count` housekeeping packets, one every `step_ns` of ground time, with battery
+// state of charge = the sequence number / 10.
+std::string MakeRecording(const ScratchDir& dir, int count, int64_t step_ns) {
+  station::RecorderOptions options;
+  options.directory = dir.File("rec");
+  options.writer.chunk_size = 4096;
+  station::Recorder recorder(options);
+  EXPECT_TRUE(recorder.Open(kStartNs).ok());
+  protocol::TelemetryDecoder decoder("rover1");
+  const std::string topic =
+      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  for (int i = 0; i < count; ++i) {
+    const std::string packet =
+        HousekeepingPacket(i, i / 10.0, kStartNs - 1'280'000'000 + i * step_ns);
+    auto decoded = decoder.Decode(topic, protocol::AsBytes(packet));
+    EXPECT_TRUE(decoded.ok());
+    recorder.RecordTelemetry(*decoded, kStartNs + i * step_ns);
+  }
+  EXPECT_TRUE(recorder.Close().ok());
+  return recorder.stats().current_file;
+}
+
+struct GsctlRun {
+  int code;
+  std::string out, err;
+};
+
+GsctlRun Gsctl(std::vector<std::string> args) {
+  ScratchDir dir;
+  ChildProcess p(LGS_GSCTL_BIN, std::move(args), dir.path(), "gsctl");
+  const int code = p.Wait(120s).value_or(-1);
+  return {code, p.Stdout(), p.Stderr()};
+}
+
+size_t Lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(Gsctl, InfoReportsDurationCountsAndGaps) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 200, 100'000'000);
+  const GsctlRun r = Gsctl({"info", file, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["messages"], 200);
+  EXPECT_NEAR(j["duration_s"].get<double>(), 19.9, 1e-6);
+  EXPECT_EQ(j["state"], "complete");
+  EXPECT_EQ(j["channels"][0]["topic"], "/rover1/housekeeping");
+  EXPECT_EQ(j["channels"][0]["sequence_gaps"], 0);
+  EXPECT_NEAR(j["channels"][0]["rate_hz"].get<double>(), 200 / 19.9, 1e-6);
+  const GsctlRun text = Gsctl({"info", file});
+  ASSERT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("duration:    19.900 s"), std::string::npos) << text.out;
+}
+
+TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 201, 100'000'000);  // 20.0 s of recording
+  const std::string endpoint = dir.IpcEndpoint("replay");
+  WireCapture wire(endpoint);
+  const auto start = std::chrono::steady_clock::now();
+  ChildProcess replay(
+      LGS_GSCTL_BIN,
+      {"replay", file, "--speed", "10", "--bind", endpoint, "--wait-for-subscribers", "1"},
+      dir.path(), "replay");
+  ASSERT_EQ(replay.Wait(60s), 0) << replay.Stderr();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(seconds, 1.9);
+  EXPECT_LT(seconds, 4.0);
+  ASSERT_TRUE(WaitUntil([&] { return wire.size() >= 201; }, 10s));
+  // Packets are rebuilt exactly as they were built.
+  for (uint32_t i = 0; i < 201; ++i) {
+    ASSERT_EQ(wire.messages()[i].packet,
+              HousekeepingPacket(i, i / 10.0, kStartNs - 1'280'000'000 + i * 100'000'000LL))
+        << i;
+  }
+}
+
+TEST(Gsctl, CatSelectsByTimeAndPrintsTheStationJsonShape) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 100, 100'000'000);
+  const GsctlRun r = Gsctl({"cat", file, "--json", "--start", "+2s", "--end", "+2.45s"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<json> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(json::parse(line));
+  ASSERT_EQ(got.size(), 5u);  // 2.0, 2.1, 2.2, 2.3, 2.4 s
+  EXPECT_EQ(got[0]["seq"], 20);
+  EXPECT_EQ(got[0]["stream"], "housekeeping");
+  EXPECT_EQ(got[0]["apid"], 257);
+  EXPECT_EQ(got[0]["ground_time_ns"], kStartNs + 2'000'000'000);
+  EXPECT_DOUBLE_EQ(got[0]["data"]["battery_soc_percent"].get<double>(), 2.0);
+  // ISO 8601 gives the same selection.
+  const GsctlRun iso = Gsctl({"cat", file, "--json", "--start", "2026-11-18T11:06:42Z", "--end",
+                              "2026-11-18T11:06:42.45Z"});
+  ASSERT_EQ(iso.code, 0) << iso.err;
+  EXPECT_EQ(iso.out, r.out);
+  const GsctlRun text = Gsctl({"cat", file, "--topics", "housekeeping"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(Lines(text.out), 100u);
+  EXPECT_NE(text.out.find("HK    mode DRIVE"), std::string::npos);
+}
+
+TEST(Gsctl, ExportWritesOneCsvPerStreamWithUnitsInTheHeader) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 30, 100'000'000);
+  const GsctlRun r = Gsctl({"export", file, "--format", "csv", "--out", dir.File("csv")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = ReadLines(dir.path() / "csv" / "rover1_housekeeping.csv");
+  ASSERT_EQ(rows.size(), 31u);
+  EXPECT_TRUE(rows[0].starts_with(
+      "seq,onboard_time_ns,ground_time_ns,mode,battery_soc_percent,bus_voltage_v"))
+      << rows[0];
+  EXPECT_TRUE(rows[12].starts_with("11,")) << rows[12];
+  EXPECT_NE(rows[12].find(",ROVER_MODE_DRIVE,1.1,30.1,"), std::string::npos) << rows[12];
+  const GsctlRun jsonl = Gsctl({"export", file, "--format", "jsonl", "--out", dir.File("jsonl")});
+  ASSERT_EQ(jsonl.code, 0) << jsonl.err;
+  EXPECT_EQ(ReadLines(dir.path() / "jsonl" / "rover1_housekeeping.jsonl").size(), 30u);
+}
+
+class BadFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    good_ = MakeRecording(dir_, 500, 10'000'000);
+    const std::string bytes = ReadFile(good_);
+    const auto write = [&](const std::string& name, const std::string& content) {
+      std::ofstream(dir_.File(name), std::ios::binary) << content;
+      return dir_.File(name);
+    };
+    empty_ = write("empty.mcap", "");
+    text_ = write("text.mcap", "timestamp,value\n1,2\n");
+    truncated_ = write("truncated.mcap", bytes.substr(0, bytes.size() / 2));
+    std::string corrupt = bytes;
+    corrupt[bytes.size() / 2] ^= 0x10;
+    corrupt_ = write("corrupt.mcap", corrupt);
+  }
+  ScratchDir dir_;
+  std::string good_, empty_, text_, truncated_, corrupt_;
+};
+
+TEST_F(BadFiles, EveryCommandRefusesNonMcapInOneLine) {
+  for (const std::string& file : {empty_, text_, dir_.File("missing.mcap"), dir_.path().string()}) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"info", file},
+          {"verify", file},
+          {"cat", file},
+          {"export", file, "--out", dir_.File("x")},
+          {"recover", file, dir_.File("r.mcap")},
+          {"replay", file, "--max", "--bind", dir_.IpcEndpoint("r")}}) {
+      const GsctlRun r = Gsctl(args);
+      EXPECT_EQ(r.code, 1) << args[0] << " " << file << ": " << r.err;
+      EXPECT_EQ(Lines(r.err), 1u) << args[0] << " " << file << ": " << r.err;
+      EXPECT_TRUE(r.err.starts_with("gsctl " + args[0] + ": ")) << r.err;
+    }
+  }
+}
+
+TEST_F(BadFiles, TruncatedFileDeliversWhatIsIntactAndSaysWhereItStopped) {
+  const GsctlRun cat = Gsctl({"cat", truncated_, "--json"});
+  EXPECT_EQ(cat.code, 3);
+  EXPECT_GT(Lines(cat.out), 10u);
+  EXPECT_LT(Lines(cat.out), 500u);
+  EXPECT_NE(cat.err.find("stopped at offset"), std::string::npos) << cat.err;
+  // What was delivered is the exact start of the recording.
+  const GsctlRun whole = Gsctl({"cat", good_, "--json"});
+  EXPECT_TRUE(whole.out.starts_with(cat.out));
+  const GsctlRun verify = Gsctl({"verify", truncated_});
+  EXPECT_EQ(verify.code, 1);
+  EXPECT_NE(verify.out.find("NOT sound"), std::string::npos);
+  const GsctlRun info = Gsctl({"info", truncated_, "--json"});
+  EXPECT_EQ(info.code, 0);
+  EXPECT_EQ(json::parse(info.out)["state"], "torn");
+}
+
+TEST_F(BadFiles, CorruptedChunkIsFoundAndEverythingBeforeItDelivered) {
+  const GsctlRun verify = Gsctl({"verify", corrupt_, "--json"});
+  EXPECT_EQ(verify.code, 1);
+  EXPECT_FALSE(json::parse(verify.out)["sound"].get<bool>());
+  const GsctlRun cat = Gsctl({"cat", corrupt_, "--json"});
+  EXPECT_EQ(cat.code, 3) << cat.err;
+  EXPECT_NE(cat.err.find("stopped at offset"), std::string::npos) << cat.err;
+  const GsctlRun whole = Gsctl({"cat", good_, "--json"});
+  EXPECT_TRUE(whole.out.starts_with(cat.out));
+  const GsctlRun recover = Gsctl({"recover", corrupt_, dir_.File("fixed.mcap"), "--json"});
+  ASSERT_EQ(recover.code, 0) << recover.err;
+  const json report = json::parse(recover.out);
+  EXPECT_EQ(report["skipped_chunks"].size(), 1u) << report.dump();
+  EXPECT_GT(report["messages"].get<int>(), 400);
+  EXPECT_EQ(Gsctl({"verify", dir_.File("fixed.mcap")}).code, 0);
+}
+
+TEST_F(BadFiles, BadArgumentsAreClearErrors) {
+  const GsctlRun topic = Gsctl({"cat", good_, "--topics", "/rover1/nope"});
+  EXPECT_EQ(topic.code, 2);
+  EXPECT_NE(topic.err.find("no channel matches /rover1/nope"), std::string::npos) << topic.err;
+  const GsctlRun time = Gsctl({"cat", good_, "--start", "yesterday"});
+  EXPECT_EQ(time.code, 2);
+  EXPECT_NE(time.err.find("'yesterday' is not a time"), std::string::npos) << time.err;
+  const GsctlRun order =
+      Gsctl({"export", good_, "--out", dir_.File("o"), "--start", "+3s", "--end", "+1s"});
+  EXPECT_EQ(order.code, 2);
+  EXPECT_NE(order.err.find("is after the end"), std::string::npos) << order.err;
+  const GsctlRun speed = Gsctl({"replay", good_, "--speed", "5000"});
+  EXPECT_NE(speed.code, 0);
+  EXPECT_NE(speed.err.find("speed"), std::string::npos) << speed.err;
+  const GsctlRun same = Gsctl({"recover", good_, good_});
+  EXPECT_EQ(same.code, 2);
+  const GsctlRun none = Gsctl({});
+  EXPECT_NE(none.code, 0);
+  const GsctlRun help = Gsctl({"replay", "--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* option :
+       {"--speed", "--max", "--start", "--end", "--topics", "--loop", "--bind"}) {
+    EXPECT_NE(help.out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace lgs::test
