@@ -13,7 +13,7 @@
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
 #include "protocol/stream_registry.h"
-#include "rover_emulator/rover_model.h"
+#include "rover_emulator/telemetry_generator.h"
 
 namespace lgs::emulator {
 namespace {
@@ -143,53 +143,10 @@ Result<EmulatorSummary> Emulator::Run() {
   }
 
   const protocol::TimestampNs mission_start = options_.mission_start_ns.value_or(WallNowNs());
-  RoverModelOptions model_options;
-  model_options.seed = options_.seed;
-  model_options.mission_start_ns = mission_start;
-  RoverModel model(model_options);
-
-  struct StreamState {
-    const StreamInfo* info = nullptr;
-    std::string topic;
-    std::unique_ptr<google::protobuf::Message> message;
-    uint32_t next_seq = 0;
-    protocol::TimestampNs next_due_ns = 0;
-    int64_t period_ns = 0;
-  };
-  std::array<StreamState, protocol::kStreamCount> streams;
-  for (const StreamInfo& info : protocol::AllStreams()) {
-    StreamState& s = streams[static_cast<size_t>(info.id)];
-    s.info = &info;
-    s.topic = protocol::TelemetryTopic(options_.rover_id, info);
-    s.message.reset(info.prototype->New());
-    s.period_ns =
-        info.nominal_rate_hz > 0 ? static_cast<int64_t>(kNsPerS / info.nominal_rate_hz) : 0;
-    s.next_due_ns = mission_start;
-  }
+  TelemetryGenerator generator(options_.seed, options_.rover_id, mission_start);
+  std::vector<GeneratedPacket> batch;
 
   EmulatorSummary summary;
-  std::string payload, packet;
-  const auto send = [&](StreamState& s, protocol::TimestampNs onboard_ns) -> Status {
-    payload.clear();
-    if (!s.message->AppendToString(&payload)) {
-      return Status::Error(fmt::format("cannot serialise {}", s.info->name));
-    }
-    const uint32_t seq = s.next_seq++;
-    if (Status st = protocol::EncodeTmPacket(s.info->apid, seq, onboard_ns,
-                                             protocol::AsBytes(payload), packet);
-        !st.ok()) {
-      return st;
-    }
-    publisher.send(zmq::buffer(s.topic), zmq::send_flags::sndmore);
-    publisher.send(zmq::buffer(packet), zmq::send_flags::none);
-    // The truth records the time as the packet carries it (CUC resolution, 2^-24 s).
-    truth.Write(*s.info, seq, packet,
-                protocol::UnixNsFromCuc(*protocol::CucFromUnixNs(onboard_ns)));
-    ++summary.packets_sent;
-    summary.bytes_sent += packet.size();
-    return Status::Ok();
-  };
-
   const auto wall_start = Clock::now();
   const Clock::time_point wall_end =
       options_.duration_s ? wall_start + std::chrono::duration_cast<Clock::duration>(
@@ -197,13 +154,10 @@ Result<EmulatorSummary> Emulator::Run() {
                           : Clock::time_point::max();
   protocol::TimestampNs mission_now = mission_start;
   while (!stop_) {
-    StreamState* due = nullptr;
-    for (StreamState& s : streams) {
-      if (s.period_ns > 0 && (due == nullptr || s.next_due_ns < due->next_due_ns)) due = &s;
-    }
     const auto wall_due =
-        wall_start + std::chrono::nanoseconds(static_cast<int64_t>(
-                         static_cast<double>(due->next_due_ns - mission_start) / options_.speed));
+        wall_start +
+        std::chrono::nanoseconds(static_cast<int64_t>(
+            static_cast<double>(generator.next_due_ns() - mission_start) / options_.speed));
     if (wall_due > wall_end) {
       WaitFor(wall_end);
       break;
@@ -211,40 +165,14 @@ Result<EmulatorSummary> Emulator::Run() {
     if (wall_due > Clock::now() && !WaitFor(wall_due)) break;
     drain_subscriptions(std::chrono::milliseconds(0));
 
-    mission_now = due->next_due_ns;
-    due->message->Clear();
-    switch (due->info->id) {
-      case StreamId::kHousekeeping:
-        model.FillHousekeeping(mission_now, static_cast<rover::v1::Housekeeping&>(*due->message));
-        break;
-      case StreamId::kNavigationPose:
-        model.FillNavigationPose(mission_now,
-                                 static_cast<rover::v1::NavigationPose&>(*due->message));
-        break;
-      case StreamId::kTerrainTile:
-        model.FillTerrainTile(mission_now, static_cast<rover::v1::TerrainTile&>(*due->message));
-        break;
-      case StreamId::kCameraFrame:
-        model.FillCameraFrame(mission_now, static_cast<rover::v1::CameraFrame&>(*due->message));
-        break;
-      case StreamId::kSoilMeasurement:
-        model.FillSoilMeasurement(mission_now,
-                                  static_cast<rover::v1::SoilMeasurement&>(*due->message));
-        break;
-      case StreamId::kRadiation:
-        model.FillRadiation(mission_now, static_cast<rover::v1::Radiation&>(*due->message));
-        break;
-      case StreamId::kEvent:                // sent when the model raises one, below
-      case StreamId::kCommandVerification:  // sent when a command is handled
-        break;
-    }
-    if (Status st = send(*due, mission_now); !st.ok()) return st;
-    due->next_due_ns += due->period_ns;
-
-    StreamState& events = streams[static_cast<size_t>(StreamId::kEvent)];
-    for (rover::v1::Event& event : model.TakeEvents()) {
-      events.message->GetReflection()->Swap(events.message.get(), &event);
-      if (Status st = send(events, mission_now); !st.ok()) return st;
+    mission_now = generator.next_due_ns();
+    if (Status st = generator.Next(batch); !st.ok()) return st;
+    for (const GeneratedPacket& p : batch) {
+      publisher.send(zmq::buffer(*p.topic), zmq::send_flags::sndmore);
+      publisher.send(zmq::buffer(p.packet), zmq::send_flags::none);
+      truth.Write(*p.stream, p.sequence, p.packet, p.onboard_time_ns);
+      ++summary.packets_sent;
+      summary.bytes_sent += p.packet.size();
     }
   }
 

@@ -1,0 +1,56 @@
+// TelemetryGenerator: the rover's telemetry as a sequence of encoded space packets in mission
+// order — every stream at its registry rate plus the events the model raises — without any
+// clock or socket. The emulator paces and publishes it; benchmarks and tests use it directly
+// as "the default stream mix".
+//
+// Same seed + rover id + mission start => the same packets, byte for byte. Not thread-safe.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/status.h"
+#include "protocol/stream_registry.h"
+#include "rover_emulator/rover_model.h"
+
+namespace lgs::emulator {
+
+struct GeneratedPacket {
+  const protocol::StreamInfo* stream = nullptr;
+  const std::string* topic = nullptr;  // owned by the generator
+  uint32_t sequence = 0;
+  protocol::TimestampNs onboard_time_ns = 0;  // as the packet carries it (CUC resolution)
+  std::string packet;
+};
+
+class TelemetryGenerator {
+ public:
+  TelemetryGenerator(uint64_t seed, std::string rover_id, protocol::TimestampNs mission_start_ns);
+  ~TelemetryGenerator();
+
+  // Mission time at which the next packets are due.
+  protocol::TimestampNs next_due_ns() const;
+  // The packets due at next_due_ns(): one periodic packet and any events it raised. `out` is
+  // resized; its strings are reused between calls to avoid allocations.
+  Status Next(std::vector<GeneratedPacket>& out);
+
+ private:
+  struct StreamState {
+    const protocol::StreamInfo* info = nullptr;
+    std::string topic;
+    std::unique_ptr<google::protobuf::Message> message;
+    uint32_t next_seq = 0;
+    protocol::TimestampNs next_due_ns = 0;
+    int64_t period_ns = 0;
+  };
+  Status Emit(StreamState& s, protocol::TimestampNs onboard_ns, GeneratedPacket& out);
+  StreamState* Due();
+
+  RoverModel model_;
+  std::array<StreamState, protocol::kStreamCount> streams_;
+  std::string payload_;
+};
+
+}  // namespace lgs::emulator

@@ -1,0 +1,105 @@
+#include "rover_emulator/telemetry_generator.h"
+
+#include <fmt/format.h>
+
+#include "protocol/space_packet.h"
+
+namespace lgs::emulator {
+
+using protocol::StreamId;
+using protocol::StreamInfo;
+using protocol::TimestampNs;
+
+namespace {
+
+RoverModelOptions ModelOptions(uint64_t seed, TimestampNs mission_start_ns) {
+  RoverModelOptions o;
+  o.seed = seed;
+  o.mission_start_ns = mission_start_ns;
+  return o;
+}
+
+}  // namespace
+
+TelemetryGenerator::TelemetryGenerator(uint64_t seed, std::string rover_id,
+                                       TimestampNs mission_start_ns)
+    : model_(ModelOptions(seed, mission_start_ns)) {
+  for (const StreamInfo& info : protocol::AllStreams()) {
+    StreamState& s = streams_[static_cast<size_t>(info.id)];
+    s.info = &info;
+    s.topic = protocol::TelemetryTopic(rover_id, info);
+    s.message.reset(info.prototype->New());
+    s.period_ns = info.nominal_rate_hz > 0
+                      ? static_cast<int64_t>(1'000'000'000 / info.nominal_rate_hz)
+                      : 0;  // events and command reports are sent when they happen
+    s.next_due_ns = mission_start_ns;
+  }
+}
+
+TelemetryGenerator::~TelemetryGenerator() = default;
+
+TelemetryGenerator::StreamState* TelemetryGenerator::Due() {
+  StreamState* due = nullptr;
+  for (StreamState& s : streams_) {
+    if (s.period_ns > 0 && (due == nullptr || s.next_due_ns < due->next_due_ns)) due = &s;
+  }
+  return due;
+}
+
+TimestampNs TelemetryGenerator::next_due_ns() const {
+  return const_cast<TelemetryGenerator*>(this)->Due()->next_due_ns;
+}
+
+Status TelemetryGenerator::Emit(StreamState& s, TimestampNs onboard_ns, GeneratedPacket& out) {
+  payload_.clear();
+  if (!s.message->AppendToString(&payload_)) {
+    return Status::Error(fmt::format("cannot serialise {}", s.info->name));
+  }
+  out.stream = s.info;
+  out.topic = &s.topic;
+  out.sequence = s.next_seq++;
+  out.onboard_time_ns = protocol::UnixNsFromCuc(*protocol::CucFromUnixNs(onboard_ns));
+  return protocol::EncodeTmPacket(s.info->apid, out.sequence, onboard_ns,
+                                  protocol::AsBytes(payload_), out.packet);
+}
+
+Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
+  StreamState& due = *Due();
+  const TimestampNs now = due.next_due_ns;
+  due.message->Clear();
+  switch (due.info->id) {
+    case StreamId::kHousekeeping:
+      model_.FillHousekeeping(now, static_cast<rover::v1::Housekeeping&>(*due.message));
+      break;
+    case StreamId::kNavigationPose:
+      model_.FillNavigationPose(now, static_cast<rover::v1::NavigationPose&>(*due.message));
+      break;
+    case StreamId::kTerrainTile:
+      model_.FillTerrainTile(now, static_cast<rover::v1::TerrainTile&>(*due.message));
+      break;
+    case StreamId::kCameraFrame:
+      model_.FillCameraFrame(now, static_cast<rover::v1::CameraFrame&>(*due.message));
+      break;
+    case StreamId::kSoilMeasurement:
+      model_.FillSoilMeasurement(now, static_cast<rover::v1::SoilMeasurement&>(*due.message));
+      break;
+    case StreamId::kRadiation:
+      model_.FillRadiation(now, static_cast<rover::v1::Radiation&>(*due.message));
+      break;
+    case StreamId::kEvent:                // emitted below when the model raises one
+    case StreamId::kCommandVerification:  // emitted when a command is handled
+      break;
+  }
+  std::vector<rover::v1::Event> events = model_.TakeEvents();
+  out.resize(1 + events.size());
+  if (Status s = Emit(due, now, out[0]); !s.ok()) return s;
+  due.next_due_ns += due.period_ns;
+  StreamState& event_stream = streams_[static_cast<size_t>(StreamId::kEvent)];
+  for (size_t i = 0; i < events.size(); ++i) {
+    event_stream.message->GetReflection()->Swap(event_stream.message.get(), &events[i]);
+    if (Status s = Emit(event_stream, now, out[i + 1]); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace lgs::emulator
