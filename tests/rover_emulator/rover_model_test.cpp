@@ -3,6 +3,10 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "rover_emulator/telemetry_generator.h"
+
 namespace lgs::emulator {
 namespace {
 
@@ -89,6 +93,43 @@ TEST(RoverModel, HousekeepingIsPlausible) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front().kind(), rover::v1::EVENT_KIND_BOOT);
   EXPECT_TRUE(model.TakeEvents().empty());
+}
+
+}  // namespace
+}  // namespace lgs::emulator
+
+namespace lgs::emulator {
+namespace {
+
+std::vector<std::string> Packets(uint64_t seed, int batches) {
+  TelemetryGenerator generator(seed, "rover1", kStart);
+  std::vector<GeneratedPacket> batch;
+  std::vector<std::string> out;
+  for (int i = 0; i < batches; ++i) {
+    EXPECT_TRUE(generator.Next(batch).ok());
+    for (const auto& p : batch) out.push_back(*p.topic + p.packet);
+  }
+  return out;
+}
+
+TEST(TelemetryGenerator, SameSeedGivesAByteIdenticalPacketStream) {
+  EXPECT_EQ(Packets(17, 3000), Packets(17, 3000));
+  EXPECT_NE(Packets(17, 300), Packets(18, 300));
+}
+
+TEST(TelemetryGenerator, EveryPeriodicStreamAtItsNominalRate) {
+  TelemetryGenerator generator(2, "rover1", kStart);
+  std::vector<GeneratedPacket> batch;
+  std::map<std::string_view, int> counts;
+  while (generator.next_due_ns() < kStart + 100 * kSecond) {
+    ASSERT_TRUE(generator.Next(batch).ok());
+    for (const auto& p : batch) ++counts[p.stream->name];
+  }
+  for (const protocol::StreamInfo& s : protocol::AllStreams()) {
+    if (s.nominal_rate_hz == 0) continue;
+    EXPECT_EQ(counts[s.name], static_cast<int>(100 * s.nominal_rate_hz)) << s.name;
+  }
+  EXPECT_GE(counts["event"], 2);  // boot and the first mode change at least
 }
 
 }  // namespace
