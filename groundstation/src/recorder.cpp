@@ -22,8 +22,8 @@ constexpr int64_t kNsPerS = 1'000'000'000;
 
 // "rover1_2026-11-22T06-30-00.123Z.mcap": sortable, no characters that upset shells or Windows.
 std::string FileNameFor(const std::string& rover, TimestampNs t, int attempt) {
-  const auto tp = std::chrono::sys_time<std::chrono::milliseconds>(
-      std::chrono::milliseconds(t / 1'000'000));
+  const auto tp =
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t / 1'000'000));
   std::string name = fmt::format("{}_{:%Y-%m-%dT%H-%M-%S}Z", rover, tp);
   if (attempt > 0) name += fmt::format("_{}", attempt);
   return name + ".mcap";
@@ -48,8 +48,8 @@ struct Recorder::Impl {
 
   Status OpenFile(TimestampNs now_ns, RecorderStats& stats);
   Status CloseFile(RecorderStats& stats);
-  uint16_t ChannelFor(size_t slot, const google::protobuf::Descriptor& type, const std::string& topic,
-                      std::map<std::string, std::string> metadata);
+  uint16_t ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
+                      const std::string& topic, std::map<std::string, std::string> metadata);
   void Write(uint16_t channel, uint32_t sequence, TimestampNs log_time, TimestampNs publish_time,
              std::span<const uint8_t> data, RecorderStats& stats);
   void Failed(const Status& status, RecorderStats& stats);
@@ -105,9 +105,10 @@ void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
   if (failed) return;
   failed = true;
   stats.error = status.message();
-  spdlog::error("recording stopped: {}. Decoding and display go on; the file written so far is "
-                "valid up to its last chunk ('gsctl recover' completes it)",
-                status.message());
+  spdlog::error(
+      "recording stopped: {}. Decoding and display go on; the file written so far is "
+      "valid up to its last chunk ('gsctl recover' completes it)",
+      status.message());
 }
 
 uint16_t Recorder::Impl::ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
@@ -124,8 +125,8 @@ uint16_t Recorder::Impl::ChannelFor(size_t slot, const google::protobuf::Descrip
     if (!added.ok()) return 0;
     schema_id = schemas[&type] = *added;
   }
-  auto channel = writer->AddChannel(topic, protocol::mcap::kMessageEncodingProtobuf, schema_id,
-                                    metadata);
+  auto channel =
+      writer->AddChannel(topic, protocol::mcap::kMessageEncodingProtobuf, schema_id, metadata);
   if (!channel.ok()) return 0;
   return channels[slot] = *channel;
 }
@@ -178,23 +179,23 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
     return;
   }
   const protocol::StreamInfo& stream = *p.stream;
-  const uint16_t channel = r.ChannelFor(
-      static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(),
-      fmt::format("/{}/{}", r.options.rover_id, stream.name),
-      {{"apid", std::to_string(stream.apid)},
-       {"stream", std::string(stream.name)},
-       {"rover", r.options.rover_id},
-       {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
-       {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
-       {"log_time", "ground receipt time (station wall clock, UTC)"},
-       {"sequence", "extended sequence number of the stream"}});
+  const uint16_t channel =
+      r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(),
+                   fmt::format("/{}/{}", r.options.rover_id, stream.name),
+                   {{"apid", std::to_string(stream.apid)},
+                    {"stream", std::string(stream.name)},
+                    {"rover", r.options.rover_id},
+                    {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
+                    {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
+                    {"log_time", "ground receipt time (station wall clock, UTC)"},
+                    {"sequence", "extended sequence number of the stream"}});
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
 }
 
 void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view detail,
-                              std::string_view topic, std::span<const uint8_t> data,
-                              size_t frames, TimestampNs ground_ns) {
+                              std::string_view topic, std::span<const uint8_t> data, size_t frames,
+                              TimestampNs ground_ns) {
   Impl& r = *impl_;
   if (r.failed || !r.writer) {
     ++stats_.not_recorded;

@@ -25,10 +25,10 @@
 namespace lgs::station {
 
 struct RecorderOptions {
-  std::string directory;                  // created if missing
+  std::string directory;  // created if missing
   std::string rover_id = "rover1";
-  protocol::McapWriterOptions writer;     // compression, chunk size, fsync
-  double flush_interval_s = 1.0;          // a chunk is closed at least this often
+  protocol::McapWriterOptions writer;  // compression, chunk size, fsync
+  double flush_interval_s = 1.0;       // a chunk is closed at least this often
   std::optional<uint64_t> split_size_bytes;
   std::optional<double> split_duration_s;
   size_t max_rejected_bytes = 64 * 1024;  // rejected input is kept up to this many bytes
@@ -39,10 +39,10 @@ struct RecorderOptions {
 struct RecorderStats {
   uint64_t files = 0;
   uint64_t messages = 0;
-  uint64_t bytes = 0;                      // written to disk, all files
-  uint64_t not_recorded = 0;               // messages lost to a write failure
+  uint64_t bytes = 0;         // written to disk, all files
+  uint64_t not_recorded = 0;  // messages lost to a write failure
   std::string current_file;
-  std::string error;                       // the write failure that stopped recording, if any
+  std::string error;  // the write failure that stopped recording, if any
 };
 
 class Recorder {
