@@ -1,5 +1,7 @@
 #include "groundstation/link_accounting.h"
 
+#include <algorithm>
+
 namespace lgs::station {
 namespace {
 
@@ -30,6 +32,19 @@ uint64_t LinkSnapshot::total_duplicates() const {
 uint64_t LinkSnapshot::total_out_of_order() const {
   return SumStreams(*this, [](const StreamStats& s) { return s.out_of_order; });
 }
+protocol::TimestampNs LinkSnapshot::first_ground_ns() const {
+  protocol::TimestampNs first = 0;
+  for (const StreamStats& s : streams) {
+    if (s.received > 0 && (first == 0 || s.first_ground_ns < first)) first = s.first_ground_ns;
+  }
+  return first;
+}
+protocol::TimestampNs LinkSnapshot::last_ground_ns() const {
+  protocol::TimestampNs last = 0;
+  for (const StreamStats& s : streams) last = std::max(last, s.last_ground_ns);
+  return last;
+}
+
 uint64_t LinkSnapshot::total_rejected() const {
   uint64_t total = 0;
   for (uint64_t n : rejected) total += n;
@@ -73,8 +88,12 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
     ++s.out_of_order;
     arrival = Arrival::kLate;
   }
+  if (s.received == 0) s.first_ground_ns = ground_ns;
   ++s.received;
   s.bytes += bytes;
+  const int64_t latency = ground_ns - onboard_ns - light_time_ns_;
+  all_latency_.Record(latency);
+  stream_latency_[index].Record(latency);
   s.last_onboard_ns = onboard_ns;
   s.last_ground_ns = ground_ns;
   return arrival;
@@ -99,6 +118,13 @@ std::vector<SequenceRange> LinkAccounting::MissingRanges(protocol::StreamId stre
     ranges.push_back({first, last});
   }
   return ranges;
+}
+
+LatencySummary LinkAccounting::Latency(std::optional<protocol::StreamId> stream) const {
+  std::lock_guard lock(mutex_);
+  const LatencyHistogram& h = stream ? stream_latency_[static_cast<size_t>(*stream)] : all_latency_;
+  return {h.count(),          h.negative(),        h.Percentile(0.5),
+          h.Percentile(0.99), h.Percentile(0.999), h.max()};
 }
 
 }  // namespace lgs::station

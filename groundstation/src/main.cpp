@@ -36,6 +36,13 @@ int main(int argc, char** argv) {
                  "log each rejection reason at most once per SECONDS")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--light-time", options.light_time_s,
+                 "one-way light time in SECONDS, subtracted from the reported latency")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 60.0));
+  app.add_option("--idle-exit", options.idle_exit_s,
+                 "stop once telemetry has arrived and then none for SECONDS")
+      ->check(CLI::PositiveNumber);
   app.add_option("--record", options.recorder.directory,
                  "record everything received into MCAP files in DIR (created if missing)");
   std::string compression = "zstd";

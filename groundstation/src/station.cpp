@@ -101,7 +101,13 @@ std::string FormatSummary(const LinkSnapshot& s, uint64_t view_drops) {
   return out;
 }
 
-nlohmann::json SummaryJson(const LinkSnapshot& s, uint64_t view_drops) {
+nlohmann::json LatencyJson(const LatencySummary& l) {
+  return {{"count", l.count},   {"negative", l.negative}, {"p50_ns", l.p50_ns},
+          {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
+}
+
+nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounting,
+                           uint64_t view_drops) {
   nlohmann::json streams = nlohmann::json::object();
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
@@ -131,7 +137,10 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, uint64_t view_drops) {
             {"missing", s.total_missing()},
             {"gaps", s.total_gaps()},
             {"duplicates", s.total_duplicates()},
-            {"out_of_order", s.total_out_of_order()}}},
+            {"out_of_order", s.total_out_of_order()},
+            {"first_ground_ns", s.first_ground_ns()},
+            {"last_ground_ns", s.last_ground_ns()}}},
+          {"latency", LatencyJson(accounting.Latency())},
           {"view_dropped", view_drops}};
 }
 
@@ -145,6 +154,10 @@ Status StationOptions::Validate() const {
   }
   if (duration_s && !(*duration_s > 0.0)) {
     return Status::Error(fmt::format("duration {} s must be positive", *duration_s));
+  }
+  if (idle_exit_s && !(*idle_exit_s > 0.0)) return Status::Error("idle exit must be positive");
+  if (light_time_s < 0.0 || light_time_s > 60.0) {
+    return Status::Error(fmt::format("light time {} s is outside 0..60", light_time_s));
   }
   if (stats_interval_s < 0.0 || print_interval_s < 0.0 || reject_log_interval_s < 0.0) {
     return Status::Error("intervals must not be negative");
@@ -161,7 +174,10 @@ Status StationOptions::Validate() const {
 
 struct Station::Impl {
   explicit Impl(StationOptions o)
-      : options(std::move(o)), view_queue(options.view_queue_depth), signals(io) {}
+      : options(std::move(o)),
+        accounting(static_cast<int64_t>(options.light_time_s * 1e9)),
+        view_queue(options.view_queue_depth),
+        signals(io) {}
 
   Status Start();
   void IngestLoop();
@@ -338,11 +354,21 @@ void Station::Impl::IngestLoop() {
   };
   try {
     zmq::pollitem_t item{socket->handle(), 0, ZMQ_POLLIN, 0};
+    bool received_any = false;
+    Clock::time_point last_activity = Clock::now();
+    bool idle_stop_posted = false;
     while (!stop_ingest.load(std::memory_order_relaxed)) {
-      if (zmq::poll(&item, 1, kIngestPoll) > 0) {
-        drain();
+      if (zmq::poll(&item, 1, kIngestPoll) > 0 && drain() > 0) {
+        received_any = true;
+        last_activity = Clock::now();
       } else {
         flush_jsonl();  // idle: make the file current for anyone tailing it
+        if (options.idle_exit_s && received_any && !idle_stop_posted &&
+            Clock::now() - last_activity >= Seconds(*options.idle_exit_s)) {
+          idle_stop_posted = true;
+          spdlog::info("no telemetry for {} s: stopping", *options.idle_exit_s);
+          asio::post(io, [this] { RequestStop(); });
+        }
       }
       tick_recorder();
     }
@@ -475,7 +501,8 @@ Result<LinkSnapshot> Station::Run() {
   if (!s.options.summary_json_path.empty()) {
     OutputFile summary;
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
-    if (!summary.Write(SummaryJson(final_stats, view_drops).dump(2) + "\n") || !summary.Flush()) {
+    if (!summary.Write(SummaryJson(final_stats, s.accounting, view_drops).dump(2) + "\n") ||
+        !summary.Flush()) {
       return Status::Error(fmt::format("writing summary '{}' failed", s.options.summary_json_path));
     }
   }

@@ -103,3 +103,31 @@ TEST_F(LinkAccountingTest, RejectionsAreCountedByReason) {
 
 }  // namespace
 }  // namespace lgs::station
+
+namespace lgs::station {
+namespace {
+
+TEST(LinkAccountingLatency, SubtractsTheLightTimeAndKeepsPercentilesPerStream) {
+  LinkAccounting accounting(1'280'000'000);  // 1.28 s one-way light time
+  constexpr protocol::TimestampNs kOnboard = 1'000'000'000'000;
+  for (uint32_t seq = 0; seq < 1000; ++seq) {
+    // 1.28 s of light time plus 1..1000 us of ground latency.
+    accounting.Observe(protocol::StreamId::kRadiation, seq, 10, kOnboard,
+                       kOnboard + 1'280'000'000 + (seq + 1) * 1000);
+  }
+  accounting.Observe(protocol::StreamId::kRadiation, 0, 10, kOnboard, kOnboard);  // duplicate
+  const LatencySummary all = accounting.Latency();
+  EXPECT_EQ(all.count, 1000u);
+  EXPECT_EQ(all.negative, 0u);
+  EXPECT_NEAR(static_cast<double>(all.p50_ns), 500'000.0, 500'000.0 * 0.07);
+  EXPECT_NEAR(static_cast<double>(all.p99_ns), 990'000.0, 990'000.0 * 0.07);
+  EXPECT_EQ(all.max_ns, 1'000'000u);
+  EXPECT_EQ(accounting.Latency(protocol::StreamId::kRadiation).count, 1000u);
+  EXPECT_EQ(accounting.Latency(protocol::StreamId::kHousekeeping).count, 0u);
+  const LinkSnapshot s = accounting.Snapshot();
+  EXPECT_EQ(s.first_ground_ns(), kOnboard + 1'280'000'000 + 1000);
+  EXPECT_EQ(s.last_ground_ns(), kOnboard + 1'280'000'000 + 1'000'000);
+}
+
+}  // namespace
+}  // namespace lgs::station

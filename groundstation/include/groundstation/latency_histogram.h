@@ -4,8 +4,10 @@
 // Record() is O(1) and allocation-free. Not thread-safe (callers lock).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 namespace lgs::station {

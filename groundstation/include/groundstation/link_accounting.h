@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "groundstation/latency_histogram.h"
 #include "protocol/cuc_time.h"
 #include "protocol/reject_reason.h"
 #include "protocol/stream_registry.h"
@@ -42,7 +44,15 @@ struct StreamStats {
   uint32_t first_seq = 0;
   uint32_t highest_seq = 0;
   protocol::TimestampNs last_onboard_ns = 0;
+  protocol::TimestampNs first_ground_ns = 0;
   protocol::TimestampNs last_ground_ns = 0;
+};
+
+// Ground receipt time - on-board time - configured light time, over accepted packets.
+struct LatencySummary {
+  uint64_t count = 0;
+  uint64_t negative = 0;  // on-board time later than receipt (clocks disagree, or speed > 1)
+  uint64_t p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
 };
 
 struct LinkSnapshot {
@@ -55,10 +65,14 @@ struct LinkSnapshot {
   uint64_t total_gaps() const;
   uint64_t total_duplicates() const;
   uint64_t total_out_of_order() const;
+  protocol::TimestampNs first_ground_ns() const;  // 0 when nothing was received
+  protocol::TimestampNs last_ground_ns() const;
 };
 
 class LinkAccounting {
  public:
+  explicit LinkAccounting(int64_t light_time_ns = 0) : light_time_ns_(light_time_ns) {}
+
   Arrival Observe(protocol::StreamId stream, uint32_t extended_sequence, size_t bytes,
                   protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns);
   void Reject(protocol::RejectReason reason);
@@ -66,9 +80,14 @@ class LinkAccounting {
   LinkSnapshot Snapshot() const;
   // The missing sequence ranges of one stream, oldest first (at most `limit`).
   std::vector<SequenceRange> MissingRanges(protocol::StreamId stream, size_t limit = 64) const;
+  // Latency of one stream, or of all streams together.
+  LatencySummary Latency(std::optional<protocol::StreamId> stream = std::nullopt) const;
 
  private:
+  const int64_t light_time_ns_;
   mutable std::mutex mutex_;
+  LatencyHistogram all_latency_;
+  std::array<LatencyHistogram, protocol::kStreamCount> stream_latency_;
   LinkSnapshot stats_;
   // Per stream: first sequence of a missing range -> last sequence (inclusive).
   std::array<std::map<uint32_t, uint32_t>, protocol::kStreamCount> missing_;

@@ -30,7 +30,10 @@ struct StationOptions {
   double print_interval_s = 1.0;       // at most one telemetry line per stream per interval
   bool print_telemetry = true;         // decoded telemetry lines on stdout
   double reject_log_interval_s = 5.0;  // each rejection reason logged at most once per interval
-  bool handle_signals = true;          // SIGINT/SIGTERM stop the station
+  double light_time_s = 0.0;           // one-way light time, subtracted from latency
+  // Stop by itself once packets have arrived and then none for this long (replays, benchmarks).
+  std::optional<double> idle_exit_s;
+  bool handle_signals = true;  // SIGINT/SIGTERM stop the station
   // ZeroMQ receive side. The HWM is high because the SUB queue is the only buffer between the
   // kernel and the ingest thread: at 100k packets/s it absorbs about a second of stall.
   int receive_hwm = 100'000;
