@@ -58,4 +58,23 @@ struct ReplayOptions {
 };
 int RunReplay(const ReplayOptions& options);
 
+struct BenchOptions {
+  bool quick = false;  // a few seconds: a smoke run of the harness
+  bool json = false;
+  std::string transport = "tcp";         // tcp (127.0.0.1) or ipc
+  uint64_t packets = 2'000'000;          // per throughput run
+  uint64_t memory_packets = 10'000'000;  // the full-pipeline run that samples RSS
+  double latency_seconds = 5.0;          // per fixed-rate latency run
+  std::string station;  // groundstation binary; default: next to gsctl's build tree
+  std::string self;     // this gsctl, for its bench-sink and replay children
+};
+int RunBench(const BenchOptions& options);
+
+struct BenchSinkOptions {
+  std::string connect;
+  uint64_t count = 0;
+  double timeout_s = 10.0;
+};
+int RunBenchSink(const BenchSinkOptions& options);
+
 }  // namespace lgs::gsctl

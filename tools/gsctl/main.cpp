@@ -1,4 +1,7 @@
 // gsctl: the ground station's command-line tool. One binary, one subcommand per job.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
@@ -6,6 +9,9 @@
 
 int main(int argc, char** argv) {
   using namespace lgs::gsctl;
+  // Library logs (the recorder's, in bench) go to stderr: stdout carries data and JSON.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("gsctl"));
+  spdlog::set_level(spdlog::level::warn);
   CLI::App app{"gsctl: inspect, check, repair, export and replay ground station recordings (MCAP)"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
@@ -77,7 +83,34 @@ int main(int argc, char** argv) {
                    "give up waiting for subscribers after SECONDS")
       ->capture_default_str();
 
+  BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "measure raw ZeroMQ, the station's full pipeline, replay, latency and memory");
+  bench_cmd->add_flag("--quick", bench.quick, "a smoke run of a few seconds");
+  bench_cmd->add_flag("--json", bench.json, "one JSON object on stdout");
+  bench_cmd->add_option("--transport", bench.transport, "tcp (127.0.0.1) or ipc")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tcp", "ipc"}));
+  bench_cmd->add_option("--packets", bench.packets, "packets per throughput run")
+      ->capture_default_str();
+  bench_cmd
+      ->add_option("--memory-packets", bench.memory_packets,
+                   "packets in the full-pipeline run that samples memory")
+      ->capture_default_str();
+  bench_cmd->add_option("--latency-seconds", bench.latency_seconds, "length of each latency run")
+      ->capture_default_str();
+  bench_cmd->add_option("--station", bench.station, "groundstation binary to measure");
+
+  BenchSinkOptions sink;
+  auto* sink_cmd = app.add_subcommand("bench-sink", "(internal) raw ZeroMQ receiver for bench");
+  sink_cmd->group("");  // hidden from --help
+  sink_cmd->add_option("--connect", sink.connect)->required();
+  sink_cmd->add_option("--count", sink.count)->required();
+  sink_cmd->add_option("--timeout", sink.timeout_s);
+
   CLI11_PARSE(app, argc, argv);
+  if (bench_cmd->parsed()) return RunBench(bench);
+  if (sink_cmd->parsed()) return RunBenchSink(sink);
   if (info_cmd->parsed()) return RunInfo(info);
   if (verify_cmd->parsed()) return RunVerify(verify);
   if (recover_cmd->parsed()) return RunRecover(recover);

@@ -1,0 +1,53 @@
+// The benchmark harness cannot rot: `gsctl bench --quick` runs every measurement end to end and
+// reports each with zero loss. (Speeds are reported, never asserted: see docs/performance.md.)
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+
+namespace lgs::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
+  ScratchDir dir;
+  ChildProcess bench(
+      LGS_GSCTL_BIN,
+      {"bench", "--quick", "--json", "--transport", "ipc", "--station", LGS_STATION_BIN},
+      dir.path(), "bench");
+  ASSERT_EQ(bench.Wait(180s), 0) << bench.Stdout() << bench.Stderr();
+  const auto result = nlohmann::json::parse(bench.Stdout());
+  EXPECT_TRUE(result["lossless"].get<bool>());
+  std::vector<std::string> names;
+  for (const auto& row : result["rows"]) {
+    names.push_back(row["name"]);
+    EXPECT_EQ(row["lost"], 0) << row.dump();
+    EXPECT_GT(row["packets"].get<uint64_t>(), 0u) << row.dump();
+    EXPECT_GT(row["packets_per_s"].get<double>(), 0.0) << row.dump();
+    EXPECT_FALSE(row.contains("note")) << row.dump();
+  }
+  const std::vector<std::string> expected = {"raw ZeroMQ, default mix (ceiling)",
+                                             "raw ZeroMQ, 64 B",
+                                             "raw ZeroMQ, 512 B",
+                                             "raw ZeroMQ, 4096 B",
+                                             "station full pipeline (record zstd)",
+                                             "gsctl replay --max -> station",
+                                             "latency at 1000 packets/s",
+                                             "latency at 10000 packets/s",
+                                             "latency at 100000 packets/s"};
+  EXPECT_EQ(names, expected);
+  const auto& pipeline = result["rows"][4];
+  EXPECT_TRUE(pipeline.contains("memory"));
+  EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);
+  for (size_t i = 6; i < 9; ++i) {
+    const auto& latency = result["rows"][i]["latency"];
+    EXPECT_EQ(latency["count"], result["rows"][i]["packets"]);
+    EXPECT_LE(latency["p50_ns"].get<uint64_t>(), latency["p99_ns"].get<uint64_t>());
+    EXPECT_LE(latency["p99_ns"].get<uint64_t>(), latency["max_ns"].get<uint64_t>());
+  }
+}
+
+}  // namespace
+}  // namespace lgs::test

@@ -1,0 +1,540 @@
+// gsctl bench: one command, one run, one table. Measures what raw ZeroMQ can move on this
+// machine (the ceiling), then the station's full pipeline, a replay into the station, latency
+// at fixed rates, and the station's memory, all with the same packets in the same run.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "groundstation/recorder.h"
+#include "protocol/crc16.h"
+#include "protocol/space_packet.h"
+#include "protocol/telemetry_decoder.h"
+#include "rover_emulator/telemetry_generator.h"
+
+extern char** environ;
+
+namespace lgs::gsctl {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+constexpr protocol::TimestampNs kMissionStart = 1'795'000'000'000'000'000;
+
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A child process whose CPU time and memory we can read.
+class Child {
+ public:
+  Child(const std::string& program, std::vector<std::string> args, const fs::path& log) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ) != 0)
+      pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    args_ = std::move(args);
+  }
+  ~Child() {
+    if (pid_ > 0 && !done_) {
+      ::kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+  bool ok() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Exit code; fills CPU seconds (user + system) of the child.
+  int Wait() {
+    int status = 0;
+    rusage usage{};
+    while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    done_ = true;
+    cpu_s_ = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+             usage.ru_stime.tv_usec / 1e6;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  double cpu_s() const { return cpu_s_; }
+  uint64_t RssBytes() const {
+    std::ifstream status(fmt::format("/proc/{}/status", pid_));
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool done_ = false;
+  double cpu_s_ = 0;
+  std::vector<std::string> args_;
+};
+
+// The packets the station will get: the emulator's default stream mix.
+struct Mix {
+  std::vector<std::string> topics;  // by stream index
+  struct Packet {
+    size_t stream;
+    std::string bytes;
+  };
+  std::vector<Packet> packets;
+  std::array<uint32_t, protocol::kStreamCount> per_stream{};  // packets of each stream in the mix
+  uint64_t bytes = 0;
+};
+
+Mix MakeMix(size_t count) {
+  Mix mix;
+  emulator::TelemetryGenerator generator(1, "rover1", kMissionStart);
+  for (const protocol::StreamInfo& s : protocol::AllStreams()) {
+    mix.topics.push_back(protocol::TelemetryTopic("rover1", s));
+  }
+  std::vector<emulator::GeneratedPacket> batch;
+  while (mix.packets.size() < count) {
+    if (!generator.Next(batch).ok()) break;
+    for (auto& p : batch) {
+      const auto stream = static_cast<size_t>(p.stream->id);
+      ++mix.per_stream[stream];
+      mix.bytes += p.packet.size();
+      mix.packets.push_back({stream, std::move(p.packet)});
+    }
+  }
+  return mix;
+}
+
+// Rewrites the sequence fields (and CRC) of a mix packet for its `cycle`-th repetition, so that
+// every packet of a long run is new to the station.
+void Resequence(const Mix& mix, const Mix::Packet& p, uint64_t cycle, std::string& out) {
+  out = p.bytes;
+  auto* b = reinterpret_cast<uint8_t*>(out.data());
+  const uint32_t seq =
+      ((uint32_t{b[13]} << 24) | (uint32_t{b[14]} << 16) | (uint32_t{b[15]} << 8) | b[16]) +
+      static_cast<uint32_t>(cycle * mix.per_stream[p.stream]);
+  b[2] = static_cast<uint8_t>(0xC0 | ((seq >> 8) & 0x3F));
+  b[3] = static_cast<uint8_t>(seq);
+  b[13] = static_cast<uint8_t>(seq >> 24);
+  b[14] = static_cast<uint8_t>(seq >> 16);
+  b[15] = static_cast<uint8_t>(seq >> 8);
+  b[16] = static_cast<uint8_t>(seq);
+  const uint16_t crc = protocol::Crc16CcittFalse({b, out.size() - 2});
+  b[out.size() - 2] = static_cast<uint8_t>(crc >> 8);
+  b[out.size() - 1] = static_cast<uint8_t>(crc);
+}
+
+// A lossless publisher: it blocks on a full subscriber instead of dropping.
+class Sender {
+ public:
+  explicit Sender(const std::string& endpoint) : socket_(context_, zmq::socket_type::xpub) {
+    socket_.set(zmq::sockopt::sndhwm, 100'000);
+    socket_.set(zmq::sockopt::linger, 10'000);
+    socket_.set(zmq::sockopt::xpub_nodrop, 1);
+    socket_.bind(endpoint);
+  }
+  bool WaitForSubscriber(std::chrono::seconds timeout) {
+    socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count() * 1000));
+    zmq::message_t m;
+    return socket_.recv(m).has_value();
+  }
+  void Send(std::string_view topic, std::string_view packet) {
+    socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(packet), zmq::send_flags::none);
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+std::string FreeEndpoint(const std::string& transport, const fs::path& dir,
+                         const std::string& name) {
+  if (transport == "ipc") return "ipc://" + (dir / (name + ".ipc")).string();
+  static std::mt19937 rng(static_cast<unsigned>(WallNs()));
+  return fmt::format("tcp://127.0.0.1:{}", 20000 + rng() % 30000);
+}
+
+struct Row {
+  Row(std::string n, uint64_t p) : name(std::move(n)), packets(p) {}
+  std::string name;
+  uint64_t packets = 0;
+  double packets_per_s = 0;
+  double ratio = 0;  // to the ceiling for the same packets
+  uint64_t lost = 0;
+  std::optional<double> cpu_us_per_packet;
+  std::optional<json> latency;
+  std::optional<json> memory;
+  std::string note;
+};
+
+json RowJson(const Row& r) {
+  json j = {{"name", r.name},
+            {"packets", r.packets},
+            {"packets_per_s", r.packets_per_s},
+            {"ratio", r.ratio},
+            {"lost", r.lost}};
+  if (r.cpu_us_per_packet) j["cpu_us_per_packet"] = *r.cpu_us_per_packet;
+  if (r.latency) j["latency"] = *r.latency;
+  if (r.memory) j["memory"] = *r.memory;
+  if (!r.note.empty()) j["note"] = r.note;
+  return j;
+}
+
+class Bench {
+ public:
+  Bench(const BenchOptions& o, fs::path dir) : o_(o), dir_(std::move(dir)) {}
+
+  // Raw ZeroMQ: this process sends, a `gsctl bench-sink` process counts.
+  Row Ceiling(const std::string& name, const Mix* mix, size_t fixed_size, uint64_t count) {
+    Row row{name, count};
+    const std::string endpoint = FreeEndpoint(o_.transport, dir_, "ceiling");
+    Sender sender(endpoint);
+    Child sink(o_.self, {"bench-sink", "--connect", endpoint, "--count", std::to_string(count)},
+               dir_ / "sink.log");
+    if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
+      return Failed(row, "sink never subscribed");
+    const std::string fixed(fixed_size, 'x'), fixed_topic = "tm.rover1.bench.";
+    std::string scratch;
+    for (uint64_t i = 0; i < count; ++i) {
+      if (mix) {
+        const auto& p = mix->packets[i % mix->packets.size()];
+        const uint64_t cycle = i / mix->packets.size();
+        if (cycle == 0) {
+          sender.Send(mix->topics[p.stream], p.bytes);
+        } else {
+          Resequence(*mix, p, cycle, scratch);
+          sender.Send(mix->topics[p.stream], scratch);
+        }
+      } else {
+        sender.Send(fixed_topic, fixed);
+      }
+    }
+    const int code = sink.Wait();
+    json result;
+    try {
+      result = json::parse(std::ifstream(dir_ / "sink.log"));
+    } catch (const std::exception&) {
+      return Failed(row, "sink output unreadable");
+    }
+    const uint64_t received = result["received"];
+    row.lost = count - received;
+    const double seconds =
+        (result["last_ns"].get<int64_t>() - result["first_ns"].get<int64_t>()) / 1e9;
+    row.packets_per_s = seconds > 0 ? (received - 1) / seconds : 0;
+    row.cpu_us_per_packet = sink.cpu_s() * 1e6 / std::max<uint64_t>(received, 1);
+    if (code != 0) row.note = "sink timed out";
+    return row;
+  }
+
+  // The real station (verify, decode, account, record with zstd) fed at full speed.
+  Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory) {
+    Row row{"station full pipeline (record zstd)", count};
+    const std::string endpoint = FreeEndpoint(o_.transport, dir_, "station");
+    Sender sender(endpoint);
+    Child station = StartStation(endpoint, "pipeline");
+    if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
+      return Failed(row, "station never subscribed");
+    MemorySampler memory(station, count);
+    std::string scratch;
+    for (uint64_t i = 0; i < count; ++i) {
+      const auto& p = mix.packets[i % mix.packets.size()];
+      const uint64_t cycle = i / mix.packets.size();
+      if (cycle == 0) {
+        sender.Send(mix.topics[p.stream], p.bytes);
+      } else {
+        Resequence(mix, p, cycle, scratch);
+        sender.Send(mix.topics[p.stream], scratch);
+      }
+      if ((i & 0x3FFF) == 0) memory.Progress(i);
+    }
+    FinishStation(row, station, "pipeline");
+    if (sample_memory) row.memory = memory.Result();
+    return row;
+  }
+
+  Row ReplayIntoStation(const Mix& mix, uint64_t count) {
+    Row row{"gsctl replay --max -> station", count};
+    const fs::path file = WriteRecording(mix, count);
+    if (file.empty()) return Failed(row, "cannot write the replay recording");
+    const std::string endpoint = FreeEndpoint(o_.transport, dir_, "replay");
+    Child replay(
+        o_.self,
+        {"replay", file.string(), "--max", "--bind", endpoint, "--wait-for-subscribers", "1"},
+        dir_ / "replay.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Child station = StartStation(endpoint, "replay");
+    if (replay.Wait() != 0) row.note = "replay failed";
+    FinishStation(row, station, "replay");
+    return row;
+  }
+
+  Row Latency(const Mix& mix, double rate, double seconds) {
+    const auto count = static_cast<uint64_t>(rate * seconds);
+    Row row{fmt::format("latency at {:.0f} packets/s", rate), count};
+    const std::string endpoint = FreeEndpoint(o_.transport, dir_, "latency");
+    Sender sender(endpoint);
+    Child station = StartStation(endpoint, "latency");
+    if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
+      return Failed(row, "station never subscribed");
+    std::array<uint32_t, protocol::kStreamCount> seq{};
+    std::string packet;
+    const auto start = Clock::now();
+    for (uint64_t i = 0; i < count; ++i) {
+      const auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(i * 1e9 / rate));
+      while (Clock::now() < due) {
+        if (due - Clock::now() > std::chrono::microseconds(200)) {
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+      }
+      const auto& p = mix.packets[i % mix.packets.size()];
+      const auto payload = protocol::AsBytes(p.bytes).subspan(
+          protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
+          p.bytes.size() - protocol::kTmOverheadSize);
+      // On-board time = now, so the station's latency is send -> fully processed.
+      if (!protocol::EncodeTmPacket(protocol::AllStreams()[p.stream].apid, seq[p.stream]++,
+                                    WallNs(), payload, packet)
+               .ok()) {
+        return Failed(row, "cannot encode");
+      }
+      sender.Send(mix.topics[p.stream], packet);
+    }
+    FinishStation(row, station, "latency");
+    return row;
+  }
+
+ private:
+  // Samples the station's RSS: after 10% of the packets (warm) and the largest seen after that.
+  class MemorySampler {
+   public:
+    MemorySampler(const Child& child, uint64_t total) : child_(child), total_(total) {}
+    void Progress(uint64_t sent) {
+      const uint64_t rss = child_.RssBytes();
+      if (sent >= total_ / 10 && warm_ == 0) warm_ = rss;
+      if (warm_ != 0) peak_after_warm_ = std::max(peak_after_warm_, rss);
+      last_ = rss;
+    }
+    json Result() const {
+      const double growth =
+          warm_ > 0 ? 100.0 * (static_cast<double>(peak_after_warm_) - warm_) / warm_ : 0;
+      return {{"rss_warm_mb", warm_ / 1048576.0},
+              {"rss_peak_mb", peak_after_warm_ / 1048576.0},
+              {"rss_last_mb", last_ / 1048576.0},
+              {"growth_percent", growth}};
+    }
+
+   private:
+    const Child& child_;
+    uint64_t total_;
+    uint64_t warm_ = 0, peak_after_warm_ = 0, last_ = 0;
+  };
+
+  Child StartStation(const std::string& endpoint, const std::string& name) {
+    fs::remove_all(dir_ / ("rec-" + name));
+    return Child(o_.station,
+                 {"--connect", endpoint, "--quiet", "--stats-interval", "0", "--idle-exit", "1",
+                  "--summary-json", (dir_ / (name + ".json")).string(), "--record",
+                  (dir_ / ("rec-" + name)).string(), "--log-level", "warn"},
+                 dir_ / (name + ".log"));
+  }
+
+  void FinishStation(Row& row, Child& station, const std::string& name) {
+    const int code = station.Wait();
+    json s;
+    try {
+      s = json::parse(std::ifstream(dir_ / (name + ".json")));
+    } catch (const std::exception&) {
+      Failed(row, fmt::format("station exited {} without a summary", code));
+      return;
+    }
+    const uint64_t received = s["totals"]["received"];
+    row.lost = row.packets > received ? row.packets - received : 0;
+    row.lost += s["totals"]["missing"].get<uint64_t>() + s["totals"]["rejected"].get<uint64_t>();
+    const double seconds = (s["totals"]["last_ground_ns"].get<int64_t>() -
+                            s["totals"]["first_ground_ns"].get<int64_t>()) /
+                           1e9;
+    row.packets_per_s = seconds > 0 ? (received - 1) / seconds : 0;
+    row.cpu_us_per_packet = station.cpu_s() * 1e6 / std::max<uint64_t>(received, 1);
+    row.latency = s["latency"];
+    if (code != 0) row.note = fmt::format("station exited {}", code);
+  }
+
+  fs::path WriteRecording(const Mix& mix, uint64_t count) {
+    station::RecorderOptions options;
+    options.directory = (dir_ / "replay-source").string();
+    options.writer.sync_on_chunk = false;
+    station::Recorder recorder(options);
+    if (!recorder.Open(kMissionStart).ok()) return {};
+    protocol::TelemetryDecoder decoder("rover1");
+    std::string scratch;
+    for (uint64_t i = 0; i < count; ++i) {
+      const auto& p = mix.packets[i % mix.packets.size()];
+      const uint64_t cycle = i / mix.packets.size();
+      const std::string* bytes = &p.bytes;
+      if (cycle > 0) {
+        Resequence(mix, p, cycle, scratch);
+        bytes = &scratch;
+      }
+      auto decoded = decoder.Decode(mix.topics[p.stream], protocol::AsBytes(*bytes));
+      if (!decoded.ok()) return {};
+      recorder.RecordTelemetry(*decoded, kMissionStart + static_cast<int64_t>(i) * 1000);
+    }
+    if (!recorder.Close().ok()) return {};
+    return recorder.stats().current_file;
+  }
+
+  static Row Failed(Row& row, std::string why) {
+    row.note = std::move(why);
+    row.lost = row.packets;
+    return row;
+  }
+
+  const BenchOptions& o_;
+  fs::path dir_;
+};
+
+std::string Rate(double r) {
+  return r >= 1e6 ? fmt::format("{:.2f}M", r / 1e6) : fmt::format("{:.1f}k", r / 1e3);
+}
+
+std::string Micros(const json& latency, const char* key) {
+  return fmt::format("{:.0f}", latency[key].get<double>() / 1e3);
+}
+
+}  // namespace
+
+int RunBenchSink(const BenchSinkOptions& o) {
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::sub);
+  socket.set(zmq::sockopt::rcvhwm, 100'000);
+  socket.set(zmq::sockopt::rcvtimeo, static_cast<int>(o.timeout_s * 1000));
+  socket.set(zmq::sockopt::subscribe, "");
+  socket.connect(o.connect);
+  uint64_t received = 0;
+  int64_t first = 0, last = 0;
+  zmq::message_t topic, packet;
+  while (received < o.count) {
+    if (!socket.recv(topic)) break;
+    if (topic.more()) static_cast<void>(socket.recv(packet));
+    last = WallNs();
+    if (received++ == 0) first = last;
+  }
+  fmt::print("{}\n", json{{"received", received}, {"first_ns", first}, {"last_ns", last}}.dump());
+  return received == o.count ? kExitOk : kExitFailure;
+}
+
+int RunBench(const BenchOptions& options) {
+  BenchOptions o = options;
+  if (o.station.empty()) {
+    o.station = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "groundstation" /
+                 "groundstation")
+                    .string();
+  }
+  if (o.self.empty()) o.self = fs::read_symlink("/proc/self/exe").string();
+  if (!fs::exists(o.station)) {
+    fmt::print(stderr, "gsctl bench: no station at '{}' (use --station PATH)\n", o.station);
+    return kExitUsage;
+  }
+  if (o.transport != "tcp" && o.transport != "ipc") {
+    fmt::print(stderr, "gsctl bench: transport must be tcp or ipc\n");
+    return kExitUsage;
+  }
+  const uint64_t throughput_packets = o.quick ? 50'000 : o.packets;
+  const uint64_t memory_packets = o.quick ? 50'000 : o.memory_packets;
+  const double latency_seconds = o.quick ? 0.3 : o.latency_seconds;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("gsctl-bench-{}", ::getpid());
+  fs::create_directories(dir);
+
+  const auto say = [&](const std::string& what) {
+    if (!o.json) fmt::print(stderr, "bench: {}\n", what);
+  };
+  say("generating the default stream mix");
+  const Mix mix = MakeMix(std::min<uint64_t>(200'000, throughput_packets));
+  Bench bench(o, dir);
+  std::vector<Row> rows;
+  say("raw ZeroMQ ceilings");
+  rows.push_back(bench.Ceiling("raw ZeroMQ, default mix (ceiling)", &mix, 0, throughput_packets));
+  const double ceiling = rows.back().packets_per_s;
+  rows.back().ratio = 1.0;
+  for (size_t size : {64, 512, 4096}) {
+    rows.push_back(
+        bench.Ceiling(fmt::format("raw ZeroMQ, {} B", size), nullptr, size, throughput_packets));
+    rows.back().ratio = 1.0;
+  }
+  say(fmt::format("station full pipeline, {} packets (memory sampled)", memory_packets));
+  rows.push_back(bench.StationFullPipeline(mix, memory_packets, true));
+  rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
+  say("replay into the station");
+  rows.push_back(bench.ReplayIntoStation(mix, throughput_packets));
+  rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
+  for (double rate : {1'000.0, 10'000.0, 100'000.0}) {
+    say(fmt::format("latency at {:.0f} packets/s", rate));
+    rows.push_back(bench.Latency(mix, rate, latency_seconds));
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+
+  bool lossless = true;
+  for (const Row& r : rows) lossless = lossless && r.lost == 0 && r.note.empty();
+  if (o.json) {
+    json out = {{"mix_packets", mix.packets.size()},
+                {"mix_mean_packet_bytes", mix.bytes / std::max<size_t>(mix.packets.size(), 1)},
+                {"transport", o.transport},
+                {"quick", o.quick},
+                {"lossless", lossless},
+                {"rows", json::array()}};
+    for (const Row& r : rows) out["rows"].push_back(RowJson(r));
+    fmt::print("{}\n", out.dump());
+  } else {
+    fmt::print("\n{:<38}{:>10}{:>11}{:>8}{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>9}\n", "run", "packets",
+               "packets/s", "ratio", "lost", "p50 us", "p99 us", "p99.9us", "max us", "CPU us/p",
+               "RSS MB");
+    for (const Row& r : rows) {
+      std::string p50 = "-", p99 = "-", p999 = "-", max = "-", rss = "-", cpu = "-";
+      if (r.latency && r.name.starts_with("latency")) {
+        p50 = Micros(*r.latency, "p50_ns");
+        p99 = Micros(*r.latency, "p99_ns");
+        p999 = Micros(*r.latency, "p999_ns");
+        max = Micros(*r.latency, "max_ns");
+      }
+      if (r.memory) {
+        rss = fmt::format("{:.0f}>{:.0f}", (*r.memory)["rss_warm_mb"].get<double>(),
+                          (*r.memory)["rss_peak_mb"].get<double>());
+      }
+      if (r.cpu_us_per_packet) cpu = fmt::format("{:.2f}", *r.cpu_us_per_packet);
+      fmt::print("{:<38}{:>10}{:>11}{:>7.0f}%{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>9}{}\n", r.name,
+                 r.packets, Rate(r.packets_per_s), r.ratio * 100, r.lost, p50, p99, p999, max, cpu,
+                 rss, r.note.empty() ? "" : "  (" + r.note + ")");
+    }
+    fmt::print(
+        "\nmix: {} packets, mean {} B; transport {}; ratio = packets/s over the raw ZeroMQ "
+        "ceiling for the same packets; CPU = the receiving process's user+system time per "
+        "packet; RSS = after 10% warm-up > peak after it\n",
+        mix.packets.size(), mix.bytes / std::max<size_t>(mix.packets.size(), 1), o.transport);
+  }
+  return lossless ? kExitOk : kExitFailure;
+}
+
+}  // namespace lgs::gsctl
