@@ -48,8 +48,10 @@ struct Recorder::Impl {
 
   Status OpenFile(TimestampNs now_ns, RecorderStats& stats);
   Status CloseFile(RecorderStats& stats);
-  uint16_t ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
-                      const std::string& topic, std::map<std::string, std::string> metadata);
+  // The channel id of `slot` in the open file; `describe()` -> (topic, metadata) is only
+  // called the first time, so the per-packet path does no formatting or allocation.
+  template <typename Describe>
+  uint16_t ChannelFor(size_t slot, const google::protobuf::Descriptor& type, Describe describe);
   void Write(uint16_t channel, uint32_t sequence, TimestampNs log_time, TimestampNs publish_time,
              std::span<const uint8_t> data, RecorderStats& stats);
   void Failed(const Status& status, RecorderStats& stats);
@@ -111,10 +113,11 @@ void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
       status.message());
 }
 
+template <typename Describe>
 uint16_t Recorder::Impl::ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
-                                    const std::string& topic,
-                                    std::map<std::string, std::string> metadata) {
+                                    Describe describe) {
   if (channels[slot] != 0) return channels[slot];
+  const auto [topic, metadata] = describe();
   uint16_t schema_id = 0;
   if (auto it = schemas.find(&type); it != schemas.end()) {
     schema_id = it->second;
@@ -180,15 +183,17 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
   }
   const protocol::StreamInfo& stream = *p.stream;
   const uint16_t channel =
-      r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(),
-                   fmt::format("/{}/{}", r.options.rover_id, stream.name),
-                   {{"apid", std::to_string(stream.apid)},
-                    {"stream", std::string(stream.name)},
-                    {"rover", r.options.rover_id},
-                    {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
-                    {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
-                    {"log_time", "ground receipt time (station wall clock, UTC)"},
-                    {"sequence", "extended sequence number of the stream"}});
+      r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(), [&] {
+        return std::pair<std::string, std::map<std::string, std::string>>(
+            fmt::format("/{}/{}", r.options.rover_id, stream.name),
+            {{"apid", std::to_string(stream.apid)},
+             {"stream", std::string(stream.name)},
+             {"rover", r.options.rover_id},
+             {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
+             {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
+             {"log_time", "ground receipt time (station wall clock, UTC)"},
+             {"sequence", "extended sequence number of the stream"}});
+      });
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
 }
@@ -212,9 +217,12 @@ void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view de
   r.scratch.clear();
   rejected.AppendToString(&r.scratch);
   const uint16_t channel =
-      r.ChannelFor(Impl::kRejectedSlot, *ground::v1::RejectedInput::descriptor(), "/link/rejected",
-                   {{"content", "input the station rejected, with the reason"},
-                    {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)}});
+      r.ChannelFor(Impl::kRejectedSlot, *ground::v1::RejectedInput::descriptor(), [&] {
+        return std::pair<std::string, std::map<std::string, std::string>>(
+            "/link/rejected",
+            {{"content", "input the station rejected, with the reason"},
+             {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)}});
+      });
   r.Write(channel, r.rejected_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch),
           stats_);
 }
@@ -256,8 +264,10 @@ void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& befo
   r.scratch.clear();
   stats.AppendToString(&r.scratch);
   const uint16_t channel =
-      r.ChannelFor(Impl::kLinkStatsSlot, *ground::v1::LinkStatistics::descriptor(),
-                   "/ground/link_stats", {{"content", "periodic link accounting of the station"}});
+      r.ChannelFor(Impl::kLinkStatsSlot, *ground::v1::LinkStatistics::descriptor(), [] {
+        return std::pair<std::string, std::map<std::string, std::string>>(
+            "/ground/link_stats", {{"content", "periodic link accounting of the station"}});
+      });
   r.Write(channel, r.stats_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch), stats_);
 }
 

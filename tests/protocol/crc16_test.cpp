@@ -40,3 +40,30 @@ TEST(Crc16, ChecksumOverDataAndItsCrcIsZero) {
 
 }  // namespace
 }  // namespace lgs::protocol
+
+namespace lgs::protocol {
+namespace {
+
+// The bit-by-bit definition: the fast table code must agree with it for every length.
+uint16_t BitwiseCrc16(std::span<const uint8_t> data) {
+  uint16_t crc = 0xFFFF;
+  for (uint8_t byte : data) {
+    crc ^= static_cast<uint16_t>(byte << 8);
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                           : static_cast<uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+TEST(Crc16, AgreesWithTheBitwiseDefinitionForEveryLength) {
+  std::string data;
+  for (int length = 0; length < 300; ++length) {
+    ASSERT_EQ(Crc16CcittFalse(AsBytes(data)), BitwiseCrc16(AsBytes(data))) << length;
+    data.push_back(static_cast<char>(length * 37 + 11));
+  }
+}
+
+}  // namespace
+}  // namespace lgs::protocol
