@@ -158,7 +158,10 @@ void Recorder::Impl::Write(uint16_t channel, uint32_t sequence, TimestampNs log_
   }
 }
 
-Recorder::Recorder(RecorderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Recorder::Recorder(RecorderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  // The ingest thread must never wait for compression or the disk.
+  impl_->options.writer.background_io = true;
+}
 
 Recorder::~Recorder() {
   if (impl_->writer && !impl_->failed) static_cast<void>(Close());

@@ -2,11 +2,18 @@
 
 #include <fmt/format.h>
 #include <lz4frame.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 #include "mcap_records.h"
 #include "protocol/crc32.h"
@@ -45,58 +52,163 @@ Status McapWriterOptions::Validate() const {
   return Status::Ok();
 }
 
+namespace {
+
+// A closed chunk waiting to be compressed and written: its records and message indexes.
+struct ChunkJob {
+  std::string records;
+  uint64_t start = 0, end = 0;
+  std::vector<std::pair<uint16_t, std::vector<std::pair<uint64_t, uint64_t>>>> indexes;
+};
+
+// One piece of file output, in file order: raw record bytes or a chunk.
+struct Job {
+  bool is_chunk = false;
+  std::string bytes;
+  ChunkJob chunk;
+};
+
+// At most this many jobs wait for the I/O thread; beyond it the caller blocks (never drops).
+constexpr size_t kMaxQueuedJobs = 4;
+
+}  // namespace
+
 struct McapWriter::Impl {
   Impl(ByteSink& s, McapWriterOptions o) : sink(s), options(std::move(o)) {}
   ~Impl() {
+    StopWorker();
     if (zstd != nullptr) ZSTD_freeCCtx(zstd);
   }
 
-  Status Emit(std::span<const uint8_t> bytes, McapWriterStats& stats) {
-    if (failed) return Status::Error("the recording writer stopped after an earlier error");
+  // ---- output side: the I/O thread when background_io is on, else the caller ----
+  Status Emit(std::span<const uint8_t> bytes) {
     if (in_data_section) data_crc = Crc32Update(data_crc, bytes);
     if (in_summary) summary_crc = Crc32Update(summary_crc, bytes);
-    if (Status s = sink.Write(bytes); !s.ok()) {
-      failed = true;
-      return s;
-    }
+    if (Status s = sink.Write(bytes); !s.ok()) return s;
     offset += bytes.size();
-    stats.bytes_written = offset;
+    bytes_written.store(offset, std::memory_order_relaxed);
     return Status::Ok();
   }
-  Status Emit(const std::string& bytes, McapWriterStats& stats) {
+  Status Emit(const std::string& bytes) {
     return Emit(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
-        stats);
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  }
+  Status WriteChunk(ChunkJob& job);
+  Status Process(Job& job) {
+    Status s = job.is_chunk ? WriteChunk(job.chunk) : Emit(job.bytes);
+    if (!s.ok()) Fail(s.message());
+    return s;
+  }
+
+  // ---- the queue between the caller and the I/O thread ----
+  Status Submit(Job job) {
+    if (failed.load()) return Error();
+    if (!worker.joinable()) return Process(job);
+    std::unique_lock lock(io_mutex);
+    io_cv.wait(lock, [&] { return jobs.size() < kMaxQueuedJobs || failed.load(); });
+    if (failed.load()) return Error();
+    jobs.push_back(std::move(job));
+    io_cv.notify_all();
+    return Status::Ok();
+  }
+  // Waits until every submitted job is on disk (or failed).
+  Status Drain() {
+    if (worker.joinable()) {
+      std::unique_lock lock(io_mutex);
+      io_cv.wait(lock, [&] { return (jobs.empty() && !busy) || failed.load(); });
+    }
+    return failed.load() ? Error() : Status::Ok();
+  }
+  void WorkerLoop() {
+    // Per-thread nice (Linux): best effort, an unprivileged process may only raise it.
+    static_cast<void>(
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options.background_io_nice));
+    std::unique_lock lock(io_mutex);
+    while (true) {
+      io_cv.wait(lock, [&] { return !jobs.empty() || stopping; });
+      if (jobs.empty()) return;  // stopping and nothing left
+      Job job = std::move(jobs.front());
+      jobs.pop_front();
+      busy = true;
+      lock.unlock();
+      if (!failed.load()) static_cast<void>(Process(job));
+      lock.lock();
+      busy = false;
+      io_cv.notify_all();
+    }
+  }
+  void StopWorker() {
+    if (!worker.joinable()) return;
+    {
+      std::lock_guard lock(io_mutex);
+      stopping = true;
+    }
+    io_cv.notify_all();
+    worker.join();
+  }
+  void Fail(const std::string& why) {
+    {
+      std::lock_guard lock(io_mutex);
+      if (error.empty()) error = why;
+    }
+    failed = true;
+    io_cv.notify_all();
+  }
+  Status Error() {
+    std::lock_guard lock(io_mutex);
+    return Status::Error(error.empty() ? "the recording writer stopped after an earlier error"
+                                       : error);
   }
 
   ByteSink& sink;
   McapWriterOptions options;
-  bool opened = false, closed = false, failed = false;
+  bool opened = false, closed = false;
+  std::atomic<bool> failed{false};
+
+  std::thread worker;
+  std::mutex io_mutex;
+  std::condition_variable io_cv;
+  std::deque<Job> jobs;
+  bool busy = false, stopping = false;
+  std::string error;
+
+  // Output state, owned by whoever runs Process().
   bool in_data_section = true, in_summary = false;
   uint64_t offset = 0;
   uint32_t data_crc = kCrc32Initial;
   uint32_t summary_crc = kCrc32Initial;
+  std::vector<std::string> chunk_indexes;  // ChunkIndex records for the summary
+  uint64_t message_start = std::numeric_limits<uint64_t>::max(), message_end = 0;
+  std::string compressed, scratch, indexes;
+  ZSTD_CCtx* zstd = nullptr;
+  std::atomic<uint64_t> bytes_written{0}, chunks{0}, uncompressed_bytes{0}, compressed_bytes{0};
 
+  // Caller state.
   std::vector<std::string> schema_records;   // by id - 1, re-emitted in the summary
   std::vector<std::string> channel_records;  // by id - 1
   std::map<uint16_t, uint64_t> channel_message_counts;
-  uint64_t message_start = std::numeric_limits<uint64_t>::max(), message_end = 0;
-
-  // The open chunk.
-  std::string chunk;  // uncompressed records
+  uint64_t messages = 0;
+  std::string chunk;  // the open chunk's uncompressed records
   uint64_t chunk_start = std::numeric_limits<uint64_t>::max(), chunk_end = 0;
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> chunk_index;  // by channel id
   std::vector<uint16_t> chunk_channels;  // channels with messages in the open chunk
-
-  std::vector<std::string> chunk_indexes;  // ChunkIndex records for the summary
-  std::string compressed, scratch;
-  ZSTD_CCtx* zstd = nullptr;
 };
 
 McapWriter::McapWriter(ByteSink& sink, McapWriterOptions options)
     : impl_(std::make_unique<Impl>(sink, std::move(options))) {}
 
 McapWriter::~McapWriter() = default;
+
+McapWriterStats McapWriter::stats() const {
+  const Impl& w = *impl_;
+  McapWriterStats s;
+  s.messages = w.messages;
+  s.chunks = w.chunks.load(std::memory_order_relaxed);
+  s.bytes_written = w.bytes_written.load(std::memory_order_relaxed);
+  s.uncompressed_chunk_bytes = w.uncompressed_bytes.load(std::memory_order_relaxed);
+  s.compressed_chunk_bytes = w.compressed_bytes.load(std::memory_order_relaxed);
+  return s;
+}
 
 Status McapWriter::Open() {
   Impl& w = *impl_;
@@ -112,7 +224,12 @@ Status McapWriter::Open() {
   header.String(mcap::kProfile);
   header.String(w.options.library);
   header.Finish();
-  return w.Emit(head, stats_);
+  if (Status s = w.Emit(head); !s.ok()) {
+    w.Fail(s.message());
+    return s;
+  }
+  if (w.options.background_io) w.worker = std::thread([&w] { w.WorkerLoop(); });
+  return Status::Ok();
 }
 
 Result<uint16_t> McapWriter::AddSchema(std::string_view name, std::string_view encoding,
@@ -131,8 +248,8 @@ Result<uint16_t> McapWriter::AddSchema(std::string_view name, std::string_view e
   b.U32(static_cast<uint32_t>(data.size()));
   b.Bytes(data);
   b.Finish();
-  if (Status s = w.Emit(record, stats_); !s.ok()) return s;
-  w.schema_records.push_back(std::move(record));
+  w.schema_records.push_back(record);
+  if (Status s = w.Submit({false, std::move(record), {}}); !s.ok()) return s;
   return id;
 }
 
@@ -156,9 +273,9 @@ Result<uint16_t> McapWriter::AddChannel(std::string_view topic, std::string_view
   b.String(message_encoding);
   b.StringMap(metadata);
   b.Finish();
-  if (Status s = w.Emit(record, stats_); !s.ok()) return s;
-  w.channel_records.push_back(std::move(record));
+  w.channel_records.push_back(record);
   w.chunk_index.resize(w.channel_records.size() + 1);
+  if (Status s = w.Submit({false, std::move(record), {}}); !s.ok()) return s;
   return id;
 }
 
@@ -173,7 +290,7 @@ Status McapWriter::Write(uint16_t channel_id, uint32_t sequence, uint64_t log_ti
                          uint64_t publish_time, std::span<const uint8_t> data) {
   Impl& w = *impl_;
   if (!w.opened || w.closed) return Status::Error("writer is not open");
-  if (w.failed) return Status::Error("the recording writer stopped after an earlier error");
+  if (w.failed.load(std::memory_order_relaxed)) return w.Error();
   if (channel_id == 0 || channel_id > w.channel_records.size()) {
     return Status::Error(fmt::format("message on unknown channel {}", channel_id));
   }
@@ -196,7 +313,7 @@ Status McapWriter::Write(uint16_t channel_id, uint32_t sequence, uint64_t log_ti
   w.chunk_start = std::min(w.chunk_start, log_time);
   w.chunk_end = std::max(w.chunk_end, log_time);
   ++w.channel_message_counts[channel_id];
-  ++stats_.messages;
+  ++w.messages;
   if (w.chunk.size() >= w.options.chunk_size) return FlushChunk();
   return Status::Ok();
 }
@@ -204,124 +321,135 @@ Status McapWriter::Write(uint16_t channel_id, uint32_t sequence, uint64_t log_ti
 Status McapWriter::FlushChunk() {
   Impl& w = *impl_;
   if (w.chunk.empty()) return Status::Ok();
-  if (w.failed) return Status::Error("the recording writer stopped after an earlier error");
+  if (w.failed.load()) return w.Error();
+  Job job;
+  job.is_chunk = true;
+  job.chunk.start = w.chunk_start;
+  job.chunk.end = w.chunk_end;
+  std::sort(w.chunk_channels.begin(), w.chunk_channels.end());
+  for (uint16_t channel : w.chunk_channels) {
+    job.chunk.indexes.emplace_back(channel, std::move(w.chunk_index[channel]));
+    w.chunk_index[channel].clear();
+  }
+  job.chunk.records.swap(w.chunk);
+  w.chunk.clear();
+  w.chunk.reserve(std::min<size_t>(job.chunk.records.capacity(), w.options.chunk_size + 65536));
+  w.chunk_channels.clear();
+  w.chunk_start = std::numeric_limits<uint64_t>::max();
+  w.chunk_end = 0;
+  return w.Submit(std::move(job));
+}
 
+Status McapWriter::Impl::WriteChunk(ChunkJob& job) {
+  const std::string& records_raw = job.records;
   const uint32_t uncompressed_crc =
-      Crc32({reinterpret_cast<const uint8_t*>(w.chunk.data()), w.chunk.size()});
+      Crc32({reinterpret_cast<const uint8_t*>(records_raw.data()), records_raw.size()});
   std::string_view compression = mcap::kCompressionNone;
-  std::string_view records = w.chunk;
-  if (w.options.compression == McapCompression::kZstd) {
-    w.compressed.resize(ZSTD_compressBound(w.chunk.size()));
-    const size_t n = ZSTD_compressCCtx(w.zstd, w.compressed.data(), w.compressed.size(),
-                                       w.chunk.data(), w.chunk.size(), w.options.zstd_level);
+  std::string_view records = records_raw;
+  if (options.compression == McapCompression::kZstd) {
+    compressed.resize(ZSTD_compressBound(records_raw.size()));
+    const size_t n = ZSTD_compressCCtx(zstd, compressed.data(), compressed.size(),
+                                       records_raw.data(), records_raw.size(), options.zstd_level);
     if (ZSTD_isError(n)) {
-      w.failed = true;
       return Status::Error(fmt::format("zstd compression failed: {}", ZSTD_getErrorName(n)));
     }
-    if (n < w.chunk.size()) {
+    if (n < records_raw.size()) {
       compression = mcap::kCompressionZstd;
-      records = std::string_view(w.compressed.data(), n);
+      records = std::string_view(compressed.data(), n);
     }
-  } else if (w.options.compression == McapCompression::kLz4) {
+  } else if (options.compression == McapCompression::kLz4) {
     LZ4F_preferences_t prefs{};
-    prefs.frameInfo.contentSize = w.chunk.size();
-    w.compressed.resize(LZ4F_compressFrameBound(w.chunk.size(), &prefs));
-    const size_t n = LZ4F_compressFrame(w.compressed.data(), w.compressed.size(), w.chunk.data(),
-                                        w.chunk.size(), &prefs);
+    prefs.frameInfo.contentSize = records_raw.size();
+    compressed.resize(LZ4F_compressFrameBound(records_raw.size(), &prefs));
+    const size_t n = LZ4F_compressFrame(compressed.data(), compressed.size(), records_raw.data(),
+                                        records_raw.size(), &prefs);
     if (LZ4F_isError(n)) {
-      w.failed = true;
       return Status::Error(fmt::format("lz4 compression failed: {}", LZ4F_getErrorName(n)));
     }
-    if (n < w.chunk.size()) {
+    if (n < records_raw.size()) {
       compression = mcap::kCompressionLz4;
-      records = std::string_view(w.compressed.data(), n);
+      records = std::string_view(compressed.data(), n);
     }
   }
 
-  const uint64_t chunk_offset = w.offset;
-  std::string& head = w.scratch;
-  head.clear();
-  mcap::RecordBuilder chunk(head, Opcode::kChunk);
-  chunk.U64(w.chunk_start);
-  chunk.U64(w.chunk_end);
-  chunk.U64(w.chunk.size());
+  const uint64_t chunk_offset = offset;
+  scratch.clear();
+  mcap::RecordBuilder chunk(scratch, Opcode::kChunk);
+  chunk.U64(job.start);
+  chunk.U64(job.end);
+  chunk.U64(records_raw.size());
   chunk.U32(uncompressed_crc);
   chunk.String(compression);
   chunk.U64(records.size());
   chunk.FinishWithTrailingBytes(records.size());
-  if (Status s = w.Emit(head, stats_); !s.ok()) return s;
-  if (Status s = w.Emit(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(records.data()),
-                                                 records.size()),
-                        stats_);
+  if (Status s = Emit(scratch); !s.ok()) return s;
+  if (Status s = Emit(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(records.data()),
+                                               records.size()));
       !s.ok()) {
     return s;
   }
-  const uint64_t chunk_length = w.offset - chunk_offset;
+  const uint64_t chunk_length = offset - chunk_offset;
 
   // Message indexes, one per channel with messages in this chunk, in channel order.
-  std::sort(w.chunk_channels.begin(), w.chunk_channels.end());
   std::map<uint16_t, uint64_t> index_offsets;
-  const uint64_t indexes_start = w.offset;
-  std::string indexes;
-  for (uint16_t channel : w.chunk_channels) {
-    auto& entries = w.chunk_index[channel];
+  const uint64_t indexes_start = offset;
+  indexes.clear();
+  for (const auto& [channel, entries] : job.indexes) {
     index_offsets[channel] = indexes_start + indexes.size();
     mcap::RecordBuilder b(indexes, Opcode::kMessageIndex);
     b.U16(channel);
     b.U32(static_cast<uint32_t>(entries.size() * 16));
-    for (const auto& [time, offset] : entries) {
+    for (const auto& [time, at] : entries) {
       b.U64(time);
-      b.U64(offset);
+      b.U64(at);
     }
     b.Finish();
-    entries.clear();
   }
-  if (Status s = w.Emit(indexes, stats_); !s.ok()) return s;
+  if (Status s = Emit(indexes); !s.ok()) return s;
 
   std::string index;
   mcap::RecordBuilder ci(index, Opcode::kChunkIndex);
-  ci.U64(w.chunk_start);
-  ci.U64(w.chunk_end);
+  ci.U64(job.start);
+  ci.U64(job.end);
   ci.U64(chunk_offset);
   ci.U64(chunk_length);
   ci.U16U64Map(index_offsets);
   ci.U64(indexes.size());
   ci.String(compression);
   ci.U64(records.size());
-  ci.U64(w.chunk.size());
+  ci.U64(records_raw.size());
   ci.Finish();
-  w.chunk_indexes.push_back(std::move(index));
+  chunk_indexes.push_back(std::move(index));
 
-  stats_.uncompressed_chunk_bytes += w.chunk.size();
-  stats_.compressed_chunk_bytes += records.size();
-  ++stats_.chunks;
-  w.message_start = std::min(w.message_start, w.chunk_start);
-  w.message_end = std::max(w.message_end, w.chunk_end);
-  w.chunk.clear();
-  w.chunk_channels.clear();
-  w.chunk_start = std::numeric_limits<uint64_t>::max();
-  w.chunk_end = 0;
-  if (w.options.sync_on_chunk) {
-    if (Status s = w.sink.Sync(); !s.ok()) {
-      w.failed = true;
-      return s;
-    }
-  }
+  uncompressed_bytes += records_raw.size();
+  compressed_bytes += records.size();
+  ++chunks;
+  message_start = std::min(message_start, job.start);
+  message_end = std::max(message_end, job.end);
+  if (options.sync_on_chunk) return sink.Sync();
   return Status::Ok();
 }
 
 Status McapWriter::Close() {
   Impl& w = *impl_;
   if (!w.opened || w.closed) return Status::Error("writer is not open");
-  if (Status s = FlushChunk(); !s.ok()) return s;
+  Status flushed = FlushChunk();
+  Status drained = w.Drain();
+  w.StopWorker();  // from here on the summary is written on this thread
   w.closed = true;
+  if (!flushed.ok()) return flushed;
+  if (!drained.ok()) return drained;
 
+  const auto emit = [&w](const std::string& bytes) {
+    Job job{false, bytes, {}};
+    return w.Process(job);
+  };
   std::string data_end;
   mcap::RecordBuilder de(data_end, Opcode::kDataEnd);
   de.U32(Crc32Finish(w.data_crc));
   de.Finish();
   w.in_data_section = false;
-  if (Status s = w.Emit(data_end, stats_); !s.ok()) return s;
+  if (Status s = emit(data_end); !s.ok()) return s;
 
   const uint64_t summary_start = w.offset;
   w.in_summary = true;
@@ -334,7 +462,7 @@ Status McapWriter::Close() {
     if (records.empty()) return Status::Ok();
     const uint64_t start = w.offset;
     for (const std::string& r : records) {
-      if (Status s = w.Emit(r, stats_); !s.ok()) return s;
+      if (Status s = emit(r); !s.ok()) return s;
     }
     groups.push_back({opcode, start, w.offset - start});
     return Status::Ok();
@@ -344,8 +472,8 @@ Status McapWriter::Close() {
 
   std::string statistics;
   mcap::RecordBuilder st(statistics, Opcode::kStatistics);
-  const bool any = stats_.messages > 0;
-  st.U64(stats_.messages);
+  const bool any = w.messages > 0;
+  st.U64(w.messages);
   st.U16(static_cast<uint16_t>(w.schema_records.size()));
   st.U32(static_cast<uint32_t>(w.channel_records.size()));
   st.U32(0);  // attachments
@@ -367,19 +495,19 @@ Status McapWriter::Close() {
     so.U64(g.length);
     so.Finish();
   }
-  if (Status s = w.Emit(offsets, stats_); !s.ok()) return s;
+  if (Status s = emit(offsets); !s.ok()) return s;
 
   std::string footer;
   mcap::RecordBuilder f(footer, Opcode::kFooter);
   f.U64(summary_start);
   f.U64(groups.empty() ? 0 : summary_offset_start);
   f.FinishWithTrailingBytes(4);  // the summary CRC, which covers the footer up to here
-  if (Status s = w.Emit(footer, stats_); !s.ok()) return s;  // CRC covers up to here
+  if (Status s = emit(footer); !s.ok()) return s;
   w.in_summary = false;
   std::string tail;
   mcap::PutLe<uint32_t>(tail, Crc32Finish(w.summary_crc));
   tail.append(reinterpret_cast<const char*>(mcap::kMagic.data()), mcap::kMagic.size());
-  if (Status s = w.Emit(tail, stats_); !s.ok()) return s;
+  if (Status s = emit(tail); !s.ok()) return s;
   if (Status s = w.sink.Sync(); !s.ok()) return s;
   return w.sink.Close();
 }

@@ -34,14 +34,17 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
                                              "raw ZeroMQ, 4096 B",
                                              "station full pipeline (record zstd)",
                                              "gsctl replay --max -> station",
-                                             "latency at 1000 packets/s",
-                                             "latency at 10000 packets/s",
-                                             "latency at 100000 packets/s"};
+                                             "latency, raw ZeroMQ at 1000 packets/s",
+                                             "latency, station at 1000 packets/s",
+                                             "latency, raw ZeroMQ at 10000 packets/s",
+                                             "latency, station at 10000 packets/s",
+                                             "latency, raw ZeroMQ at 100000 packets/s",
+                                             "latency, station at 100000 packets/s"};
   EXPECT_EQ(names, expected);
   const auto& pipeline = result["rows"][4];
   EXPECT_TRUE(pipeline.contains("memory"));
   EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);
-  for (size_t i = 6; i < 9; ++i) {
+  for (size_t i = 6; i < 12; ++i) {
     const auto& latency = result["rows"][i]["latency"];
     EXPECT_EQ(latency["count"], result["rows"][i]["packets"]);
     EXPECT_LE(latency["p50_ns"].get<uint64_t>(), latency["p99_ns"].get<uint64_t>());

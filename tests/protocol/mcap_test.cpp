@@ -24,11 +24,12 @@ struct Written {
 
 // Writes `count` messages over two channels into memory and returns the file bytes.
 std::string WriteFile(McapCompression compression, int count, std::vector<Written>* written,
-                      size_t chunk_size = 4096, bool close = true) {
+                      size_t chunk_size = 4096, bool close = true, bool background_io = false) {
   MemorySink sink;
   McapWriterOptions options;
   options.compression = compression;
   options.chunk_size = chunk_size;
+  options.background_io = background_io;
   McapWriter writer(sink, options);
   EXPECT_TRUE(writer.Open().ok());
   const std::string schema = FileDescriptorSetOf(*rover::v1::Housekeeping::descriptor());
@@ -134,6 +135,15 @@ TEST_P(McapRoundTrip, EveryMessageComesBackAndTheFileVerifies) {
   const McapVerifyReport report = VerifyMcap(**opened);
   EXPECT_TRUE(report.sound()) << ::testing::PrintToString(report.problems);
   EXPECT_EQ(report.messages, 2000u);
+}
+
+TEST_P(McapRoundTrip, BackgroundIoWritesTheSameBytes) {
+  const std::string direct = WriteFile(GetParam(), 3000, nullptr, 2048, true, false);
+  const std::string background = WriteFile(GetParam(), 3000, nullptr, 2048, true, true);
+  EXPECT_EQ(direct.size(), background.size());
+  EXPECT_TRUE(direct == background);
+  const std::string torn = WriteFile(GetParam(), 3000, nullptr, 2048, false, true);
+  EXPECT_TRUE(direct.starts_with(torn.substr(0, torn.size() - 64)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Compressions, McapRoundTrip,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "groundstation/latency_histogram.h"
 #include "groundstation/recorder.h"
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
@@ -291,24 +293,31 @@ class Bench {
     return row;
   }
 
-  Row Latency(const Mix& mix, double rate, double seconds) {
+  // End-to-end latency at a fixed rate into the station, or (raw) into a bare ZeroMQ receiver
+  // as the floor this machine sets.
+  Row Latency(const Mix& mix, double rate, double seconds, bool raw) {
     const auto count = static_cast<uint64_t>(rate * seconds);
-    Row row{fmt::format("latency at {:.0f} packets/s", rate), count};
+    Row row{fmt::format("{} at {:.0f} packets/s", raw ? "latency, raw ZeroMQ" : "latency, station",
+                        rate),
+            count};
     const std::string endpoint = FreeEndpoint(o_.transport, dir_, "latency");
     Sender sender(endpoint);
-    Child station = StartStation(endpoint, "latency");
+    Child station = raw ? Child(o_.self,
+                                {"bench-sink", "--connect", endpoint, "--count",
+                                 std::to_string(count), "--latency"},
+                                dir_ / "sink.log")
+                        : StartStation(endpoint, "latency");
     if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
       return Failed(row, "station never subscribed");
     std::array<uint32_t, protocol::kStreamCount> seq{};
     std::string packet;
+    // Precise sleeps instead of spinning: a spinning sender would take a core from the
+    // station on a 2-core machine and the measurement would be of the contention.
+    ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     const auto start = Clock::now();
     for (uint64_t i = 0; i < count; ++i) {
       const auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(i * 1e9 / rate));
-      while (Clock::now() < due) {
-        if (due - Clock::now() > std::chrono::microseconds(200)) {
-          std::this_thread::sleep_for(std::chrono::microseconds(100));
-        }
-      }
+      std::this_thread::sleep_until(due);
       const auto& p = mix.packets[i % mix.packets.size()];
       const auto payload = protocol::AsBytes(p.bytes).subspan(
           protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
@@ -321,7 +330,21 @@ class Bench {
       }
       sender.Send(mix.topics[p.stream], packet);
     }
-    FinishStation(row, station, "latency");
+    if (!raw) {
+      FinishStation(row, station, "latency");
+      return row;
+    }
+    const int code = station.Wait();
+    try {
+      const json result = json::parse(std::ifstream(dir_ / "sink.log"));
+      row.lost = count - result["received"].get<uint64_t>();
+      row.packets_per_s = rate;
+      row.latency = result["latency"];
+      row.cpu_us_per_packet = station.cpu_s() * 1e6 / std::max<uint64_t>(count, 1);
+    } catch (const std::exception&) {
+      return Failed(row, "sink output unreadable");
+    }
+    if (code != 0) row.note = "sink timed out";
     return row;
   }
 
@@ -434,14 +457,31 @@ int RunBenchSink(const BenchSinkOptions& o) {
   socket.connect(o.connect);
   uint64_t received = 0;
   int64_t first = 0, last = 0;
+  station::LatencyHistogram latency;
   zmq::message_t topic, packet;
   while (received < o.count) {
     if (!socket.recv(topic)) break;
     if (topic.more()) static_cast<void>(socket.recv(packet));
     last = WallNs();
     if (received++ == 0) first = last;
+    if (o.latency && packet.size() >= protocol::kMinTmPacketSize) {
+      const auto* b = static_cast<const uint8_t*>(packet.data());
+      const protocol::CucTime cuc =
+          protocol::DecodeCuc(std::span<const uint8_t, protocol::kCucSize>(
+              b + protocol::kPrimaryHeaderSize, protocol::kCucSize));
+      latency.Record(last - protocol::UnixNsFromCuc(cuc));
+    }
   }
-  fmt::print("{}\n", json{{"received", received}, {"first_ns", first}, {"last_ns", last}}.dump());
+  json out = {{"received", received}, {"first_ns", first}, {"last_ns", last}};
+  if (o.latency) {
+    out["latency"] = {{"count", latency.count()},
+                      {"negative", latency.negative()},
+                      {"p50_ns", latency.Percentile(0.5)},
+                      {"p99_ns", latency.Percentile(0.99)},
+                      {"p999_ns", latency.Percentile(0.999)},
+                      {"max_ns", latency.max()}};
+  }
+  fmt::print("{}\n", out.dump());
   return received == o.count ? kExitOk : kExitFailure;
 }
 
@@ -491,7 +531,8 @@ int RunBench(const BenchOptions& options) {
   rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
   for (double rate : {1'000.0, 10'000.0, 100'000.0}) {
     say(fmt::format("latency at {:.0f} packets/s", rate));
-    rows.push_back(bench.Latency(mix, rate, latency_seconds));
+    rows.push_back(bench.Latency(mix, rate, latency_seconds, true));
+    rows.push_back(bench.Latency(mix, rate, latency_seconds, false));
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -74,6 +74,7 @@ struct BenchSinkOptions {
   std::string connect;
   uint64_t count = 0;
   double timeout_s = 10.0;
+  bool latency = false;  // packets carry their send time as on-board time
 };
 int RunBenchSink(const BenchSinkOptions& options);
 

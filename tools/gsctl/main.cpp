@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   sink_cmd->add_option("--connect", sink.connect)->required();
   sink_cmd->add_option("--count", sink.count)->required();
   sink_cmd->add_option("--timeout", sink.timeout_s);
+  sink_cmd->add_flag("--latency", sink.latency);
 
   CLI11_PARSE(app, argc, argv);
   if (bench_cmd->parsed()) return RunBench(bench);

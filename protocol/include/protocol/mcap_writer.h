@@ -10,7 +10,8 @@
 //
 // All three CRCs are written: chunk (uncompressed records), data section, summary.
 // After any write error the writer refuses further calls; what it wrote is a valid prefix.
-// Not thread-safe.
+// Not thread-safe: one caller thread (with background_io, an internal I/O thread does the
+// chunk compression and file output in order).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,11 @@ struct McapWriterOptions {
   int zstd_level = 1;           // 1 = fastest; the recorder must never limit the station
   size_t chunk_size = 1 << 20;  // close a chunk at this many uncompressed bytes
   bool sync_on_chunk = true;    // fsync after writing each chunk
+  // Compress, write and fsync chunks on a thread of the writer's own, so the caller (the
+  // station's ingest thread) never waits for the disk; at most 4 chunks queue, then it blocks.
+  bool background_io = false;
+  // Nice value of that thread: compression yields to the caller, which has latency to keep.
+  int background_io_nice = 10;
   std::string library = "lunar-groundstation";  // Header.library
 
   Status Validate() const;
@@ -71,12 +77,12 @@ class McapWriter {
 
   bool chunk_has_messages() const;
   uint64_t open_chunk_bytes() const;
-  const McapWriterStats& stats() const { return stats_; }
+  // Bytes and chunks count what is on disk (background I/O may lag the calls).
+  McapWriterStats stats() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  McapWriterStats stats_;
 };
 
 }  // namespace lgs::protocol
