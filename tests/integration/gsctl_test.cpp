@@ -1,6 +1,7 @@
 // gsctl on recordings made by the station's own Recorder with known contents and timing, and
 // on every kind of bad file and argument.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "groundstation/recorder.h"
 #include "protocol/telemetry_decoder.h"
 #include "support/capture.h"
+#include "support/official_reader.h"
 #include "support/packets.h"
 #include "support/process.h"
 
@@ -40,6 +42,11 @@ std::string MakeRecording(const ScratchDir& dir, int count, int64_t step_ns) {
     recorder.RecordTelemetry(*decoded, kStartNs + i * step_ns);
   }
   EXPECT_TRUE(recorder.Close().ok());
+  // Every recording a test makes is also judged by the official MCAP readers.
+  for (const auto& r : CheckWithOfficialReaders({recorder.stats().current_file})) {
+    EXPECT_TRUE(r["ok"].get<bool>()) << r.dump();
+    EXPECT_EQ(r["messages"], count) << r.dump();
+  }
   return recorder.stats().current_file;
 }
 
@@ -98,6 +105,24 @@ TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
               HousekeepingPacket(i, i / 10.0, kStartNs - 1'280'000'000 + i * 100'000'000LL))
         << i;
   }
+}
+
+TEST(Gsctl, ReplayLoopsUntilInterrupted) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 50, 1'000'000);
+  const std::string endpoint = dir.IpcEndpoint("loop");
+  WireCapture wire(endpoint);
+  ChildProcess replay(
+      LGS_GSCTL_BIN,
+      {"replay", file, "--speed", "1", "--loop", "--bind", endpoint, "--wait-for-subscribers", "1"},
+      dir.path(), "replay");
+  ASSERT_TRUE(WaitUntil([&] { return wire.size() >= 160; }, 20s)) << wire.size();
+  replay.Signal(SIGINT);
+  ASSERT_EQ(replay.Wait(10s), 0) << replay.Stderr();
+  EXPECT_NE(replay.Stderr().find("(interrupted)"), std::string::npos) << replay.Stderr();
+  // Each pass repeats the recording exactly.
+  const auto messages = wire.messages();
+  for (size_t i = 50; i < 150; ++i) EXPECT_EQ(messages[i].packet, messages[i % 50].packet) << i;
 }
 
 TEST(Gsctl, CatSelectsByTimeAndPrintsTheStationJsonShape) {
