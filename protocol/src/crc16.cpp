@@ -44,10 +44,9 @@ uint16_t Crc16CcittFalse(std::span<const uint8_t> data, uint16_t crc) {
   const uint8_t* p = data.data();
   size_t n = data.size();
   while (n >= 8) {
-    crc = static_cast<uint16_t>(
-        kSlices[7][p[0] ^ (crc >> 8)] ^ kSlices[6][p[1] ^ (crc & 0xFF)] ^ kSlices[5][p[2]] ^
-        kSlices[4][p[3]] ^ kSlices[3][p[4]] ^ kSlices[2][p[5]] ^ kSlices[1][p[6]] ^
-        kSlices[0][p[7]]);
+    crc = static_cast<uint16_t>(kSlices[7][p[0] ^ (crc >> 8)] ^ kSlices[6][p[1] ^ (crc & 0xFF)] ^
+                                kSlices[5][p[2]] ^ kSlices[4][p[3]] ^ kSlices[3][p[4]] ^
+                                kSlices[2][p[5]] ^ kSlices[1][p[6]] ^ kSlices[0][p[7]]);
     p += 8;
     n -= 8;
   }
