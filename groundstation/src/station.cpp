@@ -419,11 +419,18 @@ void Station::Impl::ScheduleStats() {
     const double pps = (now.total_received() - last_stats.total_received()) / dt;
     const double kbps = (now.total_bytes() - last_stats.total_bytes()) * 8.0 / 1000.0 / dt;
     DrainView();
+    // Latency means something only when on-board time is not ahead of the ground clock (an
+    // emulator at --speed > 1 runs ahead of it).
+    const LatencySummary latency = accounting.Latency();
+    const std::string latency_text = latency.count > 0 && latency.negative == 0
+                                         ? fmt::format(" | latency p50 {:.1f} ms p99 {:.1f} ms",
+                                                       latency.p50_ns / 1e6, latency.p99_ns / 1e6)
+                                         : "";
     fmt::print(human_out,
                "LINK  {} packets  {:.1f} pkt/s  {:.1f} kbit/s | rejected {} | missing {} in {} "
-               "gaps | duplicates {} | out of order {}\n",
+               "gaps | duplicates {} | out of order {}{}\n",
                now.total_received(), pps, kbps, now.total_rejected(), now.total_missing(),
-               now.total_gaps(), now.total_duplicates(), now.total_out_of_order());
+               now.total_gaps(), now.total_duplicates(), now.total_out_of_order(), latency_text);
     std::fflush(human_out);
     last_stats = now;
     last_stats_time = t;
