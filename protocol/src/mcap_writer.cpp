@@ -279,9 +279,6 @@ Result<uint16_t> McapWriter::AddChannel(std::string_view topic, std::string_view
   return id;
 }
 
-bool McapWriter::chunk_has_messages() const {
-  return !impl_->chunk.empty();
-}
 uint64_t McapWriter::open_chunk_bytes() const {
   return impl_->chunk.size();
 }

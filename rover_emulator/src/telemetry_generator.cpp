@@ -38,16 +38,19 @@ TelemetryGenerator::TelemetryGenerator(uint64_t seed, std::string rover_id,
 
 TelemetryGenerator::~TelemetryGenerator() = default;
 
-TelemetryGenerator::StreamState* TelemetryGenerator::Due() {
-  StreamState* due = nullptr;
-  for (StreamState& s : streams_) {
-    if (s.period_ns > 0 && (due == nullptr || s.next_due_ns < due->next_due_ns)) due = &s;
+size_t TelemetryGenerator::Due() const {
+  size_t due = streams_.size();
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    const StreamState& s = streams_[i];
+    if (s.period_ns > 0 && (due == streams_.size() || s.next_due_ns < streams_[due].next_due_ns)) {
+      due = i;
+    }
   }
   return due;
 }
 
 TimestampNs TelemetryGenerator::next_due_ns() const {
-  return const_cast<TelemetryGenerator*>(this)->Due()->next_due_ns;
+  return streams_[Due()].next_due_ns;
 }
 
 Status TelemetryGenerator::Emit(StreamState& s, TimestampNs onboard_ns, GeneratedPacket& out) {
@@ -64,7 +67,7 @@ Status TelemetryGenerator::Emit(StreamState& s, TimestampNs onboard_ns, Generate
 }
 
 Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
-  StreamState& due = *Due();
+  StreamState& due = streams_[Due()];
   const TimestampNs now = due.next_due_ns;
   due.message->Clear();
   switch (due.info->id) {

@@ -134,4 +134,24 @@ std::optional<uint64_t> RecordingStart(const std::vector<const protocol::McapFil
   return start;
 }
 
+Result<TimeRange> ResolveTimeRange(const std::optional<std::string>& start,
+                                   const std::optional<std::string>& end,
+                                   const std::vector<const protocol::McapFile*>& files) {
+  TimeRange range;
+  if (!start && !end) return range;
+  const uint64_t origin = RecordingStart(files).value_or(0);
+  for (const auto& [text, target] :
+       {std::pair{&start, &range.start_ns}, std::pair{&end, &range.end_ns}}) {
+    if (!*text) continue;
+    auto spec = ParseTimeSpec(**text);
+    if (!spec.ok()) return spec.error();
+    *target = spec->Resolve(origin);
+  }
+  if (range.start_ns && range.end_ns && *range.start_ns > *range.end_ns) {
+    return Status::Error(fmt::format("the start ({}) is after the end ({})",
+                                     FormatUtc(*range.start_ns), FormatUtc(*range.end_ns)));
+  }
+  return range;
+}
+
 }  // namespace lgs::gsctl

@@ -55,6 +55,15 @@ class ProgressBar {
   int64_t last_draw_ms_ = 0;
 };
 
+// --start/--end resolved against the recordings' first message; fails (with the reason) on a
+// malformed time or a start after the end.
+struct TimeRange {
+  std::optional<uint64_t> start_ns, end_ns;
+};
+Result<TimeRange> ResolveTimeRange(const std::optional<std::string>& start,
+                                   const std::optional<std::string>& end,
+                                   const std::vector<const protocol::McapFile*>& files);
+
 // First log time over files (summary when complete, else the first message).
 std::optional<uint64_t> RecordingStart(const std::vector<const protocol::McapFile*>& files);
 

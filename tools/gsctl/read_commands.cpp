@@ -46,28 +46,14 @@ int ForEachMessage(const std::string& what, const std::string& path,
     return kExitFailure;
   }
   const McapFile& file = **opened;
-  protocol::McapReadOptions read_options;
-  if (start || end) {
-    std::optional<TimeSpec> s, e;
-    for (const auto& [text, spec] : {std::pair{&start, &s}, std::pair{&end, &e}}) {
-      if (!*text) continue;
-      auto parsed = ParseTimeSpec(**text);
-      if (!parsed.ok()) {
-        fmt::print(stderr, "gsctl {}: {}\n", what, parsed.error().message());
-        return kExitUsage;
-      }
-      *spec = *parsed;
-    }
-    const uint64_t origin = RecordingStart({&file}).value_or(0);
-    if (s) read_options.start_ns = s->Resolve(origin);
-    if (e) read_options.end_ns = e->Resolve(origin);
-    if (read_options.start_ns && read_options.end_ns &&
-        *read_options.start_ns > *read_options.end_ns) {
-      fmt::print(stderr, "gsctl {}: the start ({}) is after the end ({})\n", what,
-                 FormatUtc(*read_options.start_ns), FormatUtc(*read_options.end_ns));
-      return kExitUsage;
-    }
+  auto range = ResolveTimeRange(start, end, {&file});
+  if (!range.ok()) {
+    fmt::print(stderr, "gsctl {}: {}\n", what, range.error().message());
+    return kExitUsage;
   }
+  protocol::McapReadOptions read_options;
+  read_options.start_ns = range->start_ns;
+  read_options.end_ns = range->end_ns;
   McapMessageReader reader(file, read_options);
   protocol::SchemaDecoder schemas;
   std::map<uint16_t, std::optional<TelemetryChannel>> telemetry;

@@ -58,23 +58,14 @@ int RunReplay(const ReplayOptions& o) {
     file_ptrs.push_back(opened->get());
     files.push_back(std::move(opened.value()));
   }
-  protocol::McapReadOptions read_options;
-  const uint64_t origin = RecordingStart(file_ptrs).value_or(0);
-  for (const auto& [text, target] :
-       {std::pair{&o.start, &read_options.start_ns}, std::pair{&o.end, &read_options.end_ns}}) {
-    if (!*text) continue;
-    auto spec = ParseTimeSpec(**text);
-    if (!spec.ok()) {
-      fmt::print(stderr, "gsctl replay: {}\n", spec.error().message());
-      return kExitUsage;
-    }
-    *target = spec->Resolve(origin);
-  }
-  if (read_options.start_ns && read_options.end_ns &&
-      *read_options.start_ns > *read_options.end_ns) {
-    fmt::print(stderr, "gsctl replay: the start is after the end\n");
+  auto range = ResolveTimeRange(o.start, o.end, file_ptrs);
+  if (!range.ok()) {
+    fmt::print(stderr, "gsctl replay: {}\n", range.error().message());
     return kExitUsage;
   }
+  protocol::McapReadOptions read_options;
+  read_options.start_ns = range->start_ns;
+  read_options.end_ns = range->end_ns;
 
   zmq::context_t context(1);
   zmq::socket_t publisher(context, zmq::socket_type::xpub);

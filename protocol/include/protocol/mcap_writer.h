@@ -75,7 +75,6 @@ class McapWriter {
   // Flushes, writes DataEnd, summary and footer. The writer cannot be used afterwards.
   Status Close();
 
-  bool chunk_has_messages() const;
   uint64_t open_chunk_bytes() const;
   // Bytes and chunks count what is on disk (background I/O may lag the calls).
   McapWriterStats stats() const;

@@ -46,7 +46,8 @@ class TelemetryGenerator {
     int64_t period_ns = 0;
   };
   Status Emit(StreamState& s, protocol::TimestampNs onboard_ns, GeneratedPacket& out);
-  StreamState* Due();
+  // The periodic stream due first (earliest next_due_ns; ties go to registry order).
+  size_t Due() const;
 
   RoverModel model_;
   std::array<StreamState, protocol::kStreamCount> streams_;
