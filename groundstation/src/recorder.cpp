@@ -150,9 +150,10 @@ void Recorder::Impl::Write(uint16_t channel, uint32_t sequence, TimestampNs log_
     return;
   }
   ++stats.messages;
-  stats.bytes = closed_files_bytes + writer->stats().bytes_written;
+  const uint64_t file_bytes = writer->stats().bytes_written;
+  stats.bytes = closed_files_bytes + file_bytes;
   if (options.split_size_bytes &&
-      writer->stats().bytes_written + writer->open_chunk_bytes() >= *options.split_size_bytes) {
+      file_bytes + writer->open_chunk_bytes() >= *options.split_size_bytes) {
     if (Status c = CloseFile(stats); !c.ok()) return Failed(c, stats);
     if (Status o = OpenFile(log_time, stats); !o.ok()) return Failed(o, stats);
   }
@@ -185,18 +186,21 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
     return;
   }
   const protocol::StreamInfo& stream = *p.stream;
+  const uint16_t known = r.channels[static_cast<size_t>(stream.id)];
   const uint16_t channel =
-      r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(), [&] {
-        return std::pair<std::string, std::map<std::string, std::string>>(
-            fmt::format("/{}/{}", r.options.rover_id, stream.name),
-            {{"apid", std::to_string(stream.apid)},
-             {"stream", std::string(stream.name)},
-             {"rover", r.options.rover_id},
-             {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
-             {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
-             {"log_time", "ground receipt time (station wall clock, UTC)"},
-             {"sequence", "extended sequence number of the stream"}});
-      });
+      known != 0
+          ? known
+          : r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(), [&] {
+              return std::pair<std::string, std::map<std::string, std::string>>(
+                  fmt::format("/{}/{}", r.options.rover_id, stream.name),
+                  {{"apid", std::to_string(stream.apid)},
+                   {"stream", std::string(stream.name)},
+                   {"rover", r.options.rover_id},
+                   {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
+                   {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
+                   {"log_time", "ground receipt time (station wall clock, UTC)"},
+                   {"sequence", "extended sequence number of the stream"}});
+            });
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
 }

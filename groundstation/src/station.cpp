@@ -252,13 +252,13 @@ Status Station::Impl::Start() {
 
 void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_t> packet,
                                   size_t frames) {
-  const auto now = Clock::now();
+  // One clock read per packet on the hot path; the steady clock only where a rate limit needs it.
   const protocol::TimestampNs ground_ns = WallNowNs();
   if (frames != protocol::kTelemetryFrameCount) {
     const std::string detail = fmt::format("{} frame(s), topic '{}'", frames,
                                            topic.substr(0, std::min<size_t>(topic.size(), 48)));
     accounting.Reject(protocol::RejectReason::kWrongFrameCount);
-    reporter->Report(protocol::RejectReason::kWrongFrameCount, detail, now);
+    reporter->Report(protocol::RejectReason::kWrongFrameCount, detail, Clock::now());
     if (recorder) {
       recorder->RecordRejected(protocol::RejectReason::kWrongFrameCount, detail, topic, packet,
                                frames, ground_ns);
@@ -269,7 +269,7 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
   if (!decoded) {
     const protocol::Rejection& rejection = decoded.error();
     accounting.Reject(rejection.reason);
-    reporter->Report(rejection.reason, rejection.detail, now);
+    reporter->Report(rejection.reason, rejection.detail, Clock::now());
     if (recorder) {
       recorder->RecordRejected(rejection.reason, rejection.detail, topic, packet, frames,
                                ground_ns);
@@ -296,6 +296,7 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
   if (options.print_telemetry) {
     const bool always = p.stream->nominal_rate_hz == 0.0;  // events and command reports
     auto& last = last_printed[static_cast<size_t>(p.stream->id)];
+    const auto now = Clock::now();
     if (always || now - last >= Seconds(options.print_interval_s)) {
       last = now;
       view_queue.Push(FormatTelemetryLine(p));

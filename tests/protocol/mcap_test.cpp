@@ -109,6 +109,34 @@ TEST(Crc32, LongInputMatchesBytewiseDefinition) {
   EXPECT_EQ(Crc32(AsBytes(data)), slow ^ 0xFFFFFFFF);
 }
 
+// The folding path (PCLMULQDQ) and the table path agree for every length across the folding
+// thresholds, any alignment and any running state.
+TEST(Crc32, FastPathMatchesTablesForEveryLengthAlignmentAndState) {
+  std::vector<uint8_t> data(1100);
+  uint32_t x = 0x12345678;
+  for (uint8_t& b : data) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(x >> 24);
+  }
+  const std::span<const uint8_t> all(data);
+  for (size_t offset : {0u, 1u, 3u, 8u, 15u}) {
+    for (size_t length = 0; length + offset <= 1040; ++length) {
+      for (uint32_t state : {kCrc32Initial, 0u, 0xA5A5A5A5u}) {
+        const auto bytes = all.subspan(offset, length);
+        ASSERT_EQ(Crc32Update(state, bytes), Crc32UpdatePortable(state, bytes))
+            << "length " << length << " offset " << offset << " state " << state;
+      }
+    }
+  }
+  // Running form: any split gives the CRC of the whole.
+  const uint32_t whole = Crc32(all);
+  for (size_t split : {1u, 63u, 64u, 65u, 500u, 1099u}) {
+    EXPECT_EQ(
+        Crc32Finish(Crc32Update(Crc32Update(kCrc32Initial, all.first(split)), all.subspan(split))),
+        whole);
+  }
+}
+
 class McapRoundTrip : public ::testing::TestWithParam<McapCompression> {};
 
 TEST_P(McapRoundTrip, EveryMessageComesBackAndTheFileVerifies) {

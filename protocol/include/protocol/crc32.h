@@ -11,7 +11,10 @@ namespace lgs::protocol {
 
 // Running form: start with kCrc32Initial, Update() any number of times, Finish() once.
 inline constexpr uint32_t kCrc32Initial = 0xFFFFFFFF;
+// Uses carry-less multiplication where the CPU has it (x86-64 PCLMULQDQ), tables otherwise.
 uint32_t Crc32Update(uint32_t state, std::span<const uint8_t> data);
+// The table implementation alone, so tests can compare the two paths on the same input.
+uint32_t Crc32UpdatePortable(uint32_t state, std::span<const uint8_t> data);
 inline uint32_t Crc32Finish(uint32_t state) {
   return state ^ 0xFFFFFFFF;
 }
