@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "rover_emulator/emulator.h"
+#include "rover_emulator/scenario.h"
 
 int main(int argc, char** argv) {
   lgs::emulator::EmulatorOptions options;
@@ -19,13 +20,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rover-id", options.rover_id, "rover identifier used in every topic")
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "random seed: same seed, same mission")
+  app.add_option("--scenario", options.scenario,
+                 "built-in scenario (nominal, spe-storm, lossy-link, relay-outage, night-fall) or "
+                 "a YAML file")
       ->capture_default_str();
+  bool list_scenarios = false;
+  app.add_flag("--list-scenarios", list_scenarios, "print the built-in scenarios and exit");
+  app.add_option("--seed", options.seed,
+                 "random seed (default: the scenario's): same scenario + seed, same mission");
   app.add_option("--speed", options.speed, "mission time / wall time (1 = real time)")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1e6));
+  app.add_flag("--max", options.max,
+               "run the mission clock as fast as possible; the publisher waits for slow "
+               "subscribers instead of dropping (benchmarks)");
+  app.add_flag("--ideal-link", options.ideal_link,
+               "no light time, bandwidth cap, loss, bit errors, duplicates, reordering or outages");
+  app.add_option("--light-time", options.light_time_s,
+                 "one-way light time in seconds (default: the scenario's, 1.28)")
+      ->check(CLI::Range(0.0, 60.0));
   app.add_option("--duration", options.duration_s, "stop after this many wall-clock seconds")
       ->check(CLI::PositiveNumber);
+  std::string until;
+  app.add_option("--until", until,
+                 "stop after this much mission time (seconds, or with s, m, h, d: 90m, 6h)");
   app.add_option("--truth", options.truth_path,
                  "write one JSON line per packet sent (stream, apid, seq, size, onboard_time_ns, "
                  "crc) to FILE, - for stdout");
@@ -44,6 +62,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  if (list_scenarios) {
+    for (const std::string& name : lgs::emulator::BuiltinScenarioNames()) {
+      auto scenario = lgs::emulator::LoadScenario(name);
+      std::printf("%-14s %s\n", name.c_str(),
+                  scenario.ok() ? scenario->description.c_str() : "(invalid)");
+    }
+    return 0;
+  }
+  if (!until.empty()) {
+    options.mission_duration_s = lgs::emulator::ParseDurationSeconds(until);
+    if (!options.mission_duration_s || !(*options.mission_duration_s > 0)) {
+      std::fprintf(stderr, "--until: '%s' is not a positive duration (e.g. 600, 90m, 6h, 2d)\n",
+                   until.c_str());
+      return 2;
+    }
+  }
   // Log lines go to stderr so stdout stays clean for --truth -.
   spdlog::set_default_logger(spdlog::stderr_color_mt("emulator"));
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -65,8 +99,12 @@ int main(int argc, char** argv) {
     spdlog::error("{}", result.error().message());
     return 1;
   }
-  spdlog::info("sent {} packets ({} bytes) covering {:.1f} mission seconds in {:.1f} s",
-               result->packets_sent, result->bytes_sent, result->mission_seconds,
-               result->wall_seconds);
+  const auto& r = *result;
+  spdlog::info(
+      "generated {} packets, sent {} ({} bytes) covering {:.1f} mission seconds in {:.1f} s; "
+      "link: {} dropped, {} corrupted, {} duplicated, {} via the on-board store, {} evicted, {} "
+      "still pending",
+      r.packets_generated, r.packets_sent, r.bytes_sent, r.mission_seconds, r.wall_seconds,
+      r.dropped, r.corrupted, r.duplicated, r.stored, r.evicted, r.pending);
   return 0;
 }

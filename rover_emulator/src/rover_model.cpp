@@ -1,5 +1,7 @@
 #include "rover_emulator/rover_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -10,9 +12,6 @@ namespace {
 
 constexpr double kNsPerS = 1e9;
 constexpr double kDegPerRad = 180.0 / M_PI;
-// Landing region: the Leibnitz-Beta plateau named for Chang'e-8 (site still uncertain).
-constexpr double kSiteLatitudeDeg = -85.45;
-constexpr double kSiteLongitudeDeg = 31.4;
 constexpr double kMoonRadiusM = 1'737'400.0;
 // Model steps in at most this much mission time so fast replays stay stable.
 constexpr double kMaxStepS = 1.0;
@@ -45,46 +44,33 @@ double Gaussian(double x, double centre, double width) {
 }  // namespace
 
 RoverModel::RoverModel(const RoverModelOptions& options)
-    : options_(options), random_(options.seed), now_ns_(options.mission_start_ns) {
-  // A traverse of waypoints around the landing site, different for every seed.
-  double x = 0.0, y = 0.0;
-  for (int i = 0; i < 8; ++i) {
-    const double bearing = random_.Uniform(0.0, 2.0 * M_PI);
-    const double leg_m = random_.Uniform(8.0, 25.0);
-    x += leg_m * std::sin(bearing);
-    y += leg_m * std::cos(bearing);
-    waypoints_.emplace_back(x, y);
+    : options_(options),
+      rover_(options_.scenario.rover),
+      random_(options.seed),
+      terrain_(options_.scenario.site.terrain, options.seed),
+      now_ns_(options.mission_start_ns) {
+  const TraverseSpec& traverse = options_.scenario.traverse;
+  if (!traverse.waypoints.empty()) {
+    waypoints_ = traverse.waypoints;
+  } else {
+    // A traverse of waypoints around the landing site, different for every seed, kept inside the
+    // mapped region.
+    double x = 0.0, y = 0.0;
+    const double limit = terrain_.half_size_m() - 5.0;
+    for (int i = 0; i < traverse.random_waypoints; ++i) {
+      const double bearing = random_.Uniform(0.0, 2.0 * M_PI);
+      const double leg_m = random_.Uniform(traverse.random_leg_min_m, traverse.random_leg_max_m);
+      x = std::clamp(x + leg_m * std::sin(bearing), -limit, limit);
+      y = std::clamp(y + leg_m * std::cos(bearing), -limit, limit);
+      waypoints_.emplace_back(x, y);
+    }
   }
+  soc_percent_ = rover_.initial_soc_percent;
   last_radiation_ns_ = now_ns_;
 }
 
 double RoverModel::MissionSeconds() const {
   return static_cast<double>(now_ns_ - options_.mission_start_ns) / kNsPerS;
-}
-
-double RoverModel::SunElevationDeg() const {
-  // Near the pole the sun circles the horizon once per lunar day (29.53 d), within +-1.5 deg.
-  constexpr double kSynodicDayS = 29.530589 * 86400.0;
-  const double azimuth_phase = 2.0 * M_PI * MissionSeconds() / kSynodicDayS;
-  return 0.6 + 0.9 * std::sin(azimuth_phase + options_.seed % 7);
-}
-
-double RoverModel::TerrainElevation(double x_m, double y_m) const {
-  // Gentle undulation plus a few seeded craters; deterministic in (seed, x, y).
-  double z =
-      0.4 * std::sin(x_m / 17.0 + static_cast<double>(options_.seed % 13)) * std::cos(y_m / 23.0) +
-      0.15 * std::sin(x_m / 3.1) * std::sin(y_m / 4.3);
-  for (int i = 0; i < 4; ++i) {
-    const double cx = 12.0 * std::cos(i * 1.7 + static_cast<double>(options_.seed % 5));
-    const double cy = 12.0 * std::sin(i * 2.3 + static_cast<double>(options_.seed % 3));
-    const double radius = 2.0 + i;
-    const double r = std::hypot(x_m - cx, y_m - cy) / radius;
-    if (r < 1.0)
-      z -= 0.3 * radius * (1.0 - r * r);  // bowl
-    else if (r < 1.4)
-      z += 0.1 * radius * (1.4 - r);  // rim
-  }
-  return z;
 }
 
 void RoverModel::Raise(rover::v1::EventSeverity severity, rover::v1::EventKind kind,
@@ -96,10 +82,13 @@ void RoverModel::Raise(rover::v1::EventSeverity severity, rover::v1::EventKind k
   event.set_value(value);
 }
 
-void RoverModel::SetMode(rover::v1::RoverMode mode, const char* why) {
+void RoverModel::SetMode(rover::v1::RoverMode mode, const std::string& why) {
   if (mode == mode_) return;
   mode_ = mode;
-  Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_MODE_CHANGE,
+  Raise(mode == rover::v1::ROVER_MODE_SAFE || mode == rover::v1::ROVER_MODE_HIBERNATE
+            ? rover::v1::EVENT_SEVERITY_WARNING
+            : rover::v1::EVENT_SEVERITY_INFO,
+        rover::v1::EVENT_KIND_MODE_CHANGE,
         "mode " + rover::v1::RoverMode_Name(mode).substr(sizeof("ROVER_MODE_") - 1) + ": " + why,
         static_cast<double>(mode));
 }
@@ -115,34 +104,134 @@ void RoverModel::AdvanceTo(TimestampNs mission_time_ns) {
     booted_ = true;
     Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_BOOT, "rover software started");
     SetMode(rover::v1::ROVER_MODE_DRIVE, "traverse to first waypoint");
+    link_up_ = !options_.scenario.link.InOutage(0.0);
     Step(0.0);  // settle power and thermal readings before the first report
   }
   while (now_ns_ < mission_time_ns) {
     const double remaining_s = static_cast<double>(mission_time_ns - now_ns_) / kNsPerS;
     const double dt_s = std::min(remaining_s, kMaxStepS);
-    Step(dt_s);
     now_ns_ = std::min(mission_time_ns, now_ns_ + static_cast<TimestampNs>(dt_s * kNsPerS));
+    Step(dt_s);
   }
 }
 
+double RoverModel::SpeExtraFactor() const {
+  const double t = MissionSeconds();
+  double extra = 0.0;
+  for (const SolarParticleEventSpec& e : options_.scenario.solar_particle_events) {
+    if (t < e.onset_s) continue;
+    const double since = t - e.onset_s;
+    if (since < e.rise_s) {
+      // Smooth rise from onset to peak.
+      const double f = since / e.rise_s;
+      extra += (e.peak_factor - 1.0) * f * f * (3.0 - 2.0 * f);
+    } else {
+      extra += (e.peak_factor - 1.0) * std::exp(-(since - e.rise_s) / e.decay_s);
+    }
+  }
+  return extra;
+}
+
+double RoverModel::GcrFactor() const {
+  const double t = MissionSeconds();
+  double dip = 0.0;
+  for (const SolarParticleEventSpec& e : options_.scenario.solar_particle_events) {
+    // The interplanetary shock arrives near the proton peak; the GCR drop recovers over days.
+    const double since = t - (e.onset_s + e.rise_s);
+    if (since < 0.0) continue;
+    const double onset = std::min(1.0, since / 1800.0);
+    dip = std::max(dip,
+                   e.forbush_dip_percent / 100.0 * onset * std::exp(-since / e.forbush_recovery_s));
+  }
+  return 1.0 - dip;
+}
+
 void RoverModel::Step(double dt_s) {
-  // Mobility: drive toward the current waypoint, stop for science every few metres.
-  if (mode_ == rover::v1::ROVER_MODE_DRIVE) {
+  const double t = MissionSeconds();
+  // Sun and terrain shadow: recompute after moving half a metre or every 10 s.
+  if (t - sun_checked_s_ >= 10.0 ||
+      std::hypot(x_m_ - sun_checked_x_, y_m_ - sun_checked_y_) > 0.5) {
+    sun_ = SunAt(options_.scenario.site, t);
+    sunlit_ = terrain_.SunlitFraction(x_m_, y_m_, sun_);
+    sun_checked_s_ = t;
+    sun_checked_x_ = x_m_;
+    sun_checked_y_ = y_m_;
+  }
+  dark_s_ = sunlit_ > 0.0 ? 0.0 : dark_s_ + dt_s;
+  StepMobility(dt_s);
+  StepPower(dt_s);
+  StepThermal(dt_s);
+  StepRadiation(dt_s);
+  StepLink();
+}
+
+void RoverModel::StepMobility(double dt_s) {
+  ground_speed_m_per_h_ = 0.0;
+  if (hazard_stopped_) {
+    hazard_wait_s_ += dt_s;
+    if (rover_.hazard_replan_after_s > 0 && hazard_wait_s_ >= rover_.hazard_replan_after_s &&
+        mode_ == rover::v1::ROVER_MODE_STANDBY) {
+      // Stand-in for the ground's re-plan: a detour waypoint 2 m to the gentler side.
+      const double h = heading_deg_ / kDegPerRad;
+      const double lx = x_m_ - 2.0 * std::cos(h), ly = y_m_ + 2.0 * std::sin(h);
+      const double rx = x_m_ + 2.0 * std::cos(h), ry = y_m_ - 2.0 * std::sin(h);
+      const bool left = terrain_.SlopeDeg(lx, ly) + 100.0 * terrain_.RockHeight(lx, ly) <
+                        terrain_.SlopeDeg(rx, ry) + 100.0 * terrain_.RockHeight(rx, ry);
+      waypoints_.insert(waypoints_.begin() + static_cast<std::ptrdiff_t>(waypoint_),
+                        left ? std::pair{lx, ly} : std::pair{rx, ry});
+      hazard_stopped_ = false;
+      hazard_wait_s_ = 0.0;
+      SetMode(rover::v1::ROVER_MODE_DRIVE, "detour around the hazard");
+    }
+    return;
+  }
+  if (mode_ == rover::v1::ROVER_MODE_DRIVE && dt_s > 0.0) {
     const auto [wx, wy] = waypoints_[waypoint_];
     const double dx = wx - x_m_, dy = wy - y_m_;
     const double distance = std::hypot(dx, dy);
     heading_deg_ = std::fmod(std::atan2(dx, dy) * kDegPerRad + 360.0, 360.0);
-    slip_percent_ = std::clamp(random_.Normal(4.0, 1.5), 0.0, 20.0);
-    const double step_m = std::min(distance, options_.drive_speed_m_per_h / 3600.0 * dt_s);
-    x_m_ += step_m * std::sin(heading_deg_ / kDegPerRad);
-    y_m_ += step_m * std::cos(heading_deg_ / kDegPerRad);
+    const double h = heading_deg_ / kDegPerRad;
+    // Hazard check half a metre ahead: slope or rock beyond the rover's limits.
+    const double ax = x_m_ + 0.5 * std::sin(h), ay = y_m_ + 0.5 * std::cos(h);
+    const double slope = terrain_.SlopeDeg(ax, ay);
+    const double rock = terrain_.RockHeight(ax, ay);
+    if (slope > rover_.max_slope_deg || rock > rover_.max_obstacle_m) {
+      hazard_stopped_ = true;
+      hazard_wait_s_ = 0.0;
+      const bool steep = slope > rover_.max_slope_deg;
+      Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_HAZARD_STOP,
+            steep ? fmt::format("hazard stop: slope {:.1f} deg ahead at ({:.1f}, {:.1f})", slope,
+                                ax, ay)
+                  : fmt::format("hazard stop: {:.0f} cm rock ahead at ({:.1f}, {:.1f})",
+                                rock * 100.0, ax, ay),
+            steep ? slope : rock);
+      SetMode(rover::v1::ROVER_MODE_STANDBY, "hazard stop, waiting for the ground");
+      return;
+    }
+    // Slip grows with the uphill grade.
+    const double uphill_deg =
+        std::atan2(terrain_.Elevation(ax, ay) - terrain_.Elevation(x_m_, y_m_), 0.5) * kDegPerRad;
+    slip_percent_ =
+        std::clamp(random_.Normal(4.0 + 1.5 * std::max(0.0, uphill_deg), 1.5), 0.0, 40.0);
+    const double ground_speed = rover_.drive_speed_m_per_h * (1.0 - slip_percent_ / 100.0);
+    const double step_m = std::min(distance, ground_speed / 3600.0 * dt_s);
+    ground_speed_m_per_h_ = step_m / dt_s * 3600.0;
+    x_m_ += step_m * std::sin(h);
+    y_m_ += step_m * std::cos(h);
+    // Odometry counts wheel turns: slip makes it overestimate, and heading drifts a little.
     const double wheel_m = step_m / (1.0 - slip_percent_ / 100.0);
+    const double drift = random_.Normal(0.0, 0.01);
+    est_x_m_ += wheel_m * std::sin(h + drift);
+    est_y_m_ += wheel_m * std::cos(h + drift);
     odometer_m_ += wheel_m;
     since_science_m_ += step_m;
     since_fix_m_ += step_m;
-    uncertainty_m_ += 0.02 * step_m;  // odometry drift grows with distance
+    uncertainty_m_ += 0.02 * wheel_m;
     if (since_fix_m_ > 2.0) {
+      // Visual localisation from the navigation cameras pulls the estimate back.
       since_fix_m_ = 0.0;
+      est_x_m_ = x_m_ + random_.Normal(0.0, 0.02);
+      est_y_m_ = y_m_ + random_.Normal(0.0, 0.02);
       uncertainty_m_ = 0.05;
       visual_fix_pending_ = true;
     }
@@ -151,9 +240,9 @@ void RoverModel::Step(double dt_s) {
             "waypoint " + std::to_string(waypoint_) + " reached", static_cast<double>(waypoint_));
       waypoint_ = (waypoint_ + 1) % waypoints_.size();
     }
-    if (since_science_m_ >= options_.science_stop_every_m) {
+    if (since_science_m_ >= options_.scenario.traverse.science_stop_every_m) {
       since_science_m_ = 0.0;
-      science_remaining_s_ = options_.science_stop_duration_s;
+      science_remaining_s_ = options_.scenario.traverse.science_stop_duration_s;
       SetMode(rover::v1::ROVER_MODE_SCIENCE, "soil science stop");
     }
   } else if (mode_ == rover::v1::ROVER_MODE_SCIENCE) {
@@ -164,40 +253,126 @@ void RoverModel::Step(double dt_s) {
             "soil science stop complete");
       SetMode(rover::v1::ROVER_MODE_DRIVE, "resume traverse");
     }
+  } else {
+    slip_percent_ = 0.0;
   }
+}
 
-  // Power: a near-vertical array sees the low sun; loads depend on the mode.
-  const double sun_deg = SunElevationDeg();
-  const double lit = sun_deg > -0.5 ? 1.0 : 0.0;
-  solar_w_ = lit * options_.solar_array_peak_w *
-             (0.85 + 0.1 * std::cos(heading_deg_ / kDegPerRad)) *
-             std::clamp(random_.Normal(1.0, 0.01), 0.9, 1.1);
-  const double mode_load_w = mode_ == rover::v1::ROVER_MODE_DRIVE     ? 38.0
-                             : mode_ == rover::v1::ROVER_MODE_SCIENCE ? 27.0
-                                                                      : 15.0;
-  heater_w_ = temp_battery_c_ < 0.0 ? 6.0 : 0.0;
-  load_w_ = mode_load_w + heater_w_ + random_.Normal(0.0, 0.3);
-  soc_percent_ += (solar_w_ - load_w_) * dt_s / 3600.0 / options_.battery_capacity_wh * 100.0;
+void RoverModel::StepPower(double dt_s) {
+  // A sun-tracking array sees the low sun; the part of the disc above the horizon counts.
+  solar_w_ = sunlit_ * rover_.solar_array_peak_w *
+             std::cos(std::max(0.0, sun_.elevation_deg) / kDegPerRad) *
+             std::clamp(random_.Normal(0.95, 0.01), 0.85, 1.0);
+  if (mode_ == rover::v1::ROVER_MODE_HIBERNATE) solar_w_ *= 0.8;  // array not tracking
+  double mode_load_w = 15.0;
+  switch (mode_) {
+    case rover::v1::ROVER_MODE_DRIVE:
+      mode_load_w = 38.0;
+      break;
+    case rover::v1::ROVER_MODE_SCIENCE:
+      mode_load_w = 27.0;
+      break;
+    case rover::v1::ROVER_MODE_SAFE:
+      mode_load_w = 9.0;
+      break;
+    case rover::v1::ROVER_MODE_HIBERNATE:
+      mode_load_w = 1.5;  // wake-up timer and the battery's survival heater only
+      break;
+    default:
+      break;
+  }
+  const bool hibernating = mode_ == rover::v1::ROVER_MODE_HIBERNATE;
+  heater_w_ = !hibernating && temp_battery_c_ < 0.0 ? 6.0 : 0.0;
+  load_w_ = mode_load_w + heater_w_ + (hibernating ? 0.0 : random_.Normal(0.0, 0.3));
+  soc_percent_ += (solar_w_ - load_w_) * dt_s / 3600.0 / rover_.battery_capacity_wh * 100.0;
   soc_percent_ = std::clamp(soc_percent_, 0.0, 100.0);
-  if (soc_percent_ < 30.0 && mode_ == rover::v1::ROVER_MODE_SCIENCE) {
-    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_LOW_BATTERY,
-          "battery below 30%: shedding science", soc_percent_);
-    SetMode(rover::v1::ROVER_MODE_STANDBY, "low battery");
-  }
 
-  // Thermal: first-order relaxation toward mode- and sun-dependent equilibria.
-  const auto relax = [dt_s](double& t, double target, double tau_s) {
-    t += (target - t) * std::min(1.0, dt_s / tau_s);
+  const bool working =
+      mode_ == rover::v1::ROVER_MODE_DRIVE || mode_ == rover::v1::ROVER_MODE_SCIENCE;
+  if (working && soc_percent_ < rover_.shed_science_soc_percent) {
+    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_LOW_BATTERY,
+          fmt::format("battery below {:.0f}%: shedding science", rover_.shed_science_soc_percent),
+          soc_percent_);
+    low_battery_standby_ = true;
+    SetMode(rover::v1::ROVER_MODE_STANDBY, "low battery");
+  } else if (mode_ == rover::v1::ROVER_MODE_STANDBY &&
+             soc_percent_ < rover_.safe_mode_soc_percent) {
+    Raise(rover::v1::EVENT_SEVERITY_CRITICAL, rover::v1::EVENT_KIND_LOW_BATTERY,
+          fmt::format("battery below {:.0f}%: safe mode", rover_.safe_mode_soc_percent),
+          soc_percent_);
+    SetMode(rover::v1::ROVER_MODE_SAFE, "battery low");
+  } else if (mode_ == rover::v1::ROVER_MODE_SAFE && (soc_percent_ < rover_.hibernate_soc_percent ||
+                                                     (dark_s_ > 6 * 3600.0 && solar_w_ <= 0.0))) {
+    SetMode(rover::v1::ROVER_MODE_HIBERNATE, soc_percent_ < rover_.hibernate_soc_percent
+                                                 ? "battery nearly empty and no sun"
+                                                 : "sun below the horizon for 6 h");
+  } else if (mode_ == rover::v1::ROVER_MODE_HIBERNATE && sunlit_ > 0.5 &&
+             soc_percent_ >= rover_.wake_soc_percent) {
+    SetMode(rover::v1::ROVER_MODE_STANDBY, "sun back on the array: woke up");
+  } else if (mode_ == rover::v1::ROVER_MODE_SAFE &&
+             soc_percent_ >= rover_.safe_mode_soc_percent + 5.0) {
+    SetMode(rover::v1::ROVER_MODE_STANDBY, "battery recovered");
+  } else if (mode_ == rover::v1::ROVER_MODE_STANDBY && low_battery_standby_ && !hazard_stopped_ &&
+             soc_percent_ >= rover_.shed_science_soc_percent + 10.0) {
+    low_battery_standby_ = false;
+    SetMode(rover::v1::ROVER_MODE_DRIVE, "battery recovered: resume traverse");
+  }
+}
+
+void RoverModel::StepThermal(double dt_s) {
+  // First-order relaxation toward mode- and sun-dependent equilibria.
+  const auto relax = [dt_s](double& temp, double target, double tau_s) {
+    temp += (target - temp) * std::min(1.0, dt_s / tau_s);
   };
   const bool driving = mode_ == rover::v1::ROVER_MODE_DRIVE;
-  relax(temp_electronics_c_, 20.0 + 0.2 * load_w_, 900.0);
-  relax(temp_battery_c_, 10.0 + 0.1 * (solar_w_ - 20.0), 1800.0);
-  relax(temp_motors_c_, driving ? 25.0 : -20.0, 600.0);
-  relax(temp_camera_c_, -15.0 + 10.0 * lit, 1200.0);
-  relax(temp_panel_c_, lit ? 55.0 : -120.0, 1200.0);
+  const bool hibernating = mode_ == rover::v1::ROVER_MODE_HIBERNATE;
+  const double lit = sunlit_;
+  relax(temp_electronics_c_, hibernating ? -60.0 + 40.0 * lit : 20.0 + 0.2 * load_w_, 900.0);
+  relax(temp_battery_c_,
+        hibernating ? -30.0 + 30.0 * lit : 10.0 + 0.1 * (solar_w_ - 20.0) + 2.0 * heater_w_,
+        1800.0);
+  relax(temp_motors_c_, driving ? 25.0 : -20.0 - 60.0 * (1.0 - lit), 600.0);
+  relax(temp_camera_c_, -15.0 + 10.0 * lit - (hibernating ? 50.0 : 0.0), 1200.0);
+  relax(temp_panel_c_, -120.0 + 175.0 * lit, 1200.0);
+  const bool out_of_limits = temp_electronics_c_ < -40.0 || temp_electronics_c_ > 60.0 ||
+                             temp_battery_c_ < -20.0 || temp_battery_c_ > 45.0;
+  if (out_of_limits && !thermal_alarm_) {
+    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_THERMAL_LIMIT,
+          fmt::format("temperature limit: electronics {:.0f} C, battery {:.0f} C",
+                      temp_electronics_c_, temp_battery_c_),
+          temp_electronics_c_);
+  }
+  thermal_alarm_ = out_of_limits;
+}
 
-  // Radiation: accumulate the GCR dose.
-  accumulated_dose_ugy_ += kGcrDoseRateUgyPerH * dt_s / 3600.0;
+void RoverModel::StepRadiation(double dt_s) {
+  const double extra = SpeExtraFactor();
+  const double rate = kGcrDoseRateUgyPerH * (GcrFactor() + extra);
+  accumulated_dose_ugy_ += rate * dt_s / 3600.0;
+  if (!spe_active_ && extra >= 1.0) {
+    spe_active_ = true;
+    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_SPE_ONSET,
+          fmt::format("solar particle event: dose rate {:.0f} uGy/h, twice the background", rate),
+          rate);
+  } else if (spe_active_ && extra < 0.1) {
+    spe_active_ = false;
+    Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_SPE_END,
+          fmt::format("solar particle event over: dose rate {:.1f} uGy/h", rate), rate);
+  }
+}
+
+void RoverModel::StepLink() {
+  const bool up = !options_.scenario.link.InOutage(MissionSeconds());
+  if (up == link_up_) return;
+  link_up_ = up;
+  if (up) {
+    Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_ACQUISITION_OF_SIGNAL,
+          fmt::format("relay acquired: playing back {} stored packets", store_packets_),
+          static_cast<double>(store_packets_));
+  } else {
+    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_LOSS_OF_SIGNAL,
+          "relay out of view: storing telemetry on board");
+  }
 }
 
 void RoverModel::FillHousekeeping(TimestampNs t, rover::v1::Housekeeping& out) {
@@ -219,32 +394,35 @@ void RoverModel::FillHousekeeping(TimestampNs t, rover::v1::Housekeeping& out) {
   out.set_heater_power_w(heater_w_);
   out.set_cpu_load_percent(std::clamp(
       random_.Normal(mode_ == rover::v1::ROVER_MODE_DRIVE ? 45.0 : 20.0, 5.0), 0.0, 100.0));
-  out.set_uptime_s(static_cast<uint64_t>(MissionSeconds()));
-  out.set_onboard_store_packets(0);
+  out.set_uptime_s(static_cast<uint64_t>(MissionSeconds() - uptime_start_s_));
+  out.set_onboard_store_packets(
+      static_cast<uint32_t>(std::min<uint64_t>(store_packets_, UINT32_MAX)));
   out.set_commands_executed(commands_executed_);
 }
 
 void RoverModel::FillNavigationPose(TimestampNs t, rover::v1::NavigationPose& out) {
   AdvanceTo(t);
   const bool driving = mode_ == rover::v1::ROVER_MODE_DRIVE;
-  out.set_x_m(x_m_);
-  out.set_y_m(y_m_);
-  out.set_z_m(TerrainElevation(x_m_, y_m_));
-  out.set_latitude_deg(kSiteLatitudeDeg + y_m_ / kMoonRadiusM * kDegPerRad);
-  out.set_longitude_deg(kSiteLongitudeDeg +
-                        x_m_ / (kMoonRadiusM * std::cos(kSiteLatitudeDeg / kDegPerRad)) *
+  // What the rover believes: odometry since the last visual fix, on the site's elevation map.
+  const SiteSpec& site = options_.scenario.site;
+  out.set_x_m(est_x_m_);
+  out.set_y_m(est_y_m_);
+  out.set_z_m(terrain_.Elevation(est_x_m_, est_y_m_));
+  out.set_latitude_deg(site.latitude_deg + est_y_m_ / kMoonRadiusM * kDegPerRad);
+  out.set_longitude_deg(site.longitude_deg +
+                        est_x_m_ / (kMoonRadiusM * std::cos(site.latitude_deg / kDegPerRad)) *
                             kDegPerRad);
   out.set_heading_deg(heading_deg_);
   // Attitude from the local terrain gradient along and across the heading.
   const double h = heading_deg_ / kDegPerRad;
-  const double ahead = TerrainElevation(x_m_ + 0.5 * std::sin(h), y_m_ + 0.5 * std::cos(h)) -
-                       TerrainElevation(x_m_ - 0.5 * std::sin(h), y_m_ - 0.5 * std::cos(h));
-  const double side = TerrainElevation(x_m_ + 0.5 * std::cos(h), y_m_ - 0.5 * std::sin(h)) -
-                      TerrainElevation(x_m_ - 0.5 * std::cos(h), y_m_ + 0.5 * std::sin(h));
+  const auto z = [this](double x, double y) { return terrain_.Elevation(x, y); };
+  const double ahead = z(x_m_ + 0.5 * std::sin(h), y_m_ + 0.5 * std::cos(h)) -
+                       z(x_m_ - 0.5 * std::sin(h), y_m_ - 0.5 * std::cos(h));
+  const double side = z(x_m_ + 0.5 * std::cos(h), y_m_ - 0.5 * std::sin(h)) -
+                      z(x_m_ - 0.5 * std::cos(h), y_m_ + 0.5 * std::sin(h));
   out.set_pitch_deg(std::atan2(ahead, 1.0) * kDegPerRad);
   out.set_roll_deg(std::atan2(side, 1.0) * kDegPerRad);
-  out.set_speed_m_per_h(driving ? options_.drive_speed_m_per_h * (1.0 - slip_percent_ / 100.0)
-                                : 0.0);
+  out.set_speed_m_per_h(ground_speed_m_per_h_);
   out.set_odometer_m(odometer_m_);
   out.set_slip_percent(slip_percent_);
   out.set_position_uncertainty_m(uncertainty_m_);
@@ -276,19 +454,14 @@ void RoverModel::FillTerrainTile(TimestampNs t, rover::v1::TerrainTile& out) {
     for (uint32_t col = 0; col < kTileCells; ++col) {
       const double x = tx * tile_m + (col + 0.5) * kTileCellM;
       const double y = ty * tile_m + (row + 0.5) * kTileCellM;
-      double z = TerrainElevation(x, y);
-      double rock = 0.0;
-      if (random_.Chance(0.01)) rock = random_.Uniform(0.03, 0.25);
-      z += rock;
-      out.add_elevation_m(static_cast<float>(z));
-      const double slope_deg =
-          std::atan(std::hypot(TerrainElevation(x + kTileCellM, y) - TerrainElevation(x, y),
-                               TerrainElevation(x, y + kTileCellM) - TerrainElevation(x, y)) /
-                    kTileCellM) *
-          kDegPerRad;
+      const double rock = terrain_.RockHeight(x, y);
+      out.add_elevation_m(static_cast<float>(terrain_.Elevation(x, y) + rock));
+      const double slope_deg = terrain_.SlopeDeg(x, y);
       max_slope = std::max(max_slope, slope_deg);
       max_rock = std::max(max_rock, rock);
-      mask[row * kTileCells + col] = slope_deg > 20.0 ? 1 : rock > 0.15 ? 2 : 0;
+      mask[row * kTileCells + col] = slope_deg > rover_.max_slope_deg ? 1
+                                     : rock > rover_.max_obstacle_m   ? 2
+                                                                      : 0;
     }
   }
   out.set_hazard_mask(std::move(mask));
@@ -302,10 +475,10 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   const bool left = frame_id_ % 2 == 0;
   out.set_camera(left ? rover::v1::CAMERA_NAVCAM_LEFT : rover::v1::CAMERA_NAVCAM_RIGHT);
   out.set_frame_id(frame_id_++);
-  const double sun = SunElevationDeg();
+  const double sun = sun_.elevation_deg;
   out.set_exposure_ms(
       std::clamp(8.0 / std::max(0.05, std::sin((sun + 2.0) / kDegPerRad)), 1.0, 500.0));
-  out.set_gain_db(sun > 0.0 ? 0.0 : 6.0);
+  out.set_gain_db(sunlit_ > 0.5 ? 0.0 : 6.0);
   out.set_width_px(1024);
   out.set_height_px(1024);
   out.set_pan_deg(std::fmod(heading_deg_ + random_.Normal(0.0, 2.0) + 360.0, 360.0));
@@ -313,12 +486,12 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   out.set_sun_elevation_deg(sun);
   out.set_image_size_bytes(static_cast<uint64_t>(random_.Normal(420'000.0, 30'000.0)));
   out.set_mean_brightness_dn(
-      std::clamp(random_.Normal(sun > 0.0 ? 1800.0 : 300.0, 80.0), 0.0, 4095.0));
+      std::clamp(random_.Normal(300.0 + 1500.0 * sunlit_, 80.0), 0.0, 4095.0));
 }
 
 void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& out) {
   AdvanceTo(t);
-  const bool shadow = SunElevationDeg() < 0.0;
+  const bool shadow = sunlit_ <= 0.0;
   out.set_measurement_id(measurement_id_);
   out.set_x_m(x_m_);
   out.set_y_m(y_m_);
@@ -396,30 +569,36 @@ void RoverModel::FillRadiation(TimestampNs t, rover::v1::Radiation& out) {
   last_radiation_ns_ = t;
   // Counting noise shrinks with integration time; ~5% at 1 s.
   const double noise = 0.05 / std::sqrt(integration_s);
-  const double dose =
-      std::max(0.0, random_.Normal(kGcrDoseRateUgyPerH, kGcrDoseRateUgyPerH * noise));
+  // GCR (depressed during a Forbush decrease) plus solar energetic particles during an SPE.
+  const double gcr = GcrFactor(), spe = SpeExtraFactor();
+  const double mean_dose = kGcrDoseRateUgyPerH * (gcr + spe);
+  const double mean_neutral = kNeutralDoseRateUgyPerH * (gcr + 0.1 * spe);
+  const double dose = std::max(0.01 * mean_dose, random_.Normal(mean_dose, mean_dose * noise));
   const double neutral =
-      std::max(0.0, random_.Normal(kNeutralDoseRateUgyPerH, kNeutralDoseRateUgyPerH * 2 * noise));
+      std::max(0.01 * mean_neutral, random_.Normal(mean_neutral, mean_neutral * 2 * noise));
   out.set_dose_rate_ugy_per_h(dose);
   out.set_neutral_dose_rate_ugy_per_h(neutral);
-  out.set_dose_equivalent_usv_per_h(dose * kMeanQualityFactor);
+  // SEP protons are low-LET: their quality factor is near 1, the GCR mix's about 4.3.
+  out.set_dose_equivalent_usv_per_h(dose * (kMeanQualityFactor * gcr + 1.2 * spe) / (gcr + spe));
   out.set_accumulated_dose_ugy(accumulated_dose_ugy_);
   out.set_integration_s(static_cast<uint32_t>(std::lround(integration_s)));
   struct ChannelSpec {
     const char* name;
     double low_mev, high_mev, flux;
+    double spe_gain;  // flux added per unit of SPE dose factor
   };
   static constexpr std::array<ChannelSpec, 3> kChannels = {{
-      {"gcr_protons", 9.0, 368.0, 2.1},
-      {"albedo_protons", 64.7, 76.7, 0.045},
-      {"ions", 10.0, 100.0, 0.22},
+      {"gcr_protons", 9.0, 368.0, 2.1, 2.5},
+      {"albedo_protons", 64.7, 76.7, 0.045, 0.02},
+      {"ions", 10.0, 100.0, 0.22, 0.01},
   }};
   for (const ChannelSpec& spec : kChannels) {
     auto* channel = out.add_channels();
     channel->set_name(spec.name);
     channel->set_energy_min_mev(spec.low_mev);
     channel->set_energy_max_mev(spec.high_mev);
-    channel->set_flux_per_cm2_s_sr(std::max(0.0, random_.Normal(spec.flux, spec.flux * noise)));
+    const double flux = spec.flux * gcr + spec.spe_gain * spe;
+    channel->set_flux_per_cm2_s_sr(std::max(0.0, random_.Normal(flux, flux * noise)));
   }
   out.set_let_min_kev_per_um(kLetMinKevPerUm);
   out.set_let_max_kev_per_um(kLetMaxKevPerUm);
@@ -427,11 +606,14 @@ void RoverModel::FillRadiation(TimestampNs t, rover::v1::Radiation& out) {
   for (int bin = 0; bin < kLetBins; ++bin) {
     const double let = kLetMinKevPerUm * std::pow(10.0, (bin + 0.5) * log_step);
     // Flat-ish below 10 keV/um, power law with slope -3 above (after LRO CRaTER).
-    const double rate = let < 10.0 ? 40.0 * std::pow(let, -0.3)
-                                   : 40.0 * std::pow(10.0, -0.3) * std::pow(let / 10.0, -3.0);
+    const double gcr_rate = let < 10.0 ? 40.0 * std::pow(let, -0.3)
+                                       : 40.0 * std::pow(10.0, -0.3) * std::pow(let / 10.0, -3.0);
+    // SEP protons add counts at low LET only (steep spectrum above 1 keV/um).
+    const double spe_rate = 30.0 * spe * (let < 1.0 ? 1.0 : std::pow(let, -4.0));
+    const double rate = gcr_rate * gcr + spe_rate;
     out.add_let_counts(random_.Poisson(rate * integration_s));
   }
-  out.set_solar_particle_event(false);
+  out.set_solar_particle_event(spe_active_);
 }
 
 }  // namespace lgs::emulator

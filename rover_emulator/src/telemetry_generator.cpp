@@ -12,18 +12,20 @@ using protocol::TimestampNs;
 
 namespace {
 
-RoverModelOptions ModelOptions(uint64_t seed, TimestampNs mission_start_ns) {
+RoverModelOptions ModelOptions(uint64_t seed, TimestampNs mission_start_ns,
+                               const Scenario& scenario) {
   RoverModelOptions o;
   o.seed = seed;
   o.mission_start_ns = mission_start_ns;
+  o.scenario = scenario;
   return o;
 }
 
 }  // namespace
 
 TelemetryGenerator::TelemetryGenerator(uint64_t seed, std::string rover_id,
-                                       TimestampNs mission_start_ns)
-    : model_(ModelOptions(seed, mission_start_ns)) {
+                                       TimestampNs mission_start_ns, const Scenario& scenario)
+    : model_(ModelOptions(seed, mission_start_ns, scenario)) {
   for (const StreamInfo& info : protocol::AllStreams()) {
     StreamState& s = streams_[static_cast<size_t>(info.id)];
     s.info = &info;

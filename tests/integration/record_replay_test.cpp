@@ -78,10 +78,11 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
                           dir.File("a.json"), "--flush-interval", "0.3"},
                          dir.path(), "station_a");
     WireCapture wire(live);
-    ChildProcess emulator(LGS_EMULATOR_BIN,
-                          {"--bind", live, "--wait-for-subscribers", "2", "--speed", "25",
-                           "--duration", "2", "--truth", dir.File("truth.jsonl"), "--seed", "5"},
-                          dir.path(), "emulator");
+    ChildProcess emulator(
+        LGS_EMULATOR_BIN,
+        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "2", "--speed", "25",
+         "--duration", "2", "--truth", dir.File("truth.jsonl"), "--seed", "5"},
+        dir.path(), "emulator");
     ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
     ASSERT_TRUE(WaitUntil([&] { return wire.size() >= sent; }, 20s));
@@ -159,8 +160,8 @@ TEST(RecordReplay, KilledStationLeavesAFileThatRecoverMakesWhole) {
                         dir.File("station.jsonl"), "--flush-interval", "0.2"},
                        dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--bind", live, "--wait-for-subscribers", "1", "--speed", "25",
-                         "--duration", "2", "--truth", dir.File("truth.jsonl")},
+                        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed",
+                         "25", "--duration", "2", "--truth", dir.File("truth.jsonl")},
                         dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   const auto truth = ReadLines(dir.File("truth.jsonl"));
@@ -206,9 +207,10 @@ TEST(RecordReplay, KillMidStreamRecoversAGaplessPrefixOfEveryStream) {
       LGS_STATION_BIN,
       {"--connect", live, "--record", dir.File("rec"), "--quiet", "--flush-interval", "0.1"},
       dir.path(), "station");
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--bind", live, "--wait-for-subscribers", "1", "--speed", "50"},
-                        dir.path(), "emulator");
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed", "50"}, dir.path(),
+      "emulator");
   std::this_thread::sleep_for(1500ms);
   station.Signal(SIGKILL);
   ASSERT_EQ(station.Wait(10s), 128 + SIGKILL);
@@ -239,8 +241,8 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
                         "--split-duration", "1", "--compression", "lz4"},
                        dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--bind", live, "--wait-for-subscribers", "1", "--speed", "10",
-                         "--duration", "3.5", "--truth", dir.File("truth.jsonl")},
+                        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed",
+                         "10", "--duration", "3.5", "--truth", dir.File("truth.jsonl")},
                         dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0);
   const auto truth = ReadLines(dir.File("truth.jsonl"));

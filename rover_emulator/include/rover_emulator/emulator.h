@@ -1,5 +1,6 @@
-// Emulator: runs the rover model on a mission clock and publishes its telemetry as CCSDS space
-// packets on a ZeroMQ publisher, exactly as the real rover's link would deliver them.
+// Emulator: runs the rover model of a scenario on a mission clock, passes its telemetry through
+// the link model (light time, bandwidth, faults, outages, on-board store) and publishes what
+// reaches the ground as CCSDS space packets on a ZeroMQ publisher.
 //
 // Run() blocks until the duration has passed or Stop() is called (from any thread). The
 // publisher is an XPUB so the emulator can wait for ground stations to subscribe before the
@@ -21,9 +22,14 @@ namespace lgs::emulator {
 struct EmulatorOptions {
   std::string bind = "tcp://127.0.0.1:5555";  // ZeroMQ endpoint of the telemetry publisher
   std::string rover_id = "rover1";            // appears in every topic
-  uint64_t seed = 1;                          // same seed, same mission
+  std::string scenario = "nominal";           // built-in name or YAML file
+  std::optional<uint64_t> seed;               // unset = the scenario's seed
   double speed = 1.0;                         // mission seconds per wall second
+  bool max = false;                           // as fast as possible (lossless publisher)
+  bool ideal_link = false;                    // no light time, bandwidth cap, faults or outages
+  std::optional<double> light_time_s;         // overrides the scenario's one-way light time
   std::optional<double> duration_s;           // wall seconds; unset = until stopped
+  std::optional<double> mission_duration_s;   // stop after this much mission time
   std::string truth_path;                     // JSON lines of every packet sent; "" = none
   int wait_for_subscribers = 0;               // hold the mission clock until this many join
   double subscriber_wait_timeout_s = 30.0;    // give up waiting after this long
@@ -36,8 +42,10 @@ struct EmulatorOptions {
 };
 
 struct EmulatorSummary {
-  uint64_t packets_sent = 0;
+  uint64_t packets_generated = 0;
+  uint64_t packets_sent = 0;  // published on the wire, copies and corrupted ones included
   uint64_t bytes_sent = 0;
+  uint64_t dropped = 0, corrupted = 0, duplicated = 0, evicted = 0, stored = 0, pending = 0;
   double mission_seconds = 0.0;
   double wall_seconds = 0.0;
 };

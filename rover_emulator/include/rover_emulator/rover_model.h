@@ -5,8 +5,9 @@
 // the stream's current reading into the caller's message. Events raised while advancing are
 // queued and taken with TakeEvents(). Not thread-safe.
 //
-// Figures follow ../shared/reference/rover-models.md; this is the foundation model (drive along
-// waypoints, power, thermal, instruments with plausible noise), not yet the full-fidelity one.
+// Figures follow ../shared/reference/rover-models.md. The scenario sets the site (terrain, sun),
+// the rover's starting state and thresholds, the traverse, solar particle events and the relay's
+// visibility (for loss/acquisition-of-signal events).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,8 @@
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 #include "rover_emulator/random.h"
+#include "rover_emulator/scenario.h"
+#include "rover_emulator/terrain.h"
 
 namespace lgs::emulator {
 
@@ -29,11 +32,7 @@ using protocol::TimestampNs;
 struct RoverModelOptions {
   uint64_t seed = 1;
   TimestampNs mission_start_ns = 0;
-  double drive_speed_m_per_h = 200.0;  // Yutu class
-  double battery_capacity_wh = 200.0;  // model choice
-  double solar_array_peak_w = 50.0;    // Pragyan class
-  double science_stop_every_m = 5.0;   // drive this far, then stop for soil science
-  double science_stop_duration_s = 300.0;
+  Scenario scenario;  // defaults: the nominal mission
 };
 
 class RoverModel {
@@ -50,46 +49,76 @@ class RoverModel {
   // Events raised since the last call, oldest first.
   std::vector<rover::v1::Event> TakeEvents();
 
-  // Elevation of the site's terrain model at a point of the site frame (metres).
-  double TerrainElevation(double x_m, double y_m) const;
+  // The site's terrain model (ground truth for tests and for the hazard map).
+  const Terrain& terrain() const { return terrain_; }
+  // What the on-board store holds, reported in housekeeping (set by the link side).
+  void SetOnboardStorePackets(uint64_t packets) { store_packets_ = packets; }
+  rover::v1::RoverMode mode() const { return mode_; }
 
  private:
   void AdvanceTo(TimestampNs mission_time_ns);
   void Step(double dt_s);
-  void SetMode(rover::v1::RoverMode mode, const char* why);
+  void StepMobility(double dt_s);
+  void StepPower(double dt_s);
+  void StepThermal(double dt_s);
+  void StepRadiation(double dt_s);
+  void StepLink();
+  void SetMode(rover::v1::RoverMode mode, const std::string& why);
   void Raise(rover::v1::EventSeverity severity, rover::v1::EventKind kind, std::string message,
              double value = 0.0);
-  double SunElevationDeg() const;
   double MissionSeconds() const;
+  // Solar particle event: extra dose as a multiple of the GCR baseline, and the GCR factor
+  // (below 1 during a Forbush decrease).
+  double SpeExtraFactor() const;
+  double GcrFactor() const;
 
   RoverModelOptions options_;
+  const RoverSpec& rover_;
   Random random_;
+  Terrain terrain_;
   TimestampNs now_ns_;
   bool booted_ = false;
 
-  // Mobility.
+  // Mobility: true position, and what the rover believes (odometry, reset by visual fixes).
   rover::v1::RoverMode mode_ = rover::v1::ROVER_MODE_STANDBY;
   double x_m_ = 0.0, y_m_ = 0.0, heading_deg_ = 0.0;
+  double est_x_m_ = 0.0, est_y_m_ = 0.0;
   double odometer_m_ = 0.0, since_science_m_ = 0.0, uncertainty_m_ = 0.05, slip_percent_ = 0.0;
+  double ground_speed_m_per_h_ = 0.0;
   double science_remaining_s_ = 0.0;
   size_t waypoint_ = 0;
   std::vector<std::pair<double, double>> waypoints_;
   bool visual_fix_pending_ = false;
   double since_fix_m_ = 0.0;
+  bool hazard_stopped_ = false;
+  double hazard_wait_s_ = 0.0;
+  bool low_battery_standby_ = false;
+
+  // Sun and shadow (recomputed every few mission seconds or after moving).
+  SunPosition sun_;
+  double sunlit_ = 1.0;
+  double sun_checked_s_ = -1e9, sun_checked_x_ = 1e9, sun_checked_y_ = 1e9;
+  double dark_s_ = 0.0;  // continuous time without sun on the array
 
   // Power and thermal.
   double soc_percent_ = 85.0;
   double solar_w_ = 0.0, load_w_ = 0.0, heater_w_ = 0.0;
   double temp_electronics_c_ = 18.0, temp_battery_c_ = 12.0, temp_motors_c_ = -5.0;
   double temp_camera_c_ = -10.0, temp_panel_c_ = 35.0;
+  bool thermal_alarm_ = false;
   uint32_t commands_executed_ = 0;
+  double uptime_start_s_ = 0.0;
 
-  // Instruments.
+  // Radiation and events.
   double accumulated_dose_ugy_ = 0.0;
+  bool spe_active_ = false;
+  size_t spe_index_ = 0;
+  bool link_up_ = true;
   TimestampNs last_radiation_ns_ = 0;
   uint32_t frame_id_ = 0;
   uint32_t measurement_id_ = 0;
   uint32_t tile_index_ = 0;
+  uint64_t store_packets_ = 0;
 
   std::vector<rover::v1::Event> events_;
 };

@@ -14,6 +14,7 @@
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
 #include "rover_emulator/rover_model.h"
+#include "rover_emulator/scenario.h"
 
 namespace lgs::emulator {
 
@@ -27,7 +28,8 @@ struct GeneratedPacket {
 
 class TelemetryGenerator {
  public:
-  TelemetryGenerator(uint64_t seed, std::string rover_id, protocol::TimestampNs mission_start_ns);
+  TelemetryGenerator(uint64_t seed, std::string rover_id, protocol::TimestampNs mission_start_ns,
+                     const Scenario& scenario = Scenario());
   ~TelemetryGenerator();
 
   // Mission time at which the next packets are due.
@@ -35,6 +37,8 @@ class TelemetryGenerator {
   // The packets due at next_due_ns(): one periodic packet and any events it raised. `out` is
   // resized; its strings are reused between calls to avoid allocations.
   Status Next(std::vector<GeneratedPacket>& out);
+
+  RoverModel& model() { return model_; }
 
  private:
   struct StreamState {
