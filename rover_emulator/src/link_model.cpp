@@ -168,7 +168,7 @@ void LinkModel::Advance(TimestampNs now_ns, std::vector<LinkOutcome>& out) {
   while (!realtime_.empty() || !store_.empty()) {
     const bool from_store = realtime_.empty();
     Queued& next = from_store ? store_.front() : realtime_.front();
-    const TimestampNs start = std::max(link_free_ns_, from_store ? link_free_ns_ : next.ready_ns);
+    const TimestampNs start = std::max(link_free_ns_, next.ready_ns);
     if (start > now_ns) break;
     if (InOutage(start)) {
       // Loss of signal: whatever waits for the link goes to the store, in order.
@@ -219,7 +219,7 @@ TimestampNs LinkModel::NextEventNs() const {
   if (!realtime_.empty()) {
     next = std::min(next, std::max(link_free_ns_, realtime_.front().ready_ns));
   } else if (!store_.empty()) {
-    next = std::min(next, link_free_ns_);
+    next = std::min(next, std::max(link_free_ns_, store_.front().ready_ns));
   }
   return next;
 }
