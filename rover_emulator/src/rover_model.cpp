@@ -602,16 +602,23 @@ void RoverModel::FillRadiation(TimestampNs t, rover::v1::Radiation& out) {
   }
   out.set_let_min_kev_per_um(kLetMinKevPerUm);
   out.set_let_max_kev_per_um(kLetMaxKevPerUm);
-  const double log_step = std::log10(kLetMaxKevPerUm / kLetMinKevPerUm) / kLetBins;
-  for (int bin = 0; bin < kLetBins; ++bin) {
-    const double let = kLetMinKevPerUm * std::pow(10.0, (bin + 0.5) * log_step);
-    // Flat-ish below 10 keV/um, power law with slope -3 above (after LRO CRaTER).
-    const double gcr_rate = let < 10.0 ? 40.0 * std::pow(let, -0.3)
-                                       : 40.0 * std::pow(10.0, -0.3) * std::pow(let / 10.0, -3.0);
-    // SEP protons add counts at low LET only (steep spectrum above 1 keV/um).
-    const double spe_rate = 30.0 * spe * (let < 1.0 ? 1.0 : std::pow(let, -4.0));
-    const double rate = gcr_rate * gcr + spe_rate;
-    out.add_let_counts(random_.Poisson(rate * integration_s));
+  // Count rates per bin for the GCR and per unit of SPE factor: the spectrum's shape is fixed.
+  static const auto kLetRates = [] {
+    std::array<std::pair<double, double>, kLetBins> rates{};
+    const double log_step = std::log10(kLetMaxKevPerUm / kLetMinKevPerUm) / kLetBins;
+    for (int bin = 0; bin < kLetBins; ++bin) {
+      const double let = kLetMinKevPerUm * std::pow(10.0, (bin + 0.5) * log_step);
+      // Flat-ish below 10 keV/um, power law with slope -3 above (after LRO CRaTER).
+      const double gcr_rate = let < 10.0 ? 40.0 * std::pow(let, -0.3)
+                                         : 40.0 * std::pow(10.0, -0.3) * std::pow(let / 10.0, -3.0);
+      // SEP protons add counts at low LET only (steep spectrum above 1 keV/um).
+      const double spe_rate = 30.0 * (let < 1.0 ? 1.0 : std::pow(let, -4.0));
+      rates[static_cast<size_t>(bin)] = {gcr_rate, spe_rate};
+    }
+    return rates;
+  }();
+  for (const auto& [gcr_rate, spe_rate] : kLetRates) {
+    out.add_let_counts(random_.Poisson((gcr_rate * gcr + spe_rate * spe) * integration_s));
   }
   out.set_solar_particle_event(spe_active_);
 }

@@ -112,6 +112,17 @@ Terrain::Terrain(const TerrainSpec& spec, uint64_t seed) : spec_(spec) {
     ++rock_count_;
   }
 
+  // Slope at every grid node (central differences), so hazard checks and tile masks are a lookup.
+  slope_deg_.assign(height_.size(), 0.0f);
+  for (int iy = 0; iy < cells_; ++iy) {
+    for (int ix = 0; ix < cells_; ++ix) {
+      const double dzdx = (Cell(ix + 1, iy) - Cell(ix - 1, iy)) / (2 * spec.cell_m);
+      const double dzdy = (Cell(ix, iy + 1) - Cell(ix, iy - 1)) / (2 * spec.cell_m);
+      slope_deg_[static_cast<size_t>(iy) * cells_ + ix] =
+          static_cast<float>(std::atan(std::hypot(dzdx, dzdy)) * kDegPerRad);
+    }
+  }
+
   // Distant massifs around the plateau.
   Random horizon(seed ^ kHorizonStream);
   for (int i = 0; i < 7; ++i) {
@@ -126,13 +137,21 @@ double Terrain::Cell(int ix, int iy) const {
   return height_[static_cast<size_t>(iy) * cells_ + ix];
 }
 
-double Terrain::Elevation(double x_m, double y_m) const {
+double Terrain::Interpolate(const std::vector<float>& grid, double x_m, double y_m) const {
   const double gx = (x_m + half_size_m_) / spec_.cell_m, gy = (y_m + half_size_m_) / spec_.cell_m;
   const int ix = static_cast<int>(std::floor(gx)), iy = static_cast<int>(std::floor(gy));
   const double fx = std::clamp(gx - ix, 0.0, 1.0), fy = std::clamp(gy - iy, 0.0, 1.0);
-  const double top = Cell(ix, iy) + (Cell(ix + 1, iy) - Cell(ix, iy)) * fx;
-  const double bottom = Cell(ix, iy + 1) + (Cell(ix + 1, iy + 1) - Cell(ix, iy + 1)) * fx;
+  const auto at = [&](int x, int y) {
+    return grid[static_cast<size_t>(std::clamp(y, 0, cells_ - 1)) * cells_ +
+                static_cast<size_t>(std::clamp(x, 0, cells_ - 1))];
+  };
+  const double top = at(ix, iy) + (at(ix + 1, iy) - at(ix, iy)) * fx;
+  const double bottom = at(ix, iy + 1) + (at(ix + 1, iy + 1) - at(ix, iy + 1)) * fx;
   return top + (bottom - top) * fy;
+}
+
+double Terrain::Elevation(double x_m, double y_m) const {
+  return Interpolate(height_, x_m, y_m);
 }
 
 double Terrain::RockHeight(double x_m, double y_m) const {
@@ -144,8 +163,9 @@ double Terrain::RockHeight(double x_m, double y_m) const {
     for (int x = bx - 1; x <= bx + 1; ++x) {
       if (x < 0 || x >= buckets_) continue;
       for (const Rock& r : rock_buckets_[static_cast<size_t>(y) * buckets_ + x]) {
-        const double d = std::hypot(x_m - r.x, y_m - r.y) / r.radius;
-        if (d < 1.0) best = std::max(best, r.height * std::sqrt(1.0 - d * d));
+        const double dx = x_m - r.x, dy = y_m - r.y, r2 = double{r.radius} * r.radius;
+        const double d2 = dx * dx + dy * dy;
+        if (d2 < r2) best = std::max(best, r.height * std::sqrt(1.0 - d2 / r2));
       }
     }
   }
@@ -153,10 +173,7 @@ double Terrain::RockHeight(double x_m, double y_m) const {
 }
 
 double Terrain::SlopeDeg(double x_m, double y_m) const {
-  const double h = spec_.cell_m;
-  const double dzdx = (Elevation(x_m + h, y_m) - Elevation(x_m - h, y_m)) / (2 * h);
-  const double dzdy = (Elevation(x_m, y_m + h) - Elevation(x_m, y_m - h)) / (2 * h);
-  return std::atan(std::hypot(dzdx, dzdy)) * kDegPerRad;
+  return Interpolate(slope_deg_, x_m, y_m);
 }
 
 double Terrain::FarHorizonDeg(double azimuth_deg) const {

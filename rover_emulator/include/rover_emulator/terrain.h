@@ -26,7 +26,8 @@ class Terrain {
   double Elevation(double x_m, double y_m) const;
   // Height of a rock standing at this point (0 where there is none).
   double RockHeight(double x_m, double y_m) const;
-  // Steepest slope of the ground at this point (degrees), from the elevation grid.
+  // Steepest slope of the ground at this point (degrees): central differences over one grid cell
+  // at the nodes, interpolated between them.
   double SlopeDeg(double x_m, double y_m) const;
   // Elevation angle of the horizon seen from 1 m above the ground here, towards an azimuth:
   // nearby terrain within the region, and the distant massifs beyond it.
@@ -42,12 +43,14 @@ class Terrain {
     float x, y, height, radius;
   };
   double Cell(int ix, int iy) const;
+  double Interpolate(const std::vector<float>& grid, double x_m, double y_m) const;
   double FarHorizonDeg(double azimuth_deg) const;
 
   TerrainSpec spec_;
   int cells_ = 0;
   double half_size_m_ = 0.0;
-  std::vector<float> height_;  // cells_ x cells_, row-major from (-half, -half)
+  std::vector<float> height_;     // cells_ x cells_, row-major from (-half, -half)
+  std::vector<float> slope_deg_;  // same grid: steepest slope at each node
   // Rocks bucketed by 1 m cells for lookup.
   int buckets_ = 0;
   std::vector<std::vector<Rock>> rock_buckets_;
