@@ -1,14 +1,22 @@
-// Google Benchmark microbenchmarks of the hot paths: CRCs, packet encode/decode, the MCAP
-// writer with each compression and the reader. Input is the default stream mix from the
-// emulator's TelemetryGenerator. Not a ctest test: run build/.../tests/microbenchmarks.
+// Google Benchmark microbenchmarks of the hot paths: CRCs, packet encode/decode, protobuf decode
+// per stream, link accounting, the MCAP writer with each compression and the reader, and the
+// emulator's own production rate. Input is the default stream mix from the emulator's
+// TelemetryGenerator. Not a ctest test: run build/.../tests/microbenchmarks.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "groundstation/link_accounting.h"
+#include "protocol/byte_sink.h"
 #include "protocol/crc16.h"
 #include "protocol/crc32.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/protobuf_schema.h"
 #include "protocol/telemetry_decoder.h"
+#include "rover_emulator/link_model.h"
+#include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
 
 namespace lgs {
@@ -78,6 +86,66 @@ void BM_DecodeDefaultMix(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeDefaultMix);
 
+void BM_EncodeTmPacket(benchmark::State& state) {
+  const auto& mix = DefaultMix();
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& p = mix[i++ % mix.size()];
+    const auto payload = protocol::AsBytes(p.packet).subspan(
+        protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
+        p.packet.size() - protocol::kTmOverheadSize);
+    if (!protocol::EncodeTmPacket(p.stream->apid, p.sequence, p.onboard_time_ns, payload, out)
+             .ok()) {
+      std::abort();
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EncodeTmPacket);
+
+// Verify + protobuf decode of one stream's packets (Arg = index in the registry).
+void BM_DecodeStream(benchmark::State& state) {
+  const auto& info = protocol::AllStreams()[static_cast<size_t>(state.range(0))];
+  std::vector<const emulator::GeneratedPacket*> packets;
+  for (const auto& p : DefaultMix()) {
+    if (p.stream->id == info.id) packets.push_back(&p);
+  }
+  if (packets.empty()) {
+    state.SkipWithError("stream not in the default mix");
+    return;
+  }
+  state.SetLabel(std::string(info.name));
+  protocol::TelemetryDecoder decoder("rover1");
+  size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    const auto& p = *packets[i++ % packets.size()];
+    auto decoded = decoder.Decode(*p.topic, protocol::AsBytes(p.packet));
+    benchmark::DoNotOptimize(decoded);
+    bytes += p.packet.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_DecodeStream)->DenseRange(0, 6);
+
+void BM_LinkAccountingObserve(benchmark::State& state) {
+  const auto& mix = DefaultMix();
+  station::LinkAccounting accounting;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& p = mix[i++ % mix.size()];
+    // Sequences keep rising across passes over the mix, so every packet is new.
+    const auto pass = static_cast<uint32_t>(i / mix.size());
+    benchmark::DoNotOptimize(accounting.Observe(p.stream->id, p.sequence + pass * 1'000'000,
+                                                p.packet.size(), p.onboard_time_ns,
+                                                p.onboard_time_ns + 1'000'000));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LinkAccountingObserve);
+
 void WriteMix(benchmark::State& state, protocol::McapCompression compression) {
   const auto& mix = DefaultMix();
   uint64_t file_bytes = 0;
@@ -127,6 +195,78 @@ void BM_McapWrite_lz4(benchmark::State& s) {
 BENCHMARK(BM_McapWrite_none)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_McapWrite_zstd)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_McapWrite_lz4)->Unit(benchmark::kMillisecond);
+
+// Reads every message of a zstd recording of the default mix (CRCs checked).
+void BM_McapRead(benchmark::State& state) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("lgs-bench-" + std::to_string(::getpid()) + ".mcap"))
+                               .string();
+  {
+    auto sink = protocol::FileSink::Create(path);
+    if (!sink.ok()) std::abort();
+    protocol::McapWriterOptions options;
+    options.sync_on_chunk = false;
+    protocol::McapWriter writer(**sink, options);
+    if (!writer.Open().ok()) std::abort();
+    const std::string schema =
+        protocol::FileDescriptorSetOf(*protocol::AllStreams()[0].prototype->GetDescriptor());
+    auto sid = writer.AddSchema("schema", "protobuf", protocol::AsBytes(schema));
+    auto channel = writer.AddChannel("/rover1/all", "protobuf", *sid, {});
+    for (const auto& p : DefaultMix()) {
+      if (!writer
+               .Write(*channel, p.sequence, static_cast<uint64_t>(p.onboard_time_ns),
+                      static_cast<uint64_t>(p.onboard_time_ns), protocol::AsBytes(p.packet))
+               .ok()) {
+        std::abort();
+      }
+    }
+    if (!writer.Close().ok()) std::abort();
+  }
+  auto file = protocol::McapFile::Open(path);
+  if (!file.ok()) std::abort();
+  size_t messages = 0;
+  for (auto _ : state) {
+    protocol::McapMessageReader reader(**file);
+    protocol::McapMessage m;
+    messages = 0;
+    while (reader.Next(m)) ++messages;
+    benchmark::DoNotOptimize(messages);
+  }
+  std::filesystem::remove(path);
+  if (messages != DefaultMix().size()) std::abort();
+  state.SetItemsProcessed(state.iterations() * messages);
+  state.SetBytesProcessed(state.iterations() * RawBytes());
+}
+BENCHMARK(BM_McapRead)->Unit(benchmark::kMillisecond);
+
+// The emulator's production without the socket: rover model + packet encoding + link model,
+// per mission hour (Arg 0 = ideal link, 1 = the lossy-link scenario's faults).
+void BM_EmulatorProduction(benchmark::State& state) {
+  emulator::Scenario scenario = *emulator::LoadScenario(state.range(0) ? "lossy-link" : "nominal");
+  if (state.range(0) == 0) scenario.link = emulator::LinkProfile::Ideal();
+  state.SetLabel(state.range(0) ? "lossy-link" : "ideal link");
+  size_t packets = 0;
+  for (auto _ : state) {
+    emulator::TelemetryGenerator generator(scenario.seed, "rover1", kStart, scenario);
+    emulator::LinkModel link(scenario.link, scenario.seed, kStart);
+    std::vector<emulator::GeneratedPacket> batch;
+    std::vector<emulator::LinkOutcome> out;
+    const protocol::TimestampNs end = kStart + 3600LL * 1'000'000'000;
+    while (generator.next_due_ns() < end) {
+      const protocol::TimestampNs t = generator.next_due_ns();
+      if (!generator.Next(batch).ok()) std::abort();
+      link.Advance(t, out);
+      for (auto& p : batch) {
+        link.Offer({p.stream, p.topic, p.sequence, p.onboard_time_ns, 0, std::move(p.packet)}, t);
+      }
+      link.Advance(t, out);
+      packets += out.size();
+      out.clear();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(packets));
+}
+BENCHMARK(BM_EmulatorProduction)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lgs
