@@ -187,6 +187,46 @@ TEST(Mission, LongNominalRunStaysPhysicallySane) {
               hazards, min_sun, max_sun);
 }
 
+TEST(Mission, HazardStopRaisesAnEventMapsTheHazardAndWaitsForTheGround) {
+  // A boulder field: hazards within minutes.
+  auto parsed = ParseScenario(
+      "name: boulders\nseed: 12\nsite:\n  terrain:\n    rocks_per_m2: 0.6\n"
+      "rover:\n  hazard_replan_after: 20m\n",
+      "boulders.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  double stop_t = -1, resumed_t = -1, moving_while_stopped = 0;
+  bool mapped = false;
+  RunMission(*parsed, 6 * kHour, [&](const protocol::DecodedPacket& p) {
+    const double t = Seconds(p.packet.onboard_time_ns);
+    if (const auto* e = As<rover::v1::Event>(p, protocol::StreamId::kEvent)) {
+      if (e->kind() == rover::v1::EVENT_KIND_HAZARD_STOP && stop_t < 0) {
+        stop_t = t;
+        EXPECT_EQ(e->severity(), rover::v1::EVENT_SEVERITY_WARNING);
+        EXPECT_NE(e->message().find("hazard stop"), std::string::npos);
+      }
+      if (stop_t >= 0 && resumed_t < 0 && e->kind() == rover::v1::EVENT_KIND_MODE_CHANGE &&
+          e->message().find("detour") != std::string::npos) {
+        resumed_t = t;
+      }
+    }
+    if (stop_t >= 0 && resumed_t < 0) {
+      if (const auto* n = As<rover::v1::NavigationPose>(p, protocol::StreamId::kNavigationPose)) {
+        if (t > stop_t + 0.2)
+          moving_while_stopped = std::max(moving_while_stopped, n->speed_m_per_h());
+      }
+      if (const auto* tile = As<rover::v1::TerrainTile>(p, protocol::StreamId::kTerrainTile)) {
+        for (char cell : tile->hazard_mask()) mapped |= cell != 0;
+      }
+    }
+    return resumed_t < 0;
+  });
+  ASSERT_GE(stop_t, 0.0) << "no hazard stop in a boulder field";
+  EXPECT_TRUE(mapped) << "the terrain tiles after the stop show the hazard";
+  EXPECT_DOUBLE_EQ(moving_while_stopped, 0.0);
+  ASSERT_GT(resumed_t, 0.0);
+  EXPECT_NEAR(resumed_t - stop_t, 20 * 60.0, 2.0);  // waited for the (stand-in) ground re-plan
+}
+
 TEST(Terrain, ShadowsFollowTheTerrainAndTheSunCircles) {
   const Scenario s = Load("nominal");
   const Terrain terrain(s.site.terrain, s.seed);
