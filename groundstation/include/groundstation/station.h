@@ -30,7 +30,7 @@ struct StationOptions {
   double print_interval_s = 1.0;       // at most one telemetry line per stream per interval
   bool print_telemetry = true;         // decoded telemetry lines on stdout
   double reject_log_interval_s = 5.0;  // each rejection reason logged at most once per interval
-  double light_time_s = 0.0;           // one-way light time, subtracted from latency
+  double light_time_s = 1.28;          // one-way light time, subtracted from latency
   // Stop by itself once packets have arrived and then none for this long (replays, benchmarks).
   std::optional<double> idle_exit_s;
   bool handle_signals = true;  // SIGINT/SIGTERM stop the station
