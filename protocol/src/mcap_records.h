@@ -145,6 +145,9 @@ class FieldReader {
   size_t pos_ = 0;
 };
 
+// No chunk is inflated beyond this, whatever its header claims (the writer's chunks are ~1 MiB).
+inline constexpr uint64_t kMaxInflatedChunkBytes = uint64_t{1} << 30;
+
 // Inflates a chunk's records into `out`; an empty string on success, else the reason.
 // `zstd_context` is a reusable ZSTD_DCtx* (created on first use, freed by the caller).
 std::string InflateChunk(std::string_view compression, std::span<const uint8_t> records,

@@ -304,3 +304,60 @@ TEST(SchemaDecoder, DecodesWithCompiledAndWithRecordedDescriptors) {
 
 }  // namespace
 }  // namespace lgs::protocol
+
+namespace lgs::protocol {
+namespace {
+
+// Regressions found by tests/fuzz/mcap_reader_fuzz.
+TEST(McapFuzzRegressions, FilesShorterThanTheMagicEndCleanly) {
+  for (size_t size : {0u, 1u, 7u}) {
+    const std::string bytes(size, '\x89');
+    auto file = McapFile::FromBytes(AsBytes(bytes), "short.mcap");
+    McapMessageReader reader(*file);
+    McapMessage m;
+    EXPECT_FALSE(reader.Next(m));
+    EXPECT_EQ(reader.end(), McapMessageReader::End::kTorn);
+    EXPECT_EQ(reader.intact_offset(), 0u);
+    EXPECT_NE(reader.problem().reason.find("no MCAP magic"), std::string::npos);
+    EXPECT_FALSE(VerifyMcap(*file).sound());
+  }
+}
+
+TEST(McapFuzzRegressions, AChunkClaimingHugeUncompressedSizeIsAProblemNotAnAllocation) {
+  // Magic, a Header, then a zstd Chunk whose header claims 2^62 bytes uncompressed.
+  std::string b = "\x89MCAP0\r\n";
+  const auto put_u64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  const auto put_u32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  b.push_back(0x01);  // Header: profile "", library ""
+  put_u64(8);
+  put_u32(0);
+  put_u32(0);
+  const std::string records = "garbage!";
+  b.push_back(0x06);  // Chunk
+  put_u64(8 + 8 + 8 + 4 + 4 + 4 + 8 + records.size());
+  put_u64(0);
+  put_u64(0);
+  put_u64(uint64_t{1} << 62);
+  put_u32(0);
+  put_u32(4);
+  b += "zstd";
+  put_u64(records.size());
+  b += records;
+  auto file = McapFile::FromBytes(AsBytes(b), "hostile.mcap");
+  const McapVerifyReport report = VerifyMcap(*file);
+  ASSERT_FALSE(report.sound());
+  bool mentions_size = false;
+  for (const std::string& p : report.problems) mentions_size |= p.find("uncompressed") != std::string::npos;
+  EXPECT_TRUE(mentions_size) << report.problems[0];
+  McapMessageReader reader(*file);
+  McapMessage m;
+  EXPECT_FALSE(reader.Next(m));
+  EXPECT_EQ(reader.end(), McapMessageReader::End::kDamaged);
+}
+
+}  // namespace
+}  // namespace lgs::protocol

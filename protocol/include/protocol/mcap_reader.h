@@ -72,6 +72,9 @@ class McapFile {
  public:
   // Fails with a one-line reason: missing, unreadable, a directory, empty, not MCAP.
   static Result<std::unique_ptr<McapFile>> Open(const std::string& path);
+  // A view of bytes already in memory (not copied: they must outlive the McapFile); `name`
+  // stands for the path in messages. For fuzzing and for data that never touched a disk.
+  static std::unique_ptr<McapFile> FromBytes(std::span<const uint8_t> bytes, std::string name);
   ~McapFile();
   McapFile(const McapFile&) = delete;
   McapFile& operator=(const McapFile&) = delete;
@@ -84,11 +87,12 @@ class McapFile {
   Result<McapSummary> ReadSummary() const;
 
  private:
-  McapFile(std::string path, const uint8_t* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  McapFile(std::string path, const uint8_t* data, size_t size, bool mapped)
+      : path_(std::move(path)), data_(data), size_(size), mapped_(mapped) {}
   std::string path_;
   const uint8_t* data_;
   size_t size_;
+  bool mapped_;  // unmapped on destruction
 };
 
 struct McapReadOptions {

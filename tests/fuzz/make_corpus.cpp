@@ -1,0 +1,98 @@
+// Writes the fuzzers' seed corpus (committed under tests/fuzz/corpus/): real packets of every
+// stream from the emulator's generator, and small MCAP files as the station writes them (each
+// compression, and one cut short). Run: fuzz_make_corpus tests/fuzz/corpus
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "protocol/byte_sink.h"
+#include "protocol/mcap_writer.h"
+#include "protocol/protobuf_schema.h"
+#include "protocol/space_packet.h"
+#include "rover_emulator/telemetry_generator.h"
+
+namespace fs = std::filesystem;
+using namespace lgs;
+
+namespace {
+
+void WriteFile(const fs::path& path, std::string_view bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+class StringSink final : public protocol::ByteSink {
+ public:
+  Status Write(std::span<const uint8_t> b) override {
+    out.append(reinterpret_cast<const char*>(b.data()), b.size());
+    return Status::Ok();
+  }
+  Status Sync() override { return Status::Ok(); }
+  Status Close() override { return Status::Ok(); }
+  std::string out;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  fs::create_directories(dir / "packet");
+  fs::create_directories(dir / "mcap");
+  emulator::TelemetryGenerator generator(3, "rover1", 1'800'000'000LL * 1'000'000'000);
+  std::vector<emulator::GeneratedPacket> all, batch;
+  while (all.size() < 400) {
+    if (!generator.Next(batch).ok()) return 1;
+    for (auto& p : batch) all.push_back(p);
+  }
+  // Packets: the first byte picks the topic (the stream's index), as the fuzzer reads it.
+  std::array<int, protocol::kStreamCount> kept{};
+  for (const auto& p : all) {
+    const auto index = static_cast<size_t>(p.stream->id);
+    if (kept[index]++ >= 2) continue;
+    std::string input(1, static_cast<char>(index));
+    input += p.packet;
+    WriteFile(dir / "packet" / fmt::format("{}-{}.bin", p.stream->name, p.sequence), input);
+  }
+  // MCAP files: 60 messages each, with every compression; one of them cut short.
+  for (auto [compression, name] : {std::pair{protocol::McapCompression::kNone, "none"},
+                                   std::pair{protocol::McapCompression::kZstd, "zstd"},
+                                   std::pair{protocol::McapCompression::kLz4, "lz4"}}) {
+    StringSink sink;
+    protocol::McapWriterOptions options;
+    options.compression = compression;
+    options.chunk_size = 4096;
+    options.sync_on_chunk = false;
+    protocol::McapWriter writer(sink, options);
+    if (!writer.Open().ok()) return 1;
+    const auto& nav = protocol::Stream(protocol::StreamId::kNavigationPose);
+    const std::string schema = protocol::FileDescriptorSetOf(*nav.prototype->GetDescriptor());
+    auto sid = writer.AddSchema(nav.prototype->GetDescriptor()->full_name(), "protobuf",
+                                protocol::AsBytes(schema));
+    auto channel = writer.AddChannel("/rover1/navigation_pose", "protobuf", *sid,
+                                     {{"apid", std::to_string(nav.apid)}});
+    int written = 0;
+    for (const auto& p : all) {
+      if (p.stream->id != protocol::StreamId::kNavigationPose || written++ >= 60) continue;
+      const auto payload = protocol::AsBytes(p.packet).subspan(
+          protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
+          p.packet.size() - protocol::kTmOverheadSize);
+      if (!writer.Write(*channel, p.sequence, p.onboard_time_ns, p.onboard_time_ns, payload).ok()) {
+        return 1;
+      }
+    }
+    if (!writer.Close().ok()) return 1;
+    WriteFile(dir / "mcap" / fmt::format("{}.mcap", name), sink.out);
+    if (compression == protocol::McapCompression::kZstd) {
+      WriteFile(dir / "mcap" / "zstd-torn.mcap",
+                std::string_view(sink.out).substr(0, sink.out.size() * 2 / 3));
+    }
+  }
+  return 0;
+}
