@@ -55,14 +55,16 @@ struct Recorder::Impl {
   void Write(uint16_t channel, uint32_t sequence, TimestampNs log_time, TimestampNs publish_time,
              std::span<const uint8_t> data, RecorderStats& stats);
   void Failed(const Status& status, RecorderStats& stats);
+  void Retry(TimestampNs now_ns, RecorderStats& stats);
 
   RecorderOptions options;
-  std::unique_ptr<protocol::FileSink> sink;
+  std::unique_ptr<protocol::ByteSink> sink;
   std::unique_ptr<protocol::McapWriter> writer;
   TimestampNs file_start_ns = 0;
   TimestampNs last_flush_ns = 0;
   uint64_t closed_files_bytes = 0;
   bool failed = false;
+  TimestampNs last_retry_ns = 0;
   // Channel ids in the open file: one per rover stream, then rejected and link statistics.
   static constexpr size_t kRejectedSlot = protocol::kStreamCount;
   static constexpr size_t kLinkStatsSlot = protocol::kStreamCount + 1;
@@ -78,7 +80,11 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
     path = (fs::path(options.directory) / FileNameFor(options.rover_id, now_ns, attempt)).string();
     if (!fs::exists(path)) break;
   }
-  auto created = protocol::FileSink::Create(path);
+  auto created = options.open_sink ? options.open_sink(path) : [&] {
+    auto file = protocol::FileSink::Create(path);
+    return file.ok() ? Result<std::unique_ptr<protocol::ByteSink>>(std::move(file.value()))
+                     : Result<std::unique_ptr<protocol::ByteSink>>(file.error());
+  }();
   if (!created.ok()) return created.error();
   sink = std::move(created.value());
   writer = std::make_unique<protocol::McapWriter>(*sink, options.writer);
@@ -106,11 +112,42 @@ Status Recorder::Impl::CloseFile(RecorderStats& stats) {
 void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
   if (failed) return;
   failed = true;
+  ++stats.failures;
+  stats.recording = false;
   stats.error = status.message();
+  // The file is abandoned as it is: valid up to its last complete chunk. Messages accepted into
+  // chunks that never reached it are lost to the recording, and counted so.
+  if (writer) {
+    writer->Abandon();
+    const protocol::McapWriterStats w = writer->stats();
+    closed_files_bytes += w.bytes_written;
+    const uint64_t lost = w.messages - w.messages_written;
+    stats.not_recorded += lost;
+    stats.messages -= std::min(stats.messages, lost);
+  }
+  writer.reset();
+  sink.reset();
   spdlog::error(
-      "recording stopped: {}. Decoding and display go on; the file written so far is "
-      "valid up to its last chunk ('gsctl recover' completes it)",
-      status.message());
+      "ALARM recording stopped: {}. Decoding and display go on; '{}' is valid up to its last "
+      "chunk ('gsctl recover' completes it); retrying every {} s",
+      status.message(), stats.current_file, options.retry_interval_s);
+}
+
+void Recorder::Impl::Retry(TimestampNs now_ns, RecorderStats& stats) {
+  if (now_ns - last_retry_ns < static_cast<int64_t>(options.retry_interval_s * kNsPerS)) return;
+  last_retry_ns = now_ns;
+  std::error_code ec;
+  fs::create_directories(options.directory, ec);
+  if (Status s = OpenFile(now_ns, stats); !s.ok()) {
+    writer.reset();
+    sink.reset();
+    return;  // still failing: already reported
+  }
+  failed = false;
+  ++stats.resumed;
+  stats.recording = true;
+  spdlog::warn("recording resumed in {} ({} messages were not recorded while it was stopped)",
+               stats.current_file, stats.not_recorded);
 }
 
 template <typename Describe>
@@ -280,7 +317,11 @@ void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& befo
 
 void Recorder::Tick(TimestampNs now_ns) {
   Impl& r = *impl_;
-  if (r.failed || !r.writer) return;
+  if (r.failed) {
+    r.Retry(now_ns, stats_);
+    return;
+  }
+  if (!r.writer) return;
   if (r.options.split_duration_s &&
       now_ns - r.file_start_ns >= static_cast<int64_t>(*r.options.split_duration_s * kNsPerS)) {
     if (Status c = r.CloseFile(stats_); !c.ok()) return r.Failed(c, stats_);

@@ -501,16 +501,31 @@ Result<LinkSnapshot> Station::Run() {
     const RecorderStats& r = s.recorder->stats();
     fmt::print(s.human_out, "  recorded {} messages, {} bytes in {} file(s); last: {}\n",
                r.messages, r.bytes, r.files, r.current_file);
-    if (r.not_recorded > 0) {
-      fmt::print(s.human_out, "  NOT recorded: {} messages ({})\n", r.not_recorded, r.error);
+    if (r.not_recorded > 0 || r.failures > 0) {
+      fmt::print(s.human_out,
+                 "  NOT recorded: {} messages; recording stopped {} time(s), resumed {} "
+                 "time(s); last error: {}\n",
+                 r.not_recorded, r.failures, r.resumed, r.error);
     }
   }
   std::fflush(s.human_out);
   if (!s.options.summary_json_path.empty()) {
     OutputFile summary;
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
-    if (!summary.Write(SummaryJson(final_stats, s.accounting, view_drops).dump(2) + "\n") ||
-        !summary.Flush()) {
+    nlohmann::json json = SummaryJson(final_stats, s.accounting, view_drops);
+    if (s.recorder) {
+      const RecorderStats& r = s.recorder->stats();
+      json["recording"] = {{"files", r.files},
+                           {"messages", r.messages},
+                           {"bytes", r.bytes},
+                           {"not_recorded", r.not_recorded},
+                           {"failures", r.failures},
+                           {"resumed", r.resumed},
+                           {"recording", r.recording},
+                           {"last_error", r.error},
+                           {"current_file", r.current_file}};
+    }
+    if (!summary.Write(json.dump(2) + "\n") || !summary.Flush()) {
       return Status::Error(fmt::format("writing summary '{}' failed", s.options.summary_json_path));
     }
   }

@@ -161,7 +161,8 @@ Result<std::unique_ptr<McapFile>> McapFile::Open(const std::string& path) {
 }
 
 std::unique_ptr<McapFile> McapFile::FromBytes(std::span<const uint8_t> bytes, std::string name) {
-  return std::unique_ptr<McapFile>(new McapFile(std::move(name), bytes.data(), bytes.size(), false));
+  return std::unique_ptr<McapFile>(
+      new McapFile(std::move(name), bytes.data(), bytes.size(), false));
 }
 
 McapFile::~McapFile() {

@@ -106,7 +106,10 @@ struct McapWriter::Impl {
     if (!worker.joinable()) return Process(job);
     std::unique_lock lock(io_mutex);
     io_cv.wait(lock, [&] { return jobs.size() < kMaxQueuedJobs || failed.load(); });
-    if (failed.load()) return Error();
+    if (failed.load()) {
+      lock.unlock();  // Error() takes the same mutex (this was a self-deadlock on disk full)
+      return Error();
+    }
     jobs.push_back(std::move(job));
     io_cv.notify_all();
     return Status::Ok();
@@ -182,6 +185,7 @@ struct McapWriter::Impl {
   std::string compressed, scratch, indexes;
   ZSTD_CCtx* zstd = nullptr;
   std::atomic<uint64_t> bytes_written{0}, chunks{0}, uncompressed_bytes{0}, compressed_bytes{0};
+  std::atomic<uint64_t> messages_written{0};
 
   // Caller state.
   std::vector<std::string> schema_records;   // by id - 1, re-emitted in the summary
@@ -199,10 +203,15 @@ McapWriter::McapWriter(ByteSink& sink, McapWriterOptions options)
 
 McapWriter::~McapWriter() = default;
 
+void McapWriter::Abandon() {
+  impl_->StopWorker();
+}
+
 McapWriterStats McapWriter::stats() const {
   const Impl& w = *impl_;
   McapWriterStats s;
   s.messages = w.messages;
+  s.messages_written = w.messages_written.load(std::memory_order_relaxed);
   s.chunks = w.chunks.load(std::memory_order_relaxed);
   s.bytes_written = w.bytes_written.load(std::memory_order_relaxed);
   s.uncompressed_chunk_bytes = w.uncompressed_bytes.load(std::memory_order_relaxed);
@@ -385,6 +394,11 @@ Status McapWriter::Impl::WriteChunk(ChunkJob& job) {
       !s.ok()) {
     return s;
   }
+  // The chunk record is complete in the file: its messages are readable from here on, even if
+  // the message indexes after it never make it.
+  uint64_t chunk_messages = 0;
+  for (const auto& [channel, entries] : job.indexes) chunk_messages += entries.size();
+  messages_written.fetch_add(chunk_messages, std::memory_order_relaxed);
   const uint64_t chunk_length = offset - chunk_offset;
 
   // Message indexes, one per channel with messages in this chunk, in channel order.

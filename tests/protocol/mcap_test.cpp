@@ -351,7 +351,8 @@ TEST(McapFuzzRegressions, AChunkClaimingHugeUncompressedSizeIsAProblemNotAnAlloc
   const McapVerifyReport report = VerifyMcap(*file);
   ASSERT_FALSE(report.sound());
   bool mentions_size = false;
-  for (const std::string& p : report.problems) mentions_size |= p.find("uncompressed") != std::string::npos;
+  for (const std::string& p : report.problems)
+    mentions_size |= p.find("uncompressed") != std::string::npos;
   EXPECT_TRUE(mentions_size) << report.problems[0];
   McapMessageReader reader(*file);
   McapMessage m;

@@ -7,18 +7,22 @@
 //
 // Durability: the open chunk is written (and fsynced unless disabled) at least every
 // flush_interval and at Close(); files split by size or duration and are named by their start
-// time. A write failure is reported once; the recorder then stops recording (the station goes
-// on decoding) and what was written stays a valid, recoverable file.
+// time. A write failure (disk full, directory gone or unwritable) is reported once as an alarm;
+// the file written so far stays valid up to its last chunk (`gsctl recover` completes it), the
+// station goes on decoding, and the recorder retries every retry_interval with a new file,
+// resuming as soon as the disk lets it. Messages in between are counted as not recorded.
 // Not thread-safe: the ingest thread owns it.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "groundstation/link_accounting.h"
+#include "protocol/byte_sink.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/telemetry_decoder.h"
 
@@ -32,6 +36,9 @@ struct RecorderOptions {
   std::optional<uint64_t> split_size_bytes;
   std::optional<double> split_duration_s;
   size_t max_rejected_bytes = 64 * 1024;  // rejected input is kept up to this many bytes
+  double retry_interval_s = 5.0;          // after a write failure, try a new file this often
+  // Opens a file for writing; tests inject failing sinks here. Default: protocol::FileSink.
+  std::function<Result<std::unique_ptr<protocol::ByteSink>>(const std::string& path)> open_sink;
 
   Status Validate() const;
 };
@@ -41,8 +48,11 @@ struct RecorderStats {
   uint64_t messages = 0;
   uint64_t bytes = 0;         // written to disk, all files
   uint64_t not_recorded = 0;  // messages lost to a write failure
+  uint64_t failures = 0;      // times recording stopped on a write failure
+  uint64_t resumed = 0;       // times it resumed in a new file afterwards
   std::string current_file;
-  std::string error;  // the write failure that stopped recording, if any
+  std::string error;      // the last write failure, if any
+  bool recording = true;  // false while stopped by a failure
 };
 
 class Recorder {

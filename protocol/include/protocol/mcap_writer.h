@@ -47,7 +47,8 @@ struct McapWriterOptions {
 };
 
 struct McapWriterStats {
-  uint64_t messages = 0;
+  uint64_t messages = 0;          // accepted by Write()
+  uint64_t messages_written = 0;  // in chunks that reached the file
   uint64_t chunks = 0;
   uint64_t bytes_written = 0;  // file size so far
   uint64_t uncompressed_chunk_bytes = 0;
@@ -78,6 +79,9 @@ class McapWriter {
   uint64_t open_chunk_bytes() const;
   // Bytes and chunks count what is on disk (background I/O may lag the calls).
   McapWriterStats stats() const;
+  // Gives up on the file after a failure: waits for the I/O thread (which writes what it still
+  // can), closes nothing. stats().messages - stats().messages_written were then lost.
+  void Abandon();
 
  private:
   struct Impl;
