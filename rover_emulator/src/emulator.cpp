@@ -21,8 +21,6 @@
 namespace lgs::emulator {
 namespace {
 
-using protocol::StreamId;
-using protocol::StreamInfo;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kNsPerS = 1'000'000'000;

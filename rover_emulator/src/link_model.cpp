@@ -112,31 +112,29 @@ void LinkModel::Transmit(Queued q, bool from_store, TimestampNs start_ns,
   const bool duplicate = profile_.duplicate_probability > 0 &&
                          random_.Chance(profile_.duplicate_probability) &&
                          o.fate == LinkFate::kDelivered;
+  const auto send_copy = [&](TimestampNs at) {
+    LinkOutcome copy = o;
+    copy.fate = LinkFate::kDuplicate;
+    copy.reordered = false;
+    copy.arrival_ns = at;
+    ++stats_.duplicated;
+    Arrive(std::move(copy));
+    Overtaken(arrival);
+  };
   if (profile_.reorder_probability > 0 && random_.Chance(profile_.reorder_probability)) {
     ++stats_.reordered;
     o.reordered = true;
     const int overtakes =
         1 + static_cast<int>(random_.Uniform() * std::max(1, profile_.reorder_window));
-    if (duplicate) {  // the copy goes first; the original comes later
-      LinkOutcome copy = o;
-      copy.fate = LinkFate::kDuplicate;
-      ++stats_.duplicated;
-      Arrive(std::move(copy));
-      Overtaken(arrival);
-    }
+    if (duplicate) send_copy(arrival);  // the copy goes first; the original comes later
     held_.push_back(
         {std::move(o), std::min(overtakes, profile_.reorder_window), arrival + kMaxHoldNs});
     return;
   }
   if (duplicate) {
-    LinkOutcome copy = o;
-    copy.fate = LinkFate::kDuplicate;
-    copy.arrival_ns = arrival + duration_ns;
-    ++stats_.duplicated;
-    Arrive(std::move(o));
+    Arrive(LinkOutcome(o));
     Overtaken(arrival);
-    Arrive(std::move(copy));
-    Overtaken(arrival);
+    send_copy(arrival + duration_ns);
     return;
   }
   Arrive(std::move(o));

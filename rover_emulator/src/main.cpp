@@ -45,8 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--until", until,
                  "stop after this much mission time (seconds, or with s, m, h, d: 90m, 6h)");
   app.add_option("--truth", options.truth_path,
-                 "write one JSON line per packet sent (stream, apid, seq, size, onboard_time_ns, "
-                 "crc) to FILE, - for stdout");
+                 "write one JSON line per packet and what the link did to it (stream, apid, seq, "
+                 "size, onboard_time_ns, crc, fate, stored, reordered, sent_ns, arrival_ns) to "
+                 "FILE, - for stdout");
   app.add_option("--wait-for-subscribers", options.wait_for_subscribers,
                  "hold the mission clock until N subscribers have joined")
       ->capture_default_str()

@@ -394,7 +394,7 @@ void RoverModel::FillHousekeeping(TimestampNs t, rover::v1::Housekeeping& out) {
   out.set_heater_power_w(heater_w_);
   out.set_cpu_load_percent(std::clamp(
       random_.Normal(mode_ == rover::v1::ROVER_MODE_DRIVE ? 45.0 : 20.0, 5.0), 0.0, 100.0));
-  out.set_uptime_s(static_cast<uint64_t>(MissionSeconds() - uptime_start_s_));
+  out.set_uptime_s(static_cast<uint64_t>(MissionSeconds()));
   out.set_onboard_store_packets(
       static_cast<uint32_t>(std::min<uint64_t>(store_packets_, UINT32_MAX)));
   out.set_commands_executed(commands_executed_);

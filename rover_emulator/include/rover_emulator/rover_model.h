@@ -107,12 +107,10 @@ class RoverModel {
   double temp_camera_c_ = -10.0, temp_panel_c_ = 35.0;
   bool thermal_alarm_ = false;
   uint32_t commands_executed_ = 0;
-  double uptime_start_s_ = 0.0;
 
   // Radiation and events.
   double accumulated_dose_ugy_ = 0.0;
   bool spe_active_ = false;
-  size_t spe_index_ = 0;
   bool link_up_ = true;
   TimestampNs last_radiation_ns_ = 0;
   uint32_t frame_id_ = 0;
