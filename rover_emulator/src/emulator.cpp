@@ -14,6 +14,8 @@
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
 #include "protocol/stream_registry.h"
+#include "protocol/telecommand.h"
+#include "rover_emulator/command_handler.h"
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
@@ -55,10 +57,10 @@ class TruthWriter {
     const LinkPacket& p = o.packet;
     fmt::print(file_,
                "{{\"stream\":\"{}\",\"apid\":{},\"seq\":{},\"size\":{},\"onboard_time_ns\":{},"
-               "\"crc\":{},\"fate\":\"{}\",\"stored\":{},\"reordered\":{},\"sent_ns\":{},"
-               "\"arrival_ns\":{}}}\n",
+               "\"crc\":{},\"fate\":\"{}\",\"stored\":{},\"reordered\":{},\"retransmit\":{},"
+               "\"sent_ns\":{},\"arrival_ns\":{}}}\n",
                p.stream->name, p.stream->apid, p.sequence, p.bytes.size(), p.onboard_time_ns, p.crc,
-               NameOf(o.fate), o.from_store, o.reordered, o.sent_ns, o.arrival_ns);
+               NameOf(o.fate), o.from_store, o.reordered, o.retransmitted, o.sent_ns, o.arrival_ns);
   }
 
  private:
@@ -98,6 +100,21 @@ void Emulator::Stop() {
     stop_ = true;
   }
   wake_.notify_all();
+}
+
+Emulator::Wake Emulator::WaitForCommandOr(void* commands, Clock::time_point deadline) {
+  if (commands == nullptr) return WaitFor(deadline) ? Wake::kDeadline : Wake::kStop;
+  // Polls in short slices so that Stop() is seen promptly without a second wake-up channel.
+  constexpr auto kSlice = std::chrono::milliseconds(20);
+  while (!stop_) {
+    const auto now = Clock::now();
+    if (now >= deadline) return Wake::kDeadline;
+    const auto wait = std::min<Clock::duration>(deadline - now, kSlice);
+    zmq::pollitem_t item{commands, 0, ZMQ_POLLIN, 0};
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait);
+    if (zmq::poll(&item, 1, ms) > 0) return Wake::kCommand;
+  }
+  return Wake::kStop;
 }
 
 bool Emulator::WaitFor(Clock::time_point deadline) {
@@ -168,11 +185,31 @@ Result<EmulatorSummary> Emulator::Run() {
     }
   }
 
+  // The uplink: a ROUTER so each ground station is a separate peer (CurveZMQ keys later name
+  // them); one frame per message, the TC packet.
+  std::unique_ptr<zmq::socket_t> commands;
+  if (!options_.command_bind.empty()) {
+    commands = std::make_unique<zmq::socket_t>(context, zmq::socket_type::router);
+    commands->set(zmq::sockopt::linger, 0);
+    commands->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxPacketSize));
+    commands->set(zmq::sockopt::rcvhwm, 1000);
+    try {
+      commands->bind(options_.command_bind);
+    } catch (const zmq::error_t& e) {
+      return Status::Error(fmt::format("cannot bind the command endpoint to '{}': {}",
+                                       options_.command_bind, e.what()));
+    }
+    spdlog::info("accepting telecommands on {}", commands->get(zmq::sockopt::last_endpoint));
+  }
+
   const protocol::TimestampNs mission_start = options_.mission_start_ns.value_or(WallNowNs());
   TelemetryGenerator generator(seed, options_.rover_id, mission_start, scenario);
   LinkModel link(scenario.link, seed, mission_start);
+  CommandHandler handler(link);
   std::vector<GeneratedPacket> batch;
   std::vector<LinkOutcome> outcomes;
+  std::vector<std::string> arrived_commands;
+  std::vector<rover::v1::CommandVerification> reports;
 
   EmulatorSummary summary;
   const auto account = [&](const LinkOutcome& o) {
@@ -208,6 +245,14 @@ Result<EmulatorSummary> Emulator::Run() {
     }
     outcomes.clear();
   };
+  const auto offer = [&](GeneratedPacket& p, protocol::TimestampNs t) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(p.packet.data());
+    const uint16_t crc =
+        static_cast<uint16_t>((bytes[p.packet.size() - 2] << 8) | bytes[p.packet.size() - 1]);
+    link.Offer(
+        LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)}, t);
+    ++summary.packets_generated;
+  };
 
   const auto wall_start = Clock::now();
   const Clock::time_point wall_end =
@@ -218,42 +263,93 @@ Result<EmulatorSummary> Emulator::Run() {
       options_.mission_duration_s
           ? mission_start + static_cast<protocol::TimestampNs>(*options_.mission_duration_s * 1e9)
           : std::numeric_limits<protocol::TimestampNs>::max();
+  constexpr protocol::TimestampNs kNever = std::numeric_limits<protocol::TimestampNs>::max();
   protocol::TimestampNs mission_now = mission_start;
+  bool generating = true;
+  Clock::time_point serve_until = Clock::time_point::max();
+  // The mission time of a wall-clock instant (telecommands are stamped with it on arrival).
+  const auto mission_at = [&](Clock::time_point wall) {
+    if (options_.max) return mission_now;
+    return mission_start +
+           static_cast<protocol::TimestampNs>(
+               std::chrono::duration<double>(wall - wall_start).count() * options_.speed * 1e9);
+  };
+  const auto receive_commands = [&] {
+    if (!commands) return;
+    zmq::message_t peer, packet;
+    while (commands->recv(peer, zmq::recv_flags::dontwait)) {
+      size_t frames = 0;
+      bool more = peer.more();
+      while (more) {
+        static_cast<void>(commands->recv(packet));
+        ++frames;
+        more = packet.more();
+      }
+      if (frames != protocol::kTelecommandFrameCount) {
+        ++summary.commands_rejected;
+        spdlog::warn("telecommand message with {} frame(s) ignored (expected one: the packet)",
+                     frames);
+        continue;
+      }
+      link.OfferUplink(packet.to_string(), std::max(mission_now, mission_at(Clock::now())));
+    }
+  };
   uint64_t iterations = 0;
   while (!stop_) {
-    const protocol::TimestampNs gen_due = generator.next_due_ns();
+    const protocol::TimestampNs gen_due = generating ? generator.next_due_ns() : kNever;
+    if (generating && std::min(gen_due, link.NextEventNs()) > mission_end) {
+      generating = false;
+      if (options_.serve_after_end_s <= 0) break;
+      serve_until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(options_.serve_after_end_s));
+      spdlog::info("mission time is over: serving the link and uplink for {} s more",
+                   options_.serve_after_end_s);
+      continue;
+    }
+    const Clock::time_point wall_limit = std::min(wall_end, serve_until);
+    if (Clock::now() >= wall_limit) break;
     const protocol::TimestampNs t = std::max(mission_now, std::min(gen_due, link.NextEventNs()));
-    if (t > mission_end) break;
-    if (options_.max) {
+    if (options_.max && t != kNever) {
       if ((++iterations & 0xFF) == 0) {
-        if (Clock::now() >= wall_end) break;
         drain_subscriptions(std::chrono::milliseconds(0));
+        receive_commands();
       }
     } else {
       const auto wall_due =
-          wall_start + std::chrono::nanoseconds(static_cast<int64_t>(
-                           static_cast<double>(t - mission_start) / options_.speed));
-      if (wall_due > wall_end) {
-        WaitFor(wall_end);
-        break;
+          t == kNever ? wall_limit
+                      : wall_start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                         static_cast<double>(t - mission_start) / options_.speed));
+      if (wall_due > Clock::now()) {
+        const Wake wake = WaitForCommandOr(commands ? commands->handle() : nullptr,
+                                           std::min(wall_due, wall_limit));
+        if (wake == Wake::kStop) break;
+        drain_subscriptions(std::chrono::milliseconds(0));
+        if (wake == Wake::kCommand) {
+          receive_commands();
+          continue;  // an uplink arrival may now come first
+        }
+        if (wall_due > wall_limit) continue;  // the loop head ends the run
       }
-      if (wall_due > Clock::now() && !WaitFor(wall_due)) break;
-      drain_subscriptions(std::chrono::milliseconds(0));
+      if (t == kNever) continue;  // idle: nothing due, only the uplink could wake the link
     }
     mission_now = t;
     link.Advance(t, outcomes);
+    arrived_commands.clear();
+    link.TakeUplink(t, arrived_commands);
+    for (const std::string& tc : arrived_commands) {
+      reports.clear();
+      handler.Handle(protocol::AsBytes(tc), reports);
+      batch.resize(reports.size());
+      for (size_t i = 0; i < reports.size(); ++i) {
+        if (Status st = generator.EmitReport(reports[i], t, batch[i]); !st.ok()) return st;
+        offer(batch[i], t);
+      }
+      link.Advance(t, outcomes);
+    }
     if (gen_due <= t) {
       generator.model().SetOnboardStorePackets(link.stored_packets());
       if (Status st = generator.Next(batch); !st.ok()) return st;
-      for (GeneratedPacket& p : batch) {
-        const auto* bytes = reinterpret_cast<const uint8_t*>(p.packet.data());
-        const uint16_t crc =
-            static_cast<uint16_t>((bytes[p.packet.size() - 2] << 8) | bytes[p.packet.size() - 1]);
-        link.Offer(
-            LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)},
-            t);
-        ++summary.packets_generated;
-      }
+      for (GeneratedPacket& p : batch) offer(p, t);
       link.Advance(t, outcomes);
     }
     publish();
@@ -262,6 +358,12 @@ Result<EmulatorSummary> Emulator::Run() {
   for (const LinkOutcome& o : outcomes) account(o);
   outcomes.clear();
   summary.stored = link.stats().stored;
+  summary.retransmitted = link.stats().retransmitted;
+  summary.uplink_lost = link.stats().uplink_lost;
+  summary.commands_received += handler.stats().received;
+  summary.commands_executed = handler.stats().executed;
+  summary.commands_rejected += handler.stats().rejected;
+  summary.commands_repeated = handler.stats().repeated;
 
   summary.mission_seconds = static_cast<double>(mission_now - mission_start) / kNsPerS;
   summary.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();

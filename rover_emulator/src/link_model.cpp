@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "protocol/space_packet.h"
+
 namespace lgs::emulator {
 namespace {
 
@@ -48,8 +50,101 @@ bool LinkModel::InOutage(TimestampNs t) const {
   return profile_.InOutage(MissionSeconds(t));
 }
 
+void LinkModel::Keep(const LinkPacket& p) {
+  if (profile_.retransmit_store_packets == 0) return;
+  const auto index = static_cast<size_t>(p.stream->id);
+  topics_[index] = p.topic;
+  KeptStream& k = kept_[index];
+  if (k.packets.empty() || p.sequence != k.first_seq + k.packets.size()) {
+    // Sequences are consecutive per stream; anything else starts the stream's store afresh.
+    if (!k.packets.empty()) std::erase(kept_order_, p.stream->id);  // rare: a discontinuity
+    k.packets.clear();
+    k.first_seq = p.sequence;
+  }
+  k.packets.push_back({p.bytes, true, false});
+  kept_order_.push_back(p.stream->id);
+  while (kept_order_.size() > profile_.retransmit_store_packets) {
+    KeptStream& oldest = kept_[static_cast<size_t>(kept_order_.front())];
+    kept_order_.pop_front();
+    oldest.packets.pop_front();
+    ++oldest.first_seq;
+  }
+}
+
+LinkModel::Kept* LinkModel::FindKept(const LinkPacket& p) {
+  KeptStream& k = kept_[static_cast<size_t>(p.stream->id)];
+  if (p.sequence < k.first_seq || p.sequence - k.first_seq >= k.packets.size()) return nullptr;
+  return &k.packets[p.sequence - k.first_seq];
+}
+
+RetransmitResult LinkModel::Retransmit(protocol::StreamId stream, uint32_t first, uint32_t last) {
+  RetransmitResult result;
+  if (first > last) return result;
+  const auto index = static_cast<size_t>(stream);
+  const KeptStream& k = kept_[index];
+  const auto unavailable = [&](uint32_t seq) {
+    if (!result.unavailable.empty() && result.unavailable.back().second + 1ULL == seq) {
+      result.unavailable.back().second = seq;
+    } else {
+      result.unavailable.emplace_back(seq, seq);
+    }
+  };
+  // Sequences before what the store keeps were generated (the store only forgets) but are gone.
+  if (first < k.first_seq) {
+    result.unavailable.emplace_back(first, std::min<uint32_t>(last, k.first_seq - 1));
+    if (last < k.first_seq) return result;
+    first = k.first_seq;
+  }
+  const uint64_t end = std::min<uint64_t>(uint64_t{last} + 1, k.first_seq + k.packets.size());
+  for (uint64_t seq = first; seq < end; ++seq) {
+    const Kept& kept = k.packets[seq - k.first_seq];
+    if (!kept.present) {
+      unavailable(static_cast<uint32_t>(seq));
+      continue;
+    }
+    if (!kept.transmitted) continue;
+    if (retransmit_.size() >= profile_.retransmit_store_packets) break;
+    const protocol::StreamInfo& info = protocol::Stream(stream);
+    const auto* b = reinterpret_cast<const uint8_t*>(kept.bytes.data());
+    const size_t n = kept.bytes.size();
+    LinkPacket packet{&info,
+                      topics_[index],
+                      static_cast<uint32_t>(seq),
+                      0,
+                      static_cast<uint16_t>((b[n - 2] << 8) | b[n - 1]),
+                      kept.bytes};
+    if (auto parsed = protocol::ParseTmPacket(protocol::AsBytes(kept.bytes)); parsed.ok()) {
+      packet.onboard_time_ns = parsed.value().onboard_time_ns;
+    }
+    retransmit_.push_back({std::move(packet), 0, true});
+    ++result.queued;
+    ++stats_.retransmitted;
+  }
+  return result;
+}
+
+void LinkModel::OfferUplink(std::string packet, TimestampNs now_ns) {
+  ++stats_.uplink_offered;
+  const TimestampNs arrival = now_ns + light_time_ns_;
+  if (InOutage(now_ns) || InOutage(arrival) ||
+      (profile_.uplink_loss_probability > 0 && random_.Chance(profile_.uplink_loss_probability))) {
+    ++stats_.uplink_lost;
+    return;
+  }
+  uplink_.push_back({std::move(packet), arrival});
+}
+
+void LinkModel::TakeUplink(TimestampNs now_ns, std::vector<std::string>& out) {
+  while (!uplink_.empty() && uplink_.front().arrival_ns <= now_ns) {
+    out.push_back(std::move(uplink_.front().packet));
+    uplink_.pop_front();
+    ++stats_.uplink_delivered;
+  }
+}
+
 void LinkModel::Offer(LinkPacket packet, TimestampNs now_ns) {
   ++stats_.offered;
+  Keep(packet);
   Queued q{std::move(packet), now_ns};
   if (InOutage(now_ns)) {
     Store(std::move(q), decided_);
@@ -61,11 +156,13 @@ void LinkModel::Offer(LinkPacket packet, TimestampNs now_ns) {
 void LinkModel::Store(Queued q, std::vector<LinkOutcome>& out) {
   if (profile_.store_capacity_packets == 0) {
     ++stats_.evicted;
+    if (Kept* kept = FindKept(q.packet)) kept->present = false;
     out.push_back({std::move(q.packet), LinkFate::kEvicted, 0, 0, true, false});
     return;
   }
   while (store_.size() >= profile_.store_capacity_packets) {
     ++stats_.evicted;
+    if (Kept* kept = FindKept(store_.front().packet)) kept->present = false;
     out.push_back({std::move(store_.front().packet), LinkFate::kEvicted, 0, 0, true, false});
     store_.pop_front();
   }
@@ -90,8 +187,12 @@ void LinkModel::Transmit(Queued q, bool from_store, TimestampNs start_ns,
                                   : 0;
   link_free_ns_ = start_ns + duration_ns;
   const TimestampNs arrival = link_free_ns_ + light_time_ns_;
+  if (!q.retransmitted) {
+    if (Kept* kept = FindKept(q.packet)) kept->transmitted = true;
+  }
 
-  LinkOutcome o{std::move(q.packet), LinkFate::kDelivered, start_ns, arrival, from_store, false};
+  LinkOutcome o{std::move(q.packet), LinkFate::kDelivered, start_ns, arrival, from_store, false,
+                q.retransmitted};
   if (profile_.loss_probability > 0 && random_.Chance(profile_.loss_probability)) {
     ++stats_.dropped;
     o.fate = LinkFate::kDropped;
@@ -163,9 +264,12 @@ void LinkModel::Overtaken(TimestampNs arrival_ns) {
 void LinkModel::Advance(TimestampNs now_ns, std::vector<LinkOutcome>& out) {
   for (LinkOutcome& d : decided_) out.push_back(std::move(d));
   decided_.clear();
-  while (!realtime_.empty() || !store_.empty()) {
-    const bool from_store = realtime_.empty();
-    Queued& next = from_store ? store_.front() : realtime_.front();
+  while (!realtime_.empty() || !retransmit_.empty() || !store_.empty()) {
+    // Real time first, then what the ground asked for again, then the outage store.
+    const bool from_store = realtime_.empty() && retransmit_.empty();
+    std::deque<Queued>& queue =
+        !realtime_.empty() ? realtime_ : (!retransmit_.empty() ? retransmit_ : store_);
+    Queued& next = queue.front();
     const TimestampNs start = std::max(link_free_ns_, next.ready_ns);
     if (start > now_ns) break;
     if (InOutage(start)) {
@@ -180,11 +284,7 @@ void LinkModel::Advance(TimestampNs now_ns, std::vector<LinkOutcome>& out) {
       continue;
     }
     Queued q = std::move(next);
-    if (from_store) {
-      store_.pop_front();
-    } else {
-      realtime_.pop_front();
-    }
+    queue.pop_front();
     Transmit(std::move(q), from_store, start, out);
   }
   // Held packets nothing overtook in time arrive on their own.
@@ -214,8 +314,11 @@ TimestampNs LinkModel::NextEventNs() const {
   if (!decided_.empty()) return mission_start_ns_;  // report at once
   if (!in_flight_.empty()) next = std::min(next, in_flight_.front().arrival_ns);
   for (const Held& h : held_) next = std::min(next, h.release_by_ns);
+  if (!uplink_.empty()) next = std::min(next, uplink_.front().arrival_ns);
   if (!realtime_.empty()) {
     next = std::min(next, std::max(link_free_ns_, realtime_.front().ready_ns));
+  } else if (!retransmit_.empty()) {
+    next = std::min(next, std::max(link_free_ns_, retransmit_.front().ready_ns));
   } else if (!store_.empty()) {
     next = std::min(next, std::max(link_free_ns_, store_.front().ready_ns));
   }
@@ -242,6 +345,10 @@ void LinkModel::Drain(std::vector<LinkOutcome>& out) {
   store_.clear();
   for (Queued& q : realtime_) pending(std::move(q.packet), false);
   realtime_.clear();
+  for (Queued& q : retransmit_) {
+    out.push_back({std::move(q.packet), LinkFate::kPending, 0, 0, false, false, true});
+  }
+  retransmit_.clear();
 }
 
 }  // namespace lgs::emulator

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
       "cameras, soil, radiation, events) over ZeroMQ."};
   app.add_option("--bind", options.bind, "ZeroMQ endpoint to publish telemetry on")
       ->capture_default_str();
+  app.add_option("--command-bind", options.command_bind,
+                 "ZeroMQ endpoint where telecommands arrive from the ground ('none' = no uplink)")
+      ->capture_default_str();
   app.add_option("--rover-id", options.rover_id, "rover identifier used in every topic")
       ->capture_default_str();
   app.add_option("--scenario", options.scenario,
@@ -44,10 +47,15 @@ int main(int argc, char** argv) {
   std::string until;
   app.add_option("--until", until,
                  "stop after this much mission time (seconds, or with s, m, h, d: 90m, 6h)");
-  app.add_option("--truth", options.truth_path,
-                 "write one JSON line per packet and what the link did to it (stream, apid, seq, "
-                 "size, onboard_time_ns, crc, fate, stored, reordered, sent_ns, arrival_ns) to "
-                 "FILE, - for stdout");
+  app.add_option("--serve-after-end", options.serve_after_end_s,
+                 "after --until, keep the link and uplink running this many wall seconds (store "
+                 "playback, retransmissions)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option(
+      "--truth", options.truth_path,
+      "write one JSON line per packet and what the link did to it (stream, apid, seq, "
+      "size, onboard_time_ns, crc, fate, stored, reordered, retransmit, sent_ns, arrival_ns) to "
+      "FILE, - for stdout");
   app.add_option("--wait-for-subscribers", options.wait_for_subscribers,
                  "hold the mission clock until N subscribers have joined")
       ->capture_default_str()
@@ -62,6 +70,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (options.command_bind == "none") options.command_bind.clear();
 
   if (list_scenarios) {
     for (const std::string& name : lgs::emulator::BuiltinScenarioNames()) {
@@ -107,5 +116,10 @@ int main(int argc, char** argv) {
       "still pending",
       r.packets_generated, r.packets_sent, r.bytes_sent, r.mission_seconds, r.wall_seconds,
       r.dropped, r.corrupted, r.duplicated, r.stored, r.evicted, r.pending);
+  spdlog::info(
+      "uplink: {} telecommands received, {} executed, {} repeated (not executed again), {} "
+      "rejected, {} lost on the uplink; {} packets retransmitted on request",
+      r.commands_received, r.commands_executed, r.commands_repeated, r.commands_rejected,
+      r.uplink_lost, r.retransmitted);
   return 0;
 }

@@ -220,6 +220,8 @@ void ReadLink(Fields f, LinkProfile& l) {
   f.Number("reorder_probability", l.reorder_probability, 0.0, 1.0);
   f.Integer("reorder_window", l.reorder_window, 1, 10'000);
   f.Integer("store_capacity_packets", l.store_capacity_packets, 0, 1e9);
+  f.Integer("retransmit_store_packets", l.retransmit_store_packets, 0, 1e8);
+  f.Number("uplink_loss_probability", l.uplink_loss_probability, 0.0, 1.0);
   const YAML::Node outages = f.Take("outages");
   if (outages) {
     if (!outages.IsSequence()) f.ctx().Fail(outages, f.PathOf("outages"), "must be a list");
@@ -306,6 +308,7 @@ LinkProfile LinkProfile::Ideal() {
   l.bit_error_rate = 0.0;
   l.duplicate_probability = 0.0;
   l.reorder_probability = 0.0;
+  l.uplink_loss_probability = 0.0;
   l.outages.clear();
   l.outage_every_s = 0.0;
   return l;

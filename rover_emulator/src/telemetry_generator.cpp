@@ -68,6 +68,13 @@ Status TelemetryGenerator::Emit(StreamState& s, TimestampNs onboard_ns, Generate
                                   protocol::AsBytes(payload_), out.packet);
 }
 
+Status TelemetryGenerator::EmitReport(const rover::v1::CommandVerification& report,
+                                      TimestampNs onboard_ns, GeneratedPacket& out) {
+  StreamState& s = streams_[static_cast<size_t>(StreamId::kCommandVerification)];
+  s.message->CopyFrom(report);
+  return Emit(s, onboard_ns, out);
+}
+
 Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
   StreamState& due = streams_[Due()];
   const TimestampNs now = due.next_due_ns;

@@ -48,7 +48,7 @@ TEST(CommandLine, UnknownOptionIsAnErrorWithNonZeroExit) {
 }
 
 TEST(CommandLine, BadValuesAreRefusedInOneLine) {
-  const Outcome speed = RunProgram(LGS_EMULATOR_BIN, {"--speed", "0"});
+  const Outcome speed = RunProgram(LGS_EMULATOR_BIN, {"--command-bind", "none", "--speed", "0"});
   EXPECT_NE(speed.exit_code, 0);
   EXPECT_NE(speed.err.find("speed"), std::string::npos) << speed.err;
 
@@ -59,7 +59,8 @@ TEST(CommandLine, BadValuesAreRefusedInOneLine) {
 }
 
 TEST(CommandLine, UnusableEndpointsAreClearErrors) {
-  const Outcome bind = RunProgram(LGS_EMULATOR_BIN, {"--bind", "nonsense://x", "--duration", "1"});
+  const Outcome bind = RunProgram(
+      LGS_EMULATOR_BIN, {"--command-bind", "none", "--bind", "nonsense://x", "--duration", "1"});
   EXPECT_EQ(bind.exit_code, 1);
   EXPECT_NE(bind.err.find("cannot bind telemetry publisher to 'nonsense://x'"), std::string::npos)
       << bind.err;
@@ -83,8 +84,8 @@ TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
 TEST(CommandLine, EmulatorGivesUpWhenNobodySubscribes) {
   ScratchDir dir;
   const Outcome o =
-      RunProgram(LGS_EMULATOR_BIN, {"--bind", dir.IpcEndpoint("lonely"), "--wait-for-subscribers",
-                                    "1", "--subscriber-timeout", "0.3"});
+      RunProgram(LGS_EMULATOR_BIN, {"--command-bind", "none", "--bind", dir.IpcEndpoint("lonely"),
+                                    "--wait-for-subscribers", "1", "--subscriber-timeout", "0.3"});
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("no subscriber"), std::string::npos) << o.err;
 }

@@ -80,8 +80,8 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
     WireCapture wire(live);
     ChildProcess emulator(
         LGS_EMULATOR_BIN,
-        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "2", "--speed", "25",
-         "--duration", "2", "--truth", dir.File("truth.jsonl"), "--seed", "5"},
+        {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "2",
+         "--speed", "25", "--duration", "2", "--truth", dir.File("truth.jsonl"), "--seed", "5"},
         dir.path(), "emulator");
     ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
@@ -159,10 +159,11 @@ TEST(RecordReplay, KilledStationLeavesAFileThatRecoverMakesWhole) {
                        {"--connect", live, "--record", dir.File("rec"), "--quiet", "--jsonl",
                         dir.File("station.jsonl"), "--flush-interval", "0.2"},
                        dir.path(), "station");
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed",
-                         "25", "--duration", "2", "--truth", dir.File("truth.jsonl")},
-                        dir.path(), "emulator");
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "1",
+       "--speed", "25", "--duration", "2", "--truth", dir.File("truth.jsonl")},
+      dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   const auto truth = ReadLines(dir.File("truth.jsonl"));
   ASSERT_TRUE(
@@ -207,10 +208,10 @@ TEST(RecordReplay, KillMidStreamRecoversAGaplessPrefixOfEveryStream) {
       LGS_STATION_BIN,
       {"--connect", live, "--record", dir.File("rec"), "--quiet", "--flush-interval", "0.1"},
       dir.path(), "station");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed", "50"}, dir.path(),
-      "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        {"--command-bind", "none", "--ideal-link", "--bind", live,
+                         "--wait-for-subscribers", "1", "--speed", "50"},
+                        dir.path(), "emulator");
   std::this_thread::sleep_for(1500ms);
   station.Signal(SIGKILL);
   ASSERT_EQ(station.Wait(10s), 128 + SIGKILL);
@@ -240,10 +241,11 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
                        {"--connect", live, "--record", dir.File("rec"), "--quiet",
                         "--split-duration", "1", "--compression", "lz4"},
                        dir.path(), "station");
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--ideal-link", "--bind", live, "--wait-for-subscribers", "1", "--speed",
-                         "10", "--duration", "3.5", "--truth", dir.File("truth.jsonl")},
-                        dir.path(), "emulator");
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "1",
+       "--speed", "10", "--duration", "3.5", "--truth", dir.File("truth.jsonl")},
+      dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0);
   const auto truth = ReadLines(dir.File("truth.jsonl"));
   std::this_thread::sleep_for(700ms);

@@ -29,10 +29,11 @@ TEST(RecordingFailure, DirectoryGoneRaisesAlarmDecodingGoesOnAndRecordingResumes
                         dir.File("summary.json"), "--light-time", "0"},
                        dir.path(), "station");
   ASSERT_TRUE(station.started());
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
-                         "--speed", "20", "--truth", dir.File("truth.jsonl")},
-                        dir.path(), "emulator");
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--command-bind", "none", "--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
+       "--speed", "20", "--truth", dir.File("truth.jsonl")},
+      dir.path(), "emulator");
   WaitUntil([&] { return fs::exists(rec) && !fs::is_empty(rec); }, 20s);
   std::this_thread::sleep_for(2s);
   // The directory goes away; a plain file takes its name.

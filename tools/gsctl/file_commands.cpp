@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "protocol/mcap_recover.h"
 #include "protocol/mcap_verify.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/space_packet.h"
@@ -190,10 +191,6 @@ int RunRecover(const RecoverOptions& o) {
     return kExitFailure;
   }
   const McapFile& file = **opened;
-  protocol::McapReadOptions read_options;
-  read_options.skip_damaged_chunks = true;
-  McapMessageReader reader(file, read_options);
-
   auto sink = protocol::FileSink::Create(o.out);
   if (!sink.ok()) {
     fmt::print(stderr, "gsctl recover: {}\n", sink.error().message());
@@ -202,87 +199,48 @@ int RunRecover(const RecoverOptions& o) {
   protocol::McapWriterOptions writer_options;
   writer_options.compression = *compression;
   writer_options.library = "lunar-groundstation (gsctl recover)";
-  protocol::McapWriter writer(**sink, writer_options);
-  if (Status s = writer.Open(); !s.ok()) {
-    fmt::print(stderr, "gsctl recover: {}\n", s.message());
-    return kExitFailure;
-  }
-  std::map<uint16_t, uint16_t> schema_ids, channel_ids;  // old id -> new id
-  const auto channel_for = [&](uint16_t old_id) -> Result<uint16_t> {
-    if (auto it = channel_ids.find(old_id); it != channel_ids.end()) return it->second;
-    const protocol::McapChannel& c = reader.channels().at(old_id);
-    uint16_t schema = 0;
-    if (c.schema_id != 0) {
-      if (auto it = schema_ids.find(c.schema_id); it != schema_ids.end()) {
-        schema = it->second;
-      } else {
-        const protocol::McapSchema& s = reader.schemas().at(c.schema_id);
-        auto added = writer.AddSchema(s.name, s.encoding, protocol::AsBytes(s.data));
-        if (!added.ok()) return added.error();
-        schema = schema_ids[c.schema_id] = *added;
-      }
-    }
-    auto added = writer.AddChannel(c.topic, c.message_encoding, schema, c.metadata);
-    if (!added.ok()) return added.error();
-    return channel_ids[old_id] = *added;
-  };
-  uint64_t recovered = 0, last_time = 0;
   ProgressBar progress("recovering", 0);
-  McapMessage m;
-  while (reader.Next(m)) {
-    auto channel = channel_for(m.channel_id);
-    if (!channel.ok()) {
-      fmt::print(stderr, "gsctl recover: {}\n", channel.error().message());
-      return kExitFailure;
-    }
-    if (Status s = writer.Write(*channel, m.sequence, m.log_time, m.publish_time, m.data);
-        !s.ok()) {
-      fmt::print(stderr, "gsctl recover: {}\n", s.message());
-      return kExitFailure;
-    }
-    last_time = std::max(last_time, m.log_time);
-    progress.Update(++recovered);
-  }
+  auto recovered =
+      protocol::RecoverMcap(file, **sink, writer_options, [&](uint64_t n) { progress.Update(n); });
   progress.Finish();
-  if (Status s = writer.Close(); !s.ok()) {
-    fmt::print(stderr, "gsctl recover: {}\n", s.message());
+  if (!recovered.ok()) {
+    fmt::print(stderr, "gsctl recover: {}\n", recovered.error().message());
     return kExitFailure;
   }
+  const protocol::McapRecoverReport& r = *recovered;
   const uint64_t size = file.bytes().size();
-  const bool torn_or_damaged = reader.end() != McapMessageReader::End::kComplete;
-  const uint64_t lost_bytes = torn_or_damaged ? size - reader.intact_offset() : 0;
+  const bool torn_or_damaged = r.input_state != McapMessageReader::End::kComplete;
   nlohmann::json skipped = nlohmann::json::array();
-  for (const auto& p : reader.skipped_chunks()) {
+  for (const auto& p : r.skipped_chunks) {
     skipped.push_back({{"offset", p.offset},
                        {"reason", p.reason},
                        {"start", FormatUtc(p.start_time)},
                        {"end", FormatUtc(p.end_time)}});
   }
   if (o.json) {
-    fmt::print("{}\n", nlohmann::json{{"input", o.broken},
-                                      {"output", o.out},
-                                      {"messages", recovered},
-                                      {"channels", channel_ids.size()},
-                                      {"input_state", EndName(reader.end())},
-                                      {"stopped_at_offset",
-                                       torn_or_damaged ? reader.intact_offset() : size},
-                                      {"lost_tail_bytes", lost_bytes},
-                                      {"reason", reader.problem().reason},
-                                      {"skipped_chunks", skipped},
-                                      {"last_message", recovered ? FormatUtc(last_time) : ""}}
-                           .dump());
+    fmt::print("{}\n",
+               nlohmann::json{{"input", o.broken},
+                              {"output", o.out},
+                              {"messages", r.messages},
+                              {"channels", r.channels},
+                              {"input_state", EndName(r.input_state)},
+                              {"stopped_at_offset", r.stopped_at_offset},
+                              {"lost_tail_bytes", r.lost_tail_bytes},
+                              {"reason", r.reason},
+                              {"skipped_chunks", skipped},
+                              {"last_message", r.messages ? FormatUtc(r.last_log_time) : ""}}
+                   .dump());
     return kExitOk;
   }
-  fmt::print("recovered {} messages on {} channels into {}\n", recovered, channel_ids.size(),
-             o.out);
-  if (recovered > 0) fmt::print("last recovered message: {}\n", FormatUtc(last_time));
+  fmt::print("recovered {} messages on {} channels into {}\n", r.messages, r.channels, o.out);
+  if (r.messages > 0) fmt::print("last recovered message: {}\n", FormatUtc(r.last_log_time));
   if (torn_or_damaged) {
-    fmt::print("lost: the last {} of {} bytes (from offset {}): {}\n", lost_bytes, size,
-               reader.intact_offset(), reader.problem().reason);
+    fmt::print("lost: the last {} of {} bytes (from offset {}): {}\n", r.lost_tail_bytes, size,
+               r.stopped_at_offset, r.reason);
   } else {
     fmt::print("lost: nothing after the data section (the input was complete)\n");
   }
-  for (const auto& p : reader.skipped_chunks()) {
+  for (const auto& p : r.skipped_chunks) {
     fmt::print("lost: damaged chunk at offset {} ({} .. {}): {}\n", p.offset,
                FormatUtc(p.start_time), FormatUtc(p.end_time), p.reason);
   }

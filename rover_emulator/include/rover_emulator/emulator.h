@@ -21,18 +21,23 @@ namespace lgs::emulator {
 
 struct EmulatorOptions {
   std::string bind = "tcp://127.0.0.1:5555";  // ZeroMQ endpoint of the telemetry publisher
-  std::string rover_id = "rover1";            // appears in every topic
-  std::string scenario = "nominal";           // built-in name or YAML file
-  std::optional<uint64_t> seed;               // unset = the scenario's seed
-  double speed = 1.0;                         // mission seconds per wall second
-  bool max = false;                           // as fast as possible (lossless publisher)
-  bool ideal_link = false;                    // no light time, bandwidth cap, faults or outages
-  std::optional<double> light_time_s;         // overrides the scenario's one-way light time
-  std::optional<double> duration_s;           // wall seconds; unset = until stopped
-  std::optional<double> mission_duration_s;   // stop after this much mission time
-  std::string truth_path;                     // JSON lines of every packet sent; "" = none
-  int wait_for_subscribers = 0;               // hold the mission clock until this many join
-  double subscriber_wait_timeout_s = 30.0;    // give up waiting after this long
+  // ZeroMQ endpoint (ROUTER) where telecommands arrive from the ground; "" = no uplink.
+  std::string command_bind = "tcp://127.0.0.1:5556";
+  std::string rover_id = "rover1";           // appears in every topic
+  std::string scenario = "nominal";          // built-in name or YAML file
+  std::optional<uint64_t> seed;              // unset = the scenario's seed
+  double speed = 1.0;                        // mission seconds per wall second
+  bool max = false;                          // as fast as possible (lossless publisher)
+  bool ideal_link = false;                   // no light time, bandwidth cap, faults or outages
+  std::optional<double> light_time_s;        // overrides the scenario's one-way light time
+  std::optional<double> duration_s;          // wall seconds; unset = until stopped
+  std::optional<double> mission_duration_s;  // stop generating after this much mission time
+  // After the mission time is over, keep the link and the uplink running (store playback,
+  // retransmissions) for this many wall seconds before stopping.
+  double serve_after_end_s = 0.0;
+  std::string truth_path;                   // JSON lines of every packet sent; "" = none
+  int wait_for_subscribers = 0;             // hold the mission clock until this many join
+  double subscriber_wait_timeout_s = 30.0;  // give up waiting after this long
   // Mission clock origin; unset = the wall clock when the run starts.
   std::optional<protocol::TimestampNs> mission_start_ns;
   int send_hwm = 100'000;  // queued packets per subscriber before PUB drops
@@ -46,6 +51,9 @@ struct EmulatorSummary {
   uint64_t packets_sent = 0;  // published on the wire, copies and corrupted ones included
   uint64_t bytes_sent = 0;
   uint64_t dropped = 0, corrupted = 0, duplicated = 0, evicted = 0, stored = 0, pending = 0;
+  uint64_t retransmitted = 0;  // packets sent again on the ground's request
+  uint64_t commands_received = 0, commands_executed = 0, commands_rejected = 0;
+  uint64_t commands_repeated = 0, uplink_lost = 0;
   double mission_seconds = 0.0;
   double wall_seconds = 0.0;
 };
@@ -64,6 +72,9 @@ class Emulator {
 
  private:
   bool WaitFor(std::chrono::steady_clock::time_point deadline);
+  enum class Wake { kDeadline, kCommand, kStop };
+  // Sleeps until `deadline`, waking early when a telecommand is waiting on `commands`.
+  Wake WaitForCommandOr(void* commands, std::chrono::steady_clock::time_point deadline);
 
   EmulatorOptions options_;
   std::atomic<bool> stop_{false};

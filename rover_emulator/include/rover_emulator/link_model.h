@@ -2,7 +2,10 @@
 // bandwidth, one-way light time, random loss, bit errors (which break the CRC), duplication,
 // reordering within a window, scheduled outages (relay out of view) and the on-board store that
 // keeps what is generated during an outage and plays it back after acquisition of signal,
-// sharing the bandwidth with real-time data (real time first).
+// sharing the bandwidth with real-time data (real time first). It also keeps the last packets
+// generated (the packet store) and sends them again, byte-identical, when the ground asks, and
+// carries telecommands up with the same light time (lost with their own probability, and always
+// during outages).
 //
 // Every packet's fate is reported exactly once (plus once per extra copy), so the emulator's
 // truth file tells tests exactly what a station should see. Faults draw from their own seeded
@@ -10,6 +13,7 @@
 // not depend on the link. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -51,12 +55,22 @@ struct LinkOutcome {
   TimestampNs arrival_ns = 0;  // at the ground antenna (0 if it never arrives)
   bool from_store = false;     // waited in the on-board store for an outage to end
   bool reordered = false;      // held back behind later packets
+  bool retransmitted = false;  // a copy sent again from the packet store on the ground's request
+};
+
+// What a retransmit request for one range did.
+struct RetransmitResult {
+  uint32_t queued = 0;  // packets queued for the downlink
+  // Sub-ranges the packet store no longer holds (evicted, or older than what it keeps).
+  std::vector<std::pair<uint32_t, uint32_t>> unavailable;
 };
 
 struct LinkStats {
   uint64_t offered = 0, delivered = 0, corrupted = 0, duplicated = 0, dropped = 0, evicted = 0;
   uint64_t stored = 0;  // packets that went through the on-board store
   uint64_t reordered = 0;
+  uint64_t retransmitted = 0;  // packets queued again on request
+  uint64_t uplink_offered = 0, uplink_lost = 0, uplink_delivered = 0;
 };
 
 class LinkModel {
@@ -74,6 +88,17 @@ class LinkModel {
   // Everything still queued, stored, held or in flight, as kPending outcomes.
   void Drain(std::vector<LinkOutcome>& out);
 
+  // Sends again, after what waits for the link in real time, every packet of `stream` with a
+  // sequence in first..last that was generated and already transmitted. Packets not yet
+  // transmitted are skipped (they are still on their way). Queues at most
+  // retransmit_store_packets packets; the rest of the range is neither queued nor unavailable.
+  RetransmitResult Retransmit(protocol::StreamId stream, uint32_t first, uint32_t last);
+
+  // A telecommand sent from the ground at mission time `now_ns`.
+  void OfferUplink(std::string packet, TimestampNs now_ns);
+  // Telecommands that reached the rover by `now_ns`, in arrival order.
+  void TakeUplink(TimestampNs now_ns, std::vector<std::string>& out);
+
   bool InOutage(TimestampNs t) const;
   size_t stored_packets() const { return store_.size(); }
   const LinkStats& stats() const { return stats_; }
@@ -83,6 +108,7 @@ class LinkModel {
   struct Queued {
     LinkPacket packet;
     TimestampNs ready_ns;
+    bool retransmitted = false;
   };
   struct Held {
     LinkOutcome outcome;
@@ -94,6 +120,22 @@ class LinkModel {
   void Transmit(Queued q, bool from_store, TimestampNs start_ns, std::vector<LinkOutcome>& out);
   void Arrive(LinkOutcome o);
   void Overtaken(TimestampNs arrival_ns);
+  // The packet store: the last packets of each stream, in sequence order.
+  struct Kept {
+    std::string bytes;
+    bool present = true;       // false once evicted from the outage store
+    bool transmitted = false;  // has gone out on the link at least once
+  };
+  struct KeptStream {
+    uint32_t first_seq = 0;
+    std::deque<Kept> packets;  // packets[i] has sequence first_seq + i
+  };
+  void Keep(const LinkPacket& p);
+  Kept* FindKept(const LinkPacket& p);
+  struct Uplinked {
+    std::string packet;
+    TimestampNs arrival_ns;
+  };
 
   LinkProfile profile_;
   Random random_;
@@ -102,6 +144,11 @@ class LinkModel {
   int64_t light_time_ns_;
   std::deque<Queued> realtime_;
   std::deque<Queued> store_;
+  std::deque<Queued> retransmit_;
+  std::array<KeptStream, protocol::kStreamCount> kept_;
+  std::deque<protocol::StreamId> kept_order_;  // generation order, for forgetting the oldest
+  std::array<const std::string*, protocol::kStreamCount> topics_{};
+  std::deque<Uplinked> uplink_;
   std::deque<LinkOutcome> in_flight_;  // by arrival time
   std::vector<Held> held_;
   std::vector<LinkOutcome> decided_;  // drops and evictions waiting for the next Advance

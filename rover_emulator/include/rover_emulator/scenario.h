@@ -90,6 +90,10 @@ struct LinkProfile {
   double outage_every_s = 0.0;         // periodic outages as well (0 = none)
   double outage_first_s = 0.0, outage_duration_s = 0.0;
   uint64_t store_capacity_packets = 200'000;  // on-board store; oldest evicted first
+  // Packets kept on board after generation for retransmission on request (oldest forgotten
+  // first). A packet evicted from the outage store is gone from here too: it is one memory.
+  uint64_t retransmit_store_packets = 100'000;
+  double uplink_loss_probability = 0.0;  // per telecommand; the uplink is also down in outages
 
   // The profile with every fault and delay off (--ideal-link).
   static LinkProfile Ideal();

@@ -13,6 +13,7 @@
 
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
+#include "rover/v1/verification.pb.h"
 #include "rover_emulator/rover_model.h"
 #include "rover_emulator/scenario.h"
 
@@ -37,6 +38,10 @@ class TelemetryGenerator {
   // The packets due at next_due_ns(): one periodic packet and any events it raised. `out` is
   // resized; its strings are reused between calls to avoid allocations.
   Status Next(std::vector<GeneratedPacket>& out);
+
+  // A command verification report, sent when a telecommand is handled at `onboard_ns`.
+  Status EmitReport(const rover::v1::CommandVerification& report, protocol::TimestampNs onboard_ns,
+                    GeneratedPacket& out);
 
   RoverModel& model() { return model_; }
 
