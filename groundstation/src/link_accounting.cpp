@@ -29,6 +29,9 @@ uint64_t LinkSnapshot::total_gaps() const {
 uint64_t LinkSnapshot::total_duplicates() const {
   return SumStreams(*this, [](const StreamStats& s) { return s.duplicates; });
 }
+uint64_t LinkSnapshot::total_lost() const {
+  return SumStreams(*this, [](const StreamStats& s) { return s.lost; });
+}
 uint64_t LinkSnapshot::total_out_of_order() const {
   return SumStreams(*this, [](const StreamStats& s) { return s.out_of_order; });
 }
@@ -64,6 +67,13 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
     s.first_seq = seq;
     s.highest_seq = seq;
     arrival = Arrival::kFirst;
+    if (from_zero_ && seq > 0) {
+      s.first_seq = 0;
+      missing.emplace(0, seq - 1);
+      s.missing += seq;
+      ++s.gaps;
+      arrival = Arrival::kAfterGap;
+    }
   } else if (seq == s.highest_seq + 1ULL) {
     s.highest_seq = seq;
     arrival = Arrival::kInOrder;
@@ -75,16 +85,24 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
     arrival = Arrival::kAfterGap;
   } else {
     // Older than the newest: late if it falls in a missing range, otherwise a duplicate.
-    auto it = missing.upper_bound(seq);
-    if (it == missing.begin() || (--it)->second < seq) {
+    // A sequence given up as lost may still turn up (it was on its way): it is welcome.
+    const auto take = [seq](std::map<uint32_t, uint32_t>& ranges) {
+      auto it = ranges.upper_bound(seq);
+      if (it == ranges.begin() || (--it)->second < seq) return false;
+      const uint32_t first = it->first, last = it->second;
+      ranges.erase(it);
+      if (first < seq) ranges.emplace(first, seq - 1);
+      if (seq < last) ranges.emplace(seq + 1, last);
+      return true;
+    };
+    if (take(missing)) {
+      --s.missing;
+    } else if (take(lost_[index])) {
+      --s.lost;
+    } else {
       ++s.duplicates;
       return Arrival::kDuplicate;
     }
-    const uint32_t first = it->first, last = it->second;
-    missing.erase(it);
-    if (first < seq) missing.emplace(first, seq - 1);
-    if (seq < last) missing.emplace(seq + 1, last);
-    --s.missing;
     ++s.out_of_order;
     arrival = Arrival::kLate;
   }
@@ -102,6 +120,112 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
 void LinkAccounting::Reject(protocol::RejectReason reason) {
   std::lock_guard lock(mutex_);
   ++stats_.rejected[static_cast<size_t>(reason)];
+}
+
+namespace {
+
+// Adds first..last to a map of disjoint ranges, merging with neighbours.
+void AddRange(std::map<uint32_t, uint32_t>& ranges, uint32_t first, uint32_t last) {
+  auto next = ranges.upper_bound(first);
+  if (next != ranges.begin()) {
+    auto prev = std::prev(next);
+    if (uint64_t{prev->second} + 1 >= first) {
+      first = prev->first;
+      last = std::max(last, prev->second);
+      ranges.erase(prev);
+    }
+  }
+  next = ranges.lower_bound(first);
+  while (next != ranges.end() && uint64_t{last} + 1 >= next->first) {
+    last = std::max(last, next->second);
+    next = ranges.erase(next);
+  }
+  ranges.emplace(first, last);
+}
+
+}  // namespace
+
+uint64_t LinkAccounting::MarkLost(protocol::StreamId stream, uint32_t first, uint32_t last) {
+  if (first > last) return 0;
+  const auto index = static_cast<size_t>(stream);
+  std::lock_guard lock(mutex_);
+  StreamStats& s = stats_.streams[index];
+  auto& missing = missing_[index];
+  uint64_t newly_lost = 0;
+  // Beyond the newest received (or on a stream not started): generated, never seen, gone.
+  if (!s.started || last > s.highest_seq) {
+    const uint32_t from = s.started ? std::max(first, s.highest_seq + 1) : first;
+    if (!s.started) {
+      s.started = true;
+      s.first_seq = from_zero_ ? 0 : first;
+      if (from_zero_ && first > 0) {
+        missing.emplace(0, first - 1);
+        s.missing += first;
+        ++s.gaps;
+      }
+    } else if (from > s.highest_seq + 1ULL) {
+      missing.emplace(s.highest_seq + 1, from - 1);
+      s.missing += from - s.highest_seq - 1ULL;
+      ++s.gaps;
+    }
+    AddRange(lost_[index], from, last);
+    newly_lost += uint64_t{last} - from + 1;
+    s.highest_seq = last;
+    if (from == first) {
+      s.lost += newly_lost;
+      return newly_lost;
+    }
+    last = from - 1;
+  }
+  // Within what is known: only what is still missing becomes lost.
+  auto it = missing.upper_bound(first);
+  if (it != missing.begin() && std::prev(it)->second >= first) --it;
+  while (it != missing.end() && it->first <= last) {
+    const uint32_t m_first = it->first, m_last = it->second;
+    const uint32_t cut_first = std::max(m_first, first), cut_last = std::min(m_last, last);
+    it = missing.erase(it);
+    if (m_first < cut_first) missing.emplace(m_first, cut_first - 1);
+    if (cut_last < m_last) it = missing.emplace(cut_last + 1, m_last).first;
+    const uint64_t n = uint64_t{cut_last} - cut_first + 1;
+    s.missing -= n;
+    newly_lost += n;
+    AddRange(lost_[index], cut_first, cut_last);
+  }
+  s.lost += newly_lost;
+  return newly_lost;
+}
+
+void LinkAccounting::SeedRecorded(protocol::StreamId stream,
+                                  const std::vector<SequenceRange>& recorded) {
+  if (recorded.empty()) return;
+  const auto index = static_cast<size_t>(stream);
+  std::lock_guard lock(mutex_);
+  StreamStats& s = stats_.streams[index];
+  auto& missing = missing_[index];
+  s.started = true;
+  s.first_seq = from_zero_ ? 0 : recorded.front().first;
+  s.highest_seq = recorded.back().last;
+  uint64_t expected = s.first_seq;
+  for (const SequenceRange& r : recorded) {
+    if (r.first > expected) {
+      missing.emplace(static_cast<uint32_t>(expected), r.first - 1);
+      s.missing += r.first - expected;
+      ++s.gaps;
+    }
+    s.recorded_before += uint64_t{r.last} - r.first + 1;
+    expected = uint64_t{r.last} + 1;
+  }
+}
+
+std::vector<SequenceRange> LinkAccounting::LostRanges(protocol::StreamId stream,
+                                                      size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<SequenceRange> ranges;
+  for (const auto& [first, last] : lost_[static_cast<size_t>(stream)]) {
+    if (ranges.size() >= limit) break;
+    ranges.push_back({first, last});
+  }
+  return ranges;
 }
 
 LinkSnapshot LinkAccounting::Snapshot() const {

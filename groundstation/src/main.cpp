@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--record", options.recorder.directory,
                  "record everything received into MCAP files in DIR (created if missing)");
+  app.add_flag("--resume", options.resume,
+               "continue the recordings in the --record directory: do not record again what "
+               "they hold, count (and with --gap-fill ask for) what is missing between them");
   std::string compression = "zstd";
   app.add_option("--compression", compression, "recording chunk compression: none, zstd or lz4")
       ->capture_default_str()
@@ -66,6 +69,19 @@ int main(int argc, char** argv) {
                  "close a chunk at this many uncompressed bytes")
       ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
+  app.add_flag("--gap-fill", options.gap_fill.enabled,
+               "ask the rover to retransmit what the link lost (needs its command endpoint)");
+  app.add_option("--uplink", options.gap_fill.uplink,
+                 "the rover's command endpoint for retransmit requests")
+      ->capture_default_str();
+  app.add_option("--source-id", options.gap_fill.source_id,
+                 "this station's id in the telecommands it sends")
+      ->capture_default_str();
+  app.add_option("--tail-probe", options.gap_fill.tail_probe_s,
+                 "ask a stream quiet for SECONDS for anything newer (finds losses at the end of a "
+                 "pass; 0 = never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();

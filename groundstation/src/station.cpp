@@ -16,9 +16,11 @@
 #include <zmq.hpp>
 
 #include "groundstation/bounded_queue.h"
+#include "groundstation/prior_recordings.h"
 #include "groundstation/reject_reporter.h"
 #include "groundstation/telemetry_format.h"
 #include "protocol/stream_registry.h"
+#include "protocol/telecommand.h"
 #include "protocol/telemetry_decoder.h"
 
 namespace lgs::station {
@@ -78,18 +80,45 @@ class OutputFile {
   bool owned_ = false;
 };
 
-std::string FormatSummary(const LinkSnapshot& s, uint64_t view_drops) {
+std::string FormatRanges(const std::vector<SequenceRange>& ranges) {
+  std::string out;
+  for (const SequenceRange& r : ranges) {
+    if (!out.empty()) out += ", ";
+    out += r.first == r.last ? fmt::format("{}", r.first) : fmt::format("{}-{}", r.first, r.last);
+  }
+  return out;
+}
+
+std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& accounting, double seconds,
+                          uint64_t view_drops) {
   std::string out = "station summary\n";
-  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", "stream", "received", "bytes",
-                     "missing", "gaps", "dup", "ooo");
+  out +=
+      fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>11}{:>9}{:>7}{:>7}{:>7}{:>7}\n", "stream",
+                  "received", "bytes", "pkt/s", "bit/s", "missing", "lost", "gaps", "dup", "ooo");
+  const auto row = [&](std::string_view name, uint64_t received, uint64_t bytes, uint64_t missing,
+                       uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo) {
+    out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}\n", name,
+                       received, bytes, seconds > 0 ? received / seconds : 0.0,
+                       seconds > 0 ? bytes * 8.0 / seconds : 0.0, missing, lost, gaps, dup, ooo);
+  };
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
-    out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", info.name, st.received,
-                       st.bytes, st.missing, st.gaps, st.duplicates, st.out_of_order);
+    row(info.name, st.received, st.bytes, st.missing, st.lost, st.gaps, st.duplicates,
+        st.out_of_order);
   }
-  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>7}{:>7}{:>7}\n", "total", s.total_received(),
-                     s.total_bytes(), s.total_missing(), s.total_gaps(), s.total_duplicates(),
-                     s.total_out_of_order());
+  row("total", s.total_received(), s.total_bytes(), s.total_missing(), s.total_lost(),
+      s.total_gaps(), s.total_duplicates(), s.total_out_of_order());
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    if (st.missing > 0) {
+      out += fmt::format("  {} still missing: {}\n", info.name,
+                         FormatRanges(accounting.MissingRanges(info.id, 20)));
+    }
+    if (st.lost > 0) {
+      out += fmt::format("  {} lost for good (the rover no longer has them): {}\n", info.name,
+                         FormatRanges(accounting.LostRanges(info.id, 20)));
+    }
+  }
   out += fmt::format("  rejected: {}", s.total_rejected());
   for (const auto& info : protocol::kRejectReasons) {
     const uint64_t n = s.rejected[static_cast<size_t>(info.reason)];
@@ -106,12 +135,24 @@ nlohmann::json LatencyJson(const LatencySummary& l) {
           {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
 }
 
-nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounting,
+nlohmann::json RangesJson(const std::vector<SequenceRange>& ranges) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SequenceRange& r : ranges) out.push_back({r.first, r.last});
+  return out;
+}
+
+nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounting, double seconds,
                            uint64_t view_drops) {
   nlohmann::json streams = nlohmann::json::object();
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
     streams[std::string(info.name)] = {
+        {"packets_per_s", seconds > 0 ? st.received / seconds : 0.0},
+        {"bits_per_s", seconds > 0 ? st.bytes * 8.0 / seconds : 0.0},
+        {"lost", st.lost},
+        {"recorded_before", st.recorded_before},
+        {"missing_ranges", RangesJson(accounting.MissingRanges(info.id, 1000))},
+        {"lost_ranges", RangesJson(accounting.LostRanges(info.id, 1000))},
         {"apid", info.apid},
         {"received", st.received},
         {"bytes", st.bytes},
@@ -135,6 +176,7 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounti
             {"bytes", s.total_bytes()},
             {"rejected", s.total_rejected()},
             {"missing", s.total_missing()},
+            {"lost", s.total_lost()},
             {"gaps", s.total_gaps()},
             {"duplicates", s.total_duplicates()},
             {"out_of_order", s.total_out_of_order()},
@@ -168,6 +210,9 @@ Status StationOptions::Validate() const {
         fmt::format("max message size must be at least {} bytes", protocol::kMaxPacketSize));
   }
   if (view_queue_depth == 0) return Status::Error("view queue depth must be positive");
+  if (gap_fill.enabled) {
+    if (Status s = gap_fill.Validate(); !s.ok()) return s;
+  }
   if (!recorder.directory.empty()) return recorder.Validate();
   return Status::Ok();
 }
@@ -185,6 +230,8 @@ struct Station::Impl {
   void RequestStop();
   void Shutdown();
   void ScheduleStats();
+  void ScheduleGapFill();
+  void SendRetransmit(const rover::v1::RetransmitRequest& request);
   void ScheduleViewDrain();
   void DrainView();
 
@@ -193,7 +240,7 @@ struct Station::Impl {
   LinkAccounting accounting;
   BoundedQueue<std::string> view_queue;
   asio::signal_set signals;
-  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer;
+  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer;
   bool shutting_down = false;
   // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
   std::FILE* human_out = stdout;
@@ -212,8 +259,17 @@ struct Station::Impl {
   std::string json_buffer;
   std::array<Clock::time_point, protocol::kStreamCount> last_printed{};
   std::unique_ptr<Recorder> recorder;
+  PriorRecordings prior;
   LinkSnapshot last_recorded_stats;
   protocol::TimestampNs last_recorded_stats_ns = 0;
+
+  // Gap fill (Asio thread): the filler, the uplink and the request numbering.
+  std::unique_ptr<GapFiller> gap_filler;
+  std::unique_ptr<zmq::socket_t> uplink;
+  uint32_t next_request_sequence = 0;
+  std::string tc_buffer, tc_payload;
+  std::atomic<bool> gap_fill_busy{false};  // read by the ingest thread's idle exit
+  Clock::time_point started_at = Clock::now();
 
   // Asio-thread state for rates in the statistics line.
   LinkSnapshot last_stats;
@@ -225,6 +281,26 @@ Status Station::Impl::Start() {
   if (Status s = jsonl.Open(options.jsonl_path, "JSON lines file"); !s.ok()) return s;
   if (options.jsonl_path == "-" || options.summary_json_path == "-") human_out = stderr;
   decoder = std::make_unique<protocol::TelemetryDecoder>(options.rover_id);
+  if (options.gap_fill.enabled) accounting.ExpectSequencesFromZero(true);
+  if (!options.recorder.directory.empty()) {
+    auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
+                                       options.recorder.writer);
+    if (!scanned.ok()) return scanned.error();
+    prior = std::move(*scanned);
+    if (options.resume) {
+      for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+        accounting.SeedRecorded(info.id, prior.recorded[static_cast<size_t>(info.id)]);
+      }
+      const LinkSnapshot seeded = accounting.Snapshot();
+      spdlog::info(
+          "resuming {}: {} packets already recorded in {} file(s); {} missing in {} "
+          "gaps{}",
+          options.recorder.directory, prior.messages, prior.files, seeded.total_missing(),
+          seeded.total_gaps(), options.gap_fill.enabled ? " (gap fill will ask for them)" : "");
+    }
+  } else if (options.resume) {
+    return Status::Error("--resume needs a recording directory (--record DIR)");
+  }
   if (!options.recorder.directory.empty()) {
     options.recorder.rover_id = options.rover_id;
     recorder = std::make_unique<Recorder>(options.recorder);
@@ -247,6 +323,26 @@ Status Station::Impl::Start() {
   }
   spdlog::info("station for rover '{}' listening to {}", options.rover_id,
                fmt::join(options.connect, ", "));
+  if (options.gap_fill.enabled) {
+    gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s);
+    uplink = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    uplink->set(zmq::sockopt::linger, 0);
+    // Only hand requests to a connected rover; otherwise the filler retries them later.
+    uplink->set(zmq::sockopt::immediate, 1);
+    uplink->set(zmq::sockopt::sndhwm, 100);
+    try {
+      uplink->connect(options.gap_fill.uplink);
+    } catch (const zmq::error_t& e) {
+      return Status::Error(
+          fmt::format("cannot connect the uplink to '{}': {}", options.gap_fill.uplink, e.what()));
+    }
+    // Request sequences must grow across station restarts (the rover executes each at most
+    // once): start from the wall clock in tenths of a second; requests go out at most once per
+    // tick, well under ten a second.
+    next_request_sequence = static_cast<uint32_t>(WallNowNs() / 100'000'000);
+    spdlog::info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
+                 options.gap_fill.source_id);
+  }
   return Status::Ok();
 }
 
@@ -282,6 +378,13 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
                          p.packet.onboard_time_ns, ground_ns);
   if (arrival == Arrival::kDuplicate) return;
   if (recorder) recorder->RecordTelemetry(p, ground_ns);
+  if (gap_filler && p.stream->id == StreamId::kCommandVerification) {
+    auto report = std::make_shared<rover::v1::CommandVerification>();
+    report->CopyFrom(*p.message);
+    asio::post(io, [this, report] {
+      if (gap_filler) gap_filler->OnReport(*report, accounting);
+    });
+  }
 
   if (jsonl.is_open() && !jsonl_failed) {
     json_buffer.clear();
@@ -365,6 +468,7 @@ void Station::Impl::IngestLoop() {
       } else {
         flush_jsonl();  // idle: make the file current for anyone tailing it
         if (options.idle_exit_s && received_any && !idle_stop_posted &&
+            !gap_fill_busy.load(std::memory_order_relaxed) &&
             Clock::now() - last_activity >= Seconds(*options.idle_exit_s)) {
           idle_stop_posted = true;
           spdlog::info("no telemetry for {} s: stopping", *options.idle_exit_s);
@@ -439,6 +543,47 @@ void Station::Impl::ScheduleStats() {
   });
 }
 
+void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) {
+  protocol::TcHeader header;
+  const protocol::CommandInfo& command = protocol::Command(protocol::CommandId::kRetransmit);
+  header.service = command.service;
+  header.subtype = command.subtype;
+  header.source_id = options.gap_fill.source_id;
+  header.request_sequence = next_request_sequence++;
+  tc_payload.clear();
+  if (!request.AppendToString(&tc_payload) ||
+      !protocol::EncodeTcPacket(header, protocol::AsBytes(tc_payload), tc_buffer).ok()) {
+    spdlog::error("cannot encode a retransmit request of {} ranges", request.ranges_size());
+    gap_filler->OnSendFailed(request);
+    return;
+  }
+  bool sent = false;
+  try {
+    sent = uplink->send(zmq::buffer(tc_buffer), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    sent = false;
+  }
+  if (!sent) {
+    if (gap_filler->stats().send_failures % 100 == 0) {
+      spdlog::warn("uplink {} not connected: retransmit request held back (retried)",
+                   options.gap_fill.uplink);
+    }
+    gap_filler->OnSendFailed(request);
+  }
+}
+
+void Station::Impl::ScheduleGapFill() {
+  gap_timer->expires_after(Seconds(options.gap_fill.tick_s));
+  gap_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (const rover::v1::RetransmitRequest& request : gap_filler->Poll(accounting, Clock::now())) {
+      SendRetransmit(request);
+    }
+    gap_fill_busy = gap_filler->busy();
+    ScheduleGapFill();
+  });
+}
+
 void Station::Impl::RequestStop() {
   if (shutting_down) return;
   shutting_down = true;
@@ -448,6 +593,7 @@ void Station::Impl::RequestStop() {
   if (stats_timer) stats_timer->cancel();
   if (view_timer) view_timer->cancel();
   if (duration_timer) duration_timer->cancel();
+  if (gap_timer) gap_timer->cancel();
   DrainView();
   io.stop();
 }
@@ -490,13 +636,28 @@ Result<LinkSnapshot> Station::Run() {
     });
   }
 
+  if (s.gap_filler) {
+    s.gap_timer = std::make_unique<asio::steady_timer>(s.io);
+    s.ScheduleGapFill();
+  }
+  s.started_at = Clock::now();
   s.ingest = std::thread([&s] { s.IngestLoop(); });
   s.io.run();
   if (s.ingest.joinable()) s.ingest.join();
 
   const LinkSnapshot final_stats = s.accounting.Snapshot();
   const uint64_t view_drops = s.view_queue.dropped();
-  fmt::print(s.human_out, "{}", FormatSummary(final_stats, view_drops));
+  const double seconds = std::chrono::duration<double>(Clock::now() - s.started_at).count();
+  fmt::print(s.human_out, "{}", FormatSummary(final_stats, s.accounting, seconds, view_drops));
+  if (s.gap_filler) {
+    const GapFillStats& g = s.gap_filler->stats();
+    fmt::print(s.human_out,
+               "  gap fill: {} requests ({} ranges, {} packets asked for, {} retries, {} tail "
+               "probes), {} reports, rover queued {} packets, {} lost for good, {} held back by "
+               "the uplink\n",
+               g.requests, g.ranges_requested, g.packets_requested, g.retries, g.probes, g.reports,
+               g.packets_queued, g.lost, g.send_failures);
+  }
   if (s.recorder) {
     const RecorderStats& r = s.recorder->stats();
     fmt::print(s.human_out, "  recorded {} messages, {} bytes in {} file(s); last: {}\n",
@@ -512,7 +673,26 @@ Result<LinkSnapshot> Station::Run() {
   if (!s.options.summary_json_path.empty()) {
     OutputFile summary;
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
-    nlohmann::json json = SummaryJson(final_stats, s.accounting, view_drops);
+    nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
+    json["duration_s"] = seconds;
+    json["prior_recordings"] = {{"files", s.prior.files},
+                                {"recovered_files", s.prior.recovered_files},
+                                {"recovered_messages", s.prior.recovered_messages},
+                                {"lost_tail_bytes", s.prior.lost_tail_bytes},
+                                {"messages", s.prior.messages}};
+    if (s.gap_filler) {
+      const GapFillStats& g = s.gap_filler->stats();
+      json["gap_fill"] = {{"requests", g.requests},
+                          {"ranges_requested", g.ranges_requested},
+                          {"packets_requested", g.packets_requested},
+                          {"retries", g.retries},
+                          {"probes", g.probes},
+                          {"reports", g.reports},
+                          {"failed_reports", g.failed_reports},
+                          {"packets_queued", g.packets_queued},
+                          {"lost", g.lost},
+                          {"send_failures", g.send_failures}};
+    }
     if (s.recorder) {
       const RecorderStats& r = s.recorder->stats();
       json["recording"] = {{"files", r.files},

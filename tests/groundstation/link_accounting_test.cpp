@@ -131,3 +131,58 @@ TEST(LinkAccountingLatency, SubtractsTheLightTimeAndKeepsPercentilesPerStream) {
 
 }  // namespace
 }  // namespace lgs::station
+
+namespace lgs::station {
+namespace {
+
+TEST(LinkAccountingLost, RangesTheRoverNoLongerHasStopBeingMissing) {
+  LinkAccounting a;
+  const auto hk = protocol::StreamId::kHousekeeping;
+  a.Observe(hk, 0, 10, 0, 0);
+  a.Observe(hk, 10, 10, 0, 0);           // 1..9 missing
+  a.Observe(hk, 20, 10, 0, 0);           // 11..19 missing
+  EXPECT_EQ(a.MarkLost(hk, 5, 12), 7u);  // 5..9 and 11..12 (10 was received)
+  auto s = a.Snapshot().streams[0];
+  EXPECT_EQ(s.missing, 18u - 7u);
+  EXPECT_EQ(s.lost, 7u);
+  const auto missing = a.MissingRanges(hk);
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0].first, 1u);
+  EXPECT_EQ(missing[0].last, 4u);
+  EXPECT_EQ(missing[1].first, 13u);
+  EXPECT_EQ(missing[1].last, 19u);
+  const auto lost = a.LostRanges(hk);
+  ASSERT_EQ(lost.size(), 2u);
+  EXPECT_EQ(lost[0].first, 5u);
+  EXPECT_EQ(lost[0].last, 9u);
+  EXPECT_EQ(lost[1].first, 11u);
+  EXPECT_EQ(lost[1].last, 12u);
+  // Beyond the newest: lost, and the newest moves up so 26 is in order.
+  EXPECT_EQ(a.MarkLost(hk, 21, 25), 5u);
+  EXPECT_EQ(a.Observe(hk, 26, 10, 0, 0), Arrival::kInOrder);
+  // A lost packet that turns up after all is accepted, not dropped as a duplicate.
+  EXPECT_EQ(a.Observe(hk, 7, 10, 0, 0), Arrival::kLate);
+  s = a.Snapshot().streams[0];
+  EXPECT_EQ(s.lost, 11u);
+  EXPECT_EQ(s.duplicates, 0u);
+  // Marking twice counts once.
+  EXPECT_EQ(a.MarkLost(hk, 5, 9), 0u);
+}
+
+TEST(LinkAccountingLost, FromZeroMakesTheBeginningOfAStreamMissing) {
+  LinkAccounting a;
+  a.ExpectSequencesFromZero(true);
+  const auto nav = protocol::StreamId::kNavigationPose;
+  EXPECT_EQ(a.Observe(nav, 3, 10, 0, 0), Arrival::kAfterGap);
+  const auto missing = a.MissingRanges(nav);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0].first, 0u);
+  EXPECT_EQ(missing[0].last, 2u);
+  EXPECT_EQ(a.Observe(nav, 0, 10, 0, 0), Arrival::kLate);
+  // A stream never seen: what the rover reports lost starts it.
+  EXPECT_EQ(a.MarkLost(protocol::StreamId::kSoilMeasurement, 0, 4), 5u);
+  EXPECT_EQ(a.Observe(protocol::StreamId::kSoilMeasurement, 5, 10, 0, 0), Arrival::kInOrder);
+}
+
+}  // namespace
+}  // namespace lgs::station

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
 #include "groundstation/recorder.h"
 #include "protocol/status.h"
@@ -45,6 +46,13 @@ struct StationOptions {
   size_t view_queue_depth = 1024;
   // Recording: on when recorder.directory is set (rover_id is copied from above).
   RecorderOptions recorder;
+  // Continue the recordings already in recorder.directory: what they hold is not recorded again
+  // and the holes in them (this station was down) are missing, for gap fill to ask for. Torn
+  // files there are recovered in place on every start, resuming or not.
+  bool resume = false;
+  // Gap fill: retransmit requests to the rover over the uplink (off unless asked for: a station
+  // listening to a relayed feed or a replay must not command the rover).
+  GapFillOptions gap_fill;
 
   Status Validate() const;
 };

@@ -1,0 +1,37 @@
+// PriorRecordings: what an earlier run of the station left in the recording directory. At
+// start the station makes every file a crash left open whole again (in place), and, when
+// resuming, learns which sequence numbers of each rover stream are already recorded, so that it
+// neither records them twice nor forgets to ask for what it missed while it was down.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "groundstation/link_accounting.h"
+#include "protocol/mcap_writer.h"
+#include "protocol/status.h"
+#include "protocol/stream_registry.h"
+
+namespace lgs::station {
+
+struct PriorRecordings {
+  size_t files = 0;            // MCAP files of this rover in the directory
+  size_t recovered_files = 0;  // of which a crash had left open
+  uint64_t recovered_messages = 0;
+  uint64_t lost_tail_bytes = 0;  // bytes of torn tails that held nothing intact
+  uint64_t messages = 0;         // rover messages read (learning only)
+  // Per stream: the sequences already recorded, as sorted disjoint ranges (learning only).
+  std::array<std::vector<SequenceRange>, protocol::kStreamCount> recorded;
+};
+
+// Recovers torn files of `rover_id` in `directory` (absent directory: nothing to do) and, with
+// `learn_sequences`, reads every recorded rover message. Fails on a file it can neither read
+// nor recover, naming it.
+[[nodiscard]] Result<PriorRecordings> ScanPriorRecordings(
+    const std::string& directory, std::string_view rover_id, bool learn_sequences,
+    const protocol::McapWriterOptions& recovery_writer);
+
+}  // namespace lgs::station

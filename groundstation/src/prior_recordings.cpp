@@ -1,0 +1,96 @@
+#include "groundstation/prior_recordings.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "protocol/mcap_reader.h"
+#include "protocol/mcap_recover.h"
+
+namespace lgs::station {
+
+Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::string_view rover_id,
+                                            bool learn_sequences,
+                                            const protocol::McapWriterOptions& recovery_writer) {
+  namespace fs = std::filesystem;
+  PriorRecordings prior;
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec)) return prior;
+  std::vector<std::string> paths;
+  const std::string prefix = std::string(rover_id) + "_";
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && entry.path().extension() == ".mcap" &&
+        name.starts_with(prefix)) {
+      paths.push_back(entry.path().string());
+    }
+  }
+  if (ec) return Status::Error(fmt::format("cannot list '{}': {}", directory, ec.message()));
+  std::sort(paths.begin(), paths.end());
+  prior.files = paths.size();
+
+  std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences;
+  const std::string channel_prefix = "/" + std::string(rover_id) + "/";
+  for (const std::string& path : paths) {
+    auto recovered = protocol::RecoverMcapInPlace(path, recovery_writer);
+    if (!recovered.ok()) {
+      return Status::Error(fmt::format("recording '{}' was left open and cannot be recovered: {}",
+                                       path, recovered.error().message()));
+    }
+    if (recovered->has_value()) {
+      const protocol::McapRecoverReport& r = **recovered;
+      ++prior.recovered_files;
+      prior.recovered_messages += r.messages;
+      prior.lost_tail_bytes += r.lost_tail_bytes;
+      spdlog::warn(
+          "recording {} was left open (a crash?): recovered {} messages in place; {} "
+          "bytes of its torn tail held nothing intact",
+          path, r.messages, r.lost_tail_bytes);
+    }
+    if (!learn_sequences) continue;
+    auto file = protocol::McapFile::Open(path);
+    if (!file.ok()) return file.error();
+    protocol::McapMessageReader reader(**file);
+    protocol::McapMessage m;
+    // Channel id -> stream index, or -1 for ground products and other rovers.
+    std::map<uint16_t, int> stream_of;
+    while (reader.Next(m)) {
+      auto [it, added] = stream_of.try_emplace(m.channel_id, -1);
+      if (added) {
+        const protocol::McapChannel& c = reader.channels().at(m.channel_id);
+        if (c.topic.starts_with(channel_prefix)) {
+          if (const auto* s = protocol::FindStreamByName(c.topic.substr(channel_prefix.size()))) {
+            it->second = static_cast<int>(s->id);
+          }
+        }
+      }
+      if (it->second < 0) continue;
+      sequences[static_cast<size_t>(it->second)].push_back(m.sequence);
+      ++prior.messages;
+    }
+    if (reader.end() != protocol::McapMessageReader::End::kComplete) {
+      spdlog::warn(
+          "recording {}: read stopped early ({}); what it holds after that is asked for "
+          "again",
+          path, reader.problem().reason);
+    }
+  }
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    std::vector<uint32_t>& seqs = sequences[i];
+    std::sort(seqs.begin(), seqs.end());
+    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+    for (uint32_t s : seqs) {
+      auto& ranges = prior.recorded[i];
+      if (!ranges.empty() && ranges.back().last + 1ULL == s) {
+        ranges.back().last = s;
+      } else {
+        ranges.push_back({s, s});
+      }
+    }
+  }
+  return prior;
+}
+
+}  // namespace lgs::station
