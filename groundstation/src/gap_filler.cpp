@@ -81,10 +81,10 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
       }
     }
     old = std::move(current);
-    if (snapshot.streams[index].received != received_at_probe_[index] ||
+    if (snapshot.streams[index].received != received_seen_[index] ||
         last_change_[index] == Clock::time_point{}) {
-      if (snapshot.streams[index].received != received_at_probe_[index]) last_arrival_ = now;
-      received_at_probe_[index] = snapshot.streams[index].received;
+      if (snapshot.streams[index].received != received_seen_[index]) last_arrival_ = now;
+      received_seen_[index] = snapshot.streams[index].received;
       last_change_[index] = now;
     }
   }
@@ -128,13 +128,18 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
     for (const protocol::StreamInfo& info : protocol::AllStreams()) {
       const auto index = static_cast<size_t>(info.id);
       if (full()) break;
-      if (now - last_change_[index] < quiet || now - last_probe_[index] < quiet) continue;
+      Probe& probe = probes_[index];
       const StreamStats& s = snapshot.streams[index];
+      if (now - last_change_[index] < quiet || now - probe.sent < quiet) continue;
+      const bool due = !probe.ever || s.received != probe.received_then ||
+                       (!probe.answered && now - probe.sent >= Timeout(0, 0)) ||
+                       now - probe.sent >= Seconds(options_.reprobe_s);
+      if (!due) continue;
       rover::v1::SequenceRange* range = request.add_ranges();
       range->set_apid(info.apid);
       range->set_first(s.started ? s.highest_seq + 1 : 0);
       range->set_last(kEndOfTime);
-      last_probe_[index] = now;
+      probe = {now, s.received, true, false, 0};
       ++stats_.probes;
     }
   }
@@ -155,6 +160,13 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
     return;
   }
   if (report.stage() != rover::v1::VERIFICATION_STAGE_COMPLETION) return;
+  for (Probe& probe : probes_) {
+    // A probe is settled only by an answer with nothing to send: what it did send may be lost
+    // again, and then only another probe would find out.
+    if (probe.ever && probe.request_sequence == report.request_sequence()) {
+      probe.answered = report.packets_queued() == 0;
+    }
+  }
   stats_.packets_queued += report.packets_queued();
   for (const rover::v1::SequenceRange& range : report.unavailable()) {
     const protocol::StreamInfo* stream =
@@ -182,7 +194,16 @@ void GapFiller::OnSendFailed(const rover::v1::RetransmitRequest& request) {
       it->second.due = Clock::time_point{};
       if (it->second.attempts > 0) --it->second.attempts;
     }
-    if (range.last() == kEndOfTime) last_probe_[static_cast<size_t>(stream->id)] = {};
+    if (range.last() == kEndOfTime) probes_[static_cast<size_t>(stream->id)].sent = {};
+  }
+}
+
+void GapFiller::OnSent(uint32_t request_sequence, const rover::v1::RetransmitRequest& request) {
+  for (const rover::v1::SequenceRange& range : request.ranges()) {
+    if (range.last() != kEndOfTime) continue;
+    if (const auto* s = protocol::FindStreamByApid(static_cast<uint16_t>(range.apid()))) {
+      probes_[static_cast<size_t>(s->id)].request_sequence = request_sequence;
+    }
   }
 }
 

@@ -88,7 +88,14 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   if (!created.ok()) return created.error();
   sink = std::move(created.value());
   writer = std::make_unique<protocol::McapWriter>(*sink, options.writer);
-  if (Status s = writer->Open(); !s.ok()) return s;
+  if (Status s = writer->Open(); !s.ok()) {
+    // Not even the header fits (disk still full): leave no unreadable stub behind.
+    writer.reset();
+    sink.reset();
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    return s;
+  }
   channels.fill(0);
   schemas.clear();
   file_start_ns = now_ns;
@@ -124,6 +131,14 @@ void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
     const uint64_t lost = w.messages - w.messages_written;
     stats.not_recorded += lost;
     stats.messages -= std::min(stats.messages, lost);
+    if (w.messages_written == 0) {
+      // Nothing of value reached it (at most a header): remove it rather than leave a stub that
+      // no reader can open.
+      writer.reset();
+      sink.reset();
+      std::error_code ignored;
+      if (fs::remove(stats.current_file, ignored)) --stats.files;
+    }
   }
   writer.reset();
   sink.reset();
@@ -272,7 +287,8 @@ void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view de
 }
 
 void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
-                               double interval_s, TimestampNs ground_ns) {
+                               const LinkAccounting& accounting, double interval_s,
+                               TimestampNs ground_ns) {
   Impl& r = *impl_;
   if (r.failed || !r.writer) return;
   ground::v1::LinkStatistics stats;
@@ -290,6 +306,13 @@ void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& befo
     out->set_duplicates(s.duplicates);
     out->set_out_of_order(s.out_of_order);
     out->set_highest_seq(s.highest_seq);
+    out->set_lost(s.lost);
+    const LatencySummary latency = accounting.Latency(info.id);
+    if (latency.count > 0) {
+      out->set_latency_p50_ms(static_cast<double>(latency.p50_ns) / 1e6);
+      out->set_latency_p99_ms(static_cast<double>(latency.p99_ns) / 1e6);
+      out->set_latency_max_ms(static_cast<double>(latency.max_ns) / 1e6);
+    }
     if (interval_s > 0) {
       out->set_packets_per_s((s.received - b.received) / interval_s);
       out->set_bits_per_s((s.bytes - b.bytes) * 8.0 / interval_s);

@@ -32,6 +32,10 @@ using protocol::StreamId;
 
 constexpr auto kIngestPoll = std::chrono::milliseconds(100);
 constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
+constexpr double kIdleExitGapFillFactor = 4.0;
+// Request sequences count tenths of a second since this epoch (2026-01-01T00:00:00Z) at start,
+// so they keep growing across station restarts for 13 years.
+constexpr int64_t kRequestSequenceEpochS = 1'767'225'600;
 
 protocol::TimestampNs WallNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -92,22 +96,29 @@ std::string FormatRanges(const std::vector<SequenceRange>& ranges) {
 std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& accounting, double seconds,
                           uint64_t view_drops) {
   std::string out = "station summary\n";
-  out +=
-      fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>11}{:>9}{:>7}{:>7}{:>7}{:>7}\n", "stream",
-                  "received", "bytes", "pkt/s", "bit/s", "missing", "lost", "gaps", "dup", "ooo");
+  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>11}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", "stream",
+                     "received", "bytes", "pkt/s", "bit/s", "missing", "lost", "gaps", "dup", "ooo",
+                     "latency ms p50/p99/max");
   const auto row = [&](std::string_view name, uint64_t received, uint64_t bytes, uint64_t missing,
-                       uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo) {
-    out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}\n", name,
+                       uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo,
+                       const LatencySummary& l) {
+    // Latency means something only when on-board time is not ahead of the ground clock.
+    const std::string latency =
+        l.count > 0 && l.negative == 0
+            ? fmt::format("{:.1f}/{:.1f}/{:.1f}", l.p50_ns / 1e6, l.p99_ns / 1e6, l.max_ns / 1e6)
+            : "-";
+    out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", name,
                        received, bytes, seconds > 0 ? received / seconds : 0.0,
-                       seconds > 0 ? bytes * 8.0 / seconds : 0.0, missing, lost, gaps, dup, ooo);
+                       seconds > 0 ? bytes * 8.0 / seconds : 0.0, missing, lost, gaps, dup, ooo,
+                       latency);
   };
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
     row(info.name, st.received, st.bytes, st.missing, st.lost, st.gaps, st.duplicates,
-        st.out_of_order);
+        st.out_of_order, accounting.Latency(info.id));
   }
   row("total", s.total_received(), s.total_bytes(), s.total_missing(), s.total_lost(),
-      s.total_gaps(), s.total_duplicates(), s.total_out_of_order());
+      s.total_gaps(), s.total_duplicates(), s.total_out_of_order(), accounting.Latency());
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
     if (st.missing > 0) {
@@ -151,6 +162,7 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounti
         {"bits_per_s", seconds > 0 ? st.bytes * 8.0 / seconds : 0.0},
         {"lost", st.lost},
         {"recorded_before", st.recorded_before},
+        {"latency", LatencyJson(accounting.Latency(info.id))},
         {"missing_ranges", RangesJson(accounting.MissingRanges(info.id, 1000))},
         {"lost_ranges", RangesJson(accounting.LostRanges(info.id, 1000))},
         {"apid", info.apid},
@@ -339,7 +351,8 @@ Status Station::Impl::Start() {
     // Request sequences must grow across station restarts (the rover executes each at most
     // once): start from the wall clock in tenths of a second; requests go out at most once per
     // tick, well under ten a second.
-    next_request_sequence = static_cast<uint32_t>(WallNowNs() / 100'000'000);
+    next_request_sequence = static_cast<uint32_t>(
+        std::max<int64_t>(0, WallNowNs() / 100'000'000 - kRequestSequenceEpochS * 10));
     spdlog::info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
                  options.gap_fill.source_id);
   }
@@ -450,7 +463,7 @@ void Station::Impl::IngestLoop() {
     const double since_s = static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9;
     if (since_s >= record_stats_interval_s) {
       LinkSnapshot snapshot = accounting.Snapshot();
-      recorder->RecordLinkStats(snapshot, last_recorded_stats, since_s, now_ns);
+      recorder->RecordLinkStats(snapshot, last_recorded_stats, accounting, since_s, now_ns);
       last_recorded_stats = std::move(snapshot);
       last_recorded_stats_ns = now_ns;
     }
@@ -467,11 +480,15 @@ void Station::Impl::IngestLoop() {
         last_activity = Clock::now();
       } else {
         flush_jsonl();  // idle: make the file current for anyone tailing it
+        // With gap fill still waiting for packets, idle means four times as long: the rover
+        // may be gone for good, and a station must not wait for ever.
+        const bool waiting = gap_fill_busy.load(std::memory_order_relaxed);
         if (options.idle_exit_s && received_any && !idle_stop_posted &&
-            !gap_fill_busy.load(std::memory_order_relaxed) &&
-            Clock::now() - last_activity >= Seconds(*options.idle_exit_s)) {
+            Clock::now() - last_activity >=
+                Seconds(*options.idle_exit_s * (waiting ? kIdleExitGapFillFactor : 1))) {
           idle_stop_posted = true;
-          spdlog::info("no telemetry for {} s: stopping", *options.idle_exit_s);
+          spdlog::info("no telemetry for {} s: stopping{}", *options.idle_exit_s,
+                       waiting ? " with packets still missing" : "");
           asio::post(io, [this] { RequestStop(); });
         }
       }
@@ -485,7 +502,7 @@ void Station::Impl::IngestLoop() {
   flush_jsonl();
   if (recorder) {
     const protocol::TimestampNs now_ns = WallNowNs();
-    recorder->RecordLinkStats(accounting.Snapshot(), last_recorded_stats,
+    recorder->RecordLinkStats(accounting.Snapshot(), last_recorded_stats, accounting,
                               static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9, now_ns);
     if (Status s = recorder->Close(); !s.ok() && ingest_error.empty()) {
       ingest_error = fmt::format("closing the recording failed: {}", s.message());
@@ -549,6 +566,9 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
   header.service = command.service;
   header.subtype = command.subtype;
   header.source_id = options.gap_fill.source_id;
+  // Only the completion report: it carries what was queued and what is gone; an acceptance
+  // report would be one more packet to lose. Failures are always reported.
+  header.ack_flags = protocol::kAckCompletion;
   header.request_sequence = next_request_sequence++;
   tc_payload.clear();
   if (!request.AppendToString(&tc_payload) ||
@@ -563,7 +583,9 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
   } catch (const zmq::error_t&) {
     sent = false;
   }
-  if (!sent) {
+  if (sent) {
+    gap_filler->OnSent(header.request_sequence, request);
+  } else {
     if (gap_filler->stats().send_failures % 100 == 0) {
       spdlog::warn("uplink {} not connected: retransmit request held back (retried)",
                    options.gap_fill.uplink);

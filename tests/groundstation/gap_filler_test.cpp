@@ -146,6 +146,57 @@ TEST_F(GapFillerTest, ProbesQuietStreamsForWhatCameAfterTheNewest) {
   EXPECT_EQ(probe[0].ranges(1).first(), 0u);
   EXPECT_TRUE(filler.Poll(accounting_, start_ + 6s).empty());  // not again so soon
   EXPECT_EQ(filler.stats().probes, protocol::kStreamCount);
+  filler.OnSent(77, probe[0]);
+  // Unanswered after a round trip (+ margin): probed again.
+  auto again = filler.Poll(accounting_, start_ + 10200ms);
+  ASSERT_EQ(again.size(), 1u);
+  filler.OnSent(78, again[0]);
+  rover::v1::CommandVerification answer;
+  answer.set_source_id(1);
+  answer.set_request_sequence(78);
+  answer.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
+  answer.set_success(true);
+  filler.OnReport(answer, accounting_);
+  // Answered and nothing new: a quiet stream is left alone (no endless report traffic) ...
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 20s).empty());
+  // ... until it changes and falls quiet again (only that stream), or the re-probe interval.
+  See(2);
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 21s).empty());
+  auto changed = filler.Poll(accounting_, start_ + 26100ms);
+  ASSERT_EQ(changed.size(), 1u);
+  ASSERT_EQ(changed[0].ranges_size(), 1);
+  EXPECT_EQ(changed[0].ranges(0).first(), 3u);
+  filler.OnSent(79, changed[0]);
+  answer.set_request_sequence(79);
+  filler.OnReport(answer, accounting_);
+  auto periodic = filler.Poll(accounting_, start_ + 71s);  // 60 s after the answered probe
+  ASSERT_EQ(periodic.size(), 1u);
+  EXPECT_EQ(periodic[0].ranges_size(), static_cast<int>(protocol::kStreamCount) - 1);
+}
+
+TEST_F(GapFillerTest, AProbeThatBroughtPacketsIsRepeatedUntilOneBringsNothing) {
+  GapFillOptions o = Options();
+  o.tail_probe_s = 5;
+  GapFiller filler(o, 1.0);
+  See(0);
+  EXPECT_TRUE(filler.Poll(accounting_, start_).empty());
+  auto probe = filler.Poll(accounting_, start_ + 5100ms);
+  ASSERT_EQ(probe.size(), 1u);
+  filler.OnSent(5, probe[0]);
+  rover::v1::CommandVerification answer;
+  answer.set_source_id(1);
+  answer.set_request_sequence(5);
+  answer.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
+  answer.set_success(true);
+  answer.set_packets_queued(1);  // sent again ... and lost again on the way: nothing changed
+  filler.OnReport(answer, accounting_);
+  auto again = filler.Poll(accounting_, start_ + 10200ms);
+  ASSERT_EQ(again.size(), 1u);
+  filler.OnSent(6, again[0]);
+  answer.set_request_sequence(6);
+  answer.set_packets_queued(0);
+  filler.OnReport(answer, accounting_);
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 20s).empty());
 }
 
 TEST_F(GapFillerTest, ARequestTheUplinkRefusedIsDueAgainAtOnce) {

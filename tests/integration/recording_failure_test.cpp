@@ -3,6 +3,7 @@
 // packet, resumes recording by itself, and what it recorded is intact and accounted for.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -77,6 +78,85 @@ TEST(RecordingFailure, DirectoryGoneRaisesAlarmDecodingGoesOnAndRecordingResumes
     }
   }
   EXPECT_GE(files, 3u);
+  EXPECT_EQ(messages, r["messages"].get<uint64_t>());
+}
+
+// Runs a program to completion (mount, umount) and returns its exit code.
+int RunTool(const ScratchDir& dir, const std::string& program, std::vector<std::string> args,
+            const std::string& name) {
+  ChildProcess tool(program, std::move(args), dir.path(), name);
+  return tool.Wait(20s).value_or(-1);
+}
+
+TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
+  if (geteuid() != 0) {
+    GTEST_SKIP() << "mounting a tmpfs needs root; disk full is also covered by injected write "
+                    "failures in tests/groundstation/recorder_test.cpp";
+  }
+  ScratchDir dir;
+  const fs::path rec = dir.path() / "small";
+  fs::create_directories(rec);
+  ASSERT_EQ(RunTool(dir, "/bin/mount", {"-t", "tmpfs", "-o", "size=256k", "tmpfs", rec.string()},
+                    "mount"),
+            0);
+  struct Unmount {
+    const ScratchDir& dir;
+    fs::path path;
+    ~Unmount() { RunTool(dir, "/bin/umount", {"-l", path.string()}, "umount"); }
+  } unmount{dir, rec};
+
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--connect", endpoint, "--record", rec.string(), "--compression", "none",
+                        "--flush-interval", "0.2", "--jsonl", dir.File("station.jsonl"), "--quiet",
+                        "--summary-json", dir.File("summary.json"), "--light-time", "0"},
+                       dir.path(), "station");
+  ASSERT_TRUE(station.started());
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--command-bind", "none", "--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
+       "--speed", "20", "--truth", dir.File("truth.jsonl")},
+      dir.path(), "emulator");
+  // 256 KiB of uncompressed telemetry at 20x fills in a few seconds.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return station.Stderr().find("ALARM recording stopped") != std::string::npos; }, 30s))
+      << station.Stderr();
+  EXPECT_NE(station.Stderr().find("No space left on device"), std::string::npos)
+      << station.Stderr();
+  std::this_thread::sleep_for(1s);
+  // The operator makes room: the file system grows and recording resumes by itself.
+  ASSERT_EQ(RunTool(dir, "/bin/mount", {"-o", "remount,size=64m", rec.string()}, "remount"), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return station.Stderr().find("recording resumed") != std::string::npos; }, 20s))
+      << station.Stderr();
+  std::this_thread::sleep_for(1s);
+  emulator.Signal(SIGINT);
+  ASSERT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
+  const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
+  WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= sent; }, 20s);
+  station.Signal(SIGINT);
+  station.Wait(20s);
+
+  EXPECT_EQ(ReadLines(dir.File("station.jsonl")).size(), sent);  // decoding went on
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  const json& r = summary["recording"];
+  EXPECT_GE(r["failures"].get<int>(), 1) << r.dump();
+  EXPECT_GE(r["resumed"].get<int>(), 1) << r.dump();
+  EXPECT_EQ(r["recording"], true);
+  EXPECT_GT(r["not_recorded"].get<uint64_t>(), 0u);
+  // What was written stays readable: every message the recorder counted as written is there.
+  uint64_t messages = 0;
+  size_t complete = 0;
+  for (const auto& entry : fs::directory_iterator(rec)) {
+    auto file = protocol::McapFile::Open(entry.path().string());
+    ASSERT_TRUE(file.ok()) << entry.path();
+    protocol::McapMessageReader reader(**file);
+    protocol::McapMessage m;
+    while (reader.Next(m)) ++messages;
+    EXPECT_NE(reader.end(), protocol::McapMessageReader::End::kDamaged) << entry.path();
+    complete += reader.end() == protocol::McapMessageReader::End::kComplete;
+  }
+  EXPECT_GE(complete, 1u);  // the file after the resume was closed properly
   EXPECT_EQ(messages, r["messages"].get<uint64_t>());
 }
 

@@ -35,6 +35,9 @@ struct GapFillOptions {
   size_t max_ranges_per_request = 32;
   uint64_t max_packets_in_flight = 4000;  // requested and not yet back or timed out
   double tail_probe_s = 5.0;              // probe a stream quiet this long; 0 = never
+  // A quiet stream is probed once per quiet spell (again only when its probe goes unanswered);
+  // one that stays quiet is probed again this often, in case all it sent since was lost.
+  double reprobe_s = 60.0;
   // A cautious guess of how many packets per second the downlink brings back, so a big batch
   // gets the time it needs before it counts as timed out.
   double downlink_packets_per_s = 500.0;
@@ -66,6 +69,8 @@ class GapFiller {
                                                  Clock::time_point now);
   // A verification report from the rover (any source: others' reports are ignored).
   void OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting);
+  // The station sent `request` as this request sequence (probes wait for their answer).
+  void OnSent(uint32_t request_sequence, const rover::v1::RetransmitRequest& request);
   // The station could not hand a request to the uplink: its ranges are due again at once.
   void OnSendFailed(const rover::v1::RetransmitRequest& request);
 
@@ -91,8 +96,15 @@ class GapFiller {
   GapFillOptions options_;
   Clock::duration round_trip_;
   std::array<std::map<uint32_t, Tracked>, protocol::kStreamCount> tracked_;
-  std::array<Clock::time_point, protocol::kStreamCount> last_probe_{};
-  std::array<uint64_t, protocol::kStreamCount> received_at_probe_{};
+  struct Probe {
+    Clock::time_point sent{};
+    uint64_t received_then = 0;  // the stream's received count when probed
+    bool ever = false;
+    bool answered = false;
+    uint32_t request_sequence = 0;
+  };
+  std::array<Probe, protocol::kStreamCount> probes_{};
+  std::array<uint64_t, protocol::kStreamCount> received_seen_{};
   std::array<Clock::time_point, protocol::kStreamCount> last_change_{};
   Clock::time_point last_arrival_{};  // of anything on any stream
   GapFillStats stats_;

@@ -66,7 +66,8 @@ class Recorder {
   void RecordRejected(protocol::RejectReason reason, std::string_view detail,
                       std::string_view topic, std::span<const uint8_t> data, size_t frames,
                       protocol::TimestampNs ground_ns);
-  void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before, double interval_s,
+  void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
+                       const LinkAccounting& accounting, double interval_s,
                        protocol::TimestampNs ground_ns);
   // Closes the chunk when the flush interval has passed; splits by duration.
   void Tick(protocol::TimestampNs now_ns);
