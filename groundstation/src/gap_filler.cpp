@@ -130,8 +130,12 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
       if (full()) break;
       Probe& probe = probes_[index];
       const StreamStats& s = snapshot.streams[index];
+      const uint64_t received =
+          info.id == protocol::StreamId::kCommandVerification && s.received >= own_reports_
+              ? s.received - own_reports_
+              : s.received;
       if (now - last_change_[index] < quiet || now - probe.sent < quiet) continue;
-      const bool due = !probe.ever || s.received != probe.received_then ||
+      const bool due = !probe.ever || received != probe.received_then ||
                        (!probe.answered && now - probe.sent >= Timeout(0, 0)) ||
                        now - probe.sent >= Seconds(options_.reprobe_s);
       if (!due) continue;
@@ -139,7 +143,7 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
       range->set_apid(info.apid);
       range->set_first(s.started ? s.highest_seq + 1 : 0);
       range->set_last(kEndOfTime);
-      probe = {now, s.received, true, false, 0};
+      probe = {now, received, true, false, 0};
       ++stats_.probes;
     }
   }
@@ -153,6 +157,7 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
 void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting) {
   if (report.source_id() != options_.source_id) return;
   ++stats_.reports;
+  ++own_reports_;
   if (!report.success()) {
     ++stats_.failed_reports;
     spdlog::warn("retransmit request {} failed on board: {}", report.request_sequence(),

@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
   app.add_option("--connect", options.connect,
                  "rover telemetry endpoint(s) to subscribe to (repeatable)")
       ->capture_default_str();
+  app.add_option("--secret-key", options.secret_key_path,
+                 "this station's CurveZMQ key pair file (gsctl keygen ground)");
+  app.add_option("--rover-key", options.rover_key_path,
+                 "the rover's public key file: telemetry is accepted from it only");
+  app.add_flag("--insecure", options.insecure,
+               "plain text, no authentication: anyone who answers at --connect is believed");
   app.add_option("--rover-id", options.rover_id, "rover whose telemetry to receive")
       ->capture_default_str();
   app.add_option("--jsonl", options.jsonl_path,

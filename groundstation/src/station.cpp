@@ -22,6 +22,7 @@
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "protocol/telemetry_decoder.h"
+#include "transport/curve_keys.h"
 
 namespace lgs::station {
 namespace {
@@ -202,6 +203,11 @@ nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounti
 
 Status StationOptions::Validate() const {
   if (connect.empty()) return Status::Error("no endpoint to connect to");
+  if (!insecure && (secret_key_path.empty() || rover_key_path.empty())) {
+    return Status::Error(
+        "CurveZMQ keys are needed: --secret-key FILE (this station's key pair) and --rover-key "
+        "FILE (the rover's public key; gsctl keygen makes them), or --insecure for plain text");
+  }
   if (!protocol::IsValidRoverId(rover_id)) {
     return Status::Error(
         fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -", rover_id));
@@ -237,6 +243,13 @@ struct Station::Impl {
         signals(io) {}
 
   Status Start();
+  // Makes `socket` a CURVE client of the rover (no-op with --insecure).
+  void Secure(zmq::socket_t& socket) const {
+    if (!keys) return;
+    socket.set(zmq::sockopt::curve_serverkey, rover_key);
+    socket.set(zmq::sockopt::curve_publickey, keys->public_z85);
+    socket.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+  }
   void IngestLoop();
   void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
   void RequestStop();
@@ -258,6 +271,8 @@ struct Station::Impl {
   std::FILE* human_out = stdout;
 
   zmq::context_t context{1};
+  std::optional<transport::CurveKeyPair> keys;
+  std::string rover_key;
   std::unique_ptr<zmq::socket_t> socket;
   std::thread ingest;
   std::atomic<bool> stop_ingest{false};
@@ -321,7 +336,21 @@ Status Station::Impl::Start() {
   }
   reporter = std::make_unique<RejectReporter>(Seconds(options.reject_log_interval_s));
 
+  if (options.insecure) {
+    spdlog::warn(
+        "INSECURE: telemetry is accepted in plain text from whoever answers at {}, and "
+        "nothing proves it is the rover (--insecure)",
+        fmt::join(options.connect, ", "));
+  } else {
+    auto pair = transport::LoadCurveKeyPair(options.secret_key_path);
+    if (!pair.ok()) return pair.error();
+    auto rover = transport::LoadCurvePublicKey(options.rover_key_path);
+    if (!rover.ok()) return rover.error();
+    keys = std::move(*pair);
+    rover_key = std::move(*rover);
+  }
   socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub);
+  Secure(*socket);
   socket->set(zmq::sockopt::rcvhwm, options.receive_hwm);
   socket->set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
   socket->set(zmq::sockopt::linger, 0);
@@ -338,6 +367,7 @@ Status Station::Impl::Start() {
   if (options.gap_fill.enabled) {
     gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s);
     uplink = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    Secure(*uplink);
     uplink->set(zmq::sockopt::linger, 0);
     // Only hand requests to a connected rover; otherwise the filler retries them later.
     uplink->set(zmq::sockopt::immediate, 1);

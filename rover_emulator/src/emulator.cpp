@@ -19,6 +19,8 @@
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
+#include "transport/curve_keys.h"
+#include "transport/zap_authenticator.h"
 
 namespace lgs::emulator {
 namespace {
@@ -89,6 +91,12 @@ Status EmulatorOptions::Validate() const {
     return Status::Error("mission duration must be positive");
   }
   if (bind.empty()) return Status::Error("bind endpoint is empty");
+  if (!insecure && (secret_key_path.empty() || allowed_key_paths.empty())) {
+    return Status::Error(
+        "CurveZMQ keys are needed: --secret-key FILE (the rover's key pair) and --allow-key FILE "
+        "(each ground station allowed in; gsctl keygen makes them), or --insecure for plain "
+        "text");
+  }
   return Status::Ok();
 }
 
@@ -134,7 +142,33 @@ Result<EmulatorSummary> Emulator::Run() {
   if (Status s = truth.Open(options_.truth_path); !s.ok()) return s;
 
   zmq::context_t context(1);
+  // Security first: the ZAP handler must exist before any server socket binds.
+  std::optional<transport::CurveKeyPair> keys;
+  std::unique_ptr<transport::ZapAuthenticator> zap;
+  if (options_.insecure) {
+    spdlog::warn(
+        "INSECURE: telemetry and telecommands travel in plain text; anyone who can reach "
+        "{} can listen to and command this rover (--insecure)",
+        options_.bind);
+  } else {
+    auto pair = transport::LoadCurveKeyPair(options_.secret_key_path);
+    if (!pair.ok()) return pair.error();
+    keys = std::move(*pair);
+    std::vector<std::string> allowed;
+    for (const std::string& path : options_.allowed_key_paths) {
+      auto key = transport::LoadCurvePublicKey(path);
+      if (!key.ok()) return key.error();
+      allowed.push_back(std::move(*key));
+    }
+    zap = std::make_unique<transport::ZapAuthenticator>(context, std::move(allowed), "rover");
+  }
+  const auto secure = [&](zmq::socket_t& socket) {
+    if (!keys) return;
+    socket.set(zmq::sockopt::curve_server, true);
+    socket.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+  };
   zmq::socket_t publisher(context, zmq::socket_type::xpub);
+  secure(publisher);
   publisher.set(zmq::sockopt::sndhwm, options_.send_hwm);
   publisher.set(zmq::sockopt::linger, options_.linger_ms);
   publisher.set(zmq::sockopt::xpub_verbose, 1);
@@ -190,6 +224,7 @@ Result<EmulatorSummary> Emulator::Run() {
   std::unique_ptr<zmq::socket_t> commands;
   if (!options_.command_bind.empty()) {
     commands = std::make_unique<zmq::socket_t>(context, zmq::socket_type::router);
+    secure(*commands);
     commands->set(zmq::sockopt::linger, 0);
     commands->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxPacketSize));
     commands->set(zmq::sockopt::rcvhwm, 1000);
@@ -266,7 +301,10 @@ Result<EmulatorSummary> Emulator::Run() {
   constexpr protocol::TimestampNs kNever = std::numeric_limits<protocol::TimestampNs>::max();
   protocol::TimestampNs mission_now = mission_start;
   bool generating = true;
-  Clock::time_point serve_until = Clock::time_point::max();
+  // After the mission: serve until the link is idle and no telecommand came for this long.
+  const auto serve_quiet = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options_.serve_after_end_s));
+  Clock::time_point last_uplink = Clock::now();
   // The mission time of a wall-clock instant (telecommands are stamped with it on arrival).
   const auto mission_at = [&](Clock::time_point wall) {
     if (options_.max) return mission_now;
@@ -291,7 +329,8 @@ Result<EmulatorSummary> Emulator::Run() {
                      frames);
         continue;
       }
-      link.OfferUplink(packet.to_string(), std::max(mission_now, mission_at(Clock::now())));
+      last_uplink = Clock::now();
+      link.OfferUplink(packet.to_string(), std::max(mission_now, mission_at(last_uplink)));
     }
   };
   uint64_t iterations = 0;
@@ -300,13 +339,19 @@ Result<EmulatorSummary> Emulator::Run() {
     if (generating && std::min(gen_due, link.NextEventNs()) > mission_end) {
       generating = false;
       if (options_.serve_after_end_s <= 0) break;
-      serve_until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(options_.serve_after_end_s));
-      spdlog::info("mission time is over: serving the link and uplink for {} s more",
-                   options_.serve_after_end_s);
+      last_uplink = std::max(last_uplink, Clock::now());
+      spdlog::info(
+          "mission time is over: serving the link and uplink until the link is idle and "
+          "no telecommand has come for {} s",
+          options_.serve_after_end_s);
       continue;
     }
-    const Clock::time_point wall_limit = std::min(wall_end, serve_until);
+    Clock::time_point wall_limit = wall_end;
+    if (!generating && link.NextEventNs() == kNever) {
+      const Clock::time_point quiet_end = last_uplink + serve_quiet;
+      if (Clock::now() >= quiet_end) break;
+      wall_limit = std::min(wall_limit, quiet_end);
+    }
     if (Clock::now() >= wall_limit) break;
     const protocol::TimestampNs t = std::max(mission_now, std::min(gen_due, link.NextEventNs()));
     if (options_.max && t != kNever) {

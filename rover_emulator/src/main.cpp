@@ -21,6 +21,13 @@ int main(int argc, char** argv) {
   app.add_option("--command-bind", options.command_bind,
                  "ZeroMQ endpoint where telecommands arrive from the ground ('none' = no uplink)")
       ->capture_default_str();
+  app.add_option("--secret-key", options.secret_key_path,
+                 "the rover's CurveZMQ key pair file (gsctl keygen rover)");
+  app.add_option("--allow-key", options.allowed_key_paths,
+                 "public key file of a ground station allowed to subscribe and command "
+                 "(repeatable)");
+  app.add_flag("--insecure", options.insecure,
+               "plain text, no authentication: anyone on the network can listen and command");
   app.add_option("--rover-id", options.rover_id, "rover identifier used in every topic")
       ->capture_default_str();
   app.add_option("--scenario", options.scenario,
@@ -47,9 +54,10 @@ int main(int argc, char** argv) {
   std::string until;
   app.add_option("--until", until,
                  "stop after this much mission time (seconds, or with s, m, h, d: 90m, 6h)");
-  app.add_option("--serve-after-end", options.serve_after_end_s,
-                 "after --until, keep the link and uplink running this many wall seconds (store "
-                 "playback, retransmissions)")
+  app.add_option(
+         "--serve-after-end", options.serve_after_end_s,
+         "after --until, keep the link and uplink running (store playback, retransmissions) "
+         "until the link is idle and no telecommand came for SECONDS")
       ->check(CLI::NonNegativeNumber);
   app.add_option(
       "--truth", options.truth_path,

@@ -199,6 +199,29 @@ TEST_F(GapFillerTest, AProbeThatBroughtPacketsIsRepeatedUntilOneBringsNothing) {
   EXPECT_TRUE(filler.Poll(accounting_, start_ + 20s).empty());
 }
 
+TEST_F(GapFillerTest, ReportsToOurOwnProbesDoNotMakeTheReportStreamWorthProbing) {
+  GapFillOptions o = Options();
+  o.tail_probe_s = 5;
+  GapFiller filler(o, 1.0);
+  const auto report_stream = StreamId::kCommandVerification;
+  EXPECT_TRUE(filler.Poll(accounting_, start_).empty());
+  auto probe = filler.Poll(accounting_, start_ + 5100ms);
+  ASSERT_EQ(probe.size(), 1u);
+  filler.OnSent(9, probe[0]);
+  // The answer arrives on the report stream itself.
+  See(0, report_stream);
+  rover::v1::CommandVerification answer;
+  answer.set_source_id(1);
+  answer.set_request_sequence(9);
+  answer.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
+  answer.set_success(true);
+  filler.OnReport(answer, accounting_);
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 5200ms).empty());
+  // Quiet again: nothing new was said on any stream, so no probe follows (no endless loop).
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 11s).empty());
+  EXPECT_TRUE(filler.Poll(accounting_, start_ + 30s).empty());
+}
+
 TEST_F(GapFillerTest, ARequestTheUplinkRefusedIsDueAgainAtOnce) {
   See(0);
   See(3);

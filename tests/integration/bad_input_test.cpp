@@ -80,7 +80,7 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
 
   ChildProcess station(
       LGS_STATION_BIN,
-      {"--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
+      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
        dir.File("summary.json"), "--quiet", "--reject-log-interval", "600"},
       dir.path(), "station");
   ASSERT_TRUE(station.started());

@@ -42,29 +42,32 @@ TEST(CommandLine, HelpDescribesEveryOption) {
 }
 
 TEST(CommandLine, UnknownOptionIsAnErrorWithNonZeroExit) {
-  const Outcome o = RunProgram(LGS_STATION_BIN, {"--no-such-option"});
+  const Outcome o = RunProgram(LGS_STATION_BIN, {"--insecure", "--no-such-option"});
   EXPECT_NE(o.exit_code, 0);
   EXPECT_NE(o.err.find("no-such-option"), std::string::npos) << o.err;
 }
 
 TEST(CommandLine, BadValuesAreRefusedInOneLine) {
-  const Outcome speed = RunProgram(LGS_EMULATOR_BIN, {"--command-bind", "none", "--speed", "0"});
+  const Outcome speed =
+      RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--command-bind", "none", "--speed", "0"});
   EXPECT_NE(speed.exit_code, 0);
   EXPECT_NE(speed.err.find("speed"), std::string::npos) << speed.err;
 
-  const Outcome rover = RunProgram(LGS_STATION_BIN, {"--rover-id", "Bad.Id", "--duration", "1"});
+  const Outcome rover =
+      RunProgram(LGS_STATION_BIN, {"--insecure", "--rover-id", "Bad.Id", "--duration", "1"});
   EXPECT_EQ(rover.exit_code, 1);
   EXPECT_NE(rover.err.find("rover id 'Bad.Id'"), std::string::npos) << rover.err;
   EXPECT_EQ(CountLines(rover.err), 1) << rover.err;
 }
 
 TEST(CommandLine, UnusableEndpointsAreClearErrors) {
-  const Outcome bind = RunProgram(
-      LGS_EMULATOR_BIN, {"--command-bind", "none", "--bind", "nonsense://x", "--duration", "1"});
+  const Outcome bind = RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--command-bind", "none",
+                                                     "--bind", "nonsense://x", "--duration", "1"});
   EXPECT_EQ(bind.exit_code, 1);
   EXPECT_NE(bind.err.find("cannot bind telemetry publisher to 'nonsense://x'"), std::string::npos)
       << bind.err;
-  const Outcome connect = RunProgram(LGS_STATION_BIN, {"--connect", "tcp://", "--duration", "1"});
+  const Outcome connect =
+      RunProgram(LGS_STATION_BIN, {"--insecure", "--connect", "tcp://", "--duration", "1"});
   EXPECT_EQ(connect.exit_code, 1);
   EXPECT_NE(connect.err.find("cannot connect to 'tcp://'"), std::string::npos) << connect.err;
 }
@@ -72,7 +75,7 @@ TEST(CommandLine, UnusableEndpointsAreClearErrors) {
 TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
   ScratchDir dir;
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", dir.IpcEndpoint("nobody"), "--duration", "0.5",
+                       {"--insecure", "--connect", dir.IpcEndpoint("nobody"), "--duration", "0.5",
                         "--summary-json", dir.File("summary.json")},
                        dir.path(), "station");
   ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
@@ -84,8 +87,9 @@ TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
 TEST(CommandLine, EmulatorGivesUpWhenNobodySubscribes) {
   ScratchDir dir;
   const Outcome o =
-      RunProgram(LGS_EMULATOR_BIN, {"--command-bind", "none", "--bind", dir.IpcEndpoint("lonely"),
-                                    "--wait-for-subscribers", "1", "--subscriber-timeout", "0.3"});
+      RunProgram(LGS_EMULATOR_BIN,
+                 {"--insecure", "--command-bind", "none", "--bind", dir.IpcEndpoint("lonely"),
+                  "--wait-for-subscribers", "1", "--subscriber-timeout", "0.3"});
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("no subscriber"), std::string::npos) << o.err;
 }

@@ -103,16 +103,16 @@ GapFillRun RunWithGapFill(const ScratchDir& dir, const std::string& scenario,
   GapFillRun run;
   const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", tm, "--gap-fill", "--uplink", tc, "--tail-probe", "1",
-                        "--light-time", "0.5", "--record", dir.File("rec"), "--quiet",
+                       {"--insecure", "--connect", tm, "--gap-fill", "--uplink", tc, "--tail-probe",
+                        "1", "--light-time", "0.5", "--record", dir.File("rec"), "--quiet",
                         "--stats-interval", "0", "--summary-json", dir.File("summary.json")},
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--scenario", scenario, "--speed", speed, "--until", until, "--serve-after-end", "10",
-       "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1", "--mission-start",
-       std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
+      {"--insecure", "--scenario", scenario, "--speed", speed, "--until", until,
+       "--serve-after-end", "6", "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1",
+       "--mission-start", std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
       dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(120s), 0) << emulator.Stderr();
   station.Signal(SIGTERM);
@@ -210,7 +210,8 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
   ScratchDir dir;
   const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
   const auto station_args = [&](bool resume) {
-    std::vector<std::string> args = {"--connect",
+    std::vector<std::string> args = {"--insecure",
+                                     "--connect",
                                      tm,
                                      "--gap-fill",
                                      "--uplink",
@@ -236,9 +237,9 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
       std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args(false), dir.path(), "station-a");
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--scenario", "lossy-link", "--speed", "60", "--until", "10m", "--serve-after-end", "10",
-       "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1", "--mission-start",
-       std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
+      {"--insecure", "--scenario", "lossy-link", "--speed", "60", "--until", "10m",
+       "--serve-after-end", "6", "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1",
+       "--mission-start", std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
       dir.path(), "emulator");
   // Let it record for a while, then kill it without warning: its file is left open.
   ASSERT_TRUE(WaitUntil(

@@ -28,15 +28,15 @@ RunResult RunLink(const ScratchDir& dir, const std::string& endpoint, double dur
                   double speed, int stop_signal) {
   RunResult r;
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
+                       {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
                         "--summary-json", dir.File("summary.json"), "--stats-interval", "1"},
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
-       "--speed", std::to_string(speed), "--duration", std::to_string(duration_s), "--truth",
-       dir.File("truth.jsonl"), "--seed", "21"},
+      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
+       "--wait-for-subscribers", "1", "--speed", std::to_string(speed), "--duration",
+       std::to_string(duration_s), "--truth", dir.File("truth.jsonl"), "--seed", "21"},
       dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {
@@ -103,10 +103,11 @@ TEST(LiveLink, StationSeesEveryPacketOverTcpAndStopsOnSigterm) {
 
 TEST(LiveLink, TruthFileHasOneLinePerPacketWithConsecutiveSequences) {
   ScratchDir dir;
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--command-bind", "none", "--ideal-link", "--bind", dir.IpcEndpoint("tm"),
-                         "--speed", "100", "--duration", "1", "--truth", dir.File("truth.jsonl")},
-                        dir.path(), "emulator");
+  ChildProcess emulator(
+      LGS_EMULATOR_BIN,
+      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", dir.IpcEndpoint("tm"),
+       "--speed", "100", "--duration", "1", "--truth", dir.File("truth.jsonl")},
+      dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(30s), 0) << emulator.Stderr();
   std::map<std::string, int64_t> next;
   for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {

@@ -74,15 +74,15 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
   // Live: the emulator, a station recording A, and a raw capture of the wire.
   {
     ChildProcess station(LGS_STATION_BIN,
-                         {"--connect", live, "--record", dir.File("A"), "--quiet", "--summary-json",
-                          dir.File("a.json"), "--flush-interval", "0.3"},
+                         {"--insecure", "--connect", live, "--record", dir.File("A"), "--quiet",
+                          "--summary-json", dir.File("a.json"), "--flush-interval", "0.3"},
                          dir.path(), "station_a");
     WireCapture wire(live);
-    ChildProcess emulator(
-        LGS_EMULATOR_BIN,
-        {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "2",
-         "--speed", "25", "--duration", "2", "--truth", dir.File("truth.jsonl"), "--seed", "5"},
-        dir.path(), "emulator");
+    ChildProcess emulator(LGS_EMULATOR_BIN,
+                          {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
+                           "--wait-for-subscribers", "2", "--speed", "25", "--duration", "2",
+                           "--truth", dir.File("truth.jsonl"), "--seed", "5"},
+                          dir.path(), "emulator");
     ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
     ASSERT_TRUE(WaitUntil([&] { return wire.size() >= sent; }, 20s));
@@ -96,8 +96,8 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
     const auto files_a = McapFilesIn(dir.path() / "A");
     ASSERT_EQ(files_a.size(), 1u);
     ChildProcess station_b(LGS_STATION_BIN,
-                           {"--connect", replayed, "--record", dir.File("B"), "--quiet",
-                            "--summary-json", dir.File("b.json")},
+                           {"--insecure", "--connect", replayed, "--record", dir.File("B"),
+                            "--quiet", "--summary-json", dir.File("b.json")},
                            dir.path(), "station_b");
     WireCapture wire_b(replayed);
     std::string replay_err;
@@ -156,14 +156,14 @@ TEST(RecordReplay, KilledStationLeavesAFileThatRecoverMakesWhole) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", live, "--record", dir.File("rec"), "--quiet", "--jsonl",
-                        dir.File("station.jsonl"), "--flush-interval", "0.2"},
+                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
+                        "--jsonl", dir.File("station.jsonl"), "--flush-interval", "0.2"},
                        dir.path(), "station");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "1",
-       "--speed", "25", "--duration", "2", "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
+                         "--wait-for-subscribers", "1", "--speed", "25", "--duration", "2",
+                         "--truth", dir.File("truth.jsonl")},
+                        dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   const auto truth = ReadLines(dir.File("truth.jsonl"));
   ASSERT_TRUE(
@@ -204,12 +204,12 @@ TEST(RecordReplay, KilledStationLeavesAFileThatRecoverMakesWhole) {
 TEST(RecordReplay, KillMidStreamRecoversAGaplessPrefixOfEveryStream) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--connect", live, "--record", dir.File("rec"), "--quiet", "--flush-interval", "0.1"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
+                        "--flush-interval", "0.1"},
+                       dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--command-bind", "none", "--ideal-link", "--bind", live,
+                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
                          "--wait-for-subscribers", "1", "--speed", "50"},
                         dir.path(), "emulator");
   std::this_thread::sleep_for(1500ms);
@@ -238,14 +238,14 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", live, "--record", dir.File("rec"), "--quiet",
+                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
                         "--split-duration", "1", "--compression", "lz4"},
                        dir.path(), "station");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--ideal-link", "--bind", live, "--wait-for-subscribers", "1",
-       "--speed", "10", "--duration", "3.5", "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
+                         "--wait-for-subscribers", "1", "--speed", "10", "--duration", "3.5",
+                         "--truth", dir.File("truth.jsonl")},
+                        dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0);
   const auto truth = ReadLines(dir.File("truth.jsonl"));
   std::this_thread::sleep_for(700ms);

@@ -25,15 +25,15 @@ TEST(RecordingFailure, DirectoryGoneRaisesAlarmDecodingGoesOnAndRecordingResumes
   const std::string endpoint = dir.IpcEndpoint("tm");
   const fs::path rec = dir.path() / "rec";
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--record", rec.string(), "--split-duration", "1",
-                        "--jsonl", dir.File("station.jsonl"), "--quiet", "--summary-json",
-                        dir.File("summary.json"), "--light-time", "0"},
+                       {"--insecure", "--connect", endpoint, "--record", rec.string(),
+                        "--split-duration", "1", "--jsonl", dir.File("station.jsonl"), "--quiet",
+                        "--summary-json", dir.File("summary.json"), "--light-time", "0"},
                        dir.path(), "station");
   ASSERT_TRUE(station.started());
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
-       "--speed", "20", "--truth", dir.File("truth.jsonl")},
+      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
+       "--wait-for-subscribers", "1", "--speed", "20", "--truth", dir.File("truth.jsonl")},
       dir.path(), "emulator");
   WaitUntil([&] { return fs::exists(rec) && !fs::is_empty(rec); }, 20s);
   std::this_thread::sleep_for(2s);
@@ -106,16 +106,17 @@ TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
   } unmount{dir, rec};
 
   const std::string endpoint = dir.IpcEndpoint("tm");
-  ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--record", rec.string(), "--compression", "none",
-                        "--flush-interval", "0.2", "--jsonl", dir.File("station.jsonl"), "--quiet",
-                        "--summary-json", dir.File("summary.json"), "--light-time", "0"},
-                       dir.path(), "station");
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", endpoint, "--record", rec.string(), "--compression", "none",
+       "--flush-interval", "0.2", "--jsonl", dir.File("station.jsonl"), "--quiet", "--summary-json",
+       dir.File("summary.json"), "--light-time", "0"},
+      dir.path(), "station");
   ASSERT_TRUE(station.started());
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--ideal-link", "--bind", endpoint, "--wait-for-subscribers", "1",
-       "--speed", "20", "--truth", dir.File("truth.jsonl")},
+      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
+       "--wait-for-subscribers", "1", "--speed", "20", "--truth", dir.File("truth.jsonl")},
       dir.path(), "emulator");
   // 256 KiB of uncompressed telemetry at 20x fills in a few seconds.
   ASSERT_TRUE(WaitUntil(

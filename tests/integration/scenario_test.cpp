@@ -32,15 +32,15 @@ ScenarioRun RunScenario(const ScratchDir& dir, const std::string& scenario,
   ScenarioRun r;
   const std::string endpoint = dir.IpcEndpoint("tm");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--quiet",
-                        "--summary-json", dir.File("summary.json"), "--idle-exit", "2"},
+                       {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
+                        "--quiet", "--summary-json", dir.File("summary.json"), "--idle-exit", "2"},
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--scenario", scenario, "--max", "--until", until, "--bind",
-       endpoint, "--wait-for-subscribers", "1", "--mission-start", std::to_string(kMissionStartS),
-       "--truth", dir.File("truth.jsonl")},
+      {"--insecure", "--command-bind", "none", "--scenario", scenario, "--max", "--until", until,
+       "--bind", endpoint, "--wait-for-subscribers", "1", "--mission-start",
+       std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
       dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(90s), 0) << emulator.Stderr();
   EXPECT_EQ(station.Wait(60s), 0) << station.Stderr();
@@ -63,11 +63,12 @@ TEST(Scenario, SameSeedAndScenarioPutTheSameBytesOnTheWire) {
     ScratchDir dir;
     const std::string endpoint = dir.IpcEndpoint("tm");
     WireCapture wire(endpoint);
-    ChildProcess emulator(LGS_EMULATOR_BIN,
-                          {"--command-bind", "none", "--scenario", "lossy-link", "--seed", seed,
-                           "--max", "--until", "20m", "--bind", endpoint, "--wait-for-subscribers",
-                           "1", "--mission-start", std::to_string(kMissionStartS)},
-                          dir.path(), "emulator");
+    ChildProcess emulator(
+        LGS_EMULATOR_BIN,
+        {"--insecure", "--command-bind", "none", "--scenario", "lossy-link", "--seed", seed,
+         "--max", "--until", "20m", "--bind", endpoint, "--wait-for-subscribers", "1",
+         "--mission-start", std::to_string(kMissionStartS)},
+        dir.path(), "emulator");
     EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     WaitUntil([&] { return false; }, 300ms);  // the last messages in flight
     return wire.messages();
@@ -184,15 +185,15 @@ TEST(Scenario, BadScenarioIsAClearErrorNamingTheFileLineAndField) {
   { std::ofstream(path) << "name: bad\nlink:\n  loss_probability: 7\n"; }
   ChildProcess emulator(
       LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--scenario", path, "--bind", dir.IpcEndpoint("x")}, dir.path(),
-      "emulator");
+      {"--insecure", "--command-bind", "none", "--scenario", path, "--bind", dir.IpcEndpoint("x")},
+      dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(10s), 1);
   EXPECT_NE(emulator.Stderr().find(path + ":3:"), std::string::npos) << emulator.Stderr();
   EXPECT_NE(emulator.Stderr().find("link.loss_probability"), std::string::npos);
-  ChildProcess unknown(
-      LGS_EMULATOR_BIN,
-      {"--command-bind", "none", "--scenario", "moonquake", "--bind", dir.IpcEndpoint("y")},
-      dir.path(), "emulator2");
+  ChildProcess unknown(LGS_EMULATOR_BIN,
+                       {"--insecure", "--command-bind", "none", "--scenario", "moonquake", "--bind",
+                        dir.IpcEndpoint("y")},
+                       dir.path(), "emulator2");
   EXPECT_EQ(unknown.Wait(10s), 1);
   EXPECT_NE(unknown.Stderr().find("relay-outage"), std::string::npos) << unknown.Stderr();
 }

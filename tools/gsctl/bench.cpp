@@ -376,11 +376,12 @@ class Bench {
 
   Child StartStation(const std::string& endpoint, const std::string& name) {
     fs::remove_all(dir_ / ("rec-" + name));
-    return Child(o_.station,
-                 {"--connect", endpoint, "--light-time", "0", "--quiet", "--stats-interval", "0",
-                  "--idle-exit", "1", "--summary-json", (dir_ / (name + ".json")).string(),
-                  "--record", (dir_ / ("rec-" + name)).string(), "--log-level", "warn"},
-                 dir_ / (name + ".log"));
+    return Child(
+        o_.station,
+        {"--insecure", "--connect", endpoint, "--light-time", "0", "--quiet", "--stats-interval",
+         "0", "--idle-exit", "1", "--summary-json", (dir_ / (name + ".json")).string(), "--record",
+         (dir_ / ("rec-" + name)).string(), "--log-level", "warn"},
+        dir_ / (name + ".log"));
   }
 
   void FinishStation(Row& row, Child& station, const std::string& name) {

@@ -19,6 +19,14 @@ struct VerifyOptions {
 };
 int RunVerify(const VerifyOptions& options);
 
+struct KeygenOptions {
+  std::string name;
+  std::string dir = "keys";
+  bool force = false;
+  bool json = false;
+};
+int RunKeygen(const KeygenOptions& options);
+
 struct RecoverOptions {
   std::string broken;
   std::string out;

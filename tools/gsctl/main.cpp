@@ -101,6 +101,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_cmd->add_option("--station", bench.station, "groundstation binary to measure");
 
+  KeygenOptions keygen;
+  auto* keygen_cmd = app.add_subcommand(
+      "keygen", "make a CurveZMQ key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub");
+  keygen_cmd->add_option("name", keygen.name, "key name, e.g. rover or ground")->required();
+  keygen_cmd->add_option("--dir", keygen.dir, "directory for the key files")->capture_default_str();
+  keygen_cmd->add_flag("--force", keygen.force, "replace existing key files");
+  keygen_cmd->add_flag("--json", keygen.json, "print the file names and public key as JSON");
+
   BenchSinkOptions sink;
   auto* sink_cmd = app.add_subcommand("bench-sink", "(internal) raw ZeroMQ receiver for bench");
   sink_cmd->group("");  // hidden from --help
@@ -118,5 +126,6 @@ int main(int argc, char** argv) {
   if (cat_cmd->parsed()) return RunCat(cat);
   if (export_cmd->parsed()) return RunExport(exp);
   if (replay_cmd->parsed()) return RunReplay(replay);
+  if (keygen_cmd->parsed()) return RunKeygen(keygen);
   return kExitUsage;
 }

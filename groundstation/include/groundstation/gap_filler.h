@@ -107,6 +107,9 @@ class GapFiller {
   std::array<uint64_t, protocol::kStreamCount> received_seen_{};
   std::array<Clock::time_point, protocol::kStreamCount> last_change_{};
   Clock::time_point last_arrival_{};  // of anything on any stream
+  // Reports to our own requests: they change the command_verification stream without saying
+  // anything new about it, so they must not make it look worth probing (that would never end).
+  uint64_t own_reports_ = 0;
   GapFillStats stats_;
 };
 

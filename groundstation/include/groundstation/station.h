@@ -24,6 +24,11 @@ namespace lgs::station {
 struct StationOptions {
   std::vector<std::string> connect = {"tcp://127.0.0.1:5555"};  // rover publishers
   std::string rover_id = "rover1";
+  // CurveZMQ: this station's key pair and the rover's public key (the only server it accepts
+  // telemetry from). Plain text only with `insecure` (which warns on every start).
+  std::string secret_key_path;
+  std::string rover_key_path;
+  bool insecure = false;
   std::string jsonl_path;              // "" none, "-" stdout
   std::string summary_json_path;       // final summary as JSON; "" none, "-" stdout
   std::optional<double> duration_s;    // stop by itself after this long

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/cuc_time.h"
 #include "protocol/status.h"
@@ -23,7 +24,12 @@ struct EmulatorOptions {
   std::string bind = "tcp://127.0.0.1:5555";  // ZeroMQ endpoint of the telemetry publisher
   // ZeroMQ endpoint (ROUTER) where telecommands arrive from the ground; "" = no uplink.
   std::string command_bind = "tcp://127.0.0.1:5556";
-  std::string rover_id = "rover1";           // appears in every topic
+  std::string rover_id = "rover1";  // appears in every topic
+  // CurveZMQ: the rover's key pair and the ground keys allowed to subscribe and command.
+  // Plain text only with `insecure` (which warns on every start).
+  std::string secret_key_path;
+  std::vector<std::string> allowed_key_paths;
+  bool insecure = false;
   std::string scenario = "nominal";          // built-in name or YAML file
   std::optional<uint64_t> seed;              // unset = the scenario's seed
   double speed = 1.0;                        // mission seconds per wall second
@@ -33,7 +39,8 @@ struct EmulatorOptions {
   std::optional<double> duration_s;          // wall seconds; unset = until stopped
   std::optional<double> mission_duration_s;  // stop generating after this much mission time
   // After the mission time is over, keep the link and the uplink running (store playback,
-  // retransmissions) for this many wall seconds before stopping.
+  // retransmissions) until the link is idle and no telecommand has come for this many wall
+  // seconds.
   double serve_after_end_s = 0.0;
   std::string truth_path;                   // JSON lines of every packet sent; "" = none
   int wait_for_subscribers = 0;             // hold the mission clock until this many join
