@@ -19,7 +19,9 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) return prior;
   std::vector<std::string> paths;
-  const std::string prefix = std::string(rover_id) + "_";
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) on operator+ chains here.
+  std::string prefix(rover_id);
+  prefix.push_back('_');
   for (const auto& entry : fs::directory_iterator(directory, ec)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_regular_file(ec) && entry.path().extension() == ".mcap" &&
@@ -32,7 +34,9 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   prior.files = paths.size();
 
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences;
-  const std::string channel_prefix = "/" + std::string(rover_id) + "/";
+  std::string channel_prefix = "/";
+  channel_prefix.append(rover_id);
+  channel_prefix.push_back('/');
   for (const std::string& path : paths) {
     auto recovered = protocol::RecoverMcapInPlace(path, recovery_writer);
     if (!recovered.ok()) {

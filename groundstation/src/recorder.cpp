@@ -68,7 +68,12 @@ struct Recorder::Impl {
   // Channel ids in the open file: one per rover stream, then rejected and link statistics.
   static constexpr size_t kRejectedSlot = protocol::kStreamCount;
   static constexpr size_t kLinkStatsSlot = protocol::kStreamCount + 1;
-  std::array<uint16_t, protocol::kStreamCount + 2> channels{};
+  static constexpr size_t kAlarmsSlot = protocol::kStreamCount + 2;
+  std::array<uint16_t, protocol::kStreamCount + 3> channels{};
+  uint32_t alarm_sequence = 0;
+  TimestampNs failed_at_ns = 0;  // when recording stopped (ground time)
+  std::string failure;           // why
+  void RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs now_ns, RecorderStats& stats);
   std::map<const google::protobuf::Descriptor*, uint16_t> schemas;
   uint32_t rejected_sequence = 0, stats_sequence = 0;
   std::string scratch;
@@ -119,6 +124,10 @@ Status Recorder::Impl::CloseFile(RecorderStats& stats) {
 void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
   if (failed) return;
   failed = true;
+  failed_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  failure = status.message();
   ++stats.failures;
   stats.recording = false;
   stats.error = status.message();
@@ -163,6 +172,29 @@ void Recorder::Impl::Retry(TimestampNs now_ns, RecorderStats& stats) {
   stats.recording = true;
   spdlog::warn("recording resumed in {} ({} messages were not recorded while it was stopped)",
                stats.current_file, stats.not_recorded);
+  // The alarm could not go into the file that failed; the new one gets its whole story.
+  ground::v1::GroundAlarm alarm;
+  alarm.set_id("recording_stopped");
+  alarm.set_severity("critical");
+  alarm.set_state("raised");
+  alarm.set_text(fmt::format("recording stopped: {}", failure));
+  alarm.set_raised_ns(failed_at_ns);
+  RecordAlarm(alarm, std::max(failed_at_ns, file_start_ns), stats);
+  alarm.set_state("cleared");
+  alarm.set_text(fmt::format("recording resumed in {}; {} messages were not recorded",
+                             stats.current_file, stats.not_recorded));
+  RecordAlarm(alarm, now_ns, stats);
+}
+
+void Recorder::Impl::RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs now_ns,
+                                 RecorderStats& stats) {
+  scratch.clear();
+  alarm.AppendToString(&scratch);
+  const uint16_t channel = ChannelFor(kAlarmsSlot, *ground::v1::GroundAlarm::descriptor(), [] {
+    return std::pair<std::string, std::map<std::string, std::string>>(
+        "/ground/alarms", {{"content", "alarms the station raised and cleared"}});
+  });
+  Write(channel, alarm_sequence++, now_ns, now_ns, protocol::AsBytes(scratch), stats);
 }
 
 template <typename Describe>

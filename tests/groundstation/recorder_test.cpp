@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "ground/v1/ground.pb.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_verify.h"
 #include "support/packets.h"
@@ -97,11 +98,11 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
   EXPECT_EQ(recorder.stats().resumed, 1u);
   EXPECT_NE(recorder.stats().current_file, first_file);
   ASSERT_TRUE(recorder.Close().ok());
-  EXPECT_EQ(recorder.stats().messages + recorder.stats().not_recorded, seq);
 
   // The first file is torn but readable up to its last chunk; the resumed one is whole.
-  uint64_t read_back = 0;
+  uint64_t read_back = 0, telemetry = 0;
   std::set<uint32_t> sequences;
+  std::vector<ground::v1::GroundAlarm> alarms;
   for (const auto& entry : fs::directory_iterator(options.directory)) {
     auto file = protocol::McapFile::Open(entry.path().string());
     ASSERT_TRUE(file.ok());
@@ -109,6 +110,13 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
     protocol::McapMessage m;
     while (reader.Next(m)) {
       ++read_back;
+      if (reader.channels().at(m.channel_id).topic == "/ground/alarms") {
+        EXPECT_TRUE(
+            alarms.emplace_back().ParseFromArray(m.data.data(), static_cast<int>(m.data.size())));
+        continue;
+      }
+      if (!reader.channels().at(m.channel_id).metadata.contains("apid")) continue;
+      ++telemetry;
       EXPECT_TRUE(sequences.insert(m.sequence).second);
     }
     if (entry.path().string() == first_file) {
@@ -121,7 +129,17 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
   // Exactly what the recorder says it recorded is in the files (chunks still queued for the
   // disk when it filled are counted as not recorded, not silently missing).
   EXPECT_EQ(read_back, recorder.stats().messages);
-  EXPECT_GE(read_back, 400u);
+  EXPECT_EQ(telemetry + recorder.stats().not_recorded, seq);
+  EXPECT_GE(telemetry, 400u);
+  // The resumed file tells the story: the alarm raised when recording stopped, then cleared.
+  ASSERT_EQ(alarms.size(), 2u);
+  EXPECT_EQ(alarms[0].id(), "recording_stopped");
+  EXPECT_EQ(alarms[0].severity(), "critical");
+  EXPECT_EQ(alarms[0].state(), "raised");
+  EXPECT_NE(alarms[0].text().find("No space left"), std::string::npos);
+  EXPECT_EQ(alarms[1].state(), "cleared");
+  EXPECT_NE(alarms[1].text().find("resumed"), std::string::npos);
+  EXPECT_EQ(alarms[0].raised_ns(), alarms[1].raised_ns());
   EXPECT_TRUE(sequences.count(0));
   EXPECT_TRUE(sequences.count(seq - 1));
 }

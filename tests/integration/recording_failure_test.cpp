@@ -146,18 +146,23 @@ TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
   EXPECT_EQ(r["recording"], true);
   EXPECT_GT(r["not_recorded"].get<uint64_t>(), 0u);
   // What was written stays readable: every message the recorder counted as written is there.
-  uint64_t messages = 0;
+  uint64_t messages = 0, alarms = 0;
   size_t complete = 0;
   for (const auto& entry : fs::directory_iterator(rec)) {
     auto file = protocol::McapFile::Open(entry.path().string());
     ASSERT_TRUE(file.ok()) << entry.path();
     protocol::McapMessageReader reader(**file);
     protocol::McapMessage m;
-    while (reader.Next(m)) ++messages;
+    while (reader.Next(m)) {
+      ++messages;
+      alarms += reader.channels().at(m.channel_id).topic == "/ground/alarms";
+    }
     EXPECT_NE(reader.end(), protocol::McapMessageReader::End::kDamaged) << entry.path();
     complete += reader.end() == protocol::McapMessageReader::End::kComplete;
   }
   EXPECT_GE(complete, 1u);  // the file after the resume was closed properly
+  // The file recording resumed in holds the alarm: raised (at the failure), then cleared.
+  EXPECT_EQ(alarms, 2u * r["resumed"].get<uint64_t>());
   EXPECT_EQ(messages, r["messages"].get<uint64_t>());
 }
 
