@@ -5,11 +5,17 @@
 #include <array>
 #include <cstring>
 
+#include "big_endian.h"
 #include "protocol/crc16.h"
 #include "rover/v1/command.pb.h"
 
 namespace lgs::protocol {
 namespace {
+
+using be::ReadU16;
+using be::ReadU32;
+using be::WriteU16;
+using be::WriteU32;
 
 // The command registry. (service, subtype) pairs are wire values: never renumber, only add.
 const std::array<CommandInfo, kCommandCount>& Registry() {
@@ -18,21 +24,6 @@ const std::array<CommandInfo, kCommandCount>& Registry() {
        &rover::v1::RetransmitRequest::default_instance()},
   }};
   return registry;
-}
-
-uint16_t ReadU16(const uint8_t* p) {
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
-uint32_t ReadU32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
-void WriteU16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void WriteU32(uint8_t* p, uint32_t v) {
-  WriteU16(p, static_cast<uint16_t>(v >> 16));
-  WriteU16(p + 2, static_cast<uint16_t>(v));
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "protocol/space_packet.h"
-
 namespace lgs::emulator {
 namespace {
 
@@ -61,7 +59,7 @@ void LinkModel::Keep(const LinkPacket& p) {
     k.packets.clear();
     k.first_seq = p.sequence;
   }
-  k.packets.push_back({p.bytes, true, false});
+  k.packets.push_back({p.bytes, p.onboard_time_ns, true, false});
   kept_order_.push_back(p.stream->id);
   while (kept_order_.size() > profile_.retransmit_store_packets) {
     KeptStream& oldest = kept_[static_cast<size_t>(kept_order_.front())];
@@ -104,18 +102,15 @@ RetransmitResult LinkModel::Retransmit(protocol::StreamId stream, uint32_t first
     }
     if (!kept.transmitted) continue;
     if (retransmit_.size() >= profile_.retransmit_store_packets) break;
-    const protocol::StreamInfo& info = protocol::Stream(stream);
+    // The CRC the packet carries (its last two bytes), as the truth file reports it.
     const auto* b = reinterpret_cast<const uint8_t*>(kept.bytes.data());
     const size_t n = kept.bytes.size();
-    LinkPacket packet{&info,
+    LinkPacket packet{&protocol::Stream(stream),
                       topics_[index],
                       static_cast<uint32_t>(seq),
-                      0,
+                      kept.onboard_time_ns,
                       static_cast<uint16_t>((b[n - 2] << 8) | b[n - 1]),
                       kept.bytes};
-    if (auto parsed = protocol::ParseTmPacket(protocol::AsBytes(kept.bytes)); parsed.ok()) {
-      packet.onboard_time_ns = parsed.value().onboard_time_ns;
-    }
     retransmit_.push_back({std::move(packet), 0, true});
     ++result.queued;
     ++stats_.retransmitted;

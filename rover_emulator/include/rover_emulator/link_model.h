@@ -123,6 +123,7 @@ class LinkModel {
   // The packet store: the last packets of each stream, in sequence order.
   struct Kept {
     std::string bytes;
+    TimestampNs onboard_time_ns = 0;
     bool present = true;       // false once evicted from the outage store
     bool transmitted = false;  // has gone out on the link at least once
   };
