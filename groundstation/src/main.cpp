@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   app.add_flag("--gap-fill", options.gap_fill.enabled,
                "ask the rover to retransmit what the link lost (needs its command endpoint)");
   app.add_option("--uplink", options.gap_fill.uplink,
-                 "the rover's command endpoint for retransmit requests")
+                 "the rover's command endpoint (retransmit requests and commands)")
       ->capture_default_str();
   app.add_option("--source-id", options.gap_fill.source_id,
                  "this station's id in the telecommands it sends")
@@ -88,6 +88,27 @@ int main(int argc, char** argv) {
                  "pass; 0 = never)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--command", options.commanding.enabled,
+               "accept operators' commands (gsctl command) on the control channel, validate, "
+               "uplink and track them (needs the rover's command endpoint, --uplink)");
+  app.add_option("--control", options.commanding.control_endpoint,
+                 "control channel endpoint (default: ipc:// in a 0700 directory, "
+                 "$XDG_RUNTIME_DIR/lunar-gs or /tmp/lunar-gs-UID)");
+  app.add_option("--control-token", options.commanding.token_path,
+                 "file the control channel's token is written to (0600; default beside the "
+                 "default endpoint)");
+  app.add_flag("--control-remote", options.commanding.allow_remote,
+               "allow a --control endpoint that is not ipc:// or loopback (the token is then "
+               "the only guard)");
+  app.add_option("--command-sends", options.commanding.tracker.max_sends,
+                 "sends of a telecommand before it times out (resends carry the same request "
+                 "id; the rover executes it once)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  app.add_option("--acceptance-margin", options.commanding.tracker.acceptance_margin_s,
+                 "SECONDS beyond the round-trip light time to wait for acceptance before resending")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();

@@ -69,8 +69,9 @@ struct Recorder::Impl {
   static constexpr size_t kRejectedSlot = protocol::kStreamCount;
   static constexpr size_t kLinkStatsSlot = protocol::kStreamCount + 1;
   static constexpr size_t kAlarmsSlot = protocol::kStreamCount + 2;
-  std::array<uint16_t, protocol::kStreamCount + 3> channels{};
-  uint32_t alarm_sequence = 0;
+  static constexpr size_t kCommandsSlot = protocol::kStreamCount + 3;
+  std::array<uint16_t, protocol::kStreamCount + 4> channels{};
+  uint32_t alarm_sequence = 0, command_sequence = 0;
   TimestampNs failed_at_ns = 0;  // when recording stopped (ground time)
   std::string failure;           // why
   void RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs now_ns, RecorderStats& stats);
@@ -287,6 +288,23 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
             });
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
+}
+
+void Recorder::RecordCommand(const ground::v1::GroundCommand& command, TimestampNs ground_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  r.scratch.clear();
+  command.AppendToString(&r.scratch);
+  const uint16_t channel =
+      r.ChannelFor(Impl::kCommandsSlot, *ground::v1::GroundCommand::descriptor(), [] {
+        return std::pair<std::string, std::map<std::string, std::string>>(
+            "/ground/commands", {{"content", "command history: every stage of every telecommand"}});
+      });
+  r.Write(channel, r.command_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch),
+          stats_);
 }
 
 void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view detail,

@@ -1,7 +1,10 @@
 #include "groundstation/station.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <zmq.hpp>
@@ -22,6 +26,9 @@
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "protocol/telemetry_decoder.h"
+#include "rover/v1/housekeeping.pb.h"
+#include "rover/v1/navigation.pb.h"
+#include "transport/control_channel.h"
 #include "transport/curve_keys.h"
 
 namespace lgs::station {
@@ -34,6 +41,11 @@ using protocol::StreamId;
 constexpr auto kIngestPoll = std::chrono::milliseconds(100);
 constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
 constexpr double kIdleExitGapFillFactor = 4.0;
+// How often the control channel is read and commands are released and checked for time-outs:
+// fast beside a 2.6 s round trip, cheap when idle.
+constexpr auto kCommandTick = std::chrono::milliseconds(50);
+// Control requests larger than this are refused (a command is a few hundred bytes).
+constexpr int64_t kMaxControlMessageBytes = 64 * 1024;
 // Request sequences count tenths of a second since this epoch (2026-01-01T00:00:00Z) at start,
 // so they keep growing across station restarts for 13 years.
 constexpr int64_t kRequestSequenceEpochS = 1'767'225'600;
@@ -228,8 +240,18 @@ Status StationOptions::Validate() const {
         fmt::format("max message size must be at least {} bytes", protocol::kMaxPacketSize));
   }
   if (view_queue_depth == 0) return Status::Error("view queue depth must be positive");
-  if (gap_fill.enabled) {
+  if (gap_fill.enabled || commanding.enabled) {
     if (Status s = gap_fill.Validate(); !s.ok()) return s;
+  }
+  if (commanding.enabled) {
+    if (Status s = commanding.tracker.Validate(); !s.ok()) return s;
+    if (!commanding.control_endpoint.empty()) {
+      if (Status s =
+              transport::CheckControlEndpoint(commanding.control_endpoint, commanding.allow_remote);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   if (!recorder.directory.empty()) return recorder.Validate();
   return Status::Ok();
@@ -257,6 +279,14 @@ struct Station::Impl {
   void ScheduleStats();
   void ScheduleGapFill();
   void SendRetransmit(const rover::v1::RetransmitRequest& request);
+  bool SendUplink(const std::string& packet);
+  Status StartCommanding();
+  void ScheduleCommands();
+  void ReadControl();
+  void HandleControlRequest(const std::string& peer, std::string_view body);
+  void Publish(const CommandTracker::Transitions& transitions);
+  void Reply(const std::string& peer, const nlohmann::json& message);
+  protocol::RoverContext RoverNow() const;
   void ScheduleViewDrain();
   void DrainView();
 
@@ -265,7 +295,8 @@ struct Station::Impl {
   LinkAccounting accounting;
   BoundedQueue<std::string> view_queue;
   asio::signal_set signals;
-  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer;
+  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer,
+      command_timer;
   bool shutting_down = false;
   // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
   std::FILE* human_out = stdout;
@@ -296,6 +327,22 @@ struct Station::Impl {
   uint32_t next_request_sequence = 0;
   std::string tc_buffer, tc_payload;
   std::atomic<bool> gap_fill_busy{false};  // read by the ingest thread's idle exit
+
+  // Commanding (Asio thread): the tracker, the control channel and who asked for what.
+  std::unique_ptr<CommandTracker> tracker;
+  std::unique_ptr<zmq::socket_t> control;
+  std::string control_endpoint, control_token, control_token_path;
+  std::map<uint64_t, std::string> command_clients;  // command id -> ROUTER peer
+  uint64_t control_refused = 0;
+  int control_lock_fd = -1;  // flock held while this station owns the control channel
+  Clock::time_point last_refusal_log{};
+  // What the telemetry says about the rover, written by the ingest thread.
+  std::atomic<int> rover_mode{rover::v1::ROVER_MODE_UNSPECIFIED};
+  std::atomic<bool> rover_position_known{false};
+  std::atomic<double> rover_x_m{0.0}, rover_y_m{0.0};
+  // Command history for the recorder, handed from the Asio thread to the ingest thread.
+  std::mutex ground_mutex;
+  std::vector<std::pair<ground::v1::GroundCommand, protocol::TimestampNs>> ground_pending;
   Clock::time_point started_at = Clock::now();
 
   // Asio-thread state for rates in the statistics line.
@@ -364,8 +411,10 @@ Status Station::Impl::Start() {
   }
   spdlog::info("station for rover '{}' listening to {}", options.rover_id,
                fmt::join(options.connect, ", "));
-  if (options.gap_fill.enabled) {
-    gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s);
+  if (options.gap_fill.enabled || options.commanding.enabled) {
+    if (options.gap_fill.enabled) {
+      gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s);
+    }
     uplink = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     Secure(*uplink);
     uplink->set(zmq::sockopt::linger, 0);
@@ -383,9 +432,65 @@ Status Station::Impl::Start() {
     // tick, well under ten a second.
     next_request_sequence = static_cast<uint32_t>(
         std::max<int64_t>(0, WallNowNs() / 100'000'000 - kRequestSequenceEpochS * 10));
-    spdlog::info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
-                 options.gap_fill.source_id);
+    if (gap_filler) {
+      spdlog::info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
+                   options.gap_fill.source_id);
+    }
   }
+  if (options.commanding.enabled) return StartCommanding();
+  return Status::Ok();
+}
+
+protocol::RoverContext Station::Impl::RoverNow() const {
+  protocol::RoverContext rover;
+  rover.mode = static_cast<rover::v1::RoverMode>(rover_mode.load(std::memory_order_relaxed));
+  rover.position_known = rover_position_known.load(std::memory_order_relaxed);
+  rover.x_m = rover_x_m.load(std::memory_order_relaxed);
+  rover.y_m = rover_y_m.load(std::memory_order_relaxed);
+  return rover;
+}
+
+Status Station::Impl::StartCommanding() {
+  StationOptions::Commanding& c = options.commanding;
+  control_endpoint = c.control_endpoint.empty()
+                         ? transport::DefaultControlEndpoint(options.rover_id)
+                         : c.control_endpoint;
+  control_token_path =
+      c.token_path.empty() ? transport::DefaultControlTokenPath(options.rover_id) : c.token_path;
+  if (c.control_endpoint.empty() || c.token_path.empty()) {
+    if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
+        !s.ok()) {
+      return s;
+    }
+  }
+  // One station per control channel: a second one would take the socket over silently (libzmq
+  // replaces an ipc socket file) and rewrite the token under the first one's clients.
+  const std::string lock_path = control_token_path + ".lock";
+  control_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (control_lock_fd < 0 || ::flock(control_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Error(fmt::format(
+        "another station holds the control channel of rover '{}' ({}): stop it first, or give "
+        "this one its own --control and --control-token",
+        options.rover_id, lock_path));
+  }
+  auto token = transport::CreateControlToken(control_token_path);
+  if (!token.ok()) return token.error();
+  control_token = std::move(*token);
+  control = std::make_unique<zmq::socket_t>(context, zmq::socket_type::router);
+  control->set(zmq::sockopt::linger, 0);
+  control->set(zmq::sockopt::maxmsgsize, kMaxControlMessageBytes);
+  try {
+    control->bind(control_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Error(
+        fmt::format("cannot bind the control channel to '{}': {}", control_endpoint, e.what()));
+  }
+  c.tracker.source_id = options.gap_fill.source_id;
+  c.tracker.light_time_s = options.light_time_s;
+  tracker = std::make_unique<CommandTracker>(c.tracker, [this] { return next_request_sequence++; });
+  spdlog::info("commanding on: control channel {} (token in {}), uplink {} as source {}",
+               control_endpoint, control_token_path, options.gap_fill.uplink,
+               options.gap_fill.source_id);
   return Status::Ok();
 }
 
@@ -421,12 +526,30 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
                          p.packet.onboard_time_ns, ground_ns);
   if (arrival == Arrival::kDuplicate) return;
   if (recorder) recorder->RecordTelemetry(p, ground_ns);
-  if (gap_filler && p.stream->id == StreamId::kCommandVerification) {
+  if ((gap_filler || tracker) && p.stream->id == StreamId::kCommandVerification) {
     auto report = std::make_shared<rover::v1::CommandVerification>();
     report->CopyFrom(*p.message);
     asio::post(io, [this, report] {
+      if (tracker) {
+        CommandTracker::Transitions transitions;
+        const bool ours = tracker->OnReport(*report, Clock::now(), transitions);
+        Publish(transitions);
+        if (ours) return;
+      }
       if (gap_filler) gap_filler->OnReport(*report, accounting);
     });
+  }
+  if (tracker) {
+    // What commands are checked against: the rover's mode and position as last reported.
+    if (p.stream->id == StreamId::kHousekeeping) {
+      rover_mode.store(static_cast<const rover::v1::Housekeeping&>(*p.message).mode(),
+                       std::memory_order_relaxed);
+    } else if (p.stream->id == StreamId::kNavigationPose) {
+      const auto& pose = static_cast<const rover::v1::NavigationPose&>(*p.message);
+      rover_x_m.store(pose.x_m(), std::memory_order_relaxed);
+      rover_y_m.store(pose.y_m(), std::memory_order_relaxed);
+      rover_position_known.store(true, std::memory_order_relaxed);
+    }
   }
 
   if (jsonl.is_open() && !jsonl_failed) {
@@ -487,8 +610,17 @@ void Station::Impl::IngestLoop() {
   // Recorder housekeeping: flush interval, splits, and the link statistics channel.
   const double record_stats_interval_s =
       options.stats_interval_s > 0 ? options.stats_interval_s : 5.0;
+  const auto record_ground = [&] {
+    std::vector<std::pair<ground::v1::GroundCommand, protocol::TimestampNs>> pending;
+    {
+      std::lock_guard lock(ground_mutex);
+      pending.swap(ground_pending);
+    }
+    for (const auto& [command, at_ns] : pending) recorder->RecordCommand(command, at_ns);
+  };
   const auto tick_recorder = [&] {
     if (!recorder) return;
+    record_ground();
     const protocol::TimestampNs now_ns = WallNowNs();
     const double since_s = static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9;
     if (since_s >= record_stats_interval_s) {
@@ -531,6 +663,7 @@ void Station::Impl::IngestLoop() {
   }
   flush_jsonl();
   if (recorder) {
+    record_ground();
     const protocol::TimestampNs now_ns = WallNowNs();
     recorder->RecordLinkStats(accounting.Snapshot(), last_recorded_stats, accounting,
                               static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9, now_ns);
@@ -607,13 +740,7 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
     gap_filler->OnSendFailed(request);
     return;
   }
-  bool sent = false;
-  try {
-    sent = uplink->send(zmq::buffer(tc_buffer), zmq::send_flags::dontwait).has_value();
-  } catch (const zmq::error_t&) {
-    sent = false;
-  }
-  if (sent) {
+  if (SendUplink(tc_buffer)) {
     gap_filler->OnSent(header.request_sequence, request);
   } else {
     if (gap_filler->stats().send_failures % 100 == 0) {
@@ -621,6 +748,163 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
                    options.gap_fill.uplink);
     }
     gap_filler->OnSendFailed(request);
+  }
+}
+
+bool Station::Impl::SendUplink(const std::string& packet) {
+  try {
+    return uplink->send(zmq::buffer(packet), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+void Station::Impl::ScheduleCommands() {
+  command_timer->expires_after(kCommandTick);
+  command_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    ReadControl();
+    std::vector<Transmission> transmit;
+    CommandTracker::Transitions transitions;
+    const auto now = Clock::now();
+    tracker->Poll(now, transmit, transitions);
+    for (const Transmission& t : transmit) {
+      if (SendUplink(*t.packet)) {
+        tracker->OnSent(t.command_id, now, transitions);
+      } else {
+        tracker->OnSendFailed(t.command_id);
+      }
+    }
+    Publish(transitions);
+    ScheduleCommands();
+  });
+}
+
+void Station::Impl::Reply(const std::string& peer, const nlohmann::json& message) {
+  const std::string body = message.dump();
+  try {
+    static_cast<void>(
+        control->send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait));
+    static_cast<void>(control->send(zmq::buffer(body), zmq::send_flags::dontwait));
+  } catch (const zmq::error_t&) {
+    // The client went away: its commands go on; the history has them.
+  }
+}
+
+void Station::Impl::ReadControl() {
+  zmq::message_t peer, body, extra;
+  while (true) {
+    try {
+      if (!control->recv(peer, zmq::recv_flags::dontwait)) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    size_t frames = 0;
+    bool more = peer.more();
+    while (more) {
+      static_cast<void>(control->recv(frames == 0 ? body : extra));
+      ++frames;
+      more = (frames == 1 ? body : extra).more();
+    }
+    const std::string from = peer.to_string();
+    if (frames != 1) {
+      Reply(from, {{"error", "a control request is one frame of JSON"}});
+      continue;
+    }
+    HandleControlRequest(from, body.to_string_view());
+  }
+}
+
+void Station::Impl::HandleControlRequest(const std::string& peer, std::string_view body) {
+  const auto refuse = [&](const std::string& why) {
+    ++control_refused;
+    const auto now = Clock::now();
+    if (now - last_refusal_log >= Seconds(options.reject_log_interval_s)) {
+      last_refusal_log = now;
+      spdlog::warn("control request refused: {} ({} refused so far)", why, control_refused);
+    }
+    Reply(peer, {{"error", why}});
+  };
+  nlohmann::json request = nlohmann::json::parse(body, nullptr, false);
+  if (request.is_discarded() || !request.is_object()) return refuse("not a JSON object");
+  const auto token = request.find("token");
+  if (token == request.end() || !token->is_string() || *token != control_token) {
+    return refuse("bad or missing token");
+  }
+  const std::string op = request.value("op", "");
+  if (op == "status") {
+    nlohmann::json commands = nlohmann::json::array();
+    for (const ground::v1::GroundCommand& c : tracker->Recent(100)) {
+      commands.push_back({{"command_id", c.command_id()},
+                          {"name", c.name()},
+                          {"arguments", c.arguments()},
+                          {"stage", StageName(c.stage())},
+                          {"detail", c.detail()},
+                          {"request_sequence", c.request_sequence()}});
+    }
+    const protocol::RoverContext rover = RoverNow();
+    return Reply(peer, {{"commands", commands},
+                        {"rover_mode", protocol::ModeName(rover.mode)},
+                        {"in_flight", tracker->active()}});
+  }
+  if (op != "command") return refuse(fmt::format("unknown op '{}'", op.substr(0, 32)));
+  CommandRequest command;
+  const auto name = request.find("name");
+  if (name == request.end() || !name->is_string()) return refuse("command without a name");
+  command.name = name->get<std::string>();
+  if (const auto args = request.find("args"); args != request.end()) {
+    if (!args->is_object()) return refuse("args must be an object of name: value");
+    for (const auto& [key, value] : args->items()) {
+      if (value.is_string()) {
+        command.arguments.emplace_back(key, value.get<std::string>());
+      } else if (value.is_number() || value.is_boolean()) {
+        command.arguments.emplace_back(key, value.dump());
+      } else {
+        return refuse(fmt::format("argument {} must be a string or a number", key));
+      }
+    }
+  }
+  command.confirmed = request.value("confirm", false);
+  command.origin = request.value("origin", "control channel");
+  CommandTracker::Transitions transitions;
+  const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
+  command_clients[id] = peer;
+  Publish(transitions);
+}
+
+void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
+  if (transitions.empty()) return;
+  const protocol::TimestampNs now_ns = WallNowNs();
+  for (const ground::v1::GroundCommand& t : transitions) {
+    const bool final = IsFinal(t.stage());
+    std::string line =
+        fmt::format("CMD   #{} {}{}{}: {}", t.command_id(), t.name(),
+                    t.arguments().empty() ? "" : " ", t.arguments(), StageName(t.stage()));
+    if (t.stage() == ground::v1::COMMAND_STAGE_PROGRESS) {
+      line += fmt::format(" {}", t.progress_step());
+    } else if (!t.detail().empty()) {
+      line += fmt::format(" ({})", t.detail());
+    }
+    view_queue.Push(std::move(line));
+    if (auto client = command_clients.find(t.command_id()); client != command_clients.end()) {
+      nlohmann::json message = {{"command_id", t.command_id()},
+                                {"name", t.name()},
+                                {"arguments", t.arguments()},
+                                {"stage", StageName(t.stage())},
+                                {"detail", t.detail()},
+                                {"request_sequence", t.request_sequence()},
+                                {"attempt", t.attempt()},
+                                {"progress_step", t.progress_step()},
+                                {"expected_duration_s", t.expected_duration_s()},
+                                {"final", final}};
+      if (final) message["ok"] = t.stage() == ground::v1::COMMAND_STAGE_COMPLETED;
+      Reply(client->second, message);
+      if (final) command_clients.erase(client);
+    }
+  }
+  if (recorder) {
+    std::lock_guard lock(ground_mutex);
+    for (const ground::v1::GroundCommand& t : transitions) ground_pending.emplace_back(t, now_ns);
   }
 }
 
@@ -646,6 +930,11 @@ void Station::Impl::RequestStop() {
   if (view_timer) view_timer->cancel();
   if (duration_timer) duration_timer->cancel();
   if (gap_timer) gap_timer->cancel();
+  if (command_timer) command_timer->cancel();
+  if (tracker && tracker->active() > 0) {
+    spdlog::warn("stopping with {} command(s) still in flight: their outcome is not known here",
+                 tracker->active());
+  }
   DrainView();
   io.stop();
 }
@@ -655,6 +944,7 @@ Station::Station(StationOptions options) : impl_(std::make_unique<Impl>(std::mov
 Station::~Station() {
   impl_->stop_ingest = true;
   if (impl_->ingest.joinable()) impl_->ingest.join();
+  if (impl_->control_lock_fd >= 0) ::close(impl_->control_lock_fd);
 }
 
 void Station::Stop() {
@@ -692,6 +982,10 @@ Result<LinkSnapshot> Station::Run() {
     s.gap_timer = std::make_unique<asio::steady_timer>(s.io);
     s.ScheduleGapFill();
   }
+  if (s.tracker) {
+    s.command_timer = std::make_unique<asio::steady_timer>(s.io);
+    s.ScheduleCommands();
+  }
   s.started_at = Clock::now();
   s.ingest = std::thread([&s] { s.IngestLoop(); });
   s.io.run();
@@ -709,6 +1003,14 @@ Result<LinkSnapshot> Station::Run() {
                "the uplink\n",
                g.requests, g.ranges_requested, g.packets_requested, g.retries, g.probes, g.reports,
                g.packets_queued, g.lost, g.send_failures);
+  }
+  if (s.tracker) {
+    const CommandTrackerStats& c = s.tracker->stats();
+    fmt::print(s.human_out,
+               "  commands: {} submitted, {} rejected by the station, {} completed, {} failed, {} "
+               "timed out, {} still in flight; {} sends ({} resends)\n",
+               c.submitted, c.rejected, c.completed, c.failed, c.timed_out, s.tracker->active(),
+               c.sent, c.resent);
   }
   if (s.recorder) {
     const RecorderStats& r = s.recorder->stats();
@@ -744,6 +1046,18 @@ Result<LinkSnapshot> Station::Run() {
                           {"packets_queued", g.packets_queued},
                           {"lost", g.lost},
                           {"send_failures", g.send_failures}};
+    }
+    if (s.tracker) {
+      const CommandTrackerStats& c = s.tracker->stats();
+      json["commands"] = {{"submitted", c.submitted},
+                          {"rejected", c.rejected},
+                          {"completed", c.completed},
+                          {"failed", c.failed},
+                          {"timed_out", c.timed_out},
+                          {"in_flight", s.tracker->active()},
+                          {"sent", c.sent},
+                          {"resent", c.resent},
+                          {"control_refused", s.control_refused}};
     }
     if (s.recorder) {
       const RecorderStats& r = s.recorder->stats();

@@ -2,42 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <cstring>
 
 #include "big_endian.h"
 #include "protocol/crc16.h"
-#include "rover/v1/command.pb.h"
 
 namespace lgs::protocol {
-namespace {
-
 using be::ReadU16;
 using be::ReadU32;
 using be::WriteU16;
 using be::WriteU32;
-
-// The command registry. (service, subtype) pairs are wire values: never renumber, only add.
-const std::array<CommandInfo, kCommandCount>& Registry() {
-  static const std::array<CommandInfo, kCommandCount> registry = {{
-      {CommandId::kRetransmit, 15, 128, "retransmit",
-       &rover::v1::RetransmitRequest::default_instance()},
-  }};
-  return registry;
-}
-
-}  // namespace
-
-const CommandInfo& Command(CommandId id) {
-  return Registry()[static_cast<size_t>(id)];
-}
-
-const CommandInfo* FindCommand(uint8_t service, uint8_t subtype) {
-  for (const CommandInfo& c : Registry()) {
-    if (c.service == service && c.subtype == subtype) return &c;
-  }
-  return nullptr;
-}
 
 Status EncodeTcPacket(const TcHeader& h, std::span<const uint8_t> payload, std::string& out) {
   if (payload.size() > kMaxTcPayloadSize) {

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
+#include "protocol/command_dictionary.h"
 #include "protocol/telecommand.h"
 #include "rover/v1/command.pb.h"
 
@@ -15,21 +18,18 @@ using rover::v1::CommandVerification;
 // this many, so anything older could be a replay it can no longer recognise.
 constexpr uint32_t kAtMostOnceWindow = 4096;
 
-// Failure codes of the verification reports (rover/v1/verification.proto).
-enum FailureCode : uint32_t {
-  kUnknownCommand = 1,
-  kBadArguments = 2,
-  kTooOld = 3,
-};
-
-CommandVerification Report(const protocol::TcPacketView& tc, rover::v1::VerificationStage stage) {
-  CommandVerification r;
-  r.set_request_id(tc.request_id);
-  r.set_source_id(tc.header.source_id);
-  r.set_request_sequence(tc.header.request_sequence);
-  r.set_stage(stage);
-  r.set_success(true);
-  return r;
+// Ranges of a retransmit request: known streams, first <= last.
+Status CheckRetransmit(const rover::v1::RetransmitRequest& request) {
+  for (const rover::v1::SequenceRange& range : request.ranges()) {
+    const protocol::StreamInfo* stream =
+        range.apid() <= 0xFFFF ? protocol::FindStreamByApid(static_cast<uint16_t>(range.apid()))
+                               : nullptr;
+    if (stream == nullptr || range.first() > range.last()) {
+      return Status::Error(
+          fmt::format("bad range: APID 0x{:X} {}..{}", range.apid(), range.first(), range.last()));
+    }
+  }
+  return Status::Ok();
 }
 
 void Fail(CommandVerification& r, FailureCode code, std::string reason) {
@@ -40,7 +40,26 @@ void Fail(CommandVerification& r, FailureCode code, std::string reason) {
 
 }  // namespace
 
-void CommandHandler::Handle(std::span<const uint8_t> packet,
+CommandVerification CommandHandler::Report(const Request& request,
+                                           rover::v1::VerificationStage stage) const {
+  CommandVerification r;
+  r.set_request_id(request.request_id);
+  r.set_source_id(request.source_id);
+  r.set_request_sequence(request.sequence);
+  r.set_stage(stage);
+  r.set_success(true);
+  return r;
+}
+
+void CommandHandler::Send(Request& request, CommandVerification report, uint8_t ack_flag,
+                          std::vector<CommandVerification>& reports) {
+  // Failures are reported whatever the flags say.
+  if (!(request.ack_flags & ack_flag) && report.success()) return;
+  reports.push_back(report);
+  request.sent.push_back(std::move(report));
+}
+
+void CommandHandler::Handle(std::span<const uint8_t> packet, protocol::TimestampNs now,
                             std::vector<CommandVerification>& reports) {
   ++stats_.received;
   auto parsed = protocol::ParseTcPacket(packet);
@@ -51,15 +70,18 @@ void CommandHandler::Handle(std::span<const uint8_t> packet,
     return;
   }
   const protocol::TcPacketView& tc = parsed.value();
-  const uint8_t ack = tc.header.ack_flags;
-  CommandVerification acceptance = Report(tc, rover::v1::VERIFICATION_STAGE_ACCEPTANCE);
-  CommandVerification completion = Report(tc, rover::v1::VERIFICATION_STAGE_COMPLETION);
+  Request request;
+  request.request_id = tc.request_id;
+  request.source_id = tc.header.source_id;
+  request.sequence = tc.header.request_sequence;
+  request.ack_flags = tc.header.ack_flags;
+  CommandVerification acceptance = Report(request, rover::v1::VERIFICATION_STAGE_ACCEPTANCE);
 
   SourceHistory& history = sources_[tc.header.source_id];
   const uint32_t seq = tc.header.request_sequence;
   if (auto done = history.done.find(seq); done != history.done.end()) {
     ++stats_.repeated;
-    for (const CommandVerification& r : done->second) reports.push_back(r);
+    for (const CommandVerification& r : done->second.sent) reports.push_back(r);
     return;
   }
   if (history.any && uint64_t{seq} + kAtMostOnceWindow <= history.highest) {
@@ -72,8 +94,8 @@ void CommandHandler::Handle(std::span<const uint8_t> packet,
     return;
   }
 
-  std::vector<CommandVerification> sent;
   const protocol::CommandInfo* command = nullptr;
+  std::unique_ptr<google::protobuf::Message> args;
   if (tc.header.apid != protocol::kRoverTcApid) {
     Fail(acceptance, kUnknownCommand,
          fmt::format("APID 0x{:03X} is not the rover's (0x{:03X})", tc.header.apid,
@@ -82,6 +104,19 @@ void CommandHandler::Handle(std::span<const uint8_t> packet,
              command == nullptr) {
     Fail(acceptance, kUnknownCommand,
          fmt::format("no command ST[{},{}]", tc.header.service, tc.header.subtype));
+  } else {
+    args.reset(command->prototype->New());
+    if (!args->ParseFromArray(tc.payload.data(), static_cast<int>(tc.payload.size()))) {
+      Fail(acceptance, kBadArguments,
+           fmt::format("arguments do not parse as {}", args->GetDescriptor()->name()));
+    } else if (Status s = protocol::CheckArguments(*command, *args); !s.ok()) {
+      Fail(acceptance, kBadArguments, s.message());
+    } else if (command->id == protocol::CommandId::kRetransmit) {
+      if (Status r = CheckRetransmit(static_cast<const rover::v1::RetransmitRequest&>(*args));
+          !r.ok()) {
+        Fail(acceptance, kBadArguments, r.message());
+      }
+    }
   }
   if (!acceptance.success()) {
     ++stats_.rejected;
@@ -91,20 +126,10 @@ void CommandHandler::Handle(std::span<const uint8_t> packet,
     return;  // not remembered: nothing was executed
   }
   ++stats_.executed;
-  Execute(*command, tc.payload, completion);
-  if (!completion.success()) {
-    // Arguments that do not parse are an acceptance failure in PUS terms.
-    Fail(acceptance, static_cast<FailureCode>(completion.failure_code()),
-         completion.failure_reason());
-    ++stats_.rejected;
-    sent.push_back(std::move(acceptance));
-  } else {
-    if (ack & protocol::kAckAcceptance) sent.push_back(std::move(acceptance));
-    if (ack & protocol::kAckCompletion) sent.push_back(std::move(completion));
-  }
-  for (const CommandVerification& r : sent) reports.push_back(r);
+  Request& stored = history.done.emplace(seq, std::move(request)).first->second;
+  Send(stored, std::move(acceptance), protocol::kAckAcceptance, reports);
+  Execute(stored, *command, *args, now, reports);
 
-  history.done.emplace(seq, std::move(sent));
   if (!history.any || seq > history.highest) history.highest = seq;
   history.any = true;
   while (!history.done.empty() &&
@@ -113,33 +138,78 @@ void CommandHandler::Handle(std::span<const uint8_t> packet,
   }
 }
 
-void CommandHandler::Execute(const protocol::CommandInfo& command, std::span<const uint8_t> payload,
-                             CommandVerification& completion) {
+void CommandHandler::Execute(Request& request, const protocol::CommandInfo& command,
+                             const google::protobuf::Message& args, protocol::TimestampNs now,
+                             std::vector<CommandVerification>& reports) {
+  CommandVerification completion = Report(request, rover::v1::VERIFICATION_STAGE_COMPLETION);
   switch (command.id) {
     case protocol::CommandId::kRetransmit:
-      ExecuteRetransmit(payload, completion);
+      Send(request, Report(request, rover::v1::VERIFICATION_STAGE_START), protocol::kAckStart,
+           reports);
+      ExecuteRetransmit(static_cast<const rover::v1::RetransmitRequest&>(args), completion);
+      ++stats_.completed;
+      Send(request, std::move(completion), protocol::kAckCompletion, reports);
       return;
-  }
-  Fail(completion, kUnknownCommand, fmt::format("command '{}' has no handler", command.name));
-}
-
-void CommandHandler::ExecuteRetransmit(std::span<const uint8_t> payload,
-                                       CommandVerification& completion) {
-  rover::v1::RetransmitRequest request;
-  if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    Fail(completion, kBadArguments, "arguments do not parse as RetransmitRequest");
-    return;
-  }
-  for (const rover::v1::SequenceRange& range : request.ranges()) {
-    const protocol::StreamInfo* stream =
-        range.apid() <= 0xFFFF ? protocol::FindStreamByApid(static_cast<uint16_t>(range.apid()))
-                               : nullptr;
-    if (stream == nullptr || range.first() > range.last()) {
-      Fail(completion, kBadArguments,
-           fmt::format("bad range: APID 0x{:X} {}..{}", range.apid(), range.first(), range.last()));
+    case protocol::CommandId::kSetTelemetryRate: {
+      const auto& rate = static_cast<const rover::v1::SetTelemetryRate&>(args);
+      Send(request, Report(request, rover::v1::VERIFICATION_STAGE_START), protocol::kAckStart,
+           reports);
+      generator_.SetRate(protocol::FindStreamByName(rate.stream())->id, rate.rate_hz(), now);
+      ++stats_.completed;
+      Send(request, std::move(completion), protocol::kAckCompletion, reports);
       return;
     }
+    default:
+      break;
   }
+  Collect(reports);  // whatever earlier activities did up to now comes first
+  const Status started = generator_.model().StartActivity(Tag(request.source_id, request.sequence),
+                                                          command, args, now);
+  CommandVerification start = Report(request, rover::v1::VERIFICATION_STAGE_START);
+  if (!started.ok()) {
+    ++stats_.failed;
+    Fail(start, kCannotStart, started.message());
+    spdlog::info("telecommand {} ({}) cannot start: {}", request.sequence, command.name,
+                 started.message());
+  }
+  Send(request, std::move(start), protocol::kAckStart, reports);
+  Collect(reports);  // instant commands complete at once
+}
+
+void CommandHandler::Collect(std::vector<CommandVerification>& reports) {
+  for (const ActivityReport& a : generator_.model().TakeActivityReports()) {
+    const auto source = static_cast<uint16_t>(a.tag >> 32);
+    const auto sequence = static_cast<uint32_t>(a.tag);
+    auto history = sources_.find(source);
+    if (history == sources_.end()) continue;
+    auto found = history->second.done.find(sequence);
+    if (found == history->second.done.end()) continue;  // forgotten: too old to matter
+    Request& request = found->second;
+    switch (a.kind) {
+      case ActivityReport::Kind::kProgress: {
+        CommandVerification r = Report(request, rover::v1::VERIFICATION_STAGE_PROGRESS);
+        r.set_progress_step(a.step);
+        Send(request, std::move(r), protocol::kAckProgress, reports);
+        break;
+      }
+      case ActivityReport::Kind::kCompleted:
+        ++stats_.completed;
+        Send(request, Report(request, rover::v1::VERIFICATION_STAGE_COMPLETION),
+             protocol::kAckCompletion, reports);
+        break;
+      case ActivityReport::Kind::kFailed: {
+        ++stats_.failed;
+        CommandVerification r = Report(request, rover::v1::VERIFICATION_STAGE_COMPLETION);
+        Fail(r, kExecutionFailed, a.reason);
+        Send(request, std::move(r), protocol::kAckCompletion, reports);
+        break;
+      }
+    }
+  }
+}
+
+void CommandHandler::ExecuteRetransmit(const rover::v1::RetransmitRequest& request,
+                                       CommandVerification& completion) {
   uint32_t queued = 0;
   for (const rover::v1::SequenceRange& range : request.ranges()) {
     const protocol::StreamInfo* stream =

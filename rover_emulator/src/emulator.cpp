@@ -240,7 +240,7 @@ Result<EmulatorSummary> Emulator::Run() {
   const protocol::TimestampNs mission_start = options_.mission_start_ns.value_or(WallNowNs());
   TelemetryGenerator generator(seed, options_.rover_id, mission_start, scenario);
   LinkModel link(scenario.link, seed, mission_start);
-  CommandHandler handler(link);
+  CommandHandler handler(link, generator);
   std::vector<GeneratedPacket> batch;
   std::vector<LinkOutcome> outcomes;
   std::vector<std::string> arrived_commands;
@@ -383,7 +383,7 @@ Result<EmulatorSummary> Emulator::Run() {
     link.TakeUplink(t, arrived_commands);
     for (const std::string& tc : arrived_commands) {
       reports.clear();
-      handler.Handle(protocol::AsBytes(tc), reports);
+      handler.Handle(protocol::AsBytes(tc), t, reports);
       batch.resize(reports.size());
       for (size_t i = 0; i < reports.size(); ++i) {
         if (Status st = generator.EmitReport(reports[i], t, batch[i]); !st.ok()) return st;
@@ -395,6 +395,14 @@ Result<EmulatorSummary> Emulator::Run() {
       generator.model().SetOnboardStorePackets(link.stored_packets());
       if (Status st = generator.Next(batch); !st.ok()) return st;
       for (GeneratedPacket& p : batch) offer(p, t);
+      // Commanded activities progressed while the model advanced.
+      reports.clear();
+      handler.Collect(reports);
+      batch.resize(reports.size());
+      for (size_t i = 0; i < reports.size(); ++i) {
+        if (Status st = generator.EmitReport(reports[i], t, batch[i]); !st.ok()) return st;
+        offer(batch[i], t);
+      }
       link.Advance(t, outcomes);
     }
     publish();
@@ -409,6 +417,8 @@ Result<EmulatorSummary> Emulator::Run() {
   summary.commands_executed = handler.stats().executed;
   summary.commands_rejected += handler.stats().rejected;
   summary.commands_repeated = handler.stats().repeated;
+  summary.commands_completed = handler.stats().completed;
+  summary.commands_failed = handler.stats().failed;
 
   summary.mission_seconds = static_cast<double>(mission_now - mission_start) / kNsPerS;
   summary.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();

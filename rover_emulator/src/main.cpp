@@ -125,9 +125,10 @@ int main(int argc, char** argv) {
       r.packets_generated, r.packets_sent, r.bytes_sent, r.mission_seconds, r.wall_seconds,
       r.dropped, r.corrupted, r.duplicated, r.stored, r.evicted, r.pending);
   spdlog::info(
-      "uplink: {} telecommands received, {} executed, {} repeated (not executed again), {} "
-      "rejected, {} lost on the uplink; {} packets retransmitted on request",
-      r.commands_received, r.commands_executed, r.commands_repeated, r.commands_rejected,
-      r.uplink_lost, r.retransmitted);
+      "uplink: {} telecommands received, {} executed ({} completed, {} failed), {} repeated "
+      "(not executed again), {} rejected, {} lost on the uplink; {} packets retransmitted on "
+      "request",
+      r.commands_received, r.commands_executed, r.commands_completed, r.commands_failed,
+      r.commands_repeated, r.commands_rejected, r.uplink_lost, r.retransmitted);
   return 0;
 }

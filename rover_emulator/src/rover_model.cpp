@@ -160,13 +160,75 @@ void RoverModel::Step(double dt_s) {
   dark_s_ = sunlit_ > 0.0 ? 0.0 : dark_s_ + dt_s;
   StepMobility(dt_s);
   StepPower(dt_s);
+  // On-board autonomy (low battery, safe mode) ends a commanded activity.
+  if (activity_ && mode_ != activity_->mode) {
+    EndActivity(false,
+                fmt::format("interrupted: the rover went into {} mode", protocol::ModeName(mode_)));
+  }
   StepThermal(dt_s);
   StepRadiation(dt_s);
   StepLink();
 }
 
+RoverModel::Move RoverModel::MoveToward(double wx, double wy, double dt_s) {
+  const double dx = wx - x_m_, dy = wy - y_m_;
+  const double distance = std::hypot(dx, dy);
+  if (distance < 0.01) return Move::kArrived;
+  heading_deg_ = std::fmod(std::atan2(dx, dy) * kDegPerRad + 360.0, 360.0);
+  const double h = heading_deg_ / kDegPerRad;
+  // Hazard check half a metre ahead: slope or rock beyond the rover's limits.
+  const double ax = x_m_ + 0.5 * std::sin(h), ay = y_m_ + 0.5 * std::cos(h);
+  const double slope = terrain_.SlopeDeg(ax, ay);
+  const double rock = terrain_.RockHeight(ax, ay);
+  if (slope > rover_.max_slope_deg || rock > rover_.max_obstacle_m) {
+    const bool steep = slope > rover_.max_slope_deg;
+    hazard_reason_ = steep ? fmt::format("hazard stop: slope {:.1f} deg ahead at ({:.1f}, {:.1f})",
+                                         slope, ax, ay)
+                           : fmt::format("hazard stop: {:.0f} cm rock ahead at ({:.1f}, {:.1f})",
+                                         rock * 100.0, ax, ay);
+    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_HAZARD_STOP, hazard_reason_,
+          steep ? slope : rock);
+    return Move::kHazard;
+  }
+  // Slip grows with the uphill grade.
+  const double uphill_deg =
+      std::atan2(terrain_.Elevation(ax, ay) - terrain_.Elevation(x_m_, y_m_), 0.5) * kDegPerRad;
+  slip_percent_ = std::clamp(random_.Normal(4.0 + 1.5 * std::max(0.0, uphill_deg), 1.5), 0.0, 40.0);
+  const double ground_speed = rover_.drive_speed_m_per_h * (1.0 - slip_percent_ / 100.0);
+  const double step_m = std::min(distance, ground_speed / 3600.0 * dt_s);
+  ground_speed_m_per_h_ = step_m / dt_s * 3600.0;
+  x_m_ += step_m * std::sin(h);
+  y_m_ += step_m * std::cos(h);
+  // Odometry counts wheel turns: slip makes it overestimate, and heading drifts a little.
+  const double wheel_m = step_m / (1.0 - slip_percent_ / 100.0);
+  const double drift = random_.Normal(0.0, 0.01);
+  est_x_m_ += wheel_m * std::sin(h + drift);
+  est_y_m_ += wheel_m * std::cos(h + drift);
+  odometer_m_ += wheel_m;
+  since_science_m_ += step_m;
+  since_fix_m_ += step_m;
+  uncertainty_m_ += 0.02 * wheel_m;
+  if (since_fix_m_ > 2.0) {
+    // Visual localisation from the navigation cameras pulls the estimate back.
+    since_fix_m_ = 0.0;
+    est_x_m_ = x_m_ + random_.Normal(0.0, 0.02);
+    est_y_m_ = y_m_ + random_.Normal(0.0, 0.02);
+    uncertainty_m_ = 0.05;
+    visual_fix_pending_ = true;
+  }
+  return distance - step_m < 0.01 ? Move::kArrived : Move::kMoving;
+}
+
 void RoverModel::StepMobility(double dt_s) {
   ground_speed_m_per_h_ = 0.0;
+  if (activity_) {
+    StepActivity(dt_s);
+    return;
+  }
+  if (ground_hold_) {
+    slip_percent_ = 0.0;
+    return;
+  }
   if (hazard_stopped_) {
     hazard_wait_s_ += dt_s;
     if (rover_.hazard_replan_after_s > 0 && hazard_wait_s_ >= rover_.hazard_replan_after_s &&
@@ -187,55 +249,14 @@ void RoverModel::StepMobility(double dt_s) {
   }
   if (mode_ == rover::v1::ROVER_MODE_DRIVE && dt_s > 0.0) {
     const auto [wx, wy] = waypoints_[waypoint_];
-    const double dx = wx - x_m_, dy = wy - y_m_;
-    const double distance = std::hypot(dx, dy);
-    heading_deg_ = std::fmod(std::atan2(dx, dy) * kDegPerRad + 360.0, 360.0);
-    const double h = heading_deg_ / kDegPerRad;
-    // Hazard check half a metre ahead: slope or rock beyond the rover's limits.
-    const double ax = x_m_ + 0.5 * std::sin(h), ay = y_m_ + 0.5 * std::cos(h);
-    const double slope = terrain_.SlopeDeg(ax, ay);
-    const double rock = terrain_.RockHeight(ax, ay);
-    if (slope > rover_.max_slope_deg || rock > rover_.max_obstacle_m) {
+    const Move move = MoveToward(wx, wy, dt_s);
+    if (move == Move::kHazard) {
       hazard_stopped_ = true;
       hazard_wait_s_ = 0.0;
-      const bool steep = slope > rover_.max_slope_deg;
-      Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_HAZARD_STOP,
-            steep ? fmt::format("hazard stop: slope {:.1f} deg ahead at ({:.1f}, {:.1f})", slope,
-                                ax, ay)
-                  : fmt::format("hazard stop: {:.0f} cm rock ahead at ({:.1f}, {:.1f})",
-                                rock * 100.0, ax, ay),
-            steep ? slope : rock);
       SetMode(rover::v1::ROVER_MODE_STANDBY, "hazard stop, waiting for the ground");
       return;
     }
-    // Slip grows with the uphill grade.
-    const double uphill_deg =
-        std::atan2(terrain_.Elevation(ax, ay) - terrain_.Elevation(x_m_, y_m_), 0.5) * kDegPerRad;
-    slip_percent_ =
-        std::clamp(random_.Normal(4.0 + 1.5 * std::max(0.0, uphill_deg), 1.5), 0.0, 40.0);
-    const double ground_speed = rover_.drive_speed_m_per_h * (1.0 - slip_percent_ / 100.0);
-    const double step_m = std::min(distance, ground_speed / 3600.0 * dt_s);
-    ground_speed_m_per_h_ = step_m / dt_s * 3600.0;
-    x_m_ += step_m * std::sin(h);
-    y_m_ += step_m * std::cos(h);
-    // Odometry counts wheel turns: slip makes it overestimate, and heading drifts a little.
-    const double wheel_m = step_m / (1.0 - slip_percent_ / 100.0);
-    const double drift = random_.Normal(0.0, 0.01);
-    est_x_m_ += wheel_m * std::sin(h + drift);
-    est_y_m_ += wheel_m * std::cos(h + drift);
-    odometer_m_ += wheel_m;
-    since_science_m_ += step_m;
-    since_fix_m_ += step_m;
-    uncertainty_m_ += 0.02 * wheel_m;
-    if (since_fix_m_ > 2.0) {
-      // Visual localisation from the navigation cameras pulls the estimate back.
-      since_fix_m_ = 0.0;
-      est_x_m_ = x_m_ + random_.Normal(0.0, 0.02);
-      est_y_m_ = y_m_ + random_.Normal(0.0, 0.02);
-      uncertainty_m_ = 0.05;
-      visual_fix_pending_ = true;
-    }
-    if (distance - step_m < 0.01) {
+    if (move == Move::kArrived) {
       Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_WAYPOINT_REACHED,
             "waypoint " + std::to_string(waypoint_) + " reached", static_cast<double>(waypoint_));
       waypoint_ = (waypoint_ + 1) % waypoints_.size();
@@ -256,6 +277,238 @@ void RoverModel::StepMobility(double dt_s) {
   } else {
     slip_percent_ = 0.0;
   }
+}
+
+void RoverModel::ActivityProgress(double fraction) {
+  // Progress reports at each quarter of the way.
+  Activity& a = *activity_;
+  const auto quarter = static_cast<uint32_t>(std::floor(std::clamp(fraction, 0.0, 1.0) * 4.0));
+  while (a.progress_reported + 1 <= quarter && a.progress_reported + 1 < 4) {
+    ++a.progress_reported;
+    activity_reports_.push_back(
+        {a.tag, ActivityReport::Kind::kProgress, a.progress_reported, std::string()});
+  }
+}
+
+void RoverModel::EndActivity(bool success, std::string reason) {
+  if (!activity_) return;
+  activity_reports_.push_back(
+      {activity_->tag, success ? ActivityReport::Kind::kCompleted : ActivityReport::Kind::kFailed,
+       0, std::move(reason)});
+  activity_.reset();
+  ground_hold_ = true;
+  if (mode_ == rover::v1::ROVER_MODE_DRIVE || mode_ == rover::v1::ROVER_MODE_SCIENCE) {
+    SetMode(rover::v1::ROVER_MODE_STANDBY, success ? "command complete, holding for the ground"
+                                                   : "command failed, holding for the ground");
+  }
+}
+
+void RoverModel::StepActivity(double dt_s) {
+  Activity& a = *activity_;
+  slip_percent_ = 0.0;
+  if (dt_s <= 0.0) return;
+  switch (a.command) {
+    case protocol::CommandId::kDrive:
+    case protocol::CommandId::kTurn: {
+      if (a.turn_remaining_deg != 0.0) {
+        const double step = std::copysign(
+            std::min(std::abs(a.turn_remaining_deg), rover_.turn_rate_deg_per_s * dt_s),
+            a.turn_remaining_deg);
+        heading_deg_ = std::fmod(heading_deg_ + step + 360.0, 360.0);
+        a.turn_remaining_deg -= step;
+        if (std::abs(a.turn_remaining_deg) < 1e-9) a.turn_remaining_deg = 0.0;
+        if (a.command == protocol::CommandId::kTurn) {
+          ActivityProgress(1.0 - std::abs(a.turn_remaining_deg) / a.turn_total_deg);
+          if (a.turn_remaining_deg == 0.0) EndActivity(true, "");
+        }
+        return;
+      }
+      const Move move = MoveToward(a.target_x_m, a.target_y_m, dt_s);
+      if (move == Move::kHazard) {
+        EndActivity(false, hazard_reason_);
+        return;
+      }
+      const double left = std::hypot(a.target_x_m - x_m_, a.target_y_m - y_m_);
+      ActivityProgress(a.total_m > 0 ? 1.0 - left / a.total_m : 1.0);
+      if (move == Move::kArrived) {
+        Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_WAYPOINT_REACHED,
+              fmt::format("commanded drive complete at ({:.2f}, {:.2f})", x_m_, y_m_));
+        EndActivity(true, "");
+      }
+      return;
+    }
+    case protocol::CommandId::kSoilMeasure: {
+      a.remaining_s -= dt_s;
+      ActivityProgress(1.0 - a.remaining_s / a.total_s);
+      if (a.remaining_s <= 0.0) {
+        FillSoil(a.instrument, a.total_s, commanded_soil_.emplace_back());
+        Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_MEASUREMENT_DONE,
+              fmt::format("commanded {} measurement complete",
+                          rover::v1::SoilInstrument_Name(a.instrument)));
+        EndActivity(true, "");
+      }
+      return;
+    }
+    case protocol::CommandId::kCaptureImage: {
+      a.remaining_s -= dt_s;
+      while (a.frames_taken < a.frames &&
+             a.total_s - a.remaining_s >=
+                 (a.frames_taken + 1) * protocol::kDictionaryFrameSeconds) {
+        const double pan = heading_deg_ + a.frames_taken * a.pan_step_deg;
+        FillFrame(a.camera, std::fmod(pan + 360.0, 360.0), a.tilt_deg,
+                  commanded_frames_.emplace_back());
+        ++a.frames_taken;
+        if (a.frames > 1 && a.frames_taken < a.frames) {
+          activity_reports_.push_back(
+              {a.tag, ActivityReport::Kind::kProgress, a.frames_taken, std::string()});
+        }
+      }
+      if (a.frames_taken == a.frames) EndActivity(true, "");
+      return;
+    }
+    default:
+      EndActivity(false, "no such activity");
+  }
+}
+
+Status RoverModel::StartActivity(uint64_t tag, const protocol::CommandInfo& command,
+                                 const google::protobuf::Message& args,
+                                 TimestampNs mission_time_ns) {
+  AdvanceTo(mission_time_ns);
+  if (Status s = protocol::CheckMode(command, mode_); !s.ok()) return s;
+  const auto complete = [&] {
+    activity_reports_.push_back({tag, ActivityReport::Kind::kCompleted, 0, std::string()});
+    return Status::Ok();
+  };
+  using protocol::CommandId;
+  switch (command.id) {
+    case CommandId::kPing:
+      return complete();
+    case CommandId::kStop:
+      EndActivity(false, "stopped by a stop command");
+      ground_hold_ = true;
+      hazard_stopped_ = false;
+      if (mode_ == rover::v1::ROVER_MODE_DRIVE || mode_ == rover::v1::ROVER_MODE_SCIENCE) {
+        SetMode(rover::v1::ROVER_MODE_STANDBY, "stopped by the ground");
+      }
+      return complete();
+    case CommandId::kHibernate:
+      EndActivity(false, "the rover is going into hibernation");
+      ground_hold_ = true;
+      commanded_hibernation_ = true;
+      SetMode(rover::v1::ROVER_MODE_HIBERNATE, "commanded by the ground");
+      return complete();
+    case CommandId::kWake:
+      commanded_hibernation_ = false;
+      if (mode_ == rover::v1::ROVER_MODE_HIBERNATE) {
+        SetMode(rover::v1::ROVER_MODE_STANDBY, "woken by the ground");
+      }
+      return complete();
+    case CommandId::kSetInstrumentMode: {
+      const auto& m = static_cast<const rover::v1::SetInstrumentMode&>(args);
+      instrument_modes_[static_cast<size_t>(m.instrument())] = m.mode();
+      if (activity_ && activity_->command == CommandId::kSoilMeasure &&
+          activity_->instrument == m.instrument() && m.mode() != rover::v1::INSTRUMENT_MODE_ON) {
+        EndActivity(false, fmt::format("{} switched off during the measurement",
+                                       rover::v1::SoilInstrument_Name(m.instrument())));
+      }
+      return complete();
+    }
+    case CommandId::kDrive:
+    case CommandId::kTurn:
+    case CommandId::kSoilMeasure:
+    case CommandId::kCaptureImage:
+      break;
+    default:
+      return Status::Error(fmt::format("{} is not a rover activity", command.name));
+  }
+  if (activity_) {
+    return Status::Error(
+        fmt::format("busy: {} still in progress", protocol::Command(activity_->command).name));
+  }
+  Activity a;
+  a.tag = tag;
+  a.command = command.id;
+  switch (command.id) {
+    case CommandId::kDrive: {
+      const auto& d = static_cast<const rover::v1::Drive&>(args);
+      if (d.has_distance_heading()) {
+        const double h = d.distance_heading().heading_deg() / kDegPerRad;
+        a.target_x_m = x_m_ + d.distance_heading().distance_m() * std::sin(h);
+        a.target_y_m = y_m_ + d.distance_heading().distance_m() * std::cos(h);
+      } else {
+        a.target_x_m = d.waypoint().x_m();
+        a.target_y_m = d.waypoint().y_m();
+      }
+      const double limit = terrain_.half_size_m();
+      if (std::abs(a.target_x_m) > limit || std::abs(a.target_y_m) > limit) {
+        return Status::Error(fmt::format("target ({:.1f}, {:.1f}) is outside the mapped site",
+                                         a.target_x_m, a.target_y_m));
+      }
+      a.total_m = std::hypot(a.target_x_m - x_m_, a.target_y_m - y_m_);
+      const double bearing = std::atan2(a.target_x_m - x_m_, a.target_y_m - y_m_) * kDegPerRad;
+      a.turn_remaining_deg = std::remainder(bearing - heading_deg_, 360.0);
+      a.turn_total_deg = std::abs(a.turn_remaining_deg);
+      a.mode = rover::v1::ROVER_MODE_DRIVE;
+      break;
+    }
+    case CommandId::kTurn: {
+      const double angle = static_cast<const rover::v1::Turn&>(args).angle_deg();
+      if (angle == 0.0) return complete();
+      a.turn_remaining_deg = angle;
+      a.turn_total_deg = std::abs(angle);
+      a.mode = rover::v1::ROVER_MODE_DRIVE;
+      break;
+    }
+    case CommandId::kSoilMeasure: {
+      const auto& m = static_cast<const rover::v1::SoilMeasure&>(args);
+      if (instrument_modes_[static_cast<size_t>(m.instrument())] != rover::v1::INSTRUMENT_MODE_ON) {
+        return Status::Error(
+            fmt::format("{} is not switched on", rover::v1::SoilInstrument_Name(m.instrument())));
+      }
+      a.instrument = m.instrument();
+      a.remaining_s = a.total_s = m.duration_s();
+      a.mode = rover::v1::ROVER_MODE_SCIENCE;
+      break;
+    }
+    case CommandId::kCaptureImage: {
+      const auto& c = static_cast<const rover::v1::CaptureImage&>(args);
+      a.camera = c.camera();
+      a.frames = c.frames();
+      a.pan_step_deg = c.pan_step_deg();
+      a.tilt_deg = c.tilt_deg();
+      a.remaining_s = a.total_s = a.frames * protocol::kDictionaryFrameSeconds;
+      a.mode = mode_ == rover::v1::ROVER_MODE_SAFE ? mode_ : rover::v1::ROVER_MODE_STANDBY;
+      break;
+    }
+    default:
+      break;
+  }
+  ground_hold_ = true;
+  hazard_stopped_ = false;
+  science_remaining_s_ = 0.0;
+  low_battery_standby_ = false;
+  SetMode(a.mode, fmt::format("commanded {}", command.name));
+  activity_ = a;
+  return Status::Ok();
+}
+
+std::vector<ActivityReport> RoverModel::TakeActivityReports() {
+  std::vector<ActivityReport> taken;
+  taken.swap(activity_reports_);
+  return taken;
+}
+
+std::vector<rover::v1::CameraFrame> RoverModel::TakeCommandedFrames() {
+  std::vector<rover::v1::CameraFrame> taken;
+  taken.swap(commanded_frames_);
+  return taken;
+}
+
+std::vector<rover::v1::SoilMeasurement> RoverModel::TakeCommandedSoil() {
+  std::vector<rover::v1::SoilMeasurement> taken;
+  taken.swap(commanded_soil_);
+  return taken;
 }
 
 void RoverModel::StepPower(double dt_s) {
@@ -306,14 +559,14 @@ void RoverModel::StepPower(double dt_s) {
     SetMode(rover::v1::ROVER_MODE_HIBERNATE, soc_percent_ < rover_.hibernate_soc_percent
                                                  ? "battery nearly empty and no sun"
                                                  : "sun below the horizon for 6 h");
-  } else if (mode_ == rover::v1::ROVER_MODE_HIBERNATE && sunlit_ > 0.5 &&
+  } else if (mode_ == rover::v1::ROVER_MODE_HIBERNATE && !commanded_hibernation_ && sunlit_ > 0.5 &&
              soc_percent_ >= rover_.wake_soc_percent) {
     SetMode(rover::v1::ROVER_MODE_STANDBY, "sun back on the array: woke up");
   } else if (mode_ == rover::v1::ROVER_MODE_SAFE &&
              soc_percent_ >= rover_.safe_mode_soc_percent + 5.0) {
     SetMode(rover::v1::ROVER_MODE_STANDBY, "battery recovered");
   } else if (mode_ == rover::v1::ROVER_MODE_STANDBY && low_battery_standby_ && !hazard_stopped_ &&
-             soc_percent_ >= rover_.shed_science_soc_percent + 10.0) {
+             !ground_hold_ && soc_percent_ >= rover_.shed_science_soc_percent + 10.0) {
     low_battery_standby_ = false;
     SetMode(rover::v1::ROVER_MODE_DRIVE, "battery recovered: resume traverse");
   }
@@ -473,7 +726,13 @@ void RoverModel::FillTerrainTile(TimestampNs t, rover::v1::TerrainTile& out) {
 void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   AdvanceTo(t);
   const bool left = frame_id_ % 2 == 0;
-  out.set_camera(left ? rover::v1::CAMERA_NAVCAM_LEFT : rover::v1::CAMERA_NAVCAM_RIGHT);
+  const double pan = std::fmod(heading_deg_ + random_.Normal(0.0, 2.0) + 360.0, 360.0);
+  FillFrame(left ? rover::v1::CAMERA_NAVCAM_LEFT : rover::v1::CAMERA_NAVCAM_RIGHT, pan, -20.0, out);
+}
+
+void RoverModel::FillFrame(rover::v1::Camera camera, double pan_deg, double tilt_deg,
+                           rover::v1::CameraFrame& out) {
+  out.set_camera(camera);
   out.set_frame_id(frame_id_++);
   const double sun = sun_.elevation_deg;
   out.set_exposure_ms(
@@ -481,8 +740,8 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   out.set_gain_db(sunlit_ > 0.5 ? 0.0 : 6.0);
   out.set_width_px(1024);
   out.set_height_px(1024);
-  out.set_pan_deg(std::fmod(heading_deg_ + random_.Normal(0.0, 2.0) + 360.0, 360.0));
-  out.set_tilt_deg(-20.0);
+  out.set_pan_deg(pan_deg);
+  out.set_tilt_deg(tilt_deg);
   out.set_sun_elevation_deg(sun);
   out.set_image_size_bytes(static_cast<uint64_t>(random_.Normal(420'000.0, 30'000.0)));
   out.set_mean_brightness_dn(
@@ -491,30 +750,41 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
 
 void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& out) {
   AdvanceTo(t);
+  // The three instruments take turns; each reading is a product of its own integration.
+  static constexpr std::array<std::pair<rover::v1::SoilInstrument, double>, 3> kCycle = {{
+      {rover::v1::SOIL_INSTRUMENT_NEUTRON, 60.0},
+      {rover::v1::SOIL_INSTRUMENT_VNIS, 2.0},
+      {rover::v1::SOIL_INSTRUMENT_APXS, 1800.0},
+  }};
+  const auto [instrument, integration_s] = kCycle[measurement_id_ % 3];
+  FillSoil(instrument, integration_s, out);
+}
+
+void RoverModel::FillSoil(rover::v1::SoilInstrument instrument, double integration_s,
+                          rover::v1::SoilMeasurement& out) {
   const bool shadow = sunlit_ <= 0.0;
   out.set_measurement_id(measurement_id_);
   out.set_x_m(x_m_);
   out.set_y_m(y_m_);
   out.set_in_shadow(shadow);
-  // The three instruments take turns; each reading is a product of its own integration.
-  switch (measurement_id_++ % 3) {
-    case 0: {
-      out.set_instrument(rover::v1::SOIL_INSTRUMENT_NEUTRON);
-      out.set_integration_s(60.0);
+  ++measurement_id_;
+  out.set_instrument(instrument);
+  out.set_integration_s(integration_s);
+  switch (instrument) {
+    case rover::v1::SOIL_INSTRUMENT_NEUTRON: {
       auto* n = out.mutable_neutron();
       // Sunlit high latitudes: ~500-750 ppm OH; shadowed soil: 1.5 +- 0.8 wt% WEH.
       const double weh = shadow ? std::max(0.0, random_.Normal(1.5, 0.8))
                                 : std::max(0.0, random_.Normal(0.06, 0.01));
       n->set_hydrogen_weh_wt_percent(weh);
       // Hydrogen moderates epithermal neutrons: fewer epithermal counts where there is more.
-      n->set_epithermal_counts_per_s(random_.Poisson(60.0 * 18.0 / (1.0 + 0.5 * weh)) / 60.0);
-      n->set_thermal_counts_per_s(random_.Poisson(60.0 * 25.0 * (1.0 + 0.1 * weh)) / 60.0);
-      n->set_fast_counts_per_s(random_.Poisson(60.0 * 9.0) / 60.0);
+      const double t = integration_s;
+      n->set_epithermal_counts_per_s(random_.Poisson(t * 18.0 / (1.0 + 0.5 * weh)) / t);
+      n->set_thermal_counts_per_s(random_.Poisson(t * 25.0 * (1.0 + 0.1 * weh)) / t);
+      n->set_fast_counts_per_s(random_.Poisson(t * 9.0) / t);
       break;
     }
-    case 1: {
-      out.set_instrument(rover::v1::SOIL_INSTRUMENT_VNIS);
-      out.set_integration_s(2.0);
+    case rover::v1::SOIL_INSTRUMENT_VNIS: {
       auto* v = out.mutable_vnis();
       v->set_start_wavelength_um(kVnisStartUm);
       v->set_step_um(kVnisStepUm);
@@ -536,8 +806,6 @@ void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& 
       break;
     }
     default: {
-      out.set_instrument(rover::v1::SOIL_INSTRUMENT_APXS);
-      out.set_integration_s(1800.0);
       std::array<double, 10> wt{};
       double total = 0.0;
       for (size_t i = 0; i < wt.size(); ++i) {

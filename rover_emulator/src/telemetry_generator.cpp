@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "protocol/space_packet.h"
 
 namespace lgs::emulator {
@@ -49,6 +51,18 @@ size_t TelemetryGenerator::Due() const {
     }
   }
   return due;
+}
+
+void TelemetryGenerator::SetRate(StreamId stream, double rate_hz, TimestampNs now) {
+  StreamState& s = streams_[static_cast<size_t>(stream)];
+  if (s.period_ns == 0 || rate_hz <= 0.0) return;  // events and reports have no rate
+  s.period_ns = static_cast<int64_t>(1e9 / rate_hz);
+  s.next_due_ns = std::max(now, std::min(s.next_due_ns, now + s.period_ns));
+}
+
+double TelemetryGenerator::rate_hz(StreamId stream) const {
+  const StreamState& s = streams_[static_cast<size_t>(stream)];
+  return s.period_ns > 0 ? 1e9 / static_cast<double>(s.period_ns) : 0.0;
 }
 
 TimestampNs TelemetryGenerator::next_due_ns() const {
@@ -103,15 +117,23 @@ Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
       break;
   }
   std::vector<rover::v1::Event> events = model_.TakeEvents();
-  out.resize(1 + events.size());
+  std::vector<rover::v1::CameraFrame> frames = model_.TakeCommandedFrames();
+  std::vector<rover::v1::SoilMeasurement> soil = model_.TakeCommandedSoil();
+  out.resize(1 + events.size() + frames.size() + soil.size());
   if (Status s = Emit(due, now, out[0]); !s.ok()) return s;
   due.next_due_ns += due.period_ns;
-  StreamState& event_stream = streams_[static_cast<size_t>(StreamId::kEvent)];
-  for (size_t i = 0; i < events.size(); ++i) {
-    event_stream.message->GetReflection()->Swap(event_stream.message.get(), &events[i]);
-    if (Status s = Emit(event_stream, now, out[i + 1]); !s.ok()) return s;
-  }
-  return Status::Ok();
+  size_t next = 1;
+  const auto emit_all = [&](StreamId id, auto& messages) {
+    StreamState& stream = streams_[static_cast<size_t>(id)];
+    for (auto& m : messages) {
+      stream.message->GetReflection()->Swap(stream.message.get(), &m);
+      if (Status s = Emit(stream, now, out[next++]); !s.ok()) return s;
+    }
+    return Status::Ok();
+  };
+  if (Status s = emit_all(StreamId::kEvent, events); !s.ok()) return s;
+  if (Status s = emit_all(StreamId::kCameraFrame, frames); !s.ok()) return s;
+  return emit_all(StreamId::kSoilMeasurement, soil);
 }
 
 }  // namespace lgs::emulator

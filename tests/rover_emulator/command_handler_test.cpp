@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
 
 #include "protocol/space_packet.h"
 #include "protocol/telecommand.h"
+#include "protocol/telemetry_decoder.h"
 #include "rover/v1/command.pb.h"
 #include "rover_emulator/link_model.h"
 
@@ -137,7 +139,10 @@ TEST(Uplink, LossFollowsTheConfiguredProbability) {
 
 class CommandHandlerTest : public ::testing::Test {
  protected:
-  CommandHandlerTest() : link_(LinkProfile::Ideal(), 1, kStart), handler_(link_) {
+  CommandHandlerTest()
+      : link_(LinkProfile::Ideal(), 1, kStart),
+        generator_(1, "rover1", kStart),
+        handler_(link_, generator_) {
     std::vector<LinkOutcome> out;
     Generate(link_, 100, out);
   }
@@ -159,11 +164,55 @@ class CommandHandlerTest : public ::testing::Test {
   }
   std::vector<rover::v1::CommandVerification> Handle(const std::string& packet) {
     std::vector<rover::v1::CommandVerification> reports;
-    handler_.Handle(protocol::AsBytes(packet), reports);
+    handler_.Handle(protocol::AsBytes(packet), now_, reports);
+    return reports;
+  }
+  // A TC packet of any command, arguments given as the dictionary names them.
+  std::string Tc(uint32_t request_sequence, std::string_view name,
+                 std::vector<protocol::CommandArgument> args = {}) {
+    const protocol::CommandInfo* info = protocol::FindCommandByName(name);
+    EXPECT_NE(info, nullptr) << name;
+    auto built = protocol::BuildArguments(*info, args);
+    EXPECT_TRUE(built.ok()) << built.error().message();
+    protocol::TcHeader h;
+    h.service = info->service;
+    h.subtype = info->subtype;
+    h.source_id = 1;
+    h.request_sequence = request_sequence;
+    h.ack_flags = protocol::kAckAcceptance | protocol::kAckStart | protocol::kAckProgress |
+                  protocol::kAckCompletion;
+    std::string payload = (*built)->SerializeAsString(), packet;
+    EXPECT_TRUE(protocol::EncodeTcPacket(h, protocol::AsBytes(payload), packet).ok());
+    return packet;
+  }
+  // Runs the rover's telemetry (and so its model) for `seconds` of mission time; returns the
+  // reports of activities and keeps the packets generated.
+  std::vector<rover::v1::CommandVerification> Run(double seconds) {
+    std::vector<rover::v1::CommandVerification> reports;
+    const TimestampNs until = now_ + static_cast<TimestampNs>(seconds * 1e9);
+    std::vector<GeneratedPacket> batch;
+    while (generator_.next_due_ns() <= until) {
+      now_ = generator_.next_due_ns();
+      EXPECT_TRUE(generator_.Next(batch).ok());
+      for (const GeneratedPacket& p : batch) {
+        ++generated_[p.stream->name];
+        if (p.stream->id != protocol::StreamId::kSoilMeasurement) continue;
+        auto decoded = decoder_.Decode(*p.topic, protocol::AsBytes(p.packet));
+        EXPECT_TRUE(decoded.ok());
+        if (decoded.ok()) soil_.emplace_back().CopyFrom(*decoded->message);
+      }
+      handler_.Collect(reports);
+    }
+    now_ = until;
     return reports;
   }
   LinkModel link_;
+  TelemetryGenerator generator_;
   CommandHandler handler_;
+  TimestampNs now_ = kStart;
+  std::map<std::string_view, int> generated_;
+  protocol::TelemetryDecoder decoder_{"rover1"};
+  std::vector<rover::v1::SoilMeasurement> soil_;
 };
 
 TEST_F(CommandHandlerTest, ExecutesOnceAndAnswersWithAcceptanceAndCompletion) {
@@ -216,6 +265,147 @@ TEST_F(CommandHandlerTest, RefusesUnknownCommandsBadArgumentsAndReplaysOfOldRequ
   EXPECT_TRUE(Handle(damaged).empty());  // no header to answer to: counted only
   EXPECT_EQ(handler_.stats().rejected, 4u);
   EXPECT_EQ(link_.stats().retransmitted, 1u);
+}
+
+}  // namespace
+}  // namespace lgs::emulator
+
+namespace lgs::emulator {
+namespace {
+
+using rover::v1::VerificationStage;
+
+std::vector<VerificationStage> Stages(const std::vector<rover::v1::CommandVerification>& reports) {
+  std::vector<VerificationStage> stages;
+  for (const auto& r : reports) stages.push_back(r.stage());
+  return stages;
+}
+
+TEST_F(CommandHandlerTest, ADriveIsAcceptedStartedReportsProgressAndCompletes) {
+  Run(2.0);  // boot
+  const auto first = Handle(Tc(1, "drive", {{"distance_m", "1"}, {"heading_deg", "90"}}));
+  EXPECT_EQ(Stages(first), (std::vector<VerificationStage>{rover::v1::VERIFICATION_STAGE_ACCEPTANCE,
+                                                           rover::v1::VERIFICATION_STAGE_START}));
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_DRIVE);
+  // 1 m at 200 m/h with slip plus a turn of up to 180 deg: well within 90 s.
+  const auto later = Run(90.0);
+  ASSERT_EQ(later.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(later[i].stage(), rover::v1::VERIFICATION_STAGE_PROGRESS);
+    EXPECT_EQ(later[i].progress_step(), static_cast<uint32_t>(i + 1));
+  }
+  EXPECT_EQ(later[3].stage(), rover::v1::VERIFICATION_STAGE_COMPLETION);
+  EXPECT_TRUE(later[3].success()) << later[3].failure_reason();
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_STANDBY);
+  EXPECT_TRUE(generator_.model().ground_hold());
+  // A repeat of the finished request: every report again, nothing executed.
+  EXPECT_EQ(Handle(Tc(1, "drive", {{"distance_m", "1"}, {"heading_deg", "90"}})).size(), 6u);
+  EXPECT_EQ(handler_.stats().executed, 1u);
+  EXPECT_EQ(handler_.stats().completed, 1u);
+}
+
+TEST_F(CommandHandlerTest, StopEndsTheDriveAsAFailureAndBusyOrSwitchedOffCannotStart) {
+  Run(2.0);
+  ASSERT_EQ(Handle(Tc(1, "drive", {{"distance_m", "20"}, {"heading_deg", "0"}})).size(), 2u);
+  Run(5.0);
+  const auto busy = Handle(Tc(2, "turn", {{"angle_deg", "45"}}));
+  ASSERT_EQ(busy.size(), 2u);
+  EXPECT_FALSE(busy[1].success());
+  EXPECT_EQ(busy[1].stage(), rover::v1::VERIFICATION_STAGE_START);
+  EXPECT_NE(busy[1].failure_reason().find("busy"), std::string::npos);
+  EXPECT_EQ(busy[1].failure_code(), kCannotStart);
+
+  const auto stop = Handle(Tc(3, "stop"));
+  // The drive's failed completion (it was stopped), then the stop's own reports.
+  std::vector<uint32_t> sequences;
+  for (const auto& r : stop) sequences.push_back(r.request_sequence());
+  ASSERT_EQ(stop.size(), 4u);
+  EXPECT_EQ(stop[0].request_sequence(), 3u);
+  EXPECT_EQ(stop[1].request_sequence(), 3u);
+  EXPECT_EQ(stop[2].request_sequence(), 1u);
+  EXPECT_FALSE(stop[2].success());
+  EXPECT_EQ(stop[2].failure_code(), kExecutionFailed);
+  EXPECT_NE(stop[2].failure_reason().find("stop"), std::string::npos);
+  EXPECT_EQ(stop[3].stage(), rover::v1::VERIFICATION_STAGE_COMPLETION);
+  EXPECT_TRUE(stop[3].success());
+
+  ASSERT_EQ(Handle(Tc(4, "instrument_mode", {{"instrument", "apxs"}, {"mode", "off"}})).size(), 3u);
+  const auto off = Handle(Tc(5, "soil_measurement", {{"instrument", "apxs"}, {"duration_s", "5"}}));
+  ASSERT_EQ(off.size(), 2u);
+  EXPECT_FALSE(off[1].success());
+  EXPECT_NE(off[1].failure_reason().find("APXS"), std::string::npos);
+}
+
+TEST_F(CommandHandlerTest, SoilMeasurementAndPanoramaProduceTheirTelemetry) {
+  Run(2.0);
+  generated_.clear();
+  ASSERT_EQ(
+      Handle(Tc(1, "soil_measurement", {{"instrument", "vnis"}, {"duration_s", "10"}})).size(), 2u);
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_SCIENCE);
+  auto reports = Run(12.0);
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.back().stage(), rover::v1::VERIFICATION_STAGE_COMPLETION);
+  EXPECT_TRUE(reports.back().success());
+  // The commanded measurement: its instrument, its integration time, once.
+  int commanded = 0;
+  for (const auto& m : soil_) {
+    if (m.instrument() == rover::v1::SOIL_INSTRUMENT_VNIS && m.integration_s() == 10.0) {
+      ++commanded;
+      EXPECT_EQ(m.vnis().reflectance_size(), 196);
+    }
+  }
+  EXPECT_EQ(commanded, 1);
+
+  generated_.clear();
+  ASSERT_EQ(Handle(Tc(2, "capture_image", {{"frames", "4"}, {"pan_step_deg", "30"}})).size(), 2u);
+  reports = Run(10.0);
+  ASSERT_EQ(reports.size(), 4u);  // progress after frames 1-3, then completion
+  EXPECT_EQ(reports[2].progress_step(), 3u);
+  EXPECT_TRUE(reports[3].success());
+  // 0.5 Hz navigation frames for 10 s (5) plus the four commanded ones.
+  EXPECT_EQ(generated_["camera_frame"], 9);
+}
+
+TEST_F(CommandHandlerTest, TelemetryRateHibernateAndWake) {
+  Run(2.0);
+  ASSERT_EQ(Handle(Tc(1, "telemetry_rate", {{"stream", "radiation"}, {"rate_hz", "4"}})).size(),
+            3u);
+  EXPECT_DOUBLE_EQ(generator_.rate_hz(protocol::StreamId::kRadiation), 4.0);
+  generated_.clear();
+  Run(10.0);
+  EXPECT_NEAR(generated_["radiation"], 40, 1);
+
+  EXPECT_EQ(Handle(Tc(2, "hibernate")).size(), 3u);
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_HIBERNATE);
+  Run(60.0);  // the sun does not wake a commanded hibernation
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_HIBERNATE);
+  const auto drive = Handle(Tc(3, "drive", {{"distance_m", "1"}, {"heading_deg", "0"}}));
+  ASSERT_EQ(drive.size(), 2u);
+  EXPECT_FALSE(drive[1].success());
+  EXPECT_NE(drive[1].failure_reason().find("HIBERNATE"), std::string::npos);
+  EXPECT_EQ(Handle(Tc(4, "wake")).size(), 3u);
+  EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_STANDBY);
+}
+
+TEST_F(CommandHandlerTest, ArgumentsOutOfTheDictionaryRangeAreRefusedAtAcceptance) {
+  // Built by hand: BuildArguments would refuse it on the ground already.
+  rover::v1::Turn turn;
+  turn.set_angle_deg(400.0);
+  const protocol::CommandInfo& info = protocol::Command(protocol::CommandId::kTurn);
+  protocol::TcHeader h;
+  h.service = info.service;
+  h.subtype = info.subtype;
+  h.source_id = 1;
+  h.request_sequence = 7;
+  std::string payload = turn.SerializeAsString(), packet;
+  ASSERT_TRUE(protocol::EncodeTcPacket(h, protocol::AsBytes(payload), packet).ok());
+  const auto reports = Handle(packet);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].stage(), rover::v1::VERIFICATION_STAGE_ACCEPTANCE);
+  EXPECT_FALSE(reports[0].success());
+  EXPECT_NE(reports[0].failure_reason().find("angle_deg=400"), std::string::npos)
+      << reports[0].failure_reason();
+  EXPECT_EQ(handler_.stats().executed, 0u);
 }
 
 }  // namespace

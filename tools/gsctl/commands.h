@@ -27,6 +27,21 @@ struct KeygenOptions {
 };
 int RunKeygen(const KeygenOptions& options);
 
+struct CommandOptions {
+  std::string name;
+  std::vector<std::string> arguments;  // NAME=VALUE
+  std::string file;                    // a plan: steps run in order, each after the last completed
+  bool confirm = false;                // hazardous commands
+  bool no_wait = false;                // return once released to the uplink
+  bool json = false;                   // one JSON object per stage
+  bool list = false;                   // print the command dictionary
+  std::string rover_id = "rover1";
+  std::string control;     // "" = the station's default for rover_id
+  std::string token_path;  // "" = the station's default for rover_id
+  double connect_timeout_s = 5.0;
+};
+int RunCommand(const CommandOptions& options);
+
 struct RecoverOptions {
   std::string broken;
   std::string out;

@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   // Library logs (the recorder's, in bench) go to stderr: stdout carries data and JSON.
   spdlog::set_default_logger(spdlog::stderr_color_mt("gsctl"));
   spdlog::set_level(spdlog::level::warn);
-  CLI::App app{"gsctl: inspect, check, repair, export and replay ground station recordings (MCAP)"};
+  CLI::App app{
+      "gsctl: command the rover through the station; inspect, check, repair, export and replay "
+      "ground station recordings (MCAP)"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
 
@@ -109,6 +111,32 @@ int main(int argc, char** argv) {
   keygen_cmd->add_flag("--force", keygen.force, "replace existing key files");
   keygen_cmd->add_flag("--json", keygen.json, "print the file names and public key as JSON");
 
+  CommandOptions command;
+  auto* command_cmd = app.add_subcommand(
+      "command",
+      "send a command to the rover through the running station and follow it to completion "
+      "(exit 0 only on success); --list shows every command and its arguments");
+  command_cmd->add_option("NAME", command.name, "command, e.g. drive");
+  command_cmd->add_option("ARGS", command.arguments, "arguments as NAME=VALUE, e.g. distance_m=2");
+  command_cmd->add_option("--file", command.file,
+                          "run a plan (YAML list of {command, args}): each step after the last "
+                          "completed, stopping at the first that does not");
+  command_cmd->add_flag("--confirm", command.confirm, "send hazardous commands (hibernate)");
+  command_cmd->add_flag("--no-wait", command.no_wait, "return once the station released it");
+  command_cmd->add_flag("--json", command.json, "one JSON object per stage on stdout");
+  command_cmd->add_flag("--list", command.list, "print the command dictionary");
+  command_cmd->add_option("--rover-id", command.rover_id, "rover whose station to use")
+      ->capture_default_str();
+  command_cmd->add_option("--control", command.control,
+                          "the station's control endpoint (default: its ipc:// socket)");
+  command_cmd->add_option("--control-token", command.token_path,
+                          "the station's control token file (default: beside its socket)");
+  command_cmd
+      ->add_option("--connect-timeout", command.connect_timeout_s,
+                   "give up when the station has not answered within SECONDS")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   BenchSinkOptions sink;
   auto* sink_cmd = app.add_subcommand("bench-sink", "(internal) raw ZeroMQ receiver for bench");
   sink_cmd->group("");  // hidden from --help
@@ -127,5 +155,6 @@ int main(int argc, char** argv) {
   if (export_cmd->parsed()) return RunExport(exp);
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
+  if (command_cmd->parsed()) return RunCommand(command);
   return kExitUsage;
 }

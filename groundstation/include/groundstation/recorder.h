@@ -3,7 +3,8 @@
 // One channel per rover stream (`/<rover>/<stream>`, schema = the message's FileDescriptorSet,
 // Message.sequence = extended sequence, publish_time = on-board time, log_time = ground receipt
 // time, the packet's own protobuf bytes as data, APID and topic in channel metadata — enough to
-// rebuild every packet byte for byte), plus `/link/rejected` and `/ground/link_stats`.
+// rebuild every packet byte for byte), plus `/link/rejected`, `/ground/link_stats`,
+// `/ground/alarms` and `/ground/commands`.
 //
 // Durability: the open chunk is written (and fsynced unless disabled) at least every
 // flush_interval and at Close(); files split by size or duration and are named by their start
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "ground/v1/ground.pb.h"
 #include "groundstation/link_accounting.h"
 #include "protocol/byte_sink.h"
 #include "protocol/mcap_writer.h"
@@ -66,6 +68,8 @@ class Recorder {
   void RecordRejected(protocol::RejectReason reason, std::string_view detail,
                       std::string_view topic, std::span<const uint8_t> data, size_t frames,
                       protocol::TimestampNs ground_ns);
+  // One stage transition of a telecommand, on /ground/commands.
+  void RecordCommand(const ground::v1::GroundCommand& command, protocol::TimestampNs ground_ns);
   void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
                        const LinkAccounting& accounting, double interval_s,
                        protocol::TimestampNs ground_ns);

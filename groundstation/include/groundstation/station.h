@@ -1,7 +1,8 @@
 // Station: the ground station's receive side. An ingest thread receives [topic][packet] messages
 // from the rover's publisher, verifies and decodes them, accounts for every sequence number and
 // feeds the sinks (JSON lines, terminal view); the Asio thread (the caller of Run()) handles
-// signals, the statistics line, the terminal and the duration timer.
+// signals, the statistics line, the terminal and the duration timer, and — when asked for — the
+// uplink: gap fill's retransmit requests and operators' commands from the control channel.
 //
 // Run() returns after SIGINT/SIGTERM, Stop(), or the duration: everything already received is
 // processed and flushed first.
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "groundstation/command_tracker.h"
 #include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
 #include "groundstation/recorder.h"
@@ -58,6 +60,16 @@ struct StationOptions {
   // Gap fill: retransmit requests to the rover over the uplink (off unless asked for: a station
   // listening to a relayed feed or a replay must not command the rover).
   GapFillOptions gap_fill;
+  // Commanding: operators' commands from the local control channel (gsctl command), validated,
+  // uplinked (the endpoint and source id are gap_fill's) and tracked to completion. Off unless
+  // asked for, like gap fill.
+  struct Commanding {
+    bool enabled = false;
+    std::string control_endpoint;   // "" = transport::DefaultControlEndpoint(rover_id)
+    std::string token_path;         // "" = transport::DefaultControlTokenPath(rover_id)
+    bool allow_remote = false;      // a control endpoint that is not ipc:// or loopback
+    CommandTrackerOptions tracker;  // source id and light time are copied from above
+  } commanding;
 
   Status Validate() const;
 };

@@ -1,6 +1,6 @@
 // Telecommand packets: the CCSDS TC space packet of FORMAT.md (PUS-C style secondary header,
-// protobuf user data, CRC-16) and the command registry that maps (service, subtype) to the
-// command's protobuf arguments. This header and FORMAT.md are the one place these numbers live.
+// protobuf user data, CRC-16). The commands themselves are in command_dictionary.h. This header
+// and FORMAT.md are the one place these numbers live.
 //
 // ParseTcPacket checks structure and CRC only; the view points into the caller's buffer.
 // Thread-safe.
@@ -11,13 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/command_dictionary.h"
 #include "protocol/packet_format.h"
 #include "protocol/space_packet.h"
 #include "protocol/status.h"
-
-namespace google::protobuf {
-class Message;
-}
 
 namespace lgs::protocol {
 
@@ -37,22 +34,6 @@ inline constexpr size_t kTcOverheadSize = kPrimaryHeaderSize + kTcSecondaryHeade
 inline constexpr size_t kMaxTcPayloadSize = kMaxPacketSize - kTcOverheadSize;
 // ZeroMQ framing of the uplink: one frame, the TC packet.
 inline constexpr size_t kTelecommandFrameCount = 1;
-
-enum class CommandId : uint8_t {
-  kRetransmit = 0,
-};
-inline constexpr size_t kCommandCount = 1;
-
-struct CommandInfo {
-  CommandId id;
-  uint8_t service;
-  uint8_t subtype;
-  std::string_view name;
-  const google::protobuf::Message* prototype;  // the arguments
-};
-
-const CommandInfo& Command(CommandId id);
-const CommandInfo* FindCommand(uint8_t service, uint8_t subtype);
 
 struct TcHeader {
   uint16_t apid = kRoverTcApid;

@@ -61,6 +61,7 @@ struct EmulatorSummary {
   uint64_t retransmitted = 0;  // packets sent again on the ground's request
   uint64_t commands_received = 0, commands_executed = 0, commands_rejected = 0;
   uint64_t commands_repeated = 0, uplink_lost = 0;
+  uint64_t commands_completed = 0, commands_failed = 0;
   double mission_seconds = 0.0;
   double wall_seconds = 0.0;
 };

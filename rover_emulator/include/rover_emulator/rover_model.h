@@ -10,11 +10,17 @@
 // visibility (for loss/acquisition-of-signal events).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "protocol/command_dictionary.h"
 #include "protocol/cuc_time.h"
+#include "protocol/status.h"
 #include "rover/v1/camera.pb.h"
+#include "rover/v1/command.pb.h"
 #include "rover/v1/event.pb.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
@@ -28,6 +34,15 @@
 namespace lgs::emulator {
 
 using protocol::TimestampNs;
+
+// How a commanded activity is going, for the command handler's PUS service 1 reports.
+struct ActivityReport {
+  enum class Kind { kProgress, kCompleted, kFailed };
+  uint64_t tag = 0;  // the handler's name for the request
+  Kind kind = Kind::kProgress;
+  uint32_t step = 0;   // progress step, from 1
+  std::string reason;  // failures: why
+};
 
 struct RoverModelOptions {
   uint64_t seed = 1;
@@ -55,6 +70,18 @@ class RoverModel {
   void SetOnboardStorePackets(uint64_t packets) { store_packets_ = packets; }
   rover::v1::RoverMode mode() const { return mode_; }
 
+  // Starts a telecommand's activity at `mission_time_ns` (the model advances to it first). An
+  // error is a start failure with its reason (wrong mode, busy, instrument off). Instant
+  // commands complete at once; the others report progress and completion as the model runs.
+  // Telemetry rates are the generator's, not the model's.
+  Status StartActivity(uint64_t tag, const protocol::CommandInfo& command,
+                       const google::protobuf::Message& args, TimestampNs mission_time_ns);
+  std::vector<ActivityReport> TakeActivityReports();
+  // Products of commanded activities, to be sent at once on their streams.
+  std::vector<rover::v1::CameraFrame> TakeCommandedFrames();
+  std::vector<rover::v1::SoilMeasurement> TakeCommandedSoil();
+  bool ground_hold() const { return ground_hold_; }
+
  private:
   void AdvanceTo(TimestampNs mission_time_ns);
   void Step(double dt_s);
@@ -64,6 +91,18 @@ class RoverModel {
   void StepRadiation(double dt_s);
   void StepLink();
   void SetMode(rover::v1::RoverMode mode, const std::string& why);
+  void StepActivity(double dt_s);
+  enum class Move { kMoving, kArrived, kHazard };
+  // One step of driving toward (wx, wy) with hazard checks, slip and odometry.
+  Move MoveToward(double wx, double wy, double dt_s);
+  std::string hazard_reason_;
+  // Ends the activity in progress (a report for the handler) and holds for the ground.
+  void EndActivity(bool success, std::string reason);
+  void ActivityProgress(double fraction);
+  void FillSoil(rover::v1::SoilInstrument instrument, double integration_s,
+                rover::v1::SoilMeasurement& out);
+  void FillFrame(rover::v1::Camera camera, double pan_deg, double tilt_deg,
+                 rover::v1::CameraFrame& out);
   void Raise(rover::v1::EventSeverity severity, rover::v1::EventKind kind, std::string message,
              double value = 0.0);
   double MissionSeconds() const;
@@ -119,6 +158,31 @@ class RoverModel {
   uint64_t store_packets_ = 0;
 
   std::vector<rover::v1::Event> events_;
+
+  // Commanding. Once the ground has commanded motion the rover holds for it: the scenario's
+  // autonomous traverse (which stands in for a day's uplinked plan) stops.
+  struct Activity {
+    uint64_t tag = 0;
+    protocol::CommandId command = protocol::CommandId::kPing;
+    rover::v1::RoverMode mode = rover::v1::ROVER_MODE_STANDBY;
+    double target_x_m = 0.0, target_y_m = 0.0, total_m = 0.0;  // drive
+    double turn_remaining_deg = 0.0, turn_total_deg = 0.0;     // drive (first) and turn
+    double remaining_s = 0.0, total_s = 0.0;                   // soil, images
+    rover::v1::SoilInstrument instrument = rover::v1::SOIL_INSTRUMENT_UNSPECIFIED;
+    rover::v1::Camera camera = rover::v1::CAMERA_UNSPECIFIED;
+    uint32_t frames = 0, frames_taken = 0;
+    double pan_step_deg = 0.0, tilt_deg = 0.0;
+    uint32_t progress_reported = 0;
+  };
+  std::optional<Activity> activity_;
+  bool ground_hold_ = false;
+  bool commanded_hibernation_ = false;
+  std::array<rover::v1::InstrumentMode, 4> instrument_modes_{
+      rover::v1::INSTRUMENT_MODE_UNSPECIFIED, rover::v1::INSTRUMENT_MODE_ON,
+      rover::v1::INSTRUMENT_MODE_ON, rover::v1::INSTRUMENT_MODE_ON};
+  std::vector<ActivityReport> activity_reports_;
+  std::vector<rover::v1::CameraFrame> commanded_frames_;
+  std::vector<rover::v1::SoilMeasurement> commanded_soil_;
 };
 
 }  // namespace lgs::emulator

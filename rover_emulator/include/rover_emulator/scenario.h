@@ -42,6 +42,7 @@ struct SiteSpec {
 
 struct RoverSpec {
   double drive_speed_m_per_h = 200.0;  // Yutu class
+  double turn_rate_deg_per_s = 5.0;    // skid steering in place
   double battery_capacity_wh = 200.0;  // model choice
   double initial_soc_percent = 85.0;
   double solar_array_peak_w = 50.0;  // Pragyan class

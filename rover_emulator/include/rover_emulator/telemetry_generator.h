@@ -35,13 +35,19 @@ class TelemetryGenerator {
 
   // Mission time at which the next packets are due.
   protocol::TimestampNs next_due_ns() const;
-  // The packets due at next_due_ns(): one periodic packet and any events it raised. `out` is
-  // resized; its strings are reused between calls to avoid allocations.
+  // The packets due at next_due_ns(): one periodic packet, any events it raised and the products
+  // of commanded activities (images, soil measurements). `out` is resized; its strings are
+  // reused between calls to avoid allocations.
   Status Next(std::vector<GeneratedPacket>& out);
 
   // A command verification report, sent when a telecommand is handled at `onboard_ns`.
   Status EmitReport(const rover::v1::CommandVerification& report, protocol::TimestampNs onboard_ns,
                     GeneratedPacket& out);
+
+  // A periodic stream's rate from `now` on (a telecommand); the next packet is due within one
+  // new period.
+  void SetRate(protocol::StreamId stream, double rate_hz, protocol::TimestampNs now);
+  double rate_hz(protocol::StreamId stream) const;
 
   RoverModel& model() { return model_; }
 
