@@ -75,6 +75,7 @@ Status CommandTrackerOptions::Validate() const {
     return Status::Error("command margins must be positive and the duration factor at least 1");
   }
   if (max_sends < 1 || max_sends > 20) return Status::Error("command sends must be 1..20");
+  if (!(uplink_timeout_s > 0.0)) return Status::Error("the uplink timeout must be positive");
   return Status::Ok();
 }
 
@@ -195,6 +196,7 @@ void CommandTracker::Poll(Clock::time_point now, std::vector<Transmission>& tran
     c.state.set_request_sequence(header.request_sequence);
     by_sequence_[header.request_sequence] = c.state.command_id();
     c.awaiting_send = true;
+    c.awaiting_since = now;
     Transition(c, ground::v1::COMMAND_STAGE_RELEASED,
                fmt::format("request {} from source {}", header.request_sequence, header.source_id),
                out);
@@ -204,6 +206,7 @@ void CommandTracker::Poll(Clock::time_point now, std::vector<Transmission>& tran
     if (!c.awaiting_send && c.sends > 0 && now >= c.deadline) {
       if (c.sends < options_.max_sends) {
         c.awaiting_send = true;  // the same packet again: the rover executes it at most once
+        c.awaiting_since = now;
       } else {
         Finish(c, ground::v1::COMMAND_STAGE_TIMED_OUT,
                c.accepted ? fmt::format("no completion report after {} sends", c.sends)
@@ -211,6 +214,14 @@ void CommandTracker::Poll(Clock::time_point now, std::vector<Transmission>& tran
                out);
         continue;
       }
+    }
+    if (c.awaiting_send && now - c.awaiting_since >= Seconds(options_.uplink_timeout_s)) {
+      Finish(c, ground::v1::COMMAND_STAGE_TIMED_OUT,
+             fmt::format("the uplink did not take it within {:.0f} s: the rover's command "
+                         "endpoint is down or refuses this station's key",
+                         options_.uplink_timeout_s),
+             out);
+      continue;
     }
     if (c.awaiting_send) transmit.push_back({id, &c.packet});
   }

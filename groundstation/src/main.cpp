@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
                  "id; the rover executes it once)")
       ->capture_default_str()
       ->check(CLI::Range(1, 20));
+  app.add_option("--uplink-timeout", options.commanding.tracker.uplink_timeout_s,
+                 "a command the uplink has not taken within SECONDS times out")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--acceptance-margin", options.commanding.tracker.acceptance_margin_s,
                  "SECONDS beyond the round-trip light time to wait for acceptance before resending")
       ->capture_default_str()

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -305,6 +306,15 @@ struct Station::Impl {
   std::optional<transport::CurveKeyPair> keys;
   std::string rover_key;
   std::unique_ptr<zmq::socket_t> socket;
+  // CURVE handshakes on the telemetry link (ingest thread): a publisher that cannot prove it
+  // holds the rover's key fails them, and that is counted and logged as an authentication
+  // failure.
+  std::unique_ptr<zmq::socket_t> monitor;
+  std::atomic<uint64_t> auth_failures{0};
+  std::map<std::string, bool> awaiting_handshake;  // endpoint -> connected, not authenticated
+  Clock::time_point last_auth_log{};
+  bool authenticated_once = false;
+  void ReadMonitor();
   std::thread ingest;
   std::atomic<bool> stop_ingest{false};
   std::string ingest_error;  // set by the ingest thread before it exits on failure
@@ -402,6 +412,20 @@ Status Station::Impl::Start() {
   socket->set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
   socket->set(zmq::sockopt::linger, 0);
   socket->set(zmq::sockopt::subscribe, protocol::TelemetryTopicPrefix(options.rover_id));
+  if (keys) {
+    const std::string address = fmt::format("inproc://telemetry-monitor-{}", fmt::ptr(this));
+    if (zmq_socket_monitor(
+            socket->handle(), address.c_str(),
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+      return Status::Error(
+          fmt::format("cannot monitor the telemetry socket: {}", zmq_strerror(zmq_errno())));
+    }
+    monitor = std::make_unique<zmq::socket_t>(context, zmq::socket_type::pair);
+    monitor->set(zmq::sockopt::linger, 0);
+    monitor->connect(address);
+  }
   for (const std::string& endpoint : options.connect) {
     try {
       socket->connect(endpoint);
@@ -573,7 +597,63 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
   }
 }
 
+void Station::Impl::ReadMonitor() {
+  zmq::message_t event, address;
+  while (monitor->recv(event, zmq::recv_flags::dontwait)) {
+    if (!event.more() || !monitor->recv(address) || event.size() < 6) continue;
+    uint16_t id = 0;
+    uint32_t value = 0;
+    std::memcpy(&id, event.data(), sizeof id);
+    std::memcpy(&value, static_cast<const uint8_t*>(event.data()) + 2, sizeof value);
+    const std::string endpoint = address.to_string();
+    std::string failure;
+    switch (id) {
+      case ZMQ_EVENT_CONNECTED:
+        awaiting_handshake[endpoint] = true;
+        break;
+      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        awaiting_handshake[endpoint] = false;
+        if (!authenticated_once) {
+          authenticated_once = true;
+          spdlog::info("telemetry link to {} authenticated: the publisher holds the rover's key",
+                       endpoint);
+        }
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        awaiting_handshake[endpoint] = false;
+        failure = fmt::format("CURVE handshake failed (event 0x{:04X}, code {})", id, value);
+        break;
+      case ZMQ_EVENT_DISCONNECTED:
+        if (awaiting_handshake[endpoint]) {
+          failure = "the publisher hung up during the CURVE handshake";
+        }
+        awaiting_handshake[endpoint] = false;
+        break;
+      default:
+        break;
+    }
+    if (failure.empty()) continue;
+    const uint64_t n = ++auth_failures;
+    const auto now = Clock::now();
+    if (n == 1 || now - last_auth_log >= Seconds(options.reject_log_interval_s)) {
+      last_auth_log = now;
+      spdlog::warn(
+          "authentication failure on the telemetry link to {}: {} — it does not prove it holds "
+          "the rover's key; nothing from it is accepted ({} so far)",
+          endpoint, failure, n);
+    }
+  }
+}
+
 void Station::Impl::IngestLoop() {
+  // SIGINT/SIGTERM belong to the Asio thread; here they would only interrupt ZeroMQ (EINTR).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   zmq::message_t topic, packet, extra;
   const auto flush_jsonl = [this] {
     if (jsonl.is_open() && !jsonl_failed && !jsonl.Flush()) {
@@ -632,12 +712,16 @@ void Station::Impl::IngestLoop() {
     recorder->Tick(now_ns);
   };
   try {
-    zmq::pollitem_t item{socket->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[2] = {{socket->handle(), 0, ZMQ_POLLIN, 0},
+                                {monitor ? monitor->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+    const int item_count = monitor ? 2 : 1;
     bool received_any = false;
     Clock::time_point last_activity = Clock::now();
     bool idle_stop_posted = false;
     while (!stop_ingest.load(std::memory_order_relaxed)) {
-      if (zmq::poll(&item, 1, kIngestPoll) > 0 && drain() > 0) {
+      const int ready = zmq::poll(items, item_count, kIngestPoll);
+      if (ready > 0 && monitor && (items[1].revents & ZMQ_POLLIN)) ReadMonitor();
+      if (ready > 0 && (items[0].revents & ZMQ_POLLIN) && drain() > 0) {
         received_any = true;
         last_activity = Clock::now();
       } else {
@@ -992,6 +1076,10 @@ Result<LinkSnapshot> Station::Run() {
   if (s.ingest.joinable()) s.ingest.join();
 
   const LinkSnapshot final_stats = s.accounting.Snapshot();
+  if (s.monitor) {
+    zmq_socket_monitor(s.socket->handle(), nullptr, 0);
+    s.monitor.reset();
+  }
   const uint64_t view_drops = s.view_queue.dropped();
   const double seconds = std::chrono::duration<double>(Clock::now() - s.started_at).count();
   fmt::print(s.human_out, "{}", FormatSummary(final_stats, s.accounting, seconds, view_drops));
@@ -1003,6 +1091,11 @@ Result<LinkSnapshot> Station::Run() {
                "the uplink\n",
                g.requests, g.ranges_requested, g.packets_requested, g.retries, g.probes, g.reports,
                g.packets_queued, g.lost, g.send_failures);
+  }
+  if (s.auth_failures > 0) {
+    fmt::print(s.human_out,
+               "  telemetry authentication failures: {} (publishers without the rover's key)\n",
+               s.auth_failures.load());
   }
   if (s.tracker) {
     const CommandTrackerStats& c = s.tracker->stats();
@@ -1029,6 +1122,7 @@ Result<LinkSnapshot> Station::Run() {
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
     nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
     json["duration_s"] = seconds;
+    json["telemetry_auth_failures"] = s.auth_failures.load();
     json["prior_recordings"] = {{"files", s.prior.files},
                                 {"recovered_files", s.prior.recovered_files},
                                 {"recovered_messages", s.prior.recovered_messages},

@@ -64,6 +64,24 @@ class TruthWriter {
                p.stream->name, p.stream->apid, p.sequence, p.bytes.size(), p.onboard_time_ns, p.crc,
                NameOf(o.fate), o.from_store, o.reordered, o.retransmitted, o.sent_ns, o.arrival_ns);
   }
+  // A telecommand that reached the rover, and what the rover did with it.
+  void WriteTelecommand(std::span<const uint8_t> packet, std::string_view outcome,
+                        protocol::TimestampNs onboard_ns) {
+    if (file_ == nullptr) return;
+    auto tc = protocol::ParseTcPacket(packet);
+    if (!tc.ok()) {
+      fmt::print(file_, "{{\"telecommand\":true,\"outcome\":\"{}\",\"onboard_ns\":{}}}\n", outcome,
+                 onboard_ns);
+      return;
+    }
+    const protocol::CommandInfo* command =
+        protocol::FindCommand(tc->header.service, tc->header.subtype);
+    fmt::print(file_,
+               "{{\"telecommand\":true,\"source\":{},\"request\":{},\"command\":\"{}\","
+               "\"outcome\":\"{}\",\"onboard_ns\":{}}}\n",
+               tc->header.source_id, tc->header.request_sequence,
+               command != nullptr ? command->name : "unknown", outcome, onboard_ns);
+  }
 
  private:
   std::FILE* file_ = nullptr;
@@ -383,7 +401,14 @@ Result<EmulatorSummary> Emulator::Run() {
     link.TakeUplink(t, arrived_commands);
     for (const std::string& tc : arrived_commands) {
       reports.clear();
+      const CommandStats before = handler.stats();
       handler.Handle(protocol::AsBytes(tc), t, reports);
+      const CommandStats& after = handler.stats();
+      truth.WriteTelecommand(protocol::AsBytes(tc),
+                             after.executed > before.executed   ? "executed"
+                             : after.repeated > before.repeated ? "repeated"
+                                                                : "refused",
+                             t);
       batch.resize(reports.size());
       for (size_t i = 0; i < reports.size(); ++i) {
         if (Status st = generator.EmitReport(reports[i], t, batch[i]); !st.ok()) return st;

@@ -121,7 +121,8 @@ RetransmitResult LinkModel::Retransmit(protocol::StreamId stream, uint32_t first
 void LinkModel::OfferUplink(std::string packet, TimestampNs now_ns) {
   ++stats_.uplink_offered;
   const TimestampNs arrival = now_ns + light_time_ns_;
-  if (InOutage(now_ns) || InOutage(arrival) ||
+  if (stats_.uplink_offered <= profile_.uplink_lose_first || InOutage(now_ns) ||
+      InOutage(arrival) ||
       (profile_.uplink_loss_probability > 0 && random_.Chance(profile_.uplink_loss_probability))) {
     ++stats_.uplink_lost;
     return;

@@ -1,4 +1,5 @@
 // rover_emulator: the emulated lunar rover. Arguments -> EmulatorOptions -> Emulator -> exit code.
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -108,7 +109,17 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) emulator.Stop();
   });
-  std::thread signal_thread([&io] { io.run(); });
+  // Only the signal thread takes SIGINT/SIGTERM: a signal landing in the emulator's thread would
+  // interrupt its ZeroMQ calls (EINTR) mid-packet.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::thread signal_thread([&io, stop_signals] {
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+    io.run();
+  });
 
   auto result = emulator.Run();
   io.stop();

@@ -222,6 +222,7 @@ void ReadLink(Fields f, LinkProfile& l) {
   f.Integer("store_capacity_packets", l.store_capacity_packets, 0, 1e9);
   f.Integer("retransmit_store_packets", l.retransmit_store_packets, 0, 1e8);
   f.Number("uplink_loss_probability", l.uplink_loss_probability, 0.0, 1.0);
+  f.Integer("uplink_lose_first", l.uplink_lose_first, 0, 1e6);
   const YAML::Node outages = f.Take("outages");
   if (outages) {
     if (!outages.IsSequence()) f.ctx().Fail(outages, f.PathOf("outages"), "must be a list");

@@ -161,6 +161,26 @@ TEST_F(CommandTrackerTest, MissingAcceptanceResendsTheSamePacketThenTimesOut) {
   EXPECT_NE(out_.back().detail().find("after the time-out"), std::string::npos);
 }
 
+TEST_F(CommandTrackerTest, ACommandTheUplinkNeverTakesTimesOut) {
+  Submit("ping", {});
+  std::vector<Transmission> transmit;
+  tracker_.Poll(now_, transmit, out_);
+  ASSERT_EQ(transmit.size(), 1u);
+  tracker_.OnSendFailed(transmit[0].command_id);
+  now_ += 9s;
+  transmit.clear();
+  tracker_.Poll(now_, transmit, out_);
+  ASSERT_EQ(transmit.size(), 1u);  // offered again while the uplink may still connect
+  tracker_.OnSendFailed(transmit[0].command_id);
+  now_ += 1s;
+  transmit.clear();
+  tracker_.Poll(now_, transmit, out_);
+  EXPECT_TRUE(transmit.empty());
+  EXPECT_EQ(out_.back().stage(), ground::v1::COMMAND_STAGE_TIMED_OUT);
+  EXPECT_NE(out_.back().detail().find("uplink did not take it within 10 s"), std::string::npos);
+  EXPECT_EQ(tracker_.stats().sent, 0u);
+}
+
 TEST_F(CommandTrackerTest, FailuresEndTheCommandWithTheRoversReason) {
   Submit("drive", {{"distance_m", "5"}, {"heading_deg", "0"}});
   Tick();

@@ -96,3 +96,47 @@ TEST(CommandLine, EmulatorGivesUpWhenNobodySubscribes) {
 
 }  // namespace
 }  // namespace lgs::test
+
+namespace lgs::test {
+namespace {
+
+TEST(CommandLine, GsctlCommandListsTheDictionaryAndRefusesBadUse) {
+  const Outcome list = RunProgram(LGS_GSCTL_BIN, {"command", "--list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  // FORMAT.md documents the same dictionary: every operator command in both, with its codes.
+  const std::string format = ReadFile(std::string(LGS_SOURCE_DIR) + "/protocol/FORMAT.md");
+  for (const auto& [row, name] : std::vector<std::pair<std::string, std::string>>{
+           {"| 17, 1 | `ping`", "ping"},
+           {"| 200, 1 | `drive`", "drive"},
+           {"| 200, 2 | `stop`", "stop"},
+           {"| 200, 3 | `turn`", "turn"},
+           {"| 200, 10 | `soil_measurement`", "soil_measurement"},
+           {"| 200, 11 | `capture_image`", "capture_image"},
+           {"| 200, 12 | `instrument_mode`", "instrument_mode"},
+           {"| 3, 131 | `telemetry_rate`", "telemetry_rate"},
+           {"| 200, 20 | `hibernate`", "hibernate"},
+           {"| 200, 21 | `wake`", "wake"}}) {
+    EXPECT_NE(("\n" + list.out).find("\n" + name + " "), std::string::npos) << name << list.out;
+    EXPECT_NE(format.find(row), std::string::npos) << row;
+  }
+  EXPECT_EQ(list.out.find("retransmit"), std::string::npos);  // the station's own
+  EXPECT_NE(list.out.find("distance_m"), std::string::npos);
+
+  EXPECT_EQ(RunProgram(LGS_GSCTL_BIN, {"command"}).exit_code, 2);
+  const Outcome malformed = RunProgram(LGS_GSCTL_BIN, {"command", "turn", "angle_deg"});
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_NE(malformed.err.find("'angle_deg' is not NAME=VALUE"), std::string::npos)
+      << malformed.err;
+  const Outcome missing_plan = RunProgram(LGS_GSCTL_BIN, {"command", "--file", "/nonexistent"});
+  EXPECT_EQ(missing_plan.exit_code, 2);
+  EXPECT_NE(missing_plan.err.find("cannot read plan"), std::string::npos) << missing_plan.err;
+  ScratchDir dir;
+  const Outcome no_station =
+      RunProgram(LGS_GSCTL_BIN, {"command", "ping", "--control-token", dir.File("none.token")});
+  EXPECT_EQ(no_station.exit_code, 1);
+  EXPECT_NE(no_station.err.find("is the station running with commanding on?"), std::string::npos)
+      << no_station.err;
+}
+
+}  // namespace
+}  // namespace lgs::test

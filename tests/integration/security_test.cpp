@@ -62,6 +62,83 @@ TEST(Security, OnlyKeysTheOtherSideKnowsGetTelemetryOrCommandThrough) {
   EXPECT_EQ(log.find("INSECURE"), std::string::npos);
 }
 
+TEST(Security, AnUnknownKeyCanNeitherCommandTheRoverNorInjectTelemetry) {
+  ScratchDir dir;
+  for (const char* name : {"rover", "ground", "stranger", "impostor"}) Keygen(dir, name);
+  const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
+  // The real rover admits the ground station only; a station holding the stranger's key tries
+  // to command it.
+  ChildProcess rover(LGS_EMULATOR_BIN,
+                     {"--bind", tm, "--command-bind", tc, "--secret-key",
+                      dir.File("keys/rover.key"), "--allow-key", dir.File("keys/ground.pub"),
+                      "--duration", "30", "--truth", dir.File("truth.jsonl")},
+                     dir.path(), "rover");
+  ChildProcess stranger(LGS_STATION_BIN,
+                        {"--connect",
+                         tm,
+                         "--uplink",
+                         tc,
+                         "--secret-key",
+                         dir.File("keys/stranger.key"),
+                         "--rover-key",
+                         dir.File("keys/rover.pub"),
+                         "--command",
+                         "--control",
+                         dir.IpcEndpoint("control"),
+                         "--control-token",
+                         dir.File("control.token"),
+                         "--light-time",
+                         "0.2",
+                         "--uplink-timeout",
+                         "3",
+                         "--quiet",
+                         "--stats-interval",
+                         "0",
+                         "--summary-json",
+                         dir.File("stranger.json")},
+                        dir.path(), "stranger");
+  // An impostor rover with its own key publishes to a station that believes only the real one.
+  const std::string fake = dir.IpcEndpoint("fake");
+  ChildProcess impostor(
+      LGS_EMULATOR_BIN,
+      {"--bind", fake, "--command-bind", "none", "--secret-key", dir.File("keys/impostor.key"),
+       "--allow-key", dir.File("keys/ground.pub"), "--duration", "30"},
+      dir.path(), "impostor");
+  ChildProcess victim(LGS_STATION_BIN,
+                      {"--connect", fake, "--secret-key", dir.File("keys/ground.key"),
+                       "--rover-key", dir.File("keys/rover.pub"), "--quiet", "--stats-interval",
+                       "0", "--summary-json", dir.File("victim.json")},
+                      dir.path(), "victim");
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("control.token")); }, 10s));
+  ChildProcess ping(LGS_GSCTL_BIN,
+                    {"command", "ping", "--control", dir.IpcEndpoint("control"), "--control-token",
+                     dir.File("control.token")},
+                    dir.path(), "ping");
+  EXPECT_EQ(ping.Wait(30s), 1) << ping.Stdout() << ping.Stderr();
+  EXPECT_NE(ping.Stdout().find("refuses this station's key"), std::string::npos) << ping.Stdout();
+  for (ChildProcess* p : {&stranger, &victim, &rover, &impostor}) p->Signal(SIGTERM);
+  EXPECT_EQ(stranger.Wait(20s), 0) << stranger.Stderr();
+  EXPECT_EQ(victim.Wait(20s), 0) << victim.Stderr();
+  EXPECT_EQ(rover.Wait(20s), 0) << rover.Stderr();
+  EXPECT_EQ(impostor.Wait(20s), 0) << impostor.Stderr();
+
+  // Nothing of the stranger's reached the rover (the truth lists every telecommand on board),
+  // and the rover logged why.
+  for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {
+    EXPECT_EQ(line.find("\"telecommand\""), std::string::npos) << line;
+  }
+  EXPECT_NE(rover.Stderr().find("authentication failure"), std::string::npos) << rover.Stderr();
+  const json s = json::parse(ReadFile(dir.File("stranger.json")));
+  EXPECT_EQ(s["commands"]["timed_out"], 1);
+  EXPECT_EQ(s["commands"]["sent"], 0);  // the rover's end never completed the handshake
+  // The impostor's telemetry was never accepted; each refused handshake was counted and logged.
+  const json v = json::parse(ReadFile(dir.File("victim.json")));
+  EXPECT_EQ(v["totals"]["received"], 0);
+  EXPECT_GT(v["telemetry_auth_failures"].get<int>(), 0);
+  EXPECT_NE(victim.Stderr().find("authentication failure on the telemetry link"), std::string::npos)
+      << victim.Stderr();
+}
+
 TEST(Security, PlainTextOnlyWhenAskedForAndThenWithAWarning) {
   ScratchDir dir;
   ChildProcess station(LGS_STATION_BIN, {"--duration", "1"}, dir.path(), "station");

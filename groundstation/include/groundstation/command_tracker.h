@@ -34,7 +34,10 @@ struct CommandTrackerOptions {
   double acceptance_margin_s = 3.0;  // beyond the round trip, before the packet is resent
   double duration_factor = 2.0;      // slip, slopes: the dictionary's duration is nominal
   double completion_margin_s = 10.0;
-  int max_sends = 3;              // first send included
+  int max_sends = 3;  // first send included
+  // A command the uplink has not taken within this long times out (the rover's command endpoint
+  // is down, or it refused this station's key).
+  double uplink_timeout_s = 10.0;
   size_t history_limit = 10'000;  // finished commands remembered for `status`
 
   Status Validate() const;
@@ -94,6 +97,7 @@ class CommandTracker {
     double expected_s = 0.0;
     bool accepted = false, started = false, finished = false;
     bool awaiting_send = false;  // released, the uplink has not taken it yet
+    Clock::time_point awaiting_since{};
     Clock::time_point deadline{};
     int sends = 0;
   };

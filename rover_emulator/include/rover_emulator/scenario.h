@@ -95,6 +95,7 @@ struct LinkProfile {
   // first). A packet evicted from the outage store is gone from here too: it is one memory.
   uint64_t retransmit_store_packets = 100'000;
   double uplink_loss_probability = 0.0;  // per telecommand; the uplink is also down in outages
+  uint32_t uplink_lose_first = 0;        // fault drill: the first N telecommands never arrive
 
   // The profile with every fault and delay off (--ideal-link).
   static LinkProfile Ideal();
