@@ -19,8 +19,7 @@
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
-#include "transport/curve_keys.h"
-#include "transport/zap_authenticator.h"
+#include "transport/curve_server.h"
 
 namespace lgs::emulator {
 namespace {
@@ -161,29 +160,20 @@ Result<EmulatorSummary> Emulator::Run() {
 
   zmq::context_t context(1);
   // Security first: the ZAP handler must exist before any server socket binds.
-  std::optional<transport::CurveKeyPair> keys;
-  std::unique_ptr<transport::ZapAuthenticator> zap;
+  std::unique_ptr<transport::CurveServer> curve;
   if (options_.insecure) {
     spdlog::warn(
         "INSECURE: telemetry and telecommands travel in plain text; anyone who can reach "
         "{} can listen to and command this rover (--insecure)",
         options_.bind);
   } else {
-    auto pair = transport::LoadCurveKeyPair(options_.secret_key_path);
-    if (!pair.ok()) return pair.error();
-    keys = std::move(*pair);
-    std::vector<std::string> allowed;
-    for (const std::string& path : options_.allowed_key_paths) {
-      auto key = transport::LoadCurvePublicKey(path);
-      if (!key.ok()) return key.error();
-      allowed.push_back(std::move(*key));
-    }
-    zap = std::make_unique<transport::ZapAuthenticator>(context, std::move(allowed), "rover");
+    auto loaded_curve = transport::CurveServer::Load(context, options_.secret_key_path,
+                                                     options_.allowed_key_paths, "rover");
+    if (!loaded_curve.ok()) return loaded_curve.error();
+    curve = std::move(*loaded_curve);
   }
   const auto secure = [&](zmq::socket_t& socket) {
-    if (!keys) return;
-    socket.set(zmq::sockopt::curve_server, true);
-    socket.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+    if (curve) curve->Secure(socket);
   };
   zmq::socket_t publisher(context, zmq::socket_type::xpub);
   secure(publisher);

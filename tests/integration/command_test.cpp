@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "ground/v1/ground.pb.h"
 #include "protocol/mcap_reader.h"
@@ -186,15 +189,32 @@ TEST(Commanding, RoundTripAtLunarLightTimePassesEveryStageAndTheRoverMoves) {
   const auto drive = mission.Command({"drive", "distance_m=0.3", "heading_deg=90"}, "drive");
   EXPECT_EQ(drive.exit_code, 0) << drive.err << drive.out;
   EXPECT_EQ(StageNames(drive.stages), kFullLifecycle);
-  const json summary = mission.Finish();
-  EXPECT_EQ(summary["commands"]["submitted"], 3);
-  EXPECT_EQ(summary["commands"]["rejected"], 1);
-  EXPECT_EQ(summary["commands"]["completed"], 2);
-  EXPECT_EQ(summary["commands"]["sent"], 2);
 
-  // Ground truth: exactly the two valid commands reached the rover, once each, in order.
+  // Hazardous: refused without --confirm, done with it. Once housekeeping shows the rover
+  // hibernating (a light time plus at most a second later), the station refuses a drive.
+  const auto unconfirmed = mission.Command({"hibernate"}, "unconfirmed");
+  EXPECT_EQ(unconfirmed.exit_code, 1);
+  const auto hibernate = mission.Command({"hibernate", "--confirm"}, "hibernate");
+  EXPECT_EQ(hibernate.exit_code, 0) << hibernate.err << hibernate.out;
+  std::this_thread::sleep_for(3s);
+  const auto asleep = mission.Command({"drive", "distance_m=1", "heading_deg=0"}, "asleep");
+  EXPECT_EQ(asleep.exit_code, 1);
+  ASSERT_EQ(asleep.stages.size(), 1u) << asleep.out;
+  EXPECT_NE(asleep.stages[0]["detail"].get<std::string>().find(
+                "not allowed while the rover is in HIBERNATE mode (only in DRIVE, SCIENCE, "
+                "STANDBY) (latest housekeeping)"),
+            std::string::npos)
+      << asleep.out;
+  const json summary = mission.Finish();
+  EXPECT_EQ(summary["commands"]["submitted"], 6);
+  EXPECT_EQ(summary["commands"]["rejected"], 3);
+  EXPECT_EQ(summary["commands"]["completed"], 3);
+  EXPECT_EQ(summary["commands"]["sent"], 3);
+
+  // Ground truth: exactly the three valid commands reached the rover, once each, in order.
   const auto truth = TelecommandsInTruth(dir.File("truth.jsonl"));
-  ASSERT_EQ(truth.size(), 2u);
+  ASSERT_EQ(truth.size(), 3u);
+  EXPECT_EQ(truth[2].command, "hibernate");
   EXPECT_EQ(truth[0].command, "turn");
   EXPECT_EQ(truth[0].request, turn.stages[1]["request_sequence"].get<uint32_t>());
   EXPECT_EQ(truth[1].command, "drive");
@@ -208,7 +228,7 @@ TEST(Commanding, RoundTripAtLunarLightTimePassesEveryStageAndTheRoverMoves) {
   for (const auto& c : rec.commands)
     history[c.command_id()].push_back(
         std::string(ground::v1::CommandStage_Name(c.stage()).substr(14)));
-  ASSERT_EQ(history.size(), 3u);
+  ASSERT_EQ(history.size(), 6u);
   const auto lower = [](std::vector<std::string> v) {
     for (auto& s : v) std::transform(s.begin(), s.end(), s.begin(), ::tolower);
     return v;

@@ -89,10 +89,10 @@ TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
   const std::string endpoint = dir.IpcEndpoint("replay");
   WireCapture wire(endpoint);
   const auto start = std::chrono::steady_clock::now();
-  ChildProcess replay(
-      LGS_GSCTL_BIN,
-      {"replay", file, "--speed", "10", "--bind", endpoint, "--wait-for-subscribers", "1"},
-      dir.path(), "replay");
+  ChildProcess replay(LGS_GSCTL_BIN,
+                      {"replay", file, "--insecure", "--speed", "10", "--bind", endpoint,
+                       "--wait-for-subscribers", "1"},
+                      dir.path(), "replay");
   ASSERT_EQ(replay.Wait(60s), 0) << replay.Stderr();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -107,15 +107,44 @@ TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
   }
 }
 
+TEST(Gsctl, ReplayUsesCurveLikeTheRoverAndPlainTextOnlyWhenAsked) {
+  ScratchDir dir;
+  const std::string file = MakeRecording(dir, 30, 10'000'000);
+  for (const char* name : {"rover", "ground"}) {
+    ChildProcess keygen(LGS_GSCTL_BIN, {"keygen", name, "--dir", dir.File("keys")}, dir.path(),
+                        std::string("keygen-") + name);
+    ASSERT_EQ(keygen.Wait(20s), 0) << keygen.Stderr();
+  }
+  const GsctlRun refused = Gsctl({"replay", file, "--max", "--bind", dir.IpcEndpoint("x")});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("--insecure"), std::string::npos) << refused.err;
+
+  const std::string endpoint = dir.IpcEndpoint("curve");
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--connect", endpoint, "--secret-key", dir.File("keys/ground.key"),
+                        "--rover-key", dir.File("keys/rover.pub"), "--quiet", "--light-time", "0",
+                        "--idle-exit", "1", "--summary-json", dir.File("summary.json")},
+                       dir.path(), "station");
+  ChildProcess replay(
+      LGS_GSCTL_BIN,
+      {"replay", file, "--max", "--bind", endpoint, "--secret-key", dir.File("keys/rover.key"),
+       "--allow-key", dir.File("keys/ground.pub"), "--wait-for-subscribers", "1"},
+      dir.path(), "replay");
+  ASSERT_EQ(replay.Wait(30s), 0) << replay.Stderr();
+  EXPECT_EQ(replay.Stderr().find("INSECURE"), std::string::npos);
+  ASSERT_EQ(station.Wait(30s), 0) << station.Stderr();
+  EXPECT_EQ(json::parse(ReadFile(dir.File("summary.json")))["totals"]["received"], 30);
+}
+
 TEST(Gsctl, ReplayLoopsUntilInterrupted) {
   ScratchDir dir;
   const std::string file = MakeRecording(dir, 50, 1'000'000);
   const std::string endpoint = dir.IpcEndpoint("loop");
   WireCapture wire(endpoint);
-  ChildProcess replay(
-      LGS_GSCTL_BIN,
-      {"replay", file, "--speed", "1", "--loop", "--bind", endpoint, "--wait-for-subscribers", "1"},
-      dir.path(), "replay");
+  ChildProcess replay(LGS_GSCTL_BIN,
+                      {"replay", file, "--insecure", "--speed", "1", "--loop", "--bind", endpoint,
+                       "--wait-for-subscribers", "1"},
+                      dir.path(), "replay");
   ASSERT_TRUE(WaitUntil([&] { return wire.size() >= 160; }, 20s)) << wire.size();
   replay.Signal(SIGINT);
   ASSERT_EQ(replay.Wait(10s), 0) << replay.Stderr();
@@ -195,7 +224,7 @@ TEST_F(BadFiles, EveryCommandRefusesNonMcapInOneLine) {
           {"cat", file},
           {"export", file, "--out", dir_.File("x")},
           {"recover", file, dir_.File("r.mcap")},
-          {"replay", file, "--max", "--bind", dir_.IpcEndpoint("r")}}) {
+          {"replay", file, "--insecure", "--max", "--bind", dir_.IpcEndpoint("r")}}) {
       const GsctlRun r = Gsctl(args);
       EXPECT_EQ(r.code, 1) << args[0] << " " << file << ": " << r.err;
       EXPECT_EQ(Lines(r.err), 1u) << args[0] << " " << file << ": " << r.err;

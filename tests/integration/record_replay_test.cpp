@@ -101,11 +101,11 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
                            dir.path(), "station_b");
     WireCapture wire_b(replayed);
     std::string replay_err;
-    ASSERT_EQ(
-        RunGsctl(dir,
-                 {"replay", files_a[0], "--max", "--bind", replayed, "--wait-for-subscribers", "2"},
-                 "replay", nullptr, &replay_err),
-        0)
+    ASSERT_EQ(RunGsctl(dir,
+                       {"replay", files_a[0], "--insecure", "--max", "--bind", replayed,
+                        "--wait-for-subscribers", "2"},
+                       "replay", nullptr, &replay_err),
+              0)
         << replay_err;
     ASSERT_TRUE(WaitUntil([&] { return wire_b.size() >= sent; }, 20s)) << wire_b.size();
     std::this_thread::sleep_for(500ms);

@@ -282,10 +282,10 @@ class Bench {
     const fs::path file = WriteRecording(mix, count);
     if (file.empty()) return Failed(row, "cannot write the replay recording");
     const std::string endpoint = FreeEndpoint(o_.transport, dir_, "replay");
-    Child replay(
-        o_.self,
-        {"replay", file.string(), "--max", "--bind", endpoint, "--wait-for-subscribers", "1"},
-        dir_ / "replay.log");
+    Child replay(o_.self,
+                 {"replay", file.string(), "--insecure", "--max", "--bind", endpoint,
+                  "--wait-for-subscribers", "1"},
+                 dir_ / "replay.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     Child station = StartStation(endpoint, "replay");
     if (replay.Wait() != 0) row.note = "replay failed";

@@ -78,6 +78,11 @@ struct ReplayOptions {
   int wait_for_subscribers = 0;
   double subscriber_timeout_s = 30.0;
   int send_hwm = 100'000;
+  // CurveZMQ, as the rover: the key pair the replay proves itself with (the stations it feeds
+  // must trust its public key as the rover's) and the stations' public keys it admits.
+  std::string secret_key_path;
+  std::vector<std::string> allowed_key_paths;
+  bool insecure = false;
 };
 int RunReplay(const ReplayOptions& options);
 

@@ -73,6 +73,12 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--end", replay.end, "up to this time: ISO 8601 UTC or +OFFSET");
   replay_cmd->add_option("--topics", replay.topics, "channels or stream names to replay");
   replay_cmd->add_flag("--loop", replay.loop, "start again at the end until interrupted");
+  replay_cmd->add_option("--secret-key", replay.secret_key_path,
+                         "CurveZMQ key pair to publish with (stations must trust its public key "
+                         "as the rover's, e.g. keys/rover.key)");
+  replay_cmd->add_option("--allow-key", replay.allowed_key_paths,
+                         "public key of a station allowed to subscribe (repeatable)");
+  replay_cmd->add_flag("--insecure", replay.insecure, "publish in plain text to anyone (warns)");
   replay_cmd->add_option("--bind", replay.bind, "ZeroMQ endpoint to publish on")
       ->capture_default_str();
   replay_cmd

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "common.h"
 #include "protocol/space_packet.h"
+#include "transport/curve_server.h"
 
 namespace lgs::gsctl {
 
@@ -68,7 +69,30 @@ int RunReplay(const ReplayOptions& o) {
   read_options.end_ns = range->end_ns;
 
   zmq::context_t context(1);
+  // Security first: the ZAP handler must exist before the publisher binds.
+  std::unique_ptr<transport::CurveServer> curve;
+  if (o.insecure) {
+    fmt::print(stderr,
+               "gsctl replay: INSECURE: publishing in plain text; anyone who can reach {} can "
+               "listen (--insecure)\n",
+               o.bind);
+  } else if (o.secret_key_path.empty() || o.allowed_key_paths.empty()) {
+    fmt::print(stderr,
+               "gsctl replay: CurveZMQ keys are needed: --secret-key FILE (a key pair the "
+               "stations trust as the rover's) and --allow-key FILE (each station's public key), "
+               "or --insecure for plain text\n");
+    return kExitUsage;
+  } else {
+    auto loaded =
+        transport::CurveServer::Load(context, o.secret_key_path, o.allowed_key_paths, "replay");
+    if (!loaded.ok()) {
+      fmt::print(stderr, "gsctl replay: {}\n", loaded.error().message());
+      return kExitFailure;
+    }
+    curve = std::move(*loaded);
+  }
   zmq::socket_t publisher(context, zmq::socket_type::xpub);
+  if (curve) curve->Secure(publisher);
   publisher.set(zmq::sockopt::sndhwm, o.send_hwm);
   publisher.set(zmq::sockopt::linger, 5000);
   publisher.set(zmq::sockopt::xpub_verbose, 1);
