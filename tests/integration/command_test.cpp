@@ -327,9 +327,27 @@ TEST(Commanding, AStackRunsInOrderAndStopsAtTheFirstFailure) {
   }
   EXPECT_EQ(order, (std::vector<std::string>{"instrument_mode", "instrument_mode done", "turn",
                                              "turn done", "soil_measurement"}));
+  // --no-wait returns at release; --status then shows where the command got to.
+  const auto ping = mission.Command({"ping", "--no-wait"}, "ping");
+  EXPECT_EQ(ping.exit_code, 0) << ping.err;
+  ASSERT_FALSE(ping.stages.empty());
+  EXPECT_EQ(ping.stages.back()["stage"], "released");
+  json status;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const auto s = mission.Command({"--status"}, "status");
+        if (s.exit_code != 0 || s.stages.size() != 1) return false;
+        status = s.stages[0];
+        return status["commands"].back()["stage"] == "completed";
+      },
+      15s))
+      << status.dump();
+  EXPECT_EQ(status["commands"].back()["name"], "ping");
+  EXPECT_EQ(status["commands"].size(), 4u);  // 3 plan steps, this ping; the typo sent none
   mission.Finish();
   const auto truth = TelecommandsInTruth(dir.File("truth.jsonl"));
-  ASSERT_EQ(truth.size(), 3u);
+  ASSERT_EQ(truth.size(), 4u);
+  EXPECT_EQ(truth[3].command, "ping");
   EXPECT_EQ(truth[0].command, "instrument_mode");
   EXPECT_EQ(truth[1].command, "turn");
   EXPECT_EQ(truth[2].command, "soil_measurement");  // accepted, could not start

@@ -266,7 +266,8 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
   WireCapture wire(replayed);
   std::vector<std::string> args = {"replay"};
   args.insert(args.end(), files.begin(), files.end());
-  for (const char* a : {"--max", "--bind", replayed.c_str(), "--wait-for-subscribers", "1"}) {
+  for (const char* a :
+       {"--insecure", "--max", "--bind", replayed.c_str(), "--wait-for-subscribers", "1"}) {
     args.emplace_back(a);
   }
   std::string err;

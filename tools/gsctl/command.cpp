@@ -19,6 +19,7 @@ namespace lgs::gsctl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using nlohmann::json;
 
 // The station is asked whether it is still there after this much silence.
 constexpr auto kLivenessInterval = std::chrono::seconds(5);
@@ -205,6 +206,53 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
   }
 }
 
+Result<std::string> TokenFor(const CommandOptions& o) {
+  return transport::ReadControlToken(
+      o.token_path.empty() ? transport::DefaultControlTokenPath(o.rover_id) : o.token_path);
+}
+
+std::string EndpointFor(const CommandOptions& o) {
+  return o.control.empty() ? transport::DefaultControlEndpoint(o.rover_id) : o.control;
+}
+
+int RunStatus(const CommandOptions& o) {
+  auto token = TokenFor(o);
+  if (!token.ok()) {
+    fmt::print(stderr, "gsctl command: {}\n", token.error().message());
+    return kExitFailure;
+  }
+  try {
+    StationLink link(EndpointFor(o), *token);
+    link.Send({{"op", "status"}});
+    const auto reply =
+        link.Receive(std::chrono::milliseconds(static_cast<int64_t>(o.connect_timeout_s * 1000)));
+    if (!reply) {
+      fmt::print(stderr, "gsctl command: no answer from the station at {} within {} s\n",
+                 link.endpoint(), o.connect_timeout_s);
+      return kExitFailure;
+    }
+    if (reply->contains("error")) {
+      fmt::print(stderr, "gsctl command: the station refused the request: {}\n",
+                 (*reply)["error"].get<std::string>());
+      return kExitFailure;
+    }
+    if (o.json) {
+      fmt::print("{}\n", reply->dump());
+      return kExitOk;
+    }
+    fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n",
+               reply->value("rover_mode", "?"), reply->value("in_flight", 0));
+    for (const json& c : (*reply)["commands"]) {
+      fmt::print("#{:<5} {:<10} {} {}  {}\n", c.value("command_id", 0), c.value("stage", ""),
+                 c.value("name", ""), c.value("arguments", ""), c.value("detail", ""));
+    }
+  } catch (const zmq::error_t& e) {
+    fmt::print(stderr, "gsctl command: control channel '{}': {}\n", EndpointFor(o), e.what());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCommand(const CommandOptions& o) {
@@ -214,6 +262,7 @@ int RunCommand(const CommandOptions& o) {
     }
     return kExitOk;
   }
+  if (o.status) return RunStatus(o);
   if (o.file.empty() == o.name.empty()) {
     fmt::print(stderr, "gsctl command: give a command NAME [ARG=VALUE...] or --file PLAN.yaml\n");
     return kExitUsage;

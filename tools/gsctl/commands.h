@@ -35,6 +35,7 @@ struct CommandOptions {
   bool no_wait = false;                // return once released to the uplink
   bool json = false;                   // one JSON object per stage
   bool list = false;                   // print the command dictionary
+  bool status = false;                 // print the station's recent command history
   std::string rover_id = "rover1";
   std::string control;     // "" = the station's default for rover_id
   std::string token_path;  // "" = the station's default for rover_id

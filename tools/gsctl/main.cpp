@@ -131,6 +131,8 @@ int main(int argc, char** argv) {
   command_cmd->add_flag("--no-wait", command.no_wait, "return once the station released it");
   command_cmd->add_flag("--json", command.json, "one JSON object per stage on stdout");
   command_cmd->add_flag("--list", command.list, "print the command dictionary");
+  command_cmd->add_flag("--status", command.status,
+                        "print the station's last 100 commands and where each one is");
   command_cmd->add_option("--rover-id", command.rover_id, "rover whose station to use")
       ->capture_default_str();
   command_cmd->add_option("--control", command.control,
