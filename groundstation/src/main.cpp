@@ -113,11 +113,17 @@ int main(int argc, char** argv) {
                  "SECONDS beyond the round-trip light time to wait for acceptance before resending")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  std::string limits = "";
+  app.add_option("--limits", limits,
+                 "limit definitions (YAML, see groundstation/limits/default.yaml); 'none' = no "
+                 "limit checking (default: the built-in set)");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
+  options.limits_enabled = limits != "none";
+  if (limits != "none") options.limits_path = limits;
   options.recorder.writer.compression = *lgs::protocol::ParseMcapCompression(compression);
   options.recorder.writer.sync_on_chunk = !no_fsync;
   if (split_size > 0) options.recorder.split_size_bytes = split_size;

@@ -290,6 +290,15 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
           p.packet.payload, stats_);
 }
 
+void Recorder::RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs ground_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  r.RecordAlarm(alarm, ground_ns, stats_);
+}
+
 void Recorder::RecordCommand(const ground::v1::GroundCommand& command, TimestampNs ground_ns) {
   Impl& r = *impl_;
   if (r.failed || !r.writer) {

@@ -155,6 +155,20 @@ std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& accountin
   return out;
 }
 
+nlohmann::json AlarmJson(const ground::v1::GroundAlarm& a) {
+  return {{"id", a.id()},
+          {"severity", a.severity()},
+          {"state", a.state()},
+          {"text", a.text()},
+          {"raised_ns", a.raised_ns()},
+          {"value", a.value()},
+          {"limit", a.limit()},
+          {"unit", a.unit()},
+          {"acknowledged", a.acknowledged()},
+          {"acknowledged_by", a.acknowledged_by()},
+          {"active", a.active()}};
+}
+
 nlohmann::json LatencyJson(const LatencySummary& l) {
   return {{"count", l.count},   {"negative", l.negative}, {"p50_ns", l.p50_ns},
           {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
@@ -282,6 +296,7 @@ struct Station::Impl {
   void SendRetransmit(const rover::v1::RetransmitRequest& request);
   bool SendUplink(const std::string& packet);
   Status StartCommanding();
+  Status StartControl();
   void ScheduleCommands();
   void ReadControl();
   void HandleControlRequest(const std::string& peer, std::string_view body);
@@ -337,6 +352,22 @@ struct Station::Impl {
   uint32_t next_request_sequence = 0;
   std::string tc_buffer, tc_payload;
   std::atomic<bool> gap_fill_busy{false};  // read by the ingest thread's idle exit
+
+  // Limits and alarms (ingest thread). Acknowledgements arrive from the control channel on the
+  // Asio thread through a small inbox; the current alarms go the other way as a snapshot.
+  std::unique_ptr<AlarmManager> alarms;
+  AlarmManager::Transitions alarm_out;
+  struct AckRequest {
+    std::string id, by, peer;
+  };
+  std::mutex alarm_mutex;
+  std::vector<AckRequest> ack_inbox;                    // guarded by alarm_mutex
+  std::vector<ground::v1::GroundAlarm> alarm_snapshot;  // guarded by alarm_mutex
+  std::atomic<bool> ack_pending{false};
+  Clock::time_point last_gap_check = Clock::now();
+  uint64_t gaps_at_last_check = 0;
+  void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
+  void TakeAcknowledgements();
 
   // Commanding (Asio thread): the tracker, the control channel and who asked for what.
   std::unique_ptr<CommandTracker> tracker;
@@ -461,7 +492,23 @@ Status Station::Impl::Start() {
                    options.gap_fill.source_id);
     }
   }
+  if (options.limits_enabled) {
+    auto limits = LimitSet::Load(options.limits_path);
+    if (!limits.ok()) return limits.error();
+    spdlog::info("checking {} limits ({})", limits->limits().size(),
+                 options.limits_path.empty() ? "built-in" : options.limits_path);
+    alarms = std::make_unique<AlarmManager>(std::move(*limits));
+  }
   if (options.commanding.enabled) return StartCommanding();
+  if (alarms) {
+    // Without commanding the control channel is only for acknowledging alarms: a station that
+    // cannot have it (another one for this rover holds it) runs on without it.
+    if (Status s = StartControl(); !s.ok()) {
+      spdlog::warn("no control channel ({}); alarms can only be acknowledged in the recording",
+                   s.message());
+      control.reset();
+    }
+  }
   return Status::Ok();
 }
 
@@ -475,6 +522,18 @@ protocol::RoverContext Station::Impl::RoverNow() const {
 }
 
 Status Station::Impl::StartCommanding() {
+  if (Status s = StartControl(); !s.ok()) return s;
+  StationOptions::Commanding& c = options.commanding;
+  c.tracker.source_id = options.gap_fill.source_id;
+  c.tracker.light_time_s = options.light_time_s;
+  tracker = std::make_unique<CommandTracker>(c.tracker, [this] { return next_request_sequence++; });
+  spdlog::info("commanding on: control channel {} (token in {}), uplink {} as source {}",
+               control_endpoint, control_token_path, options.gap_fill.uplink,
+               options.gap_fill.source_id);
+  return Status::Ok();
+}
+
+Status Station::Impl::StartControl() {
   StationOptions::Commanding& c = options.commanding;
   control_endpoint = c.control_endpoint.empty()
                          ? transport::DefaultControlEndpoint(options.rover_id)
@@ -509,12 +568,6 @@ Status Station::Impl::StartCommanding() {
     return Status::Error(
         fmt::format("cannot bind the control channel to '{}': {}", control_endpoint, e.what()));
   }
-  c.tracker.source_id = options.gap_fill.source_id;
-  c.tracker.light_time_s = options.light_time_s;
-  tracker = std::make_unique<CommandTracker>(c.tracker, [this] { return next_request_sequence++; });
-  spdlog::info("commanding on: control channel {} (token in {}), uplink {} as source {}",
-               control_endpoint, control_token_path, options.gap_fill.uplink,
-               options.gap_fill.source_id);
   return Status::Ok();
 }
 
@@ -550,6 +603,16 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
                          p.packet.onboard_time_ns, ground_ns);
   if (arrival == Arrival::kDuplicate) return;
   if (recorder) recorder->RecordTelemetry(p, ground_ns);
+  if (alarms) {
+    alarm_out.clear();
+    alarms->Evaluate(p.stream->id, *p.message, ground_ns, alarm_out);
+    if (!alarms->limits().ForLink(LinkMetric::kLatencyMs).empty()) {
+      const double latency_ms = static_cast<double>(ground_ns - p.packet.onboard_time_ns) / 1e6 -
+                                options.light_time_s * 1e3;
+      alarms->EvaluateLink(LinkMetric::kLatencyMs, latency_ms, ground_ns, alarm_out);
+    }
+    if (!alarm_out.empty()) PublishAlarms(alarm_out, ground_ns);
+  }
   if ((gap_filler || tracker) && p.stream->id == StreamId::kCommandVerification) {
     auto report = std::make_shared<rover::v1::CommandVerification>();
     report->CopyFrom(*p.message);
@@ -698,7 +761,24 @@ void Station::Impl::IngestLoop() {
     }
     for (const auto& [command, at_ns] : pending) recorder->RecordCommand(command, at_ns);
   };
+  const auto tick_alarms = [&] {
+    if (!alarms) return;
+    if (ack_pending.load(std::memory_order_relaxed)) TakeAcknowledgements();
+    const auto now = Clock::now();
+    const double since_s = std::chrono::duration<double>(now - last_gap_check).count();
+    if (since_s >= record_stats_interval_s) {
+      const uint64_t gaps = accounting.Snapshot().total_gaps();
+      alarm_out.clear();
+      alarms->EvaluateLink(LinkMetric::kGapRatePerMin,
+                           static_cast<double>(gaps - gaps_at_last_check) * 60.0 / since_s,
+                           WallNowNs(), alarm_out);
+      if (!alarm_out.empty()) PublishAlarms(alarm_out, WallNowNs());
+      gaps_at_last_check = gaps;
+      last_gap_check = now;
+    }
+  };
   const auto tick_recorder = [&] {
+    tick_alarms();
     if (!recorder) return;
     record_ground();
     const protocol::TimestampNs now_ns = WallNowNs();
@@ -848,6 +928,7 @@ void Station::Impl::ScheduleCommands() {
   command_timer->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     ReadControl();
+    if (!tracker) return ScheduleCommands();
     std::vector<Transmission> transmit;
     CommandTracker::Transitions transitions;
     const auto now = Clock::now();
@@ -916,6 +997,27 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
     return refuse("bad or missing token");
   }
   const std::string op = request.value("op", "");
+  if (op == "alarms") {
+    if (!alarms) return refuse("limit checking is off (--limits none)");
+    nlohmann::json list = nlohmann::json::array();
+    {
+      std::lock_guard lock(alarm_mutex);
+      for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
+    }
+    return Reply(peer, {{"alarms", list}});
+  }
+  if (op == "ack") {
+    if (!alarms) return refuse("limit checking is off (--limits none)");
+    const std::string id = request.value("id", "");
+    if (id.empty()) return refuse("ack needs an alarm id, or \"all\"");
+    {
+      std::lock_guard lock(alarm_mutex);
+      ack_inbox.push_back({id, request.value("by", "control channel"), peer});
+    }
+    ack_pending = true;
+    return;  // the ingest thread answers once it has acknowledged
+  }
+  if (!tracker) return refuse("this station does not command (start it with --command)");
   if (op == "status") {
     nlohmann::json commands = nlohmann::json::array();
     for (const ground::v1::GroundCommand& c : tracker->Recent(100)) {
@@ -954,6 +1056,44 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
   const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
   command_clients[id] = peer;
   Publish(transitions);
+}
+
+void Station::Impl::PublishAlarms(const AlarmManager::Transitions& transitions,
+                                  protocol::TimestampNs ground_ns) {
+  for (const ground::v1::GroundAlarm& a : transitions) {
+    if (recorder) recorder->RecordAlarm(a, ground_ns);
+    std::string severity = a.severity();
+    for (char& ch : severity) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    view_queue.Push(fmt::format("ALARM {:<8} {} {}: {}", severity, a.id(), a.state(), a.text()));
+  }
+  std::vector<ground::v1::GroundAlarm> current = alarms->Current();
+  std::lock_guard lock(alarm_mutex);
+  alarm_snapshot.swap(current);
+}
+
+void Station::Impl::TakeAcknowledgements() {
+  std::vector<AckRequest> requests;
+  {
+    std::lock_guard lock(alarm_mutex);
+    requests.swap(ack_inbox);
+    ack_pending = false;
+  }
+  for (const AckRequest& r : requests) {
+    alarm_out.clear();
+    const protocol::TimestampNs now_ns = WallNowNs();
+    const Status s = alarms->Acknowledge(r.id, r.by, now_ns, alarm_out);
+    if (!alarm_out.empty()) PublishAlarms(alarm_out, now_ns);
+    nlohmann::json reply;
+    if (s.ok()) {
+      nlohmann::json acked = nlohmann::json::array();
+      for (const ground::v1::GroundAlarm& a : alarm_out) acked.push_back(a.id());
+      reply = {{"acknowledged", acked}};
+    } else {
+      reply = {{"error", s.message()}};
+    }
+    // Replies go out on the Asio thread, which owns the control socket.
+    asio::post(io, [this, peer = r.peer, reply = std::move(reply)] { Reply(peer, reply); });
+  }
 }
 
 void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
@@ -1066,7 +1206,7 @@ Result<LinkSnapshot> Station::Run() {
     s.gap_timer = std::make_unique<asio::steady_timer>(s.io);
     s.ScheduleGapFill();
   }
-  if (s.tracker) {
+  if (s.control) {
     s.command_timer = std::make_unique<asio::steady_timer>(s.io);
     s.ScheduleCommands();
   }
@@ -1091,6 +1231,14 @@ Result<LinkSnapshot> Station::Run() {
                "the uplink\n",
                g.requests, g.ranges_requested, g.packets_requested, g.retries, g.probes, g.reports,
                g.packets_queued, g.lost, g.send_failures);
+  }
+  if (s.alarms) {
+    const AlarmStats& a = s.alarms->stats();
+    const auto current = s.alarms->Current();
+    fmt::print(s.human_out,
+               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared; {} unresolved "
+               "({} values checked)\n",
+               a.raised, a.escalated, a.acknowledged, a.cleared, current.size(), a.samples);
   }
   if (s.auth_failures > 0) {
     fmt::print(s.human_out,
@@ -1123,6 +1271,16 @@ Result<LinkSnapshot> Station::Run() {
     nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
     json["duration_s"] = seconds;
     json["telemetry_auth_failures"] = s.auth_failures.load();
+    if (s.alarms) {
+      const AlarmStats& a = s.alarms->stats();
+      nlohmann::json unresolved = nlohmann::json::array();
+      for (const ground::v1::GroundAlarm& alarm : s.alarms->Current()) {
+        unresolved.push_back(AlarmJson(alarm));
+      }
+      json["alarms"] = {
+          {"raised", a.raised},   {"escalated", a.escalated}, {"acknowledged", a.acknowledged},
+          {"cleared", a.cleared}, {"samples", a.samples},     {"unresolved", unresolved}};
+    }
     json["prior_recordings"] = {{"files", s.prior.files},
                                 {"recovered_files", s.prior.recovered_files},
                                 {"recovered_messages", s.prior.recovered_messages},

@@ -393,7 +393,9 @@ Result<std::unique_ptr<Message>> BuildArguments(const CommandInfo& command,
   std::unique_ptr<Message> args(command.prototype->New());
   std::vector<bool> given(command.arguments.size(), false);
   std::string_view alternative;  // the oneof member the given arguments chose
-  for (const auto& [name, value] : arguments) {
+  for (const CommandArgument& argument : arguments) {
+    const std::string& name = argument.first;
+    const std::string& value = argument.second;
     const auto it = std::find_if(command.arguments.begin(), command.arguments.end(),
                                  [&](const ArgumentSpec& a) { return a.name == name; });
     if (it == command.arguments.end()) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "groundstation/alarm_manager.h"
 #include "groundstation/link_accounting.h"
 #include "protocol/byte_sink.h"
 #include "protocol/crc16.h"
@@ -85,6 +86,34 @@ void BM_DecodeDefaultMix(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DecodeDefaultMix);
+
+// The station's per-packet limit check with the built-in limits, over the default mix (decoded
+// once up front): what alarms add to each packet's cost.
+void BM_AlarmEvaluateDefaultMix(benchmark::State& state) {
+  const auto& mix = DefaultMix();
+  protocol::TelemetryDecoder decoder("rover1");
+  std::vector<std::pair<protocol::StreamId, std::unique_ptr<google::protobuf::Message>>> decoded;
+  for (const auto& p : mix) {
+    auto d = decoder.Decode(*p.topic, protocol::AsBytes(p.packet));
+    if (!d.ok()) continue;
+    decoded.emplace_back(d->stream->id,
+                         std::unique_ptr<google::protobuf::Message>(d->message->New()));
+    decoded.back().second->CopyFrom(*d->message);
+  }
+  auto limits = station::LimitSet::Load("");
+  station::AlarmManager alarms(std::move(*limits));
+  station::AlarmManager::Transitions out;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& [stream, message] = decoded[i++ % decoded.size()];
+    out.clear();
+    alarms.Evaluate(stream, *message, 1, out);
+    alarms.EvaluateLink(station::LinkMetric::kLatencyMs, 30.0, 1, out);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AlarmEvaluateDefaultMix);
 
 void BM_EncodeTmPacket(benchmark::State& state) {
   const auto& mix = DefaultMix();

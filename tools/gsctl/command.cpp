@@ -2,6 +2,7 @@
 // channel and follow it through its stages until the rover reports completion.
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
+#include <pwd.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -23,6 +24,13 @@ using nlohmann::json;
 
 // The station is asked whether it is still there after this much silence.
 constexpr auto kLivenessInterval = std::chrono::seconds(5);
+
+// Who is at the keyboard, for the command and alarm history.
+std::string UserName() {
+  if (const char* user = std::getenv("USER"); user != nullptr && user[0] != '\0') return user;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
+  return fmt::format("uid {}", ::getuid());
+}
 
 struct PlanStep {
   std::string name;
@@ -144,12 +152,11 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
             size_t count) {
   nlohmann::json args = nlohmann::json::object();
   for (const auto& [name, value] : step.arguments) args[name] = value;
-  const char* user = std::getenv("USER");
   link.Send({{"op", "command"},
              {"name", step.name},
              {"args", args},
              {"confirm", o.confirm},
-             {"origin", fmt::format("gsctl pid {} user {}", ::getpid(), user ? user : "?")}});
+             {"origin", fmt::format("gsctl pid {} user {}", ::getpid(), UserName())}});
   const auto started = Clock::now();
   auto last_heard = started;
   bool heard = false, asked_status = false;
@@ -206,54 +213,92 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
   }
 }
 
-Result<std::string> TokenFor(const CommandOptions& o) {
+Result<std::string> TokenFor(const ControlOptions& o) {
   return transport::ReadControlToken(
       o.token_path.empty() ? transport::DefaultControlTokenPath(o.rover_id) : o.token_path);
 }
 
-std::string EndpointFor(const CommandOptions& o) {
+std::string EndpointFor(const ControlOptions& o) {
   return o.control.empty() ? transport::DefaultControlEndpoint(o.rover_id) : o.control;
 }
 
-int RunStatus(const CommandOptions& o) {
+// One request, one answer. Prints the reason and returns nothing on failure.
+std::optional<json> Ask(const ControlOptions& o, const char* tool, json request) {
   auto token = TokenFor(o);
   if (!token.ok()) {
-    fmt::print(stderr, "gsctl command: {}\n", token.error().message());
-    return kExitFailure;
+    fmt::print(stderr, "gsctl {}: {}\n", tool, token.error().message());
+    return std::nullopt;
   }
   try {
     StationLink link(EndpointFor(o), *token);
-    link.Send({{"op", "status"}});
-    const auto reply =
+    link.Send(std::move(request));
+    auto reply =
         link.Receive(std::chrono::milliseconds(static_cast<int64_t>(o.connect_timeout_s * 1000)));
     if (!reply) {
-      fmt::print(stderr, "gsctl command: no answer from the station at {} within {} s\n",
+      fmt::print(stderr, "gsctl {}: no answer from the station at {} within {} s\n", tool,
                  link.endpoint(), o.connect_timeout_s);
-      return kExitFailure;
+      return std::nullopt;
     }
     if (reply->contains("error")) {
-      fmt::print(stderr, "gsctl command: the station refused the request: {}\n",
+      fmt::print(stderr, "gsctl {}: the station refused the request: {}\n", tool,
                  (*reply)["error"].get<std::string>());
-      return kExitFailure;
+      return std::nullopt;
     }
-    if (o.json) {
-      fmt::print("{}\n", reply->dump());
-      return kExitOk;
-    }
-    fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n",
-               reply->value("rover_mode", "?"), reply->value("in_flight", 0));
-    for (const json& c : (*reply)["commands"]) {
-      fmt::print("#{:<5} {:<10} {} {}  {}\n", c.value("command_id", 0), c.value("stage", ""),
-                 c.value("name", ""), c.value("arguments", ""), c.value("detail", ""));
-    }
+    return reply;
   } catch (const zmq::error_t& e) {
-    fmt::print(stderr, "gsctl command: control channel '{}': {}\n", EndpointFor(o), e.what());
-    return kExitFailure;
+    fmt::print(stderr, "gsctl {}: control channel '{}': {}\n", tool, EndpointFor(o), e.what());
+    return std::nullopt;
+  }
+}
+
+int RunStatus(const CommandOptions& o) {
+  const auto reply = Ask(o, "command", {{"op", "status"}});
+  if (!reply) return kExitFailure;
+  if (o.json) {
+    fmt::print("{}\n", reply->dump());
+    return kExitOk;
+  }
+  fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n",
+             reply->value("rover_mode", "?"), reply->value("in_flight", 0));
+  for (const json& c : (*reply)["commands"]) {
+    fmt::print("#{:<5} {:<10} {} {}  {}\n", c.value("command_id", 0), c.value("stage", ""),
+               c.value("name", ""), c.value("arguments", ""), c.value("detail", ""));
   }
   return kExitOk;
 }
 
 }  // namespace
+
+int RunAlarms(const AlarmsOptions& o) {
+  if (!o.ack.empty()) {
+    const std::string by = !o.by.empty() ? o.by : fmt::format("{} (gsctl)", UserName());
+    const auto reply = Ask(o, "alarms", {{"op", "ack"}, {"id", o.ack}, {"by", by}});
+    if (!reply) return kExitFailure;
+    if (o.json) {
+      fmt::print("{}\n", reply->dump());
+    } else {
+      for (const json& id : (*reply)["acknowledged"]) {
+        fmt::print("acknowledged {}\n", id.get<std::string>());
+      }
+    }
+    return kExitOk;
+  }
+  const auto reply = Ask(o, "alarms", {{"op", "alarms"}});
+  if (!reply) return kExitFailure;
+  if (o.json) {
+    fmt::print("{}\n", reply->dump());
+    return kExitOk;
+  }
+  const json& alarms = (*reply)["alarms"];
+  if (alarms.empty()) fmt::print("no alarms\n");
+  for (const json& a : alarms) {
+    fmt::print("{:<8} {:<42} {:<8} {:<14} {:.4g} {} ({})\n", a.value("severity", ""),
+               a.value("id", ""), a.value("state", ""),
+               a.value("acknowledged", false) ? "acknowledged" : "unacknowledged",
+               a.value("value", 0.0), a.value("unit", ""), a.value("limit", ""));
+  }
+  return kExitOk;
+}
 
 int RunCommand(const CommandOptions& o) {
   if (o.list) {

@@ -27,7 +27,15 @@ struct KeygenOptions {
 };
 int RunKeygen(const KeygenOptions& options);
 
-struct CommandOptions {
+// Where a running station's control channel is (both default to the station's own defaults).
+struct ControlOptions {
+  std::string rover_id = "rover1";
+  std::string control;     // "" = the station's default for rover_id
+  std::string token_path;  // "" = the station's default for rover_id
+  double connect_timeout_s = 5.0;
+};
+
+struct CommandOptions : ControlOptions {
   std::string name;
   std::vector<std::string> arguments;  // NAME=VALUE
   std::string file;                    // a plan: steps run in order, each after the last completed
@@ -36,12 +44,15 @@ struct CommandOptions {
   bool json = false;                   // one JSON object per stage
   bool list = false;                   // print the command dictionary
   bool status = false;                 // print the station's recent command history
-  std::string rover_id = "rover1";
-  std::string control;     // "" = the station's default for rover_id
-  std::string token_path;  // "" = the station's default for rover_id
-  double connect_timeout_s = 5.0;
 };
 int RunCommand(const CommandOptions& options);
+
+struct AlarmsOptions : ControlOptions {
+  std::string ack;  // an alarm id, or "all"; "" = list only
+  std::string by;   // who acknowledges ("" = $USER)
+  bool json = false;
+};
+int RunAlarms(const AlarmsOptions& options);
 
 struct RecoverOptions {
   std::string broken;

@@ -145,6 +145,24 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  AlarmsOptions alarms;
+  auto* alarms_cmd = app.add_subcommand(
+      "alarms", "the running station's unresolved alarms; --ack ID (or all) acknowledges");
+  alarms_cmd->add_option("--ack", alarms.ack, "acknowledge this alarm id, or 'all'");
+  alarms_cmd->add_option("--by", alarms.by, "who acknowledges (default: $USER)");
+  alarms_cmd->add_flag("--json", alarms.json, "the station's answer as JSON");
+  alarms_cmd->add_option("--rover-id", alarms.rover_id, "rover whose station to use")
+      ->capture_default_str();
+  alarms_cmd->add_option("--control", alarms.control,
+                         "the station's control endpoint (default: its ipc:// socket)");
+  alarms_cmd->add_option("--control-token", alarms.token_path,
+                         "the station's control token file (default: beside its socket)");
+  alarms_cmd
+      ->add_option("--connect-timeout", alarms.connect_timeout_s,
+                   "give up when the station has not answered within SECONDS")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   BenchSinkOptions sink;
   auto* sink_cmd = app.add_subcommand("bench-sink", "(internal) raw ZeroMQ receiver for bench");
   sink_cmd->group("");  // hidden from --help
@@ -164,5 +182,6 @@ int main(int argc, char** argv) {
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
   if (command_cmd->parsed()) return RunCommand(command);
+  if (alarms_cmd->parsed()) return RunAlarms(alarms);
   return kExitUsage;
 }

@@ -68,6 +68,8 @@ class Recorder {
   void RecordRejected(protocol::RejectReason reason, std::string_view detail,
                       std::string_view topic, std::span<const uint8_t> data, size_t frames,
                       protocol::TimestampNs ground_ns);
+  // One alarm transition, on /ground/alarms.
+  void RecordAlarm(const ground::v1::GroundAlarm& alarm, protocol::TimestampNs ground_ns);
   // One stage transition of a telecommand, on /ground/commands.
   void RecordCommand(const ground::v1::GroundCommand& command, protocol::TimestampNs ground_ns);
   void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "groundstation/alarm_manager.h"
 #include "groundstation/command_tracker.h"
 #include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
@@ -70,6 +71,10 @@ struct StationOptions {
     bool allow_remote = false;      // a control endpoint that is not ipc:// or loopback
     CommandTrackerOptions tracker;  // source id and light time are copied from above
   } commanding;
+  // Limits checked on every sample ("" = the built-in set, groundstation/limits/default.yaml);
+  // alarms are printed, recorded on /ground/alarms and acknowledged over the control channel.
+  bool limits_enabled = true;
+  std::string limits_path;
 
   Status Validate() const;
 };
