@@ -117,11 +117,21 @@ int main(int argc, char** argv) {
   app.add_option("--limits", limits,
                  "limit definitions (YAML, see groundstation/limits/default.yaml); 'none' = no "
                  "limit checking (default: the built-in set)");
+  auto* http = app.add_option("--http", options.http,
+                              "HTTP API (and web UI) address:port, 'none' = off; not loopback "
+                              "needs --http-remote")
+                   ->capture_default_str();
+  app.add_flag("--http-remote", options.http_remote,
+               "allow a --http address other than loopback; requests then need the token "
+               "written to --http-token");
+  app.add_option("--http-token", options.http_token_path,
+                 "file the HTTP token is written to (0600) for --http-remote");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
+  options.http_explicit = http->count() > 0;
   options.limits_enabled = limits != "none";
   if (limits != "none") options.limits_path = limits;
   options.recorder.writer.compression = *lgs::protocol::ParseMcapCompression(compression);

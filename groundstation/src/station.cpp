@@ -21,8 +21,10 @@
 #include <zmq.hpp>
 
 #include "groundstation/bounded_queue.h"
+#include "groundstation/http_server.h"
 #include "groundstation/prior_recordings.h"
 #include "groundstation/reject_reporter.h"
+#include "groundstation/telemetry_dictionary.h"
 #include "groundstation/telemetry_format.h"
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
@@ -297,6 +299,10 @@ struct Station::Impl {
   bool SendUplink(const std::string& packet);
   Status StartCommanding();
   Status StartControl();
+  Status StartHttp();
+  HttpResponse HandleHttp(const HttpRequest& request);
+  std::unique_ptr<HttpServer> http;
+  std::string http_token;
   void ScheduleCommands();
   void ReadControl();
   void HandleControlRequest(const std::string& peer, std::string_view body);
@@ -499,6 +505,7 @@ Status Station::Impl::Start() {
                  options.limits_path.empty() ? "built-in" : options.limits_path);
     alarms = std::make_unique<AlarmManager>(std::move(*limits));
   }
+  if (Status s = StartHttp(); !s.ok()) return s;
   if (options.commanding.enabled) return StartCommanding();
   if (alarms) {
     // Without commanding the control channel is only for acknowledging alarms: a station that
@@ -531,6 +538,151 @@ Status Station::Impl::StartCommanding() {
                control_endpoint, control_token_path, options.gap_fill.uplink,
                options.gap_fill.source_id);
   return Status::Ok();
+}
+
+Status Station::Impl::StartHttp() {
+  if (options.http == "none") return Status::Ok();
+  HttpOptions o;
+  const size_t colon = options.http.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(options.http.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = -1;
+    }
+  }
+  if (colon == std::string::npos || port < 0 || port > 65535) {
+    return Status::Error(fmt::format("--http '{}' is not ADDRESS:PORT", options.http));
+  }
+  o.address = options.http.substr(0, colon);
+  o.port = static_cast<uint16_t>(port);
+  const bool loopback = o.address.rfind("127.", 0) == 0 || o.address == "::1";
+  if (!loopback) {
+    if (!options.http_remote) {
+      return Status::Error(fmt::format(
+          "--http {} is not a loopback address: anyone on that network could reach the station; "
+          "add --http-remote (requests then need the token)",
+          options.http));
+    }
+    if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
+        !s.ok() && options.http_token_path.empty()) {
+      return s;
+    }
+    const std::string path =
+        options.http_token_path.empty()
+            ? fmt::format("{}/{}.http-token", transport::DefaultControlDirectory(),
+                          options.rover_id)
+            : options.http_token_path;
+    auto token = transport::CreateControlToken(path);
+    if (!token.ok()) return token.error();
+    http_token = std::move(*token);
+    spdlog::info("HTTP token in {}", path);
+  }
+  http =
+      std::make_unique<HttpServer>(io, o, [this](const HttpRequest& r) { return HandleHttp(r); });
+  if (Status s = http->Start(); !s.ok()) {
+    http.reset();
+    if (options.http_explicit) return s;
+    spdlog::warn("{}; running without the web endpoint (give --http another port)", s.message());
+    return Status::Ok();
+  }
+  spdlog::info("serving HTTP on http://{}:{}/", o.address, http->port());
+  return Status::Ok();
+}
+
+HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
+  const auto json = [](unsigned status, const nlohmann::json& body) {
+    return HttpResponse{status, "application/json", body.dump()};
+  };
+  const auto error = [&](unsigned status, const std::string& why) {
+    return json(status, {{"error", why}});
+  };
+  if (!http_token.empty() && r.authorization != "Bearer " + http_token) {
+    return error(401, "this endpoint needs the station's HTTP token (Authorization: Bearer ...)");
+  }
+  const auto only = [&](const char* method) { return r.method == method; };
+  if (r.path == "/api/dictionary") {
+    if (!only("GET")) return error(405, "GET only");
+    return json(200,
+                TelemetryDictionaryJson(options.rover_id, alarms ? &alarms->limits() : nullptr));
+  }
+  if (r.path == "/api/commands/dictionary") {
+    if (!only("GET")) return error(405, "GET only");
+    return json(200, CommandDictionaryJson());
+  }
+  if (r.path == "/api/link") {
+    if (!only("GET")) return error(405, "GET only");
+    const uint64_t drops = view_queue.dropped();
+    const double seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
+    return json(200, SummaryJson(accounting.Snapshot(), accounting, seconds, drops));
+  }
+  if (r.path == "/api/alarms") {
+    if (!only("GET")) return error(405, "GET only");
+    if (!alarms) return error(404, "limit checking is off (--limits none)");
+    nlohmann::json list = nlohmann::json::array();
+    std::lock_guard lock(alarm_mutex);
+    for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
+    return json(200, {{"alarms", list}});
+  }
+  if (r.path == "/api/alarms/ack") {
+    if (!only("POST")) return error(405, "POST only");
+    if (!alarms) return error(404, "limit checking is off (--limits none)");
+    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("id") ||
+        !body["id"].is_string() || body["id"].get<std::string>().empty()) {
+      return error(400, "expected {\"id\": \"<alarm id>\" or \"all\", \"by\": \"<name>\"}");
+    }
+    {
+      std::lock_guard lock(alarm_mutex);
+      ack_inbox.push_back({body["id"], body.value("by", "web"), std::string()});
+    }
+    ack_pending = true;
+    return json(202, {{"queued", body["id"]}});
+  }
+  if (r.path == "/api/commands") {
+    if (!tracker) return error(404, "this station does not command (start it with --command)");
+    if (only("GET")) {
+      nlohmann::json commands = nlohmann::json::array();
+      for (const ground::v1::GroundCommand& c : tracker->Recent(100)) {
+        commands.push_back({{"command_id", c.command_id()},
+                            {"name", c.name()},
+                            {"arguments", c.arguments()},
+                            {"stage", StageName(c.stage())},
+                            {"detail", c.detail()},
+                            {"request_sequence", c.request_sequence()}});
+      }
+      return json(200, {{"commands", commands}});
+    }
+    if (!only("POST")) return error(405, "GET or POST");
+    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
+        !body["name"].is_string()) {
+      return error(400, "expected {\"name\": \"<command>\", \"args\": {...}, \"confirm\": false}");
+    }
+    CommandRequest command;
+    command.name = body["name"];
+    if (const auto args = body.find("args"); args != body.end()) {
+      if (!args->is_object()) return error(400, "args must be an object of name: value");
+      for (const auto& [key, value] : args->items()) {
+        if (!value.is_string() && !value.is_number()) {
+          return error(400, fmt::format("argument {} must be a string or a number", key));
+        }
+        command.arguments.emplace_back(key,
+                                       value.is_string() ? value.get<std::string>() : value.dump());
+      }
+    }
+    command.confirmed = body.value("confirm", false);
+    command.origin = "web";
+    CommandTracker::Transitions transitions;
+    const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
+    Publish(transitions);
+    const ground::v1::GroundCommand& t = transitions.back();
+    const bool rejected = t.stage() == ground::v1::COMMAND_STAGE_REJECTED;
+    return json(rejected ? 422 : 202,
+                {{"command_id", id}, {"stage", StageName(t.stage())}, {"detail", t.detail()}});
+  }
+  return error(404, fmt::format("no such resource: {}", r.path.substr(0, 200)));
 }
 
 Status Station::Impl::StartControl() {
@@ -1091,7 +1243,9 @@ void Station::Impl::TakeAcknowledgements() {
     } else {
       reply = {{"error", s.message()}};
     }
-    // Replies go out on the Asio thread, which owns the control socket.
+    // Replies go out on the Asio thread, which owns the control socket (web acks have no peer:
+    // the page reads /api/alarms).
+    if (r.peer.empty()) continue;
     asio::post(io, [this, peer = r.peer, reply = std::move(reply)] { Reply(peer, reply); });
   }
 }
@@ -1155,6 +1309,7 @@ void Station::Impl::RequestStop() {
   if (duration_timer) duration_timer->cancel();
   if (gap_timer) gap_timer->cancel();
   if (command_timer) command_timer->cancel();
+  if (http) http->Stop();
   if (tracker && tracker->active() > 0) {
     spdlog::warn("stopping with {} command(s) still in flight: their outcome is not known here",
                  tracker->active());

@@ -545,6 +545,22 @@ std::string DescribeArguments(const CommandInfo& command, const Message& args) {
   return out;
 }
 
+std::vector<std::string> ArgumentChoices(const CommandInfo& command, const ArgumentSpec& argument) {
+  std::vector<std::string> out;
+  const FieldDescriptor* field = FieldAt(command.prototype->GetDescriptor(), argument.field_path);
+  if (field == nullptr) return out;
+  if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+    for (int i = 1; i < field->enum_type()->value_count(); ++i) {
+      out.push_back(Lower(ShortEnumName(field->enum_type()->value(i))));
+    }
+  } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    for (const StreamInfo& s : AllStreams()) {
+      if (s.nominal_rate_hz > 0.0) out.emplace_back(s.name);
+    }
+  }
+  return out;
+}
+
 std::string DescribeCommand(const CommandInfo& command) {
   std::string out = fmt::format("{:<17}{}{}\n", command.name, command.description,
                                 command.hazardous ? " [hazardous: needs --confirm]" : "");

@@ -75,6 +75,14 @@ struct StationOptions {
   // alarms are printed, recorded on /ground/alarms and acknowledged over the control channel.
   bool limits_enabled = true;
   std::string limits_path;
+  // The web endpoint (HTTP API; the Open MCT front end builds on it). Loopback by default; any
+  // other address needs `http_remote` and then every request must carry the token written to
+  // `http_token_path` (Authorization: Bearer ...). A default endpoint that cannot be bound (another
+  // station has it) is a warning; one asked for explicitly is an error.
+  std::string http = "127.0.0.1:8080";  // "none" = off
+  bool http_explicit = false;
+  bool http_remote = false;
+  std::string http_token_path;  // "" = <control directory>/<rover>.http-token
 
   Status Validate() const;
 };

@@ -99,6 +99,8 @@ Status CheckArguments(const CommandInfo& command, const google::protobuf::Messag
 Status CheckMode(const CommandInfo& command, rover::v1::RoverMode mode);
 // "distance_m=5 m heading_deg=90 deg": the arguments as the dictionary names them.
 std::string DescribeArguments(const CommandInfo& command, const google::protobuf::Message& args);
+// The values an enumeration or stream argument accepts ("apxs", "vnis", ...); empty for numbers.
+std::vector<std::string> ArgumentChoices(const CommandInfo& command, const ArgumentSpec& argument);
 // A one-line summary per argument for --help and error messages.
 std::string DescribeCommand(const CommandInfo& command);
 std::string_view ModeName(rover::v1::RoverMode mode);  // "SAFE"

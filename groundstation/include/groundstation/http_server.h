@@ -1,0 +1,65 @@
+// HttpServer: the station's HTTP endpoint (Boost.Beast) on its Asio thread. It accepts
+// connections, reads one request at a time per connection (bounded header and body sizes, an
+// idle timeout), hands each to the handler and writes the answer; a bad request gets a 4xx and
+// the connection goes on or closes, never the server. At most `max_connections` at once; more
+// are refused with 503. Not thread-safe: everything runs on the io_context's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "protocol/status.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lgs::station {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // without the query
+  std::string query;
+  std::string body;
+  std::string authorization;  // the Authorization header, if any
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+struct HttpOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0 = any free port (tests)
+  size_t max_body_bytes = 64 * 1024;
+  size_t max_connections = 64;
+  double idle_timeout_s = 60.0;
+};
+
+struct HttpStats {
+  uint64_t requests = 0, bad_requests = 0, refused_connections = 0;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  HttpServer(boost::asio::io_context& io, HttpOptions options, Handler handler);
+  ~HttpServer();
+
+  // Binds and starts accepting; fails with the reason (address in use, bad address).
+  Status Start();
+  void Stop();
+  uint16_t port() const;  // the bound port
+  const HttpStats& stats() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace lgs::station

@@ -1,0 +1,189 @@
+#include "groundstation/http_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+
+namespace lgs::station {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Request headers beyond this are refused (431) before any body is read.
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpOptions o, Handler h)
+      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+
+  class Session : public std::enable_shared_from_this<Session> {
+   public:
+    Session(std::shared_ptr<Impl> server, tcp::socket socket)
+        : server_(std::move(server)), stream_(std::move(socket)) {}
+    ~Session() { --server_->connections; }
+
+    void Read() {
+      parser_.emplace();
+      parser_->header_limit(kMaxHeaderBytes);
+      parser_->body_limit(server_->options.max_body_bytes);
+      stream_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(server_->options.idle_timeout_s)));
+      http::async_read(
+          stream_, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    }
+
+   private:
+    void OnRead(beast::error_code ec) {
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        return Close();
+      }
+      if (ec) {
+        // Malformed or oversized: say so, then close (the stream is out of sync).
+        ++server_->stats.bad_requests;
+        const unsigned status = ec == http::error::body_limit     ? 413
+                                : ec == http::error::header_limit ? 431
+                                                                  : 400;
+        HttpResponse r{status, "application/json",
+                       nlohmann_error(fmt::format("bad request: {}", ec.message()))};
+        return Write(r, false, 11);
+      }
+      const auto& req = parser_->get();
+      ++server_->stats.requests;
+      HttpRequest request;
+      request.method = std::string(req.method_string());
+      request.target = std::string(req.target());
+      const size_t q = request.target.find('?');
+      request.path = request.target.substr(0, q);
+      request.query = q == std::string::npos ? "" : request.target.substr(q + 1);
+      request.body = req.body();
+      if (auto auth = req.find(http::field::authorization); auth != req.end()) {
+        request.authorization = std::string(auth->value());
+      }
+      HttpResponse response;
+      try {
+        response = server_->handler(request);
+      } catch (const std::exception& e) {
+        response = {500, "application/json",
+                    nlohmann_error(fmt::format("internal error: {}", e.what()))};
+      }
+      if (response.status >= 400 && response.status < 500) ++server_->stats.bad_requests;
+      Write(response, req.keep_alive(), req.version());
+    }
+
+    static std::string nlohmann_error(const std::string& text) {
+      std::string escaped;
+      for (char c : text) {
+        if (c == '"' || c == '\\') escaped += '\\';
+        if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+      }
+      return "{\"error\":\"" + escaped + "\"}";
+    }
+
+    void Write(const HttpResponse& r, bool keep_alive, unsigned version) {
+      auto res = std::make_shared<http::response<http::string_body>>(
+          static_cast<http::status>(r.status), version);
+      res->set(http::field::server, "lunar-groundstation");
+      res->set(http::field::content_type, r.content_type);
+      res->set(http::field::cache_control, "no-store");
+      res->keep_alive(keep_alive);
+      res->body() = r.body;
+      res->prepare_payload();
+      http::async_write(stream_, *res,
+                        [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                          if (ec || !keep_alive) return self->Close();
+                          self->Read();
+                        });
+    }
+
+    void Close() {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    std::shared_ptr<Impl> server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+  };
+
+  void Accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (!ec) {
+        if (self->connections >= self->options.max_connections) {
+          ++self->stats.refused_connections;
+          static constexpr char kBusy[] =
+              "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+          beast::error_code ignored;
+          asio::write(socket, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
+        } else {
+          ++self->connections;
+          std::make_shared<Session>(self, std::move(socket))->Read();
+        }
+      }
+      self->Accept();
+    });
+  }
+
+  asio::io_context& io;
+  HttpOptions options;
+  Handler handler;
+  tcp::acceptor acceptor;
+  size_t connections = 0;
+  HttpStats stats;
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+Status HttpServer::Start() {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) {
+    return Status::Error(fmt::format("'{}' is not an IP address", impl_->options.address));
+  }
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Error(fmt::format("cannot serve HTTP on {}:{}: {}", impl_->options.address,
+                                     impl_->options.port, ec.message()));
+  }
+  impl_->Accept();
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+const HttpStats& HttpServer::stats() const {
+  return impl_->stats;
+}
+
+}  // namespace lgs::station
