@@ -511,6 +511,7 @@ Status Station::Impl::Start() {
     // Without commanding the control channel is only for acknowledging alarms: a station that
     // cannot have it (another one for this rover holds it) runs on without it.
     if (Status s = StartControl(); !s.ok()) {
+      if (!options.commanding.control_endpoint.empty()) return s;  // asked for: an error
       spdlog::warn("no control channel ({}); alarms can only be acknowledged in the recording",
                    s.message());
       control.reset();
@@ -692,6 +693,10 @@ Status Station::Impl::StartControl() {
                          : c.control_endpoint;
   control_token_path =
       c.token_path.empty() ? transport::DefaultControlTokenPath(options.rover_id) : c.token_path;
+  // Checked here too: without --command the channel still exists (for alarms).
+  if (Status s = transport::CheckControlEndpoint(control_endpoint, c.allow_remote); !s.ok()) {
+    return s;
+  }
   if (c.control_endpoint.empty() || c.token_path.empty()) {
     if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
         !s.ok()) {

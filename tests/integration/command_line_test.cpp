@@ -70,6 +70,21 @@ TEST(CommandLine, UnusableEndpointsAreClearErrors) {
       RunProgram(LGS_STATION_BIN, {"--insecure", "--connect", "tcp://", "--duration", "1"});
   EXPECT_EQ(connect.exit_code, 1);
   EXPECT_NE(connect.err.find("cannot connect to 'tcp://'"), std::string::npos) << connect.err;
+  // A control channel or web endpoint open to the network needs saying so, with or without
+  // commanding.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--control", "tcp://0.0.0.0:1"},
+        std::vector<std::string>{"--command", "--control", "tcp://0.0.0.0:1"}}) {
+    std::vector<std::string> all = {"--insecure", "--duration", "1", "--http", "none"};
+    all.insert(all.end(), args.begin(), args.end());
+    const Outcome open = RunProgram(LGS_STATION_BIN, all);
+    EXPECT_EQ(open.exit_code, 1);
+    EXPECT_NE(open.err.find("--control-remote"), std::string::npos) << open.err;
+  }
+  const Outcome web =
+      RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", "--http", "0.0.0.0:1"});
+  EXPECT_EQ(web.exit_code, 1);
+  EXPECT_NE(web.err.find("--http-remote"), std::string::npos) << web.err;
 }
 
 TEST(CommandLine, StationStopsByItselfAfterItsDuration) {
