@@ -171,6 +171,48 @@ nlohmann::json AlarmJson(const ground::v1::GroundAlarm& a) {
           {"active", a.active()}};
 }
 
+nlohmann::json RecentCommandsJson(const CommandTracker& tracker) {
+  nlohmann::json commands = nlohmann::json::array();
+  for (const ground::v1::GroundCommand& c : tracker.Recent(100)) {
+    commands.push_back({{"command_id", c.command_id()},
+                        {"name", c.name()},
+                        {"arguments", c.arguments()},
+                        {"stage", StageName(c.stage())},
+                        {"detail", c.detail()},
+                        {"request_sequence", c.request_sequence()}});
+  }
+  return commands;
+}
+
+// A command as the control channel and the HTTP API take it:
+// {"name": "drive", "args": {"distance_m": 2}, "confirm": false, "origin": "..."}.
+Result<CommandRequest> CommandRequestFromJson(const nlohmann::json& body,
+                                              const std::string& default_origin) {
+  const auto name = body.is_object() ? body.find("name") : body.end();
+  if (!body.is_object() || name == body.end() || !name->is_string()) {
+    return Status::Error(
+        "a command is {\"name\": \"<command>\", \"args\": {...}, \"confirm\": false}");
+  }
+  CommandRequest command;
+  command.name = name->get<std::string>();
+  if (const auto args = body.find("args"); args != body.end()) {
+    if (!args->is_object()) return Status::Error("args must be an object of name: value");
+    for (const auto& [key, value] : args->items()) {
+      if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
+        return Status::Error(fmt::format("argument {} must be a string or a number", key));
+      }
+      command.arguments.emplace_back(key,
+                                     value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  const auto confirm = body.find("confirm");
+  command.confirmed = confirm != body.end() && confirm->is_boolean() && confirm->get<bool>();
+  const auto origin = body.find("origin");
+  command.origin =
+      origin != body.end() && origin->is_string() ? origin->get<std::string>() : default_origin;
+  return command;
+}
+
 nlohmann::json LatencyJson(const LatencySummary& l) {
   return {{"count", l.count},   {"negative", l.negative}, {"p50_ns", l.p50_ns},
           {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
@@ -643,38 +685,11 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   }
   if (r.path == "/api/commands") {
     if (!tracker) return error(404, "this station does not command (start it with --command)");
-    if (only("GET")) {
-      nlohmann::json commands = nlohmann::json::array();
-      for (const ground::v1::GroundCommand& c : tracker->Recent(100)) {
-        commands.push_back({{"command_id", c.command_id()},
-                            {"name", c.name()},
-                            {"arguments", c.arguments()},
-                            {"stage", StageName(c.stage())},
-                            {"detail", c.detail()},
-                            {"request_sequence", c.request_sequence()}});
-      }
-      return json(200, {{"commands", commands}});
-    }
+    if (only("GET")) return json(200, {{"commands", RecentCommandsJson(*tracker)}});
     if (!only("POST")) return error(405, "GET or POST");
-    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
-        !body["name"].is_string()) {
-      return error(400, "expected {\"name\": \"<command>\", \"args\": {...}, \"confirm\": false}");
-    }
-    CommandRequest command;
-    command.name = body["name"];
-    if (const auto args = body.find("args"); args != body.end()) {
-      if (!args->is_object()) return error(400, "args must be an object of name: value");
-      for (const auto& [key, value] : args->items()) {
-        if (!value.is_string() && !value.is_number()) {
-          return error(400, fmt::format("argument {} must be a string or a number", key));
-        }
-        command.arguments.emplace_back(key,
-                                       value.is_string() ? value.get<std::string>() : value.dump());
-      }
-    }
-    command.confirmed = body.value("confirm", false);
-    command.origin = "web";
+    auto parsed = CommandRequestFromJson(nlohmann::json::parse(r.body, nullptr, false), "web");
+    if (!parsed.ok()) return error(400, parsed.error().message());
+    const CommandRequest& command = *parsed;
     CommandTracker::Transitions transitions;
     const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
     Publish(transitions);
@@ -1176,39 +1191,15 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
   }
   if (!tracker) return refuse("this station does not command (start it with --command)");
   if (op == "status") {
-    nlohmann::json commands = nlohmann::json::array();
-    for (const ground::v1::GroundCommand& c : tracker->Recent(100)) {
-      commands.push_back({{"command_id", c.command_id()},
-                          {"name", c.name()},
-                          {"arguments", c.arguments()},
-                          {"stage", StageName(c.stage())},
-                          {"detail", c.detail()},
-                          {"request_sequence", c.request_sequence()}});
-    }
     const protocol::RoverContext rover = RoverNow();
-    return Reply(peer, {{"commands", commands},
+    return Reply(peer, {{"commands", RecentCommandsJson(*tracker)},
                         {"rover_mode", protocol::ModeName(rover.mode)},
                         {"in_flight", tracker->active()}});
   }
   if (op != "command") return refuse(fmt::format("unknown op '{}'", op.substr(0, 32)));
-  CommandRequest command;
-  const auto name = request.find("name");
-  if (name == request.end() || !name->is_string()) return refuse("command without a name");
-  command.name = name->get<std::string>();
-  if (const auto args = request.find("args"); args != request.end()) {
-    if (!args->is_object()) return refuse("args must be an object of name: value");
-    for (const auto& [key, value] : args->items()) {
-      if (value.is_string()) {
-        command.arguments.emplace_back(key, value.get<std::string>());
-      } else if (value.is_number() || value.is_boolean()) {
-        command.arguments.emplace_back(key, value.dump());
-      } else {
-        return refuse(fmt::format("argument {} must be a string or a number", key));
-      }
-    }
-  }
-  command.confirmed = request.value("confirm", false);
-  command.origin = request.value("origin", "control channel");
+  auto parsed = CommandRequestFromJson(request, "control channel");
+  if (!parsed.ok()) return refuse(parsed.error().message());
+  const CommandRequest& command = *parsed;
   CommandTracker::Transitions transitions;
   const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
   command_clients[id] = peer;
