@@ -416,6 +416,13 @@ struct Station::Impl {
   uint64_t gaps_at_last_check = 0;
   void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
   void TakeAcknowledgements();
+  // The ingest thread's latest snapshot of the unresolved alarms (any thread).
+  nlohmann::json CurrentAlarmsJson() {
+    nlohmann::json list = nlohmann::json::array();
+    std::lock_guard lock(alarm_mutex);
+    for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
+    return list;
+  }
 
   // Commanding (Asio thread): the tracker, the control channel and who asked for what.
   std::unique_ptr<CommandTracker> tracker;
@@ -663,10 +670,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   if (r.path == "/api/alarms") {
     if (!only("GET")) return error(405, "GET only");
     if (!alarms) return error(404, "limit checking is off (--limits none)");
-    nlohmann::json list = nlohmann::json::array();
-    std::lock_guard lock(alarm_mutex);
-    for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
-    return json(200, {{"alarms", list}});
+    return json(200, {{"alarms", CurrentAlarmsJson()}});
   }
   if (r.path == "/api/alarms/ack") {
     if (!only("POST")) return error(405, "POST only");
@@ -1171,12 +1175,7 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
   const std::string op = request.value("op", "");
   if (op == "alarms") {
     if (!alarms) return refuse("limit checking is off (--limits none)");
-    nlohmann::json list = nlohmann::json::array();
-    {
-      std::lock_guard lock(alarm_mutex);
-      for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
-    }
-    return Reply(peer, {{"alarms", list}});
+    return Reply(peer, {{"alarms", CurrentAlarmsJson()}});
   }
   if (op == "ack") {
     if (!alarms) return refuse("limit checking is off (--limits none)");
