@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <optional>
 
@@ -23,8 +24,8 @@ constexpr size_t kMaxHeaderBytes = 16 * 1024;
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io, HttpOptions o, Handler h)
-      : io(io), options(std::move(o)), handler(std::move(h)), acceptor(io) {}
+  Impl(asio::io_context& io, HttpOptions o, Handler h, UpgradeHandler u)
+      : io(io), options(std::move(o)), handler(std::move(h)), upgrade(std::move(u)), acceptor(io) {}
 
   class Session : public std::enable_shared_from_this<Session> {
    public:
@@ -71,7 +72,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (auto auth = req.find(http::field::authorization); auth != req.end()) {
         request.authorization = std::string(auth->value());
       }
+      if (auto cookie = req.find(http::field::cookie); cookie != req.end()) {
+        request.cookie = std::string(cookie->value());
+      }
       HttpResponse response;
+      if (beast::websocket::is_upgrade(req)) {
+        if (!server_->upgrade) {
+          return Write({400, "application/json", nlohmann_error("no WebSocket here")}, false,
+                       req.version());
+        }
+        Request taken = parser_->release();
+        auto refusal = server_->upgrade(request, stream_, taken);
+        if (!refusal) return;  // the connection now belongs to the upgrade handler
+        return Write(*refusal, false, taken.version());
+      }
       try {
         response = server_->handler(request);
       } catch (const std::exception& e) {
@@ -96,7 +110,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           static_cast<http::status>(r.status), version);
       res->set(http::field::server, "lunar-groundstation");
       res->set(http::field::content_type, r.content_type);
-      res->set(http::field::cache_control, "no-store");
+      res->set(http::field::cache_control, r.cache_control);
+      for (const auto& [name, value] : r.headers) res->set(name, value);
       res->keep_alive(keep_alive);
       res->body() = r.body;
       res->prepare_payload();
@@ -140,13 +155,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   HttpOptions options;
   Handler handler;
+  UpgradeHandler upgrade;
   tcp::acceptor acceptor;
   size_t connections = 0;
   HttpStats stats;
 };
 
-HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler,
+                       UpgradeHandler upgrade)
+    : impl_(
+          std::make_shared<Impl>(io, std::move(options), std::move(handler), std::move(upgrade))) {}
 
 HttpServer::~HttpServer() {
   Stop();

@@ -126,6 +126,14 @@ int main(int argc, char** argv) {
                "written to --http-token");
   app.add_option("--http-token", options.http_token_path,
                  "file the HTTP token is written to (0600) for --http-remote");
+  app.add_option("--web-root", options.web_root,
+                 "directory of the web UI's page and plugin (default: the source tree's "
+                 "groundstation/web)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--openmct-root", options.openmct_root,
+                 "directory of Open MCT's dist/ (default: node_modules/openmct/dist, installed by "
+                 "tools/setup)")
+      ->check(CLI::ExistingDirectory);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();

@@ -2,19 +2,23 @@
 // connections, reads one request at a time per connection (bounded header and body sizes, an
 // idle timeout), hands each to the handler and writes the answer; a bad request gets a 4xx and
 // the connection goes on or closes, never the server. At most `max_connections` at once; more
-// are refused with 503. Not thread-safe: everything runs on the io_context's thread.
+// are refused with 503. A request asking for a WebSocket upgrade goes to the upgrade handler,
+// which either takes the connection over or answers it. Not thread-safe: everything runs on the
+// io_context's thread.
 #pragma once
 
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "protocol/status.h"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace lgs::station {
 
@@ -25,12 +29,18 @@ struct HttpRequest {
   std::string query;
   std::string body;
   std::string authorization;  // the Authorization header, if any
+  std::string cookie;         // the Cookie header, if any
 };
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(unsigned status, std::string content_type, std::string body)
+      : status(status), content_type(std::move(content_type)), body(std::move(body)) {}
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string cache_control = "no-store";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra: Location, Set-Cookie
 };
 
 struct HttpOptions {
@@ -48,7 +58,13 @@ struct HttpStats {
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  HttpServer(boost::asio::io_context& io, HttpOptions options, Handler handler);
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  // Takes the connection (moves `stream` and `request` out) and returns nothing, or returns the
+  // answer to send instead (then the connection closes).
+  using UpgradeHandler = std::function<std::optional<HttpResponse>(
+      const HttpRequest&, boost::beast::tcp_stream& stream, Request& request)>;
+  HttpServer(boost::asio::io_context& io, HttpOptions options, Handler handler,
+             UpgradeHandler upgrade = {});
   ~HttpServer();
 
   // Binds and starts accepting; fails with the reason (address in use, bad address).

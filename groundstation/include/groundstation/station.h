@@ -19,6 +19,7 @@
 #include "groundstation/command_tracker.h"
 #include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
+#include "groundstation/realtime.h"
 #include "groundstation/recorder.h"
 #include "protocol/status.h"
 
@@ -83,6 +84,11 @@ struct StationOptions {
   bool http_explicit = false;
   bool http_remote = false;
   std::string http_token_path;  // "" = <control directory>/<rover>.http-token
+  // The web UI's files: our page and plugin, and Open MCT's distribution ("" = the copies in
+  // the source tree, groundstation/web and node_modules/openmct/dist, installed by tools/setup).
+  std::string web_root;
+  std::string openmct_root;
+  RealtimeOptions realtime;
 
   Status Validate() const;
 };

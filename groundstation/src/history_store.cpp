@@ -1,0 +1,234 @@
+#include "groundstation/history_store.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/message.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <memory>
+
+#include "protocol/mcap_reader.h"
+#include "rover/v1/navigation.pb.h"
+#include "rover/v1/terrain.pb.h"
+
+namespace lgs::station {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TopicOf(const std::string& rover_id, std::string_view stream) {
+  return fmt::format("/{}/{}", rover_id, stream);
+}
+
+}  // namespace
+
+HistoryStore::HistoryStore(std::string directory, std::string rover_id)
+    : directory_(std::move(directory)), rover_id_(std::move(rover_id)) {}
+
+Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint64_t end_ns) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  const std::string prefix = rover_id_ + "_";
+  for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(prefix) && name.ends_with(".mcap")) names.push_back(it->path().string());
+  }
+  if (ec) {
+    return Status::Error(fmt::format("cannot list recordings in {}: {}", directory_, ec.message()));
+  }
+  std::sort(names.begin(), names.end());  // names start with the file's start time
+  std::vector<std::string> out;
+  for (const std::string& path : names) {
+    const auto modified = fs::last_write_time(path, ec);
+    const uintmax_t size = ec ? 0 : fs::file_size(path, ec);
+    if (ec) continue;  // gone since the listing (a split renamed nothing, but be safe)
+    FileSpan& span = spans_[path];
+    if (span.size != size || span.modified != modified) {
+      span = FileSpan{modified, size, false, 0, 0};
+      if (auto file = protocol::McapFile::Open(path); file.ok()) {
+        if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
+          span.closed = true;
+          span.start_ns = summary->statistics->message_start_time;
+          span.end_ns = summary->statistics->message_end_time;
+          if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
+        }
+      }
+    }
+    if (span.closed && (span.end_ns < start_ns || span.start_ns > end_ns)) continue;
+    out.push_back(path);
+  }
+  return out;
+}
+
+template <typename OnMessage>
+Status HistoryStore::ForEachMessage(const std::string& path, const std::vector<std::string>& topics,
+                                    uint64_t start_ns, uint64_t end_ns, uint64_t& chunks_read,
+                                    OnMessage&& on_message) {
+  auto file = protocol::McapFile::Open(path);
+  if (!file.ok()) return file.error();
+  protocol::McapReadOptions options;
+  options.start_ns = start_ns;
+  options.end_ns = end_ns;
+  protocol::McapMessageReader reader(**file, options);
+  std::map<uint16_t, int> wanted;  // channel id -> index into topics, -1 = not wanted
+  protocol::McapMessage message;
+  while (reader.Next(message)) {
+    auto it = wanted.find(message.channel_id);
+    if (it == wanted.end()) {
+      int index = -1;
+      const std::string& topic = reader.channels().at(message.channel_id).topic;
+      for (size_t i = 0; i < topics.size(); ++i) {
+        if (topics[i] == topic) index = static_cast<int>(i);
+      }
+      it = wanted.emplace(message.channel_id, index).first;
+    }
+    if (it->second >= 0) on_message(it->second, message);
+  }
+  chunks_read += reader.chunks_read();
+  // A torn end is the file being written (or one a crash left, recovered at the next start);
+  // a damaged one is worth a line, once per file and reason.
+  if (reader.end() == protocol::McapMessageReader::End::kDamaged) {
+    std::string& said = reported_[path];
+    if (said != reader.problem().reason) {
+      said = reader.problem().reason;
+      spdlog::warn("history: {} is damaged at byte {}: {} (read up to there)", path,
+                   reader.problem().offset, said);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
+  auto files = FilesFor(q.start_ns, q.end_ns);
+  if (!files.ok()) return files.error();
+  const TelemetryField& field = *q.field;
+  const std::vector<std::string> topics = {TopicOf(rover_id_, field.stream->name)};
+  std::unique_ptr<google::protobuf::Message> message(field.stream->prototype->New());
+  const bool numeric = field.format != FieldFormat::kString && field.format != FieldFormat::kArray;
+  const HistoryStrategy strategy =
+      q.strategy == HistoryStrategy::kMinMax && !numeric ? HistoryStrategy::kAll : q.strategy;
+  const size_t size = std::max<size_t>(q.size, 1);
+  // kAll and kLatest keep the newest `keep`; minmax keeps every sample while there are few
+  // (then the answer is exact) and a min and a max per bucket always.
+  const size_t keep = strategy == HistoryStrategy::kLatest   ? size
+                      : strategy == HistoryStrategy::kMinMax ? 2 * size
+                                                             : q.max_samples;
+  std::deque<HistorySample> kept;
+  std::vector<HistorySample> bucket_min, bucket_max;
+  if (strategy == HistoryStrategy::kMinMax) {
+    bucket_min.resize(size);
+    bucket_max.resize(size);
+  }
+  uint64_t total = 0;
+  HistoryResult result;
+  const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
+  for (const std::string& path : *files) {
+    ++result.files_read;
+    Status s = ForEachMessage(
+        path, topics, q.start_ns, q.end_ns, result.chunks_read,
+        [&](int, const protocol::McapMessage& m) {
+          if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) return;
+          ++result.messages_decoded;
+          HistorySample sample{m.log_time, m.publish_time, {}, 0.0};
+          sample.number =
+              FieldNumber(field, *message).value_or(std::numeric_limits<double>::quiet_NaN());
+          ++total;
+          if (strategy == HistoryStrategy::kMinMax && !std::isnan(sample.number)) {
+            auto b = static_cast<size_t>(static_cast<double>(m.log_time - q.start_ns) / span *
+                                         static_cast<double>(size));
+            b = std::min(b, size - 1);
+            if (bucket_min[b].value_json.empty() || sample.number < bucket_min[b].number) {
+              bucket_min[b] = sample;
+              AppendFieldJson(field, *message, bucket_min[b].value_json);
+            }
+            if (bucket_max[b].value_json.empty() || sample.number > bucket_max[b].number) {
+              bucket_max[b] = sample;
+              AppendFieldJson(field, *message, bucket_max[b].value_json);
+            }
+          }
+          if (kept.size() < keep || strategy != HistoryStrategy::kMinMax) {
+            AppendFieldJson(field, *message, sample.value_json);
+            kept.push_back(std::move(sample));
+            if (kept.size() > keep) {
+              kept.pop_front();
+              result.truncated = strategy == HistoryStrategy::kAll;
+            }
+          }
+        });
+    if (!s.ok()) spdlog::warn("history: {}", s.message());
+  }
+  if (strategy == HistoryStrategy::kMinMax && total > keep) {
+    for (size_t b = 0; b < size; ++b) {
+      if (bucket_min[b].value_json.empty()) continue;
+      const bool same = bucket_min[b].ground_ns == bucket_max[b].ground_ns;
+      if (bucket_max[b].ground_ns < bucket_min[b].ground_ns)
+        std::swap(bucket_min[b], bucket_max[b]);
+      result.samples.push_back(std::move(bucket_min[b]));
+      if (!same) result.samples.push_back(std::move(bucket_max[b]));
+    }
+  } else {
+    result.samples.assign(std::make_move_iterator(kept.begin()),
+                          std::make_move_iterator(kept.end()));
+  }
+  std::stable_sort(
+      result.samples.begin(), result.samples.end(),
+      [](const HistorySample& a, const HistorySample& b) { return a.ground_ns < b.ground_ns; });
+  return result;
+}
+
+Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns,
+                                              size_t max_points) {
+  auto files = FilesFor(start_ns, end_ns);
+  if (!files.ok()) return files.error();
+  const std::vector<std::string> topics = {
+      TopicOf(rover_id_, protocol::Stream(protocol::StreamId::kNavigationPose).name),
+      TopicOf(rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name)};
+  TraverseResult result;
+  rover::v1::NavigationPose pose;
+  std::map<std::pair<int32_t, int32_t>, rover::v1::TerrainTile> tiles;
+  rover::v1::TerrainTile tile;
+  uint64_t chunks = 0;
+  for (const std::string& path : *files) {
+    ++result.files_read;
+    Status s = ForEachMessage(path, topics, start_ns, end_ns, chunks,
+                              [&](int topic, const protocol::McapMessage& m) {
+                                const int n = static_cast<int>(m.data.size());
+                                if (topic == 0 && pose.ParseFromArray(m.data.data(), n)) {
+                                  result.path.push_back({m.log_time, pose.x_m(), pose.y_m()});
+                                } else if (topic == 1 && tile.ParseFromArray(m.data.data(), n)) {
+                                  tiles[{tile.tile_x(), tile.tile_y()}] = tile;
+                                }
+                              });
+    if (!s.ok()) spdlog::warn("history: {}", s.message());
+  }
+  std::stable_sort(
+      result.path.begin(), result.path.end(),
+      [](const TraversePoint& a, const TraversePoint& b) { return a.ground_ns < b.ground_ns; });
+  if (max_points >= 2 && result.path.size() > max_points) {
+    std::vector<TraversePoint> thinned;
+    const double step = static_cast<double>(result.path.size() - 1) / (max_points - 1);
+    for (size_t i = 0; i < max_points; ++i) {
+      thinned.push_back(result.path[static_cast<size_t>(std::llround(i * step))]);
+    }
+    result.path = std::move(thinned);
+  }
+  for (const auto& [key, t] : tiles) {
+    const std::string& mask = t.hazard_mask();
+    const uint64_t cells = uint64_t{t.width_cells()} * t.height_cells();
+    if (mask.size() < cells || t.width_cells() == 0) continue;  // malformed tile: nothing to map
+    for (uint64_t i = 0; i < cells; ++i) {
+      const int kind = static_cast<unsigned char>(mask[i]);
+      if (kind == 0) continue;
+      const double col = static_cast<double>(i % t.width_cells());
+      const double row = static_cast<double>(i / t.width_cells());
+      result.hazards.push_back({t.origin_x_m() + col * t.cell_size_m(),
+                                t.origin_y_m() + row * t.cell_size_m(), t.cell_size_m(), kind});
+    }
+  }
+  return result;
+}
+
+}  // namespace lgs::station

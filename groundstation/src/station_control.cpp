@@ -1,0 +1,131 @@
+#include "station_impl.h"
+
+namespace lgs::station {
+
+Status Station::Impl::StartControl() {
+  StationOptions::Commanding& c = options.commanding;
+  control_endpoint = c.control_endpoint.empty()
+                         ? transport::DefaultControlEndpoint(options.rover_id)
+                         : c.control_endpoint;
+  control_token_path =
+      c.token_path.empty() ? transport::DefaultControlTokenPath(options.rover_id) : c.token_path;
+  // Checked here too: without --command the channel still exists (for alarms).
+  if (Status s = transport::CheckControlEndpoint(control_endpoint, c.allow_remote); !s.ok()) {
+    return s;
+  }
+  if (c.control_endpoint.empty() || c.token_path.empty()) {
+    if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
+        !s.ok()) {
+      return s;
+    }
+  }
+  // One station per control channel: a second one would take the socket over silently (libzmq
+  // replaces an ipc socket file) and rewrite the token under the first one's clients.
+  const std::string lock_path = control_token_path + ".lock";
+  control_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (control_lock_fd < 0 || ::flock(control_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::Error(fmt::format(
+        "another station holds the control channel of rover '{}' ({}): stop it first, or give "
+        "this one its own --control and --control-token",
+        options.rover_id, lock_path));
+  }
+  auto token = transport::CreateControlToken(control_token_path);
+  if (!token.ok()) return token.error();
+  control_token = std::move(*token);
+  control = std::make_unique<zmq::socket_t>(context, zmq::socket_type::router);
+  control->set(zmq::sockopt::linger, 0);
+  control->set(zmq::sockopt::maxmsgsize, kMaxControlMessageBytes);
+  try {
+    control->bind(control_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Error(
+        fmt::format("cannot bind the control channel to '{}': {}", control_endpoint, e.what()));
+  }
+  return Status::Ok();
+}
+
+void Station::Impl::Reply(const std::string& peer, const nlohmann::json& message) {
+  const std::string body = message.dump();
+  try {
+    static_cast<void>(
+        control->send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait));
+    static_cast<void>(control->send(zmq::buffer(body), zmq::send_flags::dontwait));
+  } catch (const zmq::error_t&) {
+    // The client went away: its commands go on; the history has them.
+  }
+}
+
+void Station::Impl::ReadControl() {
+  zmq::message_t peer, body, extra;
+  while (true) {
+    try {
+      if (!control->recv(peer, zmq::recv_flags::dontwait)) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    size_t frames = 0;
+    bool more = peer.more();
+    while (more) {
+      static_cast<void>(control->recv(frames == 0 ? body : extra));
+      ++frames;
+      more = (frames == 1 ? body : extra).more();
+    }
+    const std::string from = peer.to_string();
+    if (frames != 1) {
+      Reply(from, {{"error", "a control request is one frame of JSON"}});
+      continue;
+    }
+    HandleControlRequest(from, body.to_string_view());
+  }
+}
+
+void Station::Impl::HandleControlRequest(const std::string& peer, std::string_view body) {
+  const auto refuse = [&](const std::string& why) {
+    ++control_refused;
+    const auto now = Clock::now();
+    if (now - last_refusal_log >= Seconds(options.reject_log_interval_s)) {
+      last_refusal_log = now;
+      spdlog::warn("control request refused: {} ({} refused so far)", why, control_refused);
+    }
+    Reply(peer, {{"error", why}});
+  };
+  nlohmann::json request = nlohmann::json::parse(body, nullptr, false);
+  if (request.is_discarded() || !request.is_object()) return refuse("not a JSON object");
+  const auto token = request.find("token");
+  if (token == request.end() || !token->is_string() || *token != control_token) {
+    return refuse("bad or missing token");
+  }
+  const std::string op = request.value("op", "");
+  if (op == "alarms") {
+    if (!alarms) return refuse("limit checking is off (--limits none)");
+    return Reply(peer, {{"alarms", CurrentAlarmsJson()}});
+  }
+  if (op == "ack") {
+    if (!alarms) return refuse("limit checking is off (--limits none)");
+    const std::string id = request.value("id", "");
+    if (id.empty()) return refuse("ack needs an alarm id, or \"all\"");
+    {
+      std::lock_guard lock(alarm_mutex);
+      ack_inbox.push_back({id, request.value("by", "control channel"), peer});
+    }
+    ack_pending = true;
+    return;  // the ingest thread answers once it has acknowledged
+  }
+  if (!tracker) return refuse("this station does not command (start it with --command)");
+  if (op == "status") {
+    const protocol::RoverContext rover = RoverNow();
+    return Reply(peer, {{"commands", RecentCommandsJson(*tracker)},
+                        {"rover_mode", protocol::ModeName(rover.mode)},
+                        {"in_flight", tracker->active()}});
+  }
+  if (op != "command") return refuse(fmt::format("unknown op '{}'", op.substr(0, 32)));
+  auto parsed = CommandRequestFromJson(request, "control channel");
+  if (!parsed.ok()) return refuse(parsed.error().message());
+  const CommandRequest& command = *parsed;
+  CommandTracker::Transitions transitions;
+  const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
+  command_clients[id] = peer;
+  Publish(transitions);
+}
+
+}  // namespace lgs::station

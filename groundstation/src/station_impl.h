@@ -1,0 +1,422 @@
+// Station::Impl, shared by station.cpp (ingest, lifecycle), station_control.cpp (the control
+// channel) and station_web.cpp (HTTP, realtime, history). Internal to groundstation_lib.
+#pragma once
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <zmq.hpp>
+
+#include "groundstation/bounded_queue.h"
+#include "groundstation/history_store.h"
+#include "groundstation/http_server.h"
+#include "groundstation/prior_recordings.h"
+#include "groundstation/realtime.h"
+#include "groundstation/reject_reporter.h"
+#include "groundstation/static_files.h"
+#include "groundstation/station.h"
+#include "groundstation/telemetry_dictionary.h"
+#include "groundstation/telemetry_format.h"
+#include "protocol/stream_registry.h"
+#include "protocol/telecommand.h"
+#include "protocol/telemetry_decoder.h"
+#include "rover/v1/housekeeping.pb.h"
+#include "rover/v1/navigation.pb.h"
+#include "transport/control_channel.h"
+#include "transport/curve_keys.h"
+
+namespace lgs::station {
+namespace internal {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using protocol::StreamId;
+
+constexpr auto kIngestPoll = std::chrono::milliseconds(100);
+constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
+constexpr double kIdleExitGapFillFactor = 4.0;
+// How often the control channel is read and commands are released and checked for time-outs:
+// fast beside a 2.6 s round trip, cheap when idle.
+constexpr auto kCommandTick = std::chrono::milliseconds(50);
+// Control requests larger than this are refused (a command is a few hundred bytes).
+constexpr int64_t kMaxControlMessageBytes = 64 * 1024;
+// Request sequences count tenths of a second since this epoch (2026-01-01T00:00:00Z) at start,
+// so they keep growing across station restarts for 13 years.
+constexpr int64_t kRequestSequenceEpochS = 1'767'225'600;
+
+inline protocol::TimestampNs WallNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+// An output file or stdout ("-"), written with a large buffer.
+class OutputFile {
+ public:
+  Status Open(const std::string& path, const char* what) {
+    path_ = path;
+    if (path.empty()) return Status::Ok();
+    if (path == "-") {
+      file_ = stdout;
+      return Status::Ok();
+    }
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr) {
+      return Status::Error(
+          fmt::format("cannot write {} '{}': {}", what, path, std::strerror(errno)));
+    }
+    owned_ = true;
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    return Status::Ok();
+  }
+  ~OutputFile() {
+    if (owned_) std::fclose(file_);
+  }
+  bool is_open() const { return file_ != nullptr; }
+
+  // Returns false on a write error (reported once by the caller).
+  bool Write(std::string_view data) {
+    return std::fwrite(data.data(), 1, data.size(), file_) == data.size();
+  }
+  bool Flush() { return std::fflush(file_) == 0; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool owned_ = false;
+};
+
+inline std::string FormatRanges(const std::vector<SequenceRange>& ranges) {
+  std::string out;
+  for (const SequenceRange& r : ranges) {
+    if (!out.empty()) out += ", ";
+    out += r.first == r.last ? fmt::format("{}", r.first) : fmt::format("{}-{}", r.first, r.last);
+  }
+  return out;
+}
+
+inline std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& accounting,
+                                 double seconds, uint64_t view_drops) {
+  std::string out = "station summary\n";
+  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>11}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", "stream",
+                     "received", "bytes", "pkt/s", "bit/s", "missing", "lost", "gaps", "dup", "ooo",
+                     "latency ms p50/p99/max");
+  const auto row = [&](std::string_view name, uint64_t received, uint64_t bytes, uint64_t missing,
+                       uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo,
+                       const LatencySummary& l) {
+    // Latency means something only when on-board time is not ahead of the ground clock.
+    const std::string latency =
+        l.count > 0 && l.negative == 0
+            ? fmt::format("{:.1f}/{:.1f}/{:.1f}", l.p50_ns / 1e6, l.p99_ns / 1e6, l.max_ns / 1e6)
+            : "-";
+    out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", name,
+                       received, bytes, seconds > 0 ? received / seconds : 0.0,
+                       seconds > 0 ? bytes * 8.0 / seconds : 0.0, missing, lost, gaps, dup, ooo,
+                       latency);
+  };
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    row(info.name, st.received, st.bytes, st.missing, st.lost, st.gaps, st.duplicates,
+        st.out_of_order, accounting.Latency(info.id));
+  }
+  row("total", s.total_received(), s.total_bytes(), s.total_missing(), s.total_lost(),
+      s.total_gaps(), s.total_duplicates(), s.total_out_of_order(), accounting.Latency());
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    if (st.missing > 0) {
+      out += fmt::format("  {} still missing: {}\n", info.name,
+                         FormatRanges(accounting.MissingRanges(info.id, 20)));
+    }
+    if (st.lost > 0) {
+      out += fmt::format("  {} lost for good (the rover no longer has them): {}\n", info.name,
+                         FormatRanges(accounting.LostRanges(info.id, 20)));
+    }
+  }
+  out += fmt::format("  rejected: {}", s.total_rejected());
+  for (const auto& info : protocol::kRejectReasons) {
+    const uint64_t n = s.rejected[static_cast<size_t>(info.reason)];
+    if (n > 0) out += fmt::format("  {} {}", info.name, n);
+  }
+  out += "\n";
+  if (view_drops > 0)
+    out += fmt::format("  terminal view dropped {} lines (too slow)\n", view_drops);
+  return out;
+}
+
+inline nlohmann::json AlarmJson(const ground::v1::GroundAlarm& a) {
+  return {{"id", a.id()},
+          {"severity", a.severity()},
+          {"state", a.state()},
+          {"text", a.text()},
+          {"raised_ns", a.raised_ns()},
+          {"value", a.value()},
+          {"limit", a.limit()},
+          {"unit", a.unit()},
+          {"acknowledged", a.acknowledged()},
+          {"acknowledged_by", a.acknowledged_by()},
+          {"active", a.active()}};
+}
+
+inline nlohmann::json RecentCommandsJson(const CommandTracker& tracker) {
+  nlohmann::json commands = nlohmann::json::array();
+  for (const ground::v1::GroundCommand& c : tracker.Recent(100)) {
+    commands.push_back({{"command_id", c.command_id()},
+                        {"name", c.name()},
+                        {"arguments", c.arguments()},
+                        {"stage", StageName(c.stage())},
+                        {"detail", c.detail()},
+                        {"request_sequence", c.request_sequence()}});
+  }
+  return commands;
+}
+
+// A command as the control channel and the HTTP API take it:
+// {"name": "drive", "args": {"distance_m": 2}, "confirm": false, "origin": "..."}.
+inline Result<CommandRequest> CommandRequestFromJson(const nlohmann::json& body,
+                                                     const std::string& default_origin) {
+  const auto name = body.is_object() ? body.find("name") : body.end();
+  if (!body.is_object() || name == body.end() || !name->is_string()) {
+    return Status::Error(
+        "a command is {\"name\": \"<command>\", \"args\": {...}, \"confirm\": false}");
+  }
+  CommandRequest command;
+  command.name = name->get<std::string>();
+  if (const auto args = body.find("args"); args != body.end()) {
+    if (!args->is_object()) return Status::Error("args must be an object of name: value");
+    for (const auto& [key, value] : args->items()) {
+      if (!value.is_string() && !value.is_number() && !value.is_boolean()) {
+        return Status::Error(fmt::format("argument {} must be a string or a number", key));
+      }
+      command.arguments.emplace_back(key,
+                                     value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  const auto confirm = body.find("confirm");
+  command.confirmed = confirm != body.end() && confirm->is_boolean() && confirm->get<bool>();
+  const auto origin = body.find("origin");
+  command.origin =
+      origin != body.end() && origin->is_string() ? origin->get<std::string>() : default_origin;
+  return command;
+}
+
+inline nlohmann::json LatencyJson(const LatencySummary& l) {
+  return {{"count", l.count},   {"negative", l.negative}, {"p50_ns", l.p50_ns},
+          {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
+}
+
+inline nlohmann::json RangesJson(const std::vector<SequenceRange>& ranges) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SequenceRange& r : ranges) out.push_back({r.first, r.last});
+  return out;
+}
+
+inline nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounting,
+                                  double seconds, uint64_t view_drops) {
+  nlohmann::json streams = nlohmann::json::object();
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
+    streams[std::string(info.name)] = {
+        {"packets_per_s", seconds > 0 ? st.received / seconds : 0.0},
+        {"bits_per_s", seconds > 0 ? st.bytes * 8.0 / seconds : 0.0},
+        {"lost", st.lost},
+        {"recorded_before", st.recorded_before},
+        {"latency", LatencyJson(accounting.Latency(info.id))},
+        {"missing_ranges", RangesJson(accounting.MissingRanges(info.id, 1000))},
+        {"lost_ranges", RangesJson(accounting.LostRanges(info.id, 1000))},
+        {"apid", info.apid},
+        {"received", st.received},
+        {"bytes", st.bytes},
+        {"missing", st.missing},
+        {"gaps", st.gaps},
+        {"duplicates", st.duplicates},
+        {"out_of_order", st.out_of_order},
+        {"first_seq", st.first_seq},
+        {"highest_seq", st.highest_seq},
+        {"started", st.started},
+    };
+  }
+  nlohmann::json rejected = nlohmann::json::object();
+  for (const auto& info : protocol::kRejectReasons) {
+    rejected[std::string(info.name)] = s.rejected[static_cast<size_t>(info.reason)];
+  }
+  return {{"streams", streams},
+          {"rejected", rejected},
+          {"totals",
+           {{"received", s.total_received()},
+            {"bytes", s.total_bytes()},
+            {"rejected", s.total_rejected()},
+            {"missing", s.total_missing()},
+            {"lost", s.total_lost()},
+            {"gaps", s.total_gaps()},
+            {"duplicates", s.total_duplicates()},
+            {"out_of_order", s.total_out_of_order()},
+            {"first_ground_ns", s.first_ground_ns()},
+            {"last_ground_ns", s.last_ground_ns()}}},
+          {"latency", LatencyJson(accounting.Latency())},
+          {"view_dropped", view_drops}};
+}
+
+}  // namespace internal
+using namespace internal;
+
+struct Station::Impl {
+  explicit Impl(StationOptions o)
+      : options(std::move(o)),
+        accounting(static_cast<int64_t>(options.light_time_s * 1e9)),
+        view_queue(options.view_queue_depth),
+        signals(io) {}
+
+  Status Start();
+  // Makes `socket` a CURVE client of the rover (no-op with --insecure).
+  void Secure(zmq::socket_t& socket) const {
+    if (!keys) return;
+    socket.set(zmq::sockopt::curve_serverkey, rover_key);
+    socket.set(zmq::sockopt::curve_publickey, keys->public_z85);
+    socket.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+  }
+  void IngestLoop();
+  void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
+  void RequestStop();
+  void Shutdown();
+  void ScheduleStats();
+  void ScheduleGapFill();
+  void SendRetransmit(const rover::v1::RetransmitRequest& request);
+  bool SendUplink(const std::string& packet);
+  Status StartCommanding();
+  Status StartControl();
+  Status StartHttp();
+  HttpResponse HandleHttp(const HttpRequest& request);
+  std::unique_ptr<HttpServer> http;
+  std::string http_token;
+  // The web UI (Asio thread, but the feed is filled by the ingest thread).
+  std::unique_ptr<RealtimeFeed> realtime_feed;
+  std::unique_ptr<RealtimeServer> realtime;
+  std::unique_ptr<HistoryStore> history;
+  std::unique_ptr<StaticFiles> web_files;
+  bool Authorized(const HttpRequest& r) const;
+  std::optional<HttpResponse> UpgradeHttp(const HttpRequest& r, boost::beast::tcp_stream& stream,
+                                          HttpServer::Request& request);
+  HttpResponse HandleHistory(const HttpRequest& r);
+  HttpResponse HandleTraverse(const HttpRequest& r);
+  void ScheduleCommands();
+  void ReadControl();
+  void HandleControlRequest(const std::string& peer, std::string_view body);
+  void Publish(const CommandTracker::Transitions& transitions);
+  void Reply(const std::string& peer, const nlohmann::json& message);
+  protocol::RoverContext RoverNow() const;
+  void ScheduleViewDrain();
+  void DrainView();
+
+  StationOptions options;
+  asio::io_context io;
+  LinkAccounting accounting;
+  BoundedQueue<std::string> view_queue;
+  asio::signal_set signals;
+  std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer,
+      command_timer;
+  bool shutting_down = false;
+  // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
+  std::FILE* human_out = stdout;
+
+  zmq::context_t context{1};
+  std::optional<transport::CurveKeyPair> keys;
+  std::string rover_key;
+  std::unique_ptr<zmq::socket_t> socket;
+  // CURVE handshakes on the telemetry link (ingest thread): a publisher that cannot prove it
+  // holds the rover's key fails them, and that is counted and logged as an authentication
+  // failure.
+  std::unique_ptr<zmq::socket_t> monitor;
+  std::atomic<uint64_t> auth_failures{0};
+  std::map<std::string, bool> awaiting_handshake;  // endpoint -> connected, not authenticated
+  Clock::time_point last_auth_log{};
+  bool authenticated_once = false;
+  void ReadMonitor();
+  std::thread ingest;
+  std::atomic<bool> stop_ingest{false};
+  std::string ingest_error;  // set by the ingest thread before it exits on failure
+
+  // Ingest-thread state.
+  std::unique_ptr<protocol::TelemetryDecoder> decoder;
+  std::unique_ptr<RejectReporter> reporter;
+  OutputFile jsonl;
+  bool jsonl_failed = false;
+  std::string json_buffer;
+  std::array<Clock::time_point, protocol::kStreamCount> last_printed{};
+  std::unique_ptr<Recorder> recorder;
+  PriorRecordings prior;
+  LinkSnapshot last_recorded_stats;
+  protocol::TimestampNs last_recorded_stats_ns = 0;
+
+  // Gap fill (Asio thread): the filler, the uplink and the request numbering.
+  std::unique_ptr<GapFiller> gap_filler;
+  std::unique_ptr<zmq::socket_t> uplink;
+  uint32_t next_request_sequence = 0;
+  std::string tc_buffer, tc_payload;
+  std::atomic<bool> gap_fill_busy{false};  // read by the ingest thread's idle exit
+
+  // Limits and alarms (ingest thread). Acknowledgements arrive from the control channel on the
+  // Asio thread through a small inbox; the current alarms go the other way as a snapshot.
+  std::unique_ptr<AlarmManager> alarms;
+  AlarmManager::Transitions alarm_out;
+  struct AckRequest {
+    std::string id, by, peer;
+  };
+  std::mutex alarm_mutex;
+  std::vector<AckRequest> ack_inbox;                    // guarded by alarm_mutex
+  std::vector<ground::v1::GroundAlarm> alarm_snapshot;  // guarded by alarm_mutex
+  std::atomic<bool> ack_pending{false};
+  Clock::time_point last_gap_check = Clock::now();
+  uint64_t gaps_at_last_check = 0;
+  void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
+  void TakeAcknowledgements();
+  // The ingest thread's latest snapshot of the unresolved alarms (any thread).
+  nlohmann::json CurrentAlarmsJson() {
+    nlohmann::json list = nlohmann::json::array();
+    std::lock_guard lock(alarm_mutex);
+    for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
+    return list;
+  }
+
+  // Commanding (Asio thread): the tracker, the control channel and who asked for what.
+  std::unique_ptr<CommandTracker> tracker;
+  std::unique_ptr<zmq::socket_t> control;
+  std::string control_endpoint, control_token, control_token_path;
+  std::map<uint64_t, std::string> command_clients;  // command id -> ROUTER peer
+  uint64_t control_refused = 0;
+  int control_lock_fd = -1;  // flock held while this station owns the control channel
+  Clock::time_point last_refusal_log{};
+  // What the telemetry says about the rover, written by the ingest thread.
+  std::atomic<int> rover_mode{rover::v1::ROVER_MODE_UNSPECIFIED};
+  std::atomic<bool> rover_position_known{false};
+  std::atomic<double> rover_x_m{0.0}, rover_y_m{0.0};
+  // Command history for the recorder, handed from the Asio thread to the ingest thread.
+  std::mutex ground_mutex;
+  std::vector<std::pair<ground::v1::GroundCommand, protocol::TimestampNs>> ground_pending;
+  Clock::time_point started_at = Clock::now();
+
+  // Asio-thread state for rates in the statistics line.
+  LinkSnapshot last_stats;
+  Clock::time_point last_stats_time = Clock::now();
+};
+
+}  // namespace lgs::station

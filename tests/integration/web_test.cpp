@@ -1,0 +1,489 @@
+// The web UI's back end with real processes: live samples over the WebSocket, history from the
+// recordings, the page's files, and bad input of every kind. The ground truth is the station's
+// own JSON-lines output (protobuf's JSON printer, not the web code) and the emulator's truth
+// file. The browser test drives the real page in Debian's chromium (tests/web/browser_check.mjs).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "groundstation/telemetry_fields.h"
+#include "support/process.h"
+
+namespace lgs::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+constexpr char kSoc[] = "housekeeping.battery_soc_percent";
+constexpr char kDose[] = "radiation.dose_rate_ugy_per_h";
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+Reply Get(int port, const std::string& target) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  beast::error_code ec;
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+  if (ec) return {};
+  http::request<http::empty_body> req(http::verb::get, target, 11);
+  req.set(http::field::host, "localhost");
+  http::write(socket, req, ec);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  http::read(socket, buffer, parser, ec);
+  if (ec) return {};
+  Reply r{parser.get().result_int(), parser.get().body(), {}};
+  for (const auto& field : parser.get()) {
+    r.headers[std::string(field.name_string())] = std::string(field.value());
+  }
+  return r;
+}
+
+// A blocking WebSocket client (Beast) for the realtime endpoint.
+class WsClient {
+ public:
+  explicit WsClient(int port) : ws_(io_) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+    if (!ec) ws_.handshake(handshake_response_, "localhost", "/api/realtime", ec);
+    error_ = ec;
+    ws_.read_message_max(64 << 20);
+  }
+  bool ok() const { return !error_; }
+  unsigned handshake_status() const { return handshake_response_.result_int(); }
+  void Send(const std::string& text, bool binary = false) {
+    ws_.binary(binary);
+    beast::error_code ec;
+    ws_.write(asio::buffer(text), ec);
+    if (ec) error_ = ec;
+  }
+  // The next message, or nothing once the server closed (close_code() then says why).
+  std::optional<json> Next() {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws_.read(buffer, ec);
+    if (ec) {
+      error_ = ec;
+      return std::nullopt;
+    }
+    return json::parse(beast::buffers_to_string(buffer.data()));
+  }
+  // Reads until `want` accepts a message; false if the connection ends first.
+  template <typename F>
+  bool Until(F want, int max_messages = 10'000) {
+    for (int i = 0; i < max_messages; ++i) {
+      auto m = Next();
+      if (!m) return false;
+      if (want(*m)) return true;
+    }
+    return false;
+  }
+  int close_code() const { return ws_.reason().code; }
+  beast::error_code error() const { return error_; }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<tcp::socket> ws_;
+  websocket::response_type handshake_response_;
+  beast::error_code error_;
+};
+
+// The station's decoded packets (its --jsonl), by stream.
+std::map<std::string, std::vector<json>> ReadStationLines(const std::string& path) {
+  std::map<std::string, std::vector<json>> out;
+  for (const std::string& line : ReadLines(path)) {
+    json j = json::parse(line);
+    out[j["stream"].get<std::string>()].push_back(std::move(j));
+  }
+  return out;
+}
+
+bool SameNumber(double a, double b) {
+  return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
+}
+
+class Web : public ::testing::Test {
+ protected:
+  void Start(const std::string& scenario, const std::string& speed) {
+    port_ = FreeTcpPort();
+    const std::string tm = dir_.IpcEndpoint("tm"), tc = dir_.IpcEndpoint("tc");
+    station_ = std::make_unique<ChildProcess>(
+        LGS_STATION_BIN,
+        std::vector<std::string>{"--insecure",
+                                 "--connect",
+                                 tm,
+                                 "--uplink",
+                                 tc,
+                                 "--command",
+                                 "--control",
+                                 dir_.IpcEndpoint("control"),
+                                 "--control-token",
+                                 dir_.File("control.token"),
+                                 "--http",
+                                 "127.0.0.1:" + std::to_string(port_),
+                                 "--record",
+                                 dir_.File("rec"),
+                                 "--jsonl",
+                                 dir_.File("station.jsonl"),
+                                 "--quiet",
+                                 "--stats-interval",
+                                 "0",
+                                 "--light-time",
+                                 "0"},
+        dir_.path(), "station");
+    emulator_ = std::make_unique<ChildProcess>(
+        LGS_EMULATOR_BIN,
+        std::vector<std::string>{"--insecure", "--bind", tm, "--command-bind", tc,
+                                 "--wait-for-subscribers", "1", "--duration", "90", "--scenario",
+                                 scenario, "--speed", speed, "--ideal-link", "--truth",
+                                 dir_.File("truth.jsonl")},
+        dir_.path(), "emulator");
+    ASSERT_TRUE(WaitUntil([&] { return Get(port_, "/api/link").status == 200; }, 10s));
+  }
+  // Stops both; the station's JSON lines are complete afterwards.
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    emulator_->Signal(SIGTERM);
+    EXPECT_EQ(emulator_->Wait(20s), 0) << emulator_->Stderr();
+    station_->Signal(SIGTERM);
+    EXPECT_EQ(station_->Wait(20s), 0) << station_->Stderr();
+  }
+  void TearDown() override {
+    if (station_) Stop();
+  }
+  uint64_t Received() {
+    const Reply r = Get(port_, "/api/link");
+    return r.status == 200 ? json::parse(r.body)["totals"]["received"].get<uint64_t>() : 0;
+  }
+  static uint64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  ScratchDir dir_;
+  int port_ = 0;
+  bool stopped_ = false;
+  std::unique_ptr<ChildProcess> station_, emulator_;
+};
+
+TEST_F(Web, RealtimeSamplesAreTheStationsDecodedTelemetryAndStopOnUnsubscribe) {
+  Start("nominal", "20");
+  WsClient client(port_);
+  ASSERT_TRUE(client.ok()) << client.error().message();
+  client.Send(json{{"subscribe", {kSoc, kDose}}}.dump());
+  json subscribed;
+  ASSERT_TRUE(client.Until([&](const json& m) {
+    subscribed = m;
+    return m["type"] == "subscribed";
+  }));
+  EXPECT_EQ(subscribed["keys"], json({kSoc, kDose}));
+  std::vector<json> samples;
+  ASSERT_TRUE(client.Until([&](const json& m) {
+    EXPECT_EQ(m["type"], "data");
+    EXPECT_EQ(m["dropped"], 0);
+    for (const json& d : m["data"]) samples.push_back(d);
+    return samples.size() >= 100;
+  }));
+  client.Send(json{{"unsubscribe", {kSoc}}}.dump());
+  ASSERT_TRUE(client.Until([](const json& m) { return m["type"] == "unsubscribed"; }));
+  // What was queued before the unsubscribe may still come; after a second nothing may.
+  std::this_thread::sleep_for(1s);
+  size_t soc_after = 0, dose_after = 0;
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto m = client.Next();
+    ASSERT_TRUE(m);
+    if (m->value("type", "") != "data") continue;
+    for (const json& d : (*m)["data"]) (d["key"] == kSoc ? soc_after : dose_after)++;
+  }
+  Stop();
+
+  // Every sample is exactly what the station decoded: same ground and on-board time, same value.
+  auto lines = ReadStationLines(dir_.File("station.jsonl"));
+  std::map<std::pair<std::string, int64_t>, json> by_time;  // (stream, ground ns) -> data
+  for (const auto& [stream, list] : lines) {
+    for (const json& j : list) by_time[{stream, j["ground_time_ns"].get<int64_t>()}] = j;
+  }
+  size_t soc = 0, dose = 0;
+  for (const json& d : samples) {
+    const std::string key = d["key"];
+    const bool is_soc = key == kSoc;
+    (is_soc ? soc : dose)++;
+    const std::string stream = is_soc ? "housekeeping" : "radiation";
+    const auto ground_ns = static_cast<int64_t>(std::llround(d["utc"].get<double>() * 1e6));
+    auto it = by_time.lower_bound({stream, ground_ns - 1000});
+    ASSERT_NE(it, by_time.end()) << d.dump();
+    ASSERT_EQ(it->first.first, stream) << d.dump();
+    ASSERT_LE(std::abs(it->first.second - ground_ns), 1000) << d.dump();
+    const json& line = it->second;
+    EXPECT_LE(std::abs(line["onboard_time_ns"].get<int64_t>() -
+                       std::llround(d["scet"].get<double>() * 1e6)),
+              1000)
+        << d.dump();
+    const double expected = line["data"][is_soc ? "battery_soc_percent" : "dose_rate_ugy_per_h"];
+    EXPECT_TRUE(SameNumber(d["value"].get<double>(), expected)) << d.dump() << " vs " << expected;
+  }
+  EXPECT_GT(soc, 10u);
+  EXPECT_GT(dose, 10u);
+  EXPECT_EQ(soc_after, 0u);
+  EXPECT_GT(dose_after, 5u);  // the other subscription goes on
+}
+
+TEST_F(Web, BadWebSocketInputGetsClearErrorsOrClosesAndTheServerKeepsServing) {
+  Start("nominal", "20");
+  WsClient client(port_);
+  ASSERT_TRUE(client.ok());
+  const auto next_error = [&](const std::string& send, bool binary = false) {
+    client.Send(send, binary);
+    json error;
+    EXPECT_TRUE(client.Until([&](const json& m) {
+      error = m;
+      return m["type"] == "error";
+    }));
+    return error;
+  };
+  json e = next_error(R"({"subscribe": ["housekeeping.no_such_field", 7]})");
+  EXPECT_EQ(e["error"], "unknown field");
+  EXPECT_EQ(e["keys"], json({"housekeeping.no_such_field", "7"}));
+  EXPECT_NE(next_error("{not json").value("error", "").find("not a JSON object"),
+            std::string::npos);
+  EXPECT_NE(next_error(R"({"subscribe": "housekeeping.mode"})").value("error", "").find("array"),
+            std::string::npos);
+  EXPECT_NE(next_error(R"({"subscribe": [], "unsubscribe": []})").value("error", "").find("one of"),
+            std::string::npos);
+  EXPECT_NE(next_error("\x01\x02", true).value("error", "").find("binary"), std::string::npos);
+
+  // Thousands of subscriptions: every field at once, then 3000 more requests for them. The
+  // server answers each and the data goes on flowing.
+  json all = json::array();
+  for (const station::TelemetryField& f : station::AllTelemetryFields()) all.push_back(f.key);
+  client.Send(json{{"subscribe", all}}.dump());
+  for (int i = 0; i < 3000; ++i) {
+    client.Send(json{{"subscribe", {all[static_cast<size_t>(i) % all.size()]}}}.dump());
+  }
+  size_t answers = 0;
+  std::set<std::string> keys_seen;
+  ASSERT_TRUE(client.Until(
+      [&](const json& m) {
+        if (m["type"] == "subscribed") ++answers;
+        if (m["type"] == "data") {
+          for (const json& d : m["data"]) keys_seen.insert(d["key"]);
+        }
+        return answers >= 3001 && keys_seen.contains(kSoc) && keys_seen.contains(kDose);
+      },
+      100'000))
+      << answers;
+
+  // A client that keeps sending garbage is closed with "policy violation"; one that sends a
+  // 100 KiB message is closed with "message too big".
+  WsClient spammer(port_);
+  for (int i = 0; i < 25; ++i) spammer.Send("garbage");
+  EXPECT_TRUE(spammer.Until([](const json&) { return false; }) == false);
+  EXPECT_EQ(spammer.close_code(), static_cast<int>(websocket::close_code::policy_error));
+  WsClient big(port_);
+  big.Send(std::string(100 * 1024, ' '));
+  EXPECT_FALSE(big.Next());
+  EXPECT_EQ(big.close_code(), static_cast<int>(websocket::close_code::too_big));
+
+  // Beyond 32 clients the upgrade is refused with 503; the others stay connected.
+  std::vector<std::unique_ptr<WsClient>> crowd;
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    crowd.push_back(std::make_unique<WsClient>(port_));
+    if (!crowd.back()->ok()) ++refused;
+  }
+  EXPECT_EQ(refused, 40 - (32 - 1));  // the first client is still connected
+  crowd.clear();
+
+  // HTTP and ingest went on throughout; the first client still gets data.
+  const uint64_t before = Received();
+  EXPECT_TRUE(WaitUntil([&] { return Received() > before + 50; }, 10s));
+  keys_seen.clear();
+  EXPECT_TRUE(client.Until([&](const json& m) {
+    if (m["type"] == "data") {
+      for (const json& d : m["data"]) keys_seen.insert(d["key"]);
+    }
+    return keys_seen.size() > 20;
+  }));
+  const json link = json::parse(Get(port_, "/api/link").body);
+  EXPECT_GE(link["realtime"]["bad_messages"].get<int>(), 5 + 21);
+  EXPECT_GE(link["realtime"]["refused"].get<int>(), 9);
+}
+
+TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
+  Start("nominal", "20");
+  const uint64_t start_ms = NowMs();
+  std::this_thread::sleep_for(4s);
+  const uint64_t end_ms = NowMs() - 1500;  // chunks are flushed every second
+  const std::string range = "&start=" + std::to_string(start_ms) + "&end=" + std::to_string(end_ms);
+  const Reply all = Get(port_, std::string("/api/history?key=") + kSoc + range);
+  const Reply latest =
+      Get(port_, std::string("/api/history?key=") + kSoc + range + "&strategy=latest");
+  const Reply minmax =
+      Get(port_, std::string("/api/history?key=") + kSoc + range + "&strategy=minmax&size=10");
+  const Reply traverse = Get(
+      port_, "/api/traverse?start=" + std::to_string(start_ms) + "&end=" + std::to_string(end_ms));
+  ASSERT_EQ(all.status, 200) << all.body;
+  ASSERT_EQ(latest.status, 200) << latest.body;
+  ASSERT_EQ(minmax.status, 200) << minmax.body;
+  ASSERT_EQ(traverse.status, 200) << traverse.body;
+  EXPECT_EQ(all.headers.at("X-History-Truncated"), "false");
+
+  // Bad input: clear 4xx, and the server keeps serving.
+  const std::string soc = std::string("/api/history?key=") + kSoc;
+  EXPECT_EQ(Get(port_, "/api/history?key=housekeeping.nope" + range).status, 404u);
+  EXPECT_EQ(Get(port_, soc).status, 400u);
+  EXPECT_EQ(Get(port_, soc + "&start=10&end=5").status, 400u);
+  EXPECT_EQ(Get(port_, soc + "&start=0&end=99999999999999").status, 400u);
+  EXPECT_EQ(Get(port_, soc + "&start=nan&end=5").status, 400u);
+  EXPECT_EQ(Get(port_, soc + "&start=-5&end=5").status, 400u);
+  EXPECT_EQ(Get(port_, soc + range + "&strategy=median").status, 400u);
+  EXPECT_EQ(Get(port_, soc + range + "&strategy=minmax&size=0").status, 400u);
+  EXPECT_EQ(Get(port_, soc + range + "&strategy=minmax&size=abc").status, 400u);
+  EXPECT_EQ(Get(port_, "/api/traverse?start=5").status, 400u);
+  // The page's files, and nothing outside them.
+  EXPECT_EQ(Get(port_, "/").status, 200u);
+  EXPECT_NE(Get(port_, "/").body.find("lgs-plugin.js"), std::string::npos);
+  EXPECT_EQ(Get(port_, "/openmct/openmct.js").status, 200u);
+  EXPECT_EQ(Get(port_, "/../../etc/passwd").status, 400u);
+  EXPECT_EQ(Get(port_, "/openmct/%2e%2e/package.json").status, 400u);
+  EXPECT_EQ(Get(port_, "/.git/config").status, 400u);
+  EXPECT_EQ(Get(port_, "/no-such-file.js").status, 404u);
+  EXPECT_EQ(Get(port_, "/api/realtime").status, 426u);
+  Stop();
+
+  // Ground truth: the station's decoded housekeeping in the same range.
+  auto lines = ReadStationLines(dir_.File("station.jsonl"));
+  std::vector<std::pair<uint64_t, double>> truth;
+  for (const json& j : lines["housekeeping"]) {
+    const uint64_t t = j["ground_time_ns"];
+    if (t >= start_ms * 1'000'000 && t <= end_ms * 1'000'000) {
+      truth.emplace_back(t, j["data"]["battery_soc_percent"].get<double>());
+    }
+  }
+  ASSERT_GT(truth.size(), 40u);
+  const json samples = json::parse(all.body);
+  ASSERT_EQ(samples.size(), truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    EXPECT_NEAR(samples[i]["utc"].get<double>() * 1e6, static_cast<double>(truth[i].first), 1000)
+        << i;
+    EXPECT_TRUE(SameNumber(samples[i]["value"], truth[i].second)) << i;
+  }
+  const json newest = json::parse(latest.body);
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_TRUE(SameNumber(newest[0]["value"], truth.back().second));
+  // minmax: per bucket of ten equal time slices, the smallest and the largest value.
+  const double span = static_cast<double>((end_ms - start_ms) * 1'000'000) + 1.0;
+  std::map<size_t, std::pair<double, double>> buckets;
+  for (const auto& [t, v] : truth) {
+    const size_t b = std::min<size_t>(
+        9, static_cast<size_t>(static_cast<double>(t - start_ms * 1'000'000) / span * 10));
+    auto [it, fresh] = buckets.try_emplace(b, v, v);
+    if (!fresh) it->second = {std::min(it->second.first, v), std::max(it->second.second, v)};
+  }
+  std::multiset<double> expected_values, got_values;
+  for (const auto& [b, mm] : buckets) {
+    expected_values.insert(mm.first);
+    if (mm.second != mm.first) expected_values.insert(mm.second);
+  }
+  for (const json& s : json::parse(minmax.body)) got_values.insert(s["value"].get<double>());
+  EXPECT_EQ(got_values, expected_values);
+
+  // The traverse: every recorded pose in the range, in order.
+  std::vector<std::pair<double, double>> poses;
+  for (const json& j : lines["navigation_pose"]) {
+    const uint64_t t = j["ground_time_ns"];
+    if (t >= start_ms * 1'000'000 && t <= end_ms * 1'000'000) {
+      poses.emplace_back(j["data"]["x_m"].get<double>(), j["data"]["y_m"].get<double>());
+    }
+  }
+  const json path = json::parse(traverse.body)["path"];
+  ASSERT_EQ(path.size(), poses.size());
+  for (size_t i = 0; i < poses.size(); ++i) {
+    EXPECT_TRUE(SameNumber(path[i][1], poses[i].first)) << i;
+    EXPECT_TRUE(SameNumber(path[i][2], poses[i].second)) << i;
+  }
+}
+
+TEST_F(Web, TheOpenMctPageShowsLiveDataAlarmsCommandsAndHistoryInChromium) {
+  Start("spe-storm", "200");
+  // A past range for the history check: a few seconds from now on, asked for afterwards.
+  std::this_thread::sleep_for(1s);
+  const uint64_t history_start = NowMs();
+  std::this_thread::sleep_for(3s);
+  const uint64_t history_end = NowMs();
+  std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
+  const std::string screenshot = std::string(LGS_TEST_OUTPUT_DIR) + "/web-ui.png";
+  ChildProcess browser(LGS_NODE,
+                       {std::string(LGS_SOURCE_DIR) + "/tests/web/browser_check.mjs", "--url",
+                        "http://127.0.0.1:" + std::to_string(port_), "--screenshot", screenshot,
+                        "--history-key", kDose, "--history-start", std::to_string(history_start),
+                        "--history-end", std::to_string(history_end), "--command", "ping"},
+                       dir_.path(), "browser");
+  ASSERT_EQ(browser.Wait(100s), 0) << browser.Stderr();
+  const json report = json::parse(browser.Stdout());
+  { std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/web-ui-report.json") << report.dump(2); }
+  Stop();
+  ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_EQ(report["console_errors"], json::array()) << report.dump(2);
+  // Live points for the dose-rate plot came over the WebSocket.
+  EXPECT_GE(report["live"].value(kDose, 0), 5) << report["live"].dump();
+  // The storm's dose rate shows as an alarm, acknowledged from the page.
+  const std::string alarm_class = report["alarm"]["class"];
+  EXPECT_TRUE(alarm_class.find("lgs-warning") != std::string::npos ||
+              alarm_class.find("lgs-critical") != std::string::npos)
+      << alarm_class;
+  EXPECT_NE(report["alarm"]["text"].get<std::string>().find("dose"), std::string::npos)
+      << report["alarm"];
+  EXPECT_TRUE(report["alarm_acknowledged"]);
+  EXPECT_NE(report["command"]["row"].get<std::string>().find("ping"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::file_size(screenshot) > 10'000);
+
+  // History for the past range: exactly the recorded dose-rate samples of that range.
+  ASSERT_EQ(report["history"]["status"], 200);
+  std::vector<std::pair<int64_t, double>> truth;
+  auto lines = ReadStationLines(dir_.File("station.jsonl"));
+  for (const json& j : lines["radiation"]) {
+    const int64_t t = j["ground_time_ns"];
+    if (t >= static_cast<int64_t>(history_start * 1'000'000) &&
+        t <= static_cast<int64_t>(history_end * 1'000'000)) {
+      truth.emplace_back(t, j["data"]["dose_rate_ugy_per_h"].get<double>());
+    }
+  }
+  const json& samples = report["history"]["samples"];
+  ASSERT_GT(truth.size(), 100u);
+  ASSERT_EQ(samples.size(), truth.size()) << report["history"]["url"];
+  for (size_t i = 0; i < truth.size(); ++i) {
+    EXPECT_NEAR(samples[i]["utc"].get<double>() * 1e6, static_cast<double>(truth[i].first), 1000);
+    EXPECT_TRUE(SameNumber(samples[i]["value"], truth[i].second)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace lgs::test
