@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
                "allow a --http address other than loopback; requests then need the token "
                "written to --http-token");
   app.add_option("--http-token", options.http_token_path,
-                 "file the HTTP token is written to (0600) for --http-remote");
+                 "file the HTTP token is written to (0600); with it every HTTP request needs the "
+                 "token, on loopback too (always with --http-remote)");
   app.add_option("--web-root", options.web_root,
                  "directory of the web UI's page and plugin (default: the source tree's "
                  "groundstation/web)")

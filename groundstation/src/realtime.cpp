@@ -19,6 +19,13 @@ namespace lgs::station {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+namespace {
+size_t FieldIndex(const TelemetryField* field) {
+  return static_cast<size_t>(field - AllTelemetryFields().data());
+}
+}  // namespace
+
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
@@ -86,44 +93,56 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
           in_, [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
     }
 
-    // Adds one sample; the oldest goes when the queue is full.
-    void Push(const std::string& datum) {
-      if (queue_.size() >= server_->options.max_queue_samples) {
-        queue_.pop_front();
-        ++unreported_drops_;
-        ++server_->stats.samples_dropped;
+    // Queues one tick's samples of this client's fields (shared with every client that has the
+    // same subscriptions); the oldest ticks go when the queue holds too many samples.
+    void Push(std::shared_ptr<const std::string> body, size_t samples) {
+      pending_.push_back({std::move(body), samples});
+      pending_samples_ += samples;
+      while (pending_samples_ > server_->options.max_queue_samples && pending_.size() > 1) {
+        pending_samples_ -= pending_.front().samples;
+        unreported_drops_ += pending_.front().samples;
+        server_->stats.samples_dropped += pending_.front().samples;
+        pending_.pop_front();
       }
-      queue_.push_back(datum);
     }
 
     void Pump() {
       if (writing_ || closed_) return;
+      buffers_.clear();
       if (!replies_.empty()) {
         out_ = std::move(replies_.front());
         replies_.pop_front();
-      } else if (!queue_.empty()) {
-        const size_t n = std::min(queue_.size(), server_->options.max_batch_samples);
+        buffers_.push_back(asio::buffer(out_));
+      } else if (!pending_.empty()) {
+        // One message: our header, then the shared bodies as they are (no copies).
         out_ = fmt::format("{{\"type\":\"data\",\"dropped\":{},\"data\":[", unreported_drops_);
-        for (size_t i = 0; i < n; ++i) {
-          if (i > 0) out_ += ',';
-          out_ += queue_.front();
-          queue_.pop_front();
+        buffers_.push_back(asio::buffer(out_));
+        size_t samples = 0;
+        sending_.clear();
+        while (!pending_.empty() && (samples == 0 || samples + pending_.front().samples <=
+                                                         server_->options.max_batch_samples)) {
+          if (samples > 0) buffers_.push_back(asio::buffer(",", 1));
+          samples += pending_.front().samples;
+          pending_samples_ -= pending_.front().samples;
+          sending_.push_back(std::move(pending_.front().body));
+          buffers_.push_back(asio::buffer(*sending_.back()));
+          pending_.pop_front();
         }
-        out_ += "]}";
+        buffers_.push_back(asio::buffer("]}", 2));
         unreported_drops_ = 0;
-        server_->stats.samples_sent += n;
+        server_->stats.samples_sent += samples;
       } else {
         return;
       }
       writing_ = true;
       ++server_->stats.messages_sent;
       ws_.text(true);
-      ws_.async_write(asio::buffer(out_),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->Gone();
-                        self->Pump();
-                      });
+      ws_.async_write(buffers_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->writing_ = false;
+        self->sending_.clear();
+        if (ec) return self->Gone();
+        self->Pump();
+      });
     }
 
     void Close() {
@@ -135,6 +154,8 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
     }
 
     const std::set<const TelemetryField*>& subscriptions() const { return subscriptions_; }
+    // One bit per field of AllTelemetryFields(): clients with equal masks share their batches.
+    const std::vector<bool>& mask() const { return mask_; }
 
    private:
     void Reply(nlohmann::json message) {
@@ -204,6 +225,7 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
         } else {
           subscriptions_.erase(field);
         }
+        mask_[FieldIndex(field)] = subscribe;
         accepted.push_back(field->key);
       }
       if (!accepted.empty()) server_->SubscriptionsChanged();
@@ -227,8 +249,17 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer in_;
     std::set<const TelemetryField*> subscriptions_;
-    std::deque<std::string> queue_, replies_;
+    struct Pending {
+      std::shared_ptr<const std::string> body;
+      size_t samples = 0;
+    };
+    std::deque<Pending> pending_;
+    size_t pending_samples_ = 0;
+    std::vector<bool> mask_ = std::vector<bool>(AllTelemetryFields().size());
+    std::deque<std::string> replies_;
     std::string out_;
+    std::vector<asio::const_buffer> buffers_;
+    std::vector<std::shared_ptr<const std::string>> sending_;  // kept alive while written
     uint64_t unreported_drops_ = 0;
     size_t bad_ = 0;
     bool writing_ = false, closing_ = false, closed_ = false;
@@ -268,13 +299,13 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
   void SubscriptionsChanged() {
     uint32_t mask = 0;
     for (auto& index : by_stream) index.clear();
-    std::map<const TelemetryField*, std::vector<Session*>> who;
+    std::set<const TelemetryField*> wanted;
     for (const auto& [raw, session] : sessions) {
-      for (const TelemetryField* field : session->subscriptions()) who[field].push_back(raw);
+      wanted.insert(session->subscriptions().begin(), session->subscriptions().end());
     }
-    for (auto& [field, list] : who) {
+    for (const TelemetryField* field : wanted) {
       const auto s = static_cast<size_t>(field->stream->id);
-      by_stream[s].emplace_back(field, std::move(list));
+      by_stream[s].push_back(field);
       mask |= 1u << s;
     }
     feed.SetWanted(mask);
@@ -290,24 +321,45 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
     });
   }
 
+  // Every sample of the tick is formatted once; every distinct set of subscriptions gets one
+  // body, shared by all clients with that set (twenty browsers on the same layout cost little
+  // more than one).
   void Deliver() {
-    std::string datum;
+    tick.clear();
     for (const RealtimeFeed::Packet& p : feed.TakeAll()) {
       const auto s = static_cast<size_t>(p.stream);
       if (by_stream[s].empty()) continue;
       google::protobuf::Message& m = *messages[s];
       if (!m.ParseFromString(p.payload)) continue;  // verified by ingest; cannot happen
-      for (const auto& [field, subscribers] : by_stream[s]) {
-        datum.clear();
-        fmt::format_to(std::back_inserter(datum),
+      for (const TelemetryField* field : by_stream[s]) {
+        const size_t begin = text.size();
+        fmt::format_to(std::back_inserter(text),
                        "{{\"key\":\"{}\",\"utc\":{:.3f},\"scet\":{:.3f},\"value\":", field->key,
                        static_cast<double>(p.ground_ns) / 1e6,
                        static_cast<double>(p.onboard_ns) / 1e6);
-        AppendFieldJson(*field, m, datum);
-        datum += '}';
-        for (Session* session : subscribers) session->Push(datum);
+        AppendFieldJson(*field, m, text);
+        text += '}';
+        tick.push_back({FieldIndex(field), begin, text.size()});
       }
     }
+    if (!tick.empty()) {
+      std::map<std::vector<bool>, std::pair<std::shared_ptr<const std::string>, size_t>> bodies;
+      for (const auto& [raw, session] : sessions) {
+        auto [it, fresh] = bodies.try_emplace(session->mask());
+        if (fresh) {
+          auto body = std::make_shared<std::string>();
+          size_t samples = 0;
+          for (const TickSample& t : tick) {
+            if (!session->mask()[t.field]) continue;
+            if (samples++ > 0) *body += ',';
+            body->append(text, t.begin, t.end - t.begin);
+          }
+          it->second = {std::move(body), samples};
+        }
+        if (it->second.second > 0) session->Push(it->second.first, it->second.second);
+      }
+    }
+    text.clear();
     for (const auto& [raw, session] : sessions) session->Pump();
   }
 
@@ -316,9 +368,12 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
   RealtimeOptions options;
   asio::steady_timer timer;
   std::map<Session*, std::shared_ptr<Session>> sessions;
-  std::array<std::vector<std::pair<const TelemetryField*, std::vector<Session*>>>,
-             protocol::kStreamCount>
-      by_stream;
+  std::array<std::vector<const TelemetryField*>, protocol::kStreamCount> by_stream;
+  struct TickSample {
+    size_t field, begin, end;  // field index; its datum in `text`
+  };
+  std::vector<TickSample> tick;
+  std::string text;
   std::array<std::unique_ptr<google::protobuf::Message>, protocol::kStreamCount> messages;
   RealtimeStats stats;
 };

@@ -24,13 +24,15 @@ Status Station::Impl::StartHttp() {
   o.address = options.http.substr(0, colon);
   o.port = static_cast<uint16_t>(port);
   const bool loopback = o.address.rfind("127.", 0) == 0 || o.address == "::1";
-  if (!loopback) {
-    if (!options.http_remote) {
-      return Status::Error(fmt::format(
-          "--http {} is not a loopback address: anyone on that network could reach the station; "
-          "add --http-remote (requests then need the token)",
-          options.http));
-    }
+  if (!loopback && !options.http_remote) {
+    return Status::Error(fmt::format(
+        "--http {} is not a loopback address: anyone on that network could reach the station; "
+        "add --http-remote (requests then need the token)",
+        options.http));
+  }
+  // Remote access always needs the token; on loopback an explicit --http-token asks for it too
+  // (other users of a shared ground-station host can reach loopback).
+  if (!loopback || !options.http_token_path.empty()) {
     if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
         !s.ok() && options.http_token_path.empty()) {
       return s;
@@ -45,7 +47,7 @@ Status Station::Impl::StartHttp() {
     http_token = std::move(*token);
     spdlog::info("HTTP token in {}", path);
   }
-  realtime_feed = std::make_unique<RealtimeFeed>();
+  realtime_feed = std::make_unique<RealtimeFeed>(options.realtime.packets_per_stream_per_batch);
   realtime = std::make_unique<RealtimeServer>(io, *realtime_feed, options.realtime);
   if (!options.recorder.directory.empty()) {
     history = std::make_unique<HistoryStore>(options.recorder.directory, options.rover_id);

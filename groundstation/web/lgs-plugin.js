@@ -325,8 +325,13 @@
       await postJson('/api/alarms/ack', { id, by: 'web' });
       setTimeout(render, 300);
     };
+    let shown;
     render = async () => {
       const { alarms } = await getJson('/api/alarms');
+      // Rebuilt only when something changed, so a button does not move under the pointer.
+      const now = JSON.stringify(alarms);
+      if (now === shown) return;
+      shown = now;
       if (alarms.length === 0) {
         root.replaceChildren(el('div', { class: 'lgs-muted lgs-nominal' }, 'All nominal: no alarms.'));
         return;
@@ -393,6 +398,7 @@
         el('label', {}, 'confirm hazardous', confirm), el('button', { onclick: send }, 'Send'));
       showArgs();
     }).catch((e) => form.replaceChildren(el('div', { class: 'lgs-muted' }, e.message)));
+    let shownCommands;
     const stop = pollingView(history, 1000, async () => {
       let commands;
       try {
@@ -404,6 +410,9 @@
         }
         throw e;
       }
+      const now = JSON.stringify(commands);
+      if (now === shownCommands) return;
+      shownCommands = now;
       history.replaceChildren(el('table', {},
         el('tr', {}, ...['#', 'command', 'stage', 'detail'].map((h) => el('th', {}, h))),
         ...commands.slice().reverse().map((c) =>

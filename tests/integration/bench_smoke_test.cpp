@@ -13,10 +13,10 @@ using namespace std::chrono_literals;
 
 TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   ScratchDir dir;
-  ChildProcess bench(
-      LGS_GSCTL_BIN,
-      {"bench", "--quick", "--json", "--transport", "ipc", "--station", LGS_STATION_BIN},
-      dir.path(), "bench");
+  ChildProcess bench(LGS_GSCTL_BIN,
+                     {"bench", "--quick", "--json", "--transport", "ipc", "--station",
+                      LGS_STATION_BIN, "--web-clients", "3"},
+                     dir.path(), "bench");
   ASSERT_EQ(bench.Wait(180s), 0) << bench.Stdout() << bench.Stderr();
   const auto result = nlohmann::json::parse(bench.Stdout());
   EXPECT_TRUE(result["lossless"].get<bool>());
@@ -39,8 +39,24 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
                                              "latency, raw ZeroMQ at 10000 packets/s",
                                              "latency, station at 10000 packets/s",
                                              "latency, raw ZeroMQ at 100000 packets/s",
-                                             "latency, station at 100000 packets/s"};
+                                             "latency, station at 100000 packets/s",
+                                             "station full pipeline + 3 web clients",
+                                             "latency, station + 3 web at 100000 packets/s"};
   EXPECT_EQ(names, expected);
+  // The web rows: three clients connected, subscribed and got samples; the history benchmark
+  // asked the station for a recorded span of 10 Hz housekeeping.
+  for (size_t i = 12; i < 14; ++i) {
+    const auto& web = result["rows"][i]["web"];
+    EXPECT_EQ(web["station"]["clients"], 3) << web.dump();
+    EXPECT_GT(web["station"]["samples_sent"].get<uint64_t>(), 0u) << web.dump();
+    EXPECT_GT(web["messages_received"].get<uint64_t>(), 0u) << web.dump();
+  }
+  const auto& history = result["history"];
+  EXPECT_EQ(history["housekeeping_messages"], 3600) << history.dump();
+  EXPECT_EQ(history["full"]["samples"], 3600) << history.dump();
+  EXPECT_EQ(history["latest"]["samples"], 1) << history.dump();
+  EXPECT_GT(history["minmax_1000"]["samples"].get<int>(), 1000) << history.dump();
+  EXPECT_LE(history["minmax_1000"]["samples"].get<int>(), 2000) << history.dump();
   const auto& pipeline = result["rows"][4];
   EXPECT_TRUE(pipeline.contains("memory"));
   EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);

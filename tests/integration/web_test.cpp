@@ -41,7 +41,8 @@ struct Reply {
   std::map<std::string, std::string> headers;
 };
 
-Reply Get(int port, const std::string& target) {
+Reply Get(int port, const std::string& target,
+          const std::vector<std::pair<http::field, std::string>>& headers = {}) {
   asio::io_context io;
   tcp::socket socket(io);
   beast::error_code ec;
@@ -49,6 +50,7 @@ Reply Get(int port, const std::string& target) {
   if (ec) return {};
   http::request<http::empty_body> req(http::verb::get, target, 11);
   req.set(http::field::host, "localhost");
+  for (const auto& [name, value] : headers) req.set(name, value);
   http::write(socket, req, ec);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -65,8 +67,12 @@ Reply Get(int port, const std::string& target) {
 // A blocking WebSocket client (Beast) for the realtime endpoint.
 class WsClient {
  public:
-  explicit WsClient(int port) : ws_(io_) {
+  explicit WsClient(int port, const std::string& cookie = "") : ws_(io_) {
     beast::error_code ec;
+    if (!cookie.empty()) {
+      ws_.set_option(websocket::stream_base::decorator(
+          [cookie](websocket::request_type& req) { req.set(http::field::cookie, cookie); }));
+    }
     beast::get_lowest_layer(ws_).connect(
         {asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
     if (!ec) ws_.handshake(handshake_response_, "localhost", "/api/realtime", ec);
@@ -74,7 +80,6 @@ class WsClient {
     ws_.read_message_max(64 << 20);
   }
   bool ok() const { return !error_; }
-  unsigned handshake_status() const { return handshake_response_.result_int(); }
   void Send(const std::string& text, bool binary = false) {
     ws_.binary(binary);
     beast::error_code ec;
@@ -429,6 +434,50 @@ TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
     EXPECT_TRUE(SameNumber(path[i][1], poses[i].first)) << i;
     EXPECT_TRUE(SameNumber(path[i][2], poses[i].second)) << i;
   }
+}
+
+TEST(WebToken, WithATokenFileEveryRequestAndTheWebSocketNeedIt) {
+  ScratchDir dir;
+  const int port = FreeTcpPort();
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", dir.IpcEndpoint("tm"), "--control", dir.IpcEndpoint("control"),
+       "--control-token", dir.File("control.token"), "--http", "127.0.0.1:" + std::to_string(port),
+       "--http-token", dir.File("http.token"), "--quiet", "--stats-interval", "0"},
+      dir.path(), "station");
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status != 0; }, 10s));
+  std::string token = ReadFile(dir.File("http.token"));
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  ASSERT_GE(token.size(), 32u);
+  EXPECT_EQ(
+      std::filesystem::status(dir.File("http.token")).permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  EXPECT_EQ(Get(port, "/api/link").status, 401u);
+  EXPECT_EQ(Get(port, "/").status, 401u);
+  EXPECT_EQ(Get(port, "/api/link", {{http::field::authorization, "Bearer " + token}}).status, 200u);
+  EXPECT_EQ(Get(port, "/api/link", {{http::field::authorization, "Bearer x" + token}}).status,
+            401u);
+  // A browser: /login?token=... sets the cookie, which then opens the page and the WebSocket.
+  EXPECT_EQ(Get(port, "/login?token=wrong").status, 401u);
+  const Reply login = Get(port, "/login?token=" + token);
+  EXPECT_EQ(login.status, 303u);
+  EXPECT_EQ(login.headers.at("Location"), "/");
+  EXPECT_NE(login.headers.at("Set-Cookie").find("lgs_token=" + token), std::string::npos);
+  EXPECT_NE(login.headers.at("Set-Cookie").find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(Get(port, "/", {{http::field::cookie, "lgs_token=" + token}}).status, 200u);
+  EXPECT_EQ(Get(port, "/", {{http::field::cookie, "theme=dark; lgs_token=" + token}}).status, 200u);
+  EXPECT_EQ(Get(port, "/", {{http::field::cookie, "lgs_token=" + token + "x"}}).status, 401u);
+  EXPECT_EQ(Get(port, "/", {{http::field::cookie, "xlgs_token=" + token}}).status, 401u);
+  WsClient refused(port);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(), websocket::error::upgrade_declined) << refused.error().message();
+  WsClient admitted(port, "lgs_token=" + token);
+  ASSERT_TRUE(admitted.ok()) << admitted.error().message();
+  admitted.Send(json{{"subscribe", {kSoc}}}.dump());
+  EXPECT_TRUE(admitted.Until([](const json& m) { return m["type"] == "subscribed"; }));
+  station.Signal(SIGTERM);
+  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
 }
 
 TEST_F(Web, TheOpenMctPageShowsLiveDataAlarmsCommandsAndHistoryInChromium) {

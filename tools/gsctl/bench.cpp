@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +27,7 @@
 #include "common.h"
 #include "groundstation/latency_histogram.h"
 #include "groundstation/recorder.h"
+#include "groundstation/telemetry_fields.h"
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
 #include "protocol/telemetry_decoder.h"
@@ -179,6 +184,114 @@ std::string FreeEndpoint(const std::string& transport, const fs::path& dir,
   return fmt::format("tcp://127.0.0.1:{}", 20000 + rng() % 30000);
 }
 
+int FreeTcpPortNumber() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+// One HTTP GET on loopback; status 0 when the connection fails.
+std::pair<unsigned, std::string> HttpGet(int port, const std::string& target) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::beast::error_code ec;
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+  if (ec) return {0, {}};
+  http::request<http::empty_body> req(http::verb::get, target, 11);
+  req.set(http::field::host, "localhost");
+  http::write(socket, req, ec);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(256u << 20);
+  if (!ec) http::read(socket, buffer, parser, ec);
+  if (ec) return {0, {}};
+  return {parser.get().result_int(), parser.get().body()};
+}
+
+// Browser stand-ins: WebSocket clients subscribed to every telemetry field. Browsers run on
+// operators' machines, not the station's: here they share its two cores, so their threads run
+// at nice 19 (they get what the station leaves) and only count messages and bytes; the station
+// reports the samples it sent and dropped.
+class WebClients {
+ public:
+  WebClients(int port, size_t count) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const station::TelemetryField& f : station::AllTelemetryFields()) keys.push_back(f.key);
+    subscribe_ = nlohmann::json{{"subscribe", keys}}.dump();
+    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this, port] { Run(port); });
+  }
+  ~WebClients() { Stop(); }
+  bool WaitConnected(size_t count, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (connected_ < count && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return connected_ >= count;
+  }
+  void Stop() {
+    stop_ = true;
+    {
+      std::lock_guard lock(mutex_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  uint64_t messages() const { return messages_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  void Run(int port) {
+    namespace websocket = boost::beast::websocket;
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    boost::asio::io_context io;
+    websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+    boost::beast::error_code ec;
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    do {
+      ec = {};
+      ws.next_layer().close(ec);
+      ws.next_layer().connect(
+          {boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+      if (!ec) ws.handshake("localhost", "/api/realtime", ec);
+      if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (ec && !stop_ && Clock::now() < deadline);
+    if (ec) return;
+    {
+      std::lock_guard lock(mutex_);
+      fds_.push_back(ws.next_layer().native_handle());
+    }
+    ws.read_message_max(256u << 20);
+    ws.write(boost::asio::buffer(subscribe_), ec);
+    boost::beast::flat_buffer buffer;
+    while (!ec && buffer.size() == 0) {  // counted as connected once subscribed
+      ws.read(buffer, ec);
+      const std::string_view reply(static_cast<const char*>(buffer.data().data()),
+                                   buffer.data().size());
+      if (reply.find("\"subscribed\"") == std::string_view::npos) buffer.consume(buffer.size());
+    }
+    buffer.consume(buffer.size());
+    ++connected_;
+    while (!stop_ && !ec) {
+      ws.read(buffer, ec);
+      if (ec) break;
+      ++messages_;
+      bytes_ += buffer.size();
+      buffer.consume(buffer.size());
+    }
+  }
+
+  std::string subscribe_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::vector<int> fds_;
+  std::atomic<bool> stop_{false};
+  std::atomic<size_t> connected_{0};
+  std::atomic<uint64_t> messages_{0}, bytes_{0};
+};
+
 struct Row {
   Row(std::string n, uint64_t p) : name(std::move(n)), packets(p) {}
   std::string name;
@@ -189,6 +302,7 @@ struct Row {
   std::optional<double> cpu_us_per_packet;
   std::optional<json> latency;
   std::optional<json> memory;
+  std::optional<json> web;  // what the web clients got
   std::string note;
 };
 
@@ -201,6 +315,7 @@ json RowJson(const Row& r) {
   if (r.cpu_us_per_packet) j["cpu_us_per_packet"] = *r.cpu_us_per_packet;
   if (r.latency) j["latency"] = *r.latency;
   if (r.memory) j["memory"] = *r.memory;
+  if (r.web) j["web"] = *r.web;
   if (!r.note.empty()) j["note"] = r.note;
   return j;
 }
@@ -252,13 +367,17 @@ class Bench {
   }
 
   // The real station (verify, decode, account, record with zstd) fed at full speed.
-  Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory) {
-    Row row{"station full pipeline (record zstd)", count};
+  Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory, bool web = false) {
+    Row row{web ? fmt::format("station full pipeline + {} web clients", o_.web_clients)
+                : std::string("station full pipeline (record zstd)"),
+            count};
     const std::string endpoint = FreeEndpoint(o_.transport, dir_, "station");
     Sender sender(endpoint);
-    Child station = StartStation(endpoint, "pipeline");
+    const int http_port = web ? FreeTcpPortNumber() : 0;
+    Child station = StartStation(endpoint, "pipeline", http_port);
     if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
       return Failed(row, "station never subscribed");
+    auto clients = StartWebClients(http_port, row);
     MemorySampler memory(station, count);
     std::string scratch;
     for (uint64_t i = 0; i < count; ++i) {
@@ -272,6 +391,7 @@ class Bench {
       }
       if ((i & 0x3FFF) == 0) memory.Progress(i);
     }
+    FinishWebClients(row, clients, http_port);
     FinishStation(row, station, "pipeline");
     if (sample_memory) row.memory = memory.Result();
     return row;
@@ -295,20 +415,25 @@ class Bench {
 
   // End-to-end latency at a fixed rate into the station, or (raw) into a bare ZeroMQ receiver
   // as the floor this machine sets.
-  Row Latency(const Mix& mix, double rate, double seconds, bool raw) {
+  Row Latency(const Mix& mix, double rate, double seconds, bool raw, bool web = false) {
     const auto count = static_cast<uint64_t>(rate * seconds);
-    Row row{fmt::format("{} at {:.0f} packets/s", raw ? "latency, raw ZeroMQ" : "latency, station",
+    Row row{fmt::format("{} at {:.0f} packets/s",
+                        raw   ? "latency, raw ZeroMQ"
+                        : web ? fmt::format("latency, station + {} web", o_.web_clients)
+                              : "latency, station",
                         rate),
             count};
+    const int http_port = web ? FreeTcpPortNumber() : 0;
     const std::string endpoint = FreeEndpoint(o_.transport, dir_, "latency");
     Sender sender(endpoint);
     Child station = raw ? Child(o_.self,
                                 {"bench-sink", "--connect", endpoint, "--count",
                                  std::to_string(count), "--latency"},
                                 dir_ / "sink.log")
-                        : StartStation(endpoint, "latency");
+                        : StartStation(endpoint, "latency", http_port);
     if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
       return Failed(row, "station never subscribed");
+    auto clients = StartWebClients(http_port, row);
     std::array<uint32_t, protocol::kStreamCount> seq{};
     std::string packet;
     // Precise sleeps instead of spinning: a spinning sender would take a core from the
@@ -331,6 +456,7 @@ class Bench {
       sender.Send(mix.topics[p.stream], packet);
     }
     if (!raw) {
+      FinishWebClients(row, clients, http_port);
       FinishStation(row, station, "latency");
       return row;
     }
@@ -346,6 +472,78 @@ class Bench {
     }
     if (code != 0) row.note = "sink timed out";
     return row;
+  }
+
+  // History for the web UI: one hour of housekeeping at 10 Hz (with the rest of the default mix
+  // around it) in a closed recording, asked for by a station with `minmax` at 1000 points and in
+  // full, each `repeats` times; wall time per answer.
+  json History(const Mix& mix, int repeats, double hours) {
+    const fs::path directory = dir_ / "history";
+    fs::remove_all(directory);
+    station::RecorderOptions options;
+    options.directory = directory.string();
+    options.writer.sync_on_chunk = false;
+    station::Recorder recorder(options);
+    const size_t hk = static_cast<size_t>(protocol::StreamId::kHousekeeping);
+    const double hk_share = static_cast<double>(mix.per_stream[hk]) / mix.packets.size();
+    const auto total = static_cast<uint64_t>(36'000 * hours / hk_share);
+    const int64_t step_ns = static_cast<int64_t>(3600e9 * hours / static_cast<double>(total));
+    if (!recorder.Open(kMissionStart).ok()) return {{"error", "cannot write the recording"}};
+    protocol::TelemetryDecoder decoder("rover1");
+    std::string scratch;
+    uint64_t housekeeping = 0;
+    for (uint64_t i = 0; i < total; ++i) {
+      const auto& p = mix.packets[i % mix.packets.size()];
+      const uint64_t cycle = i / mix.packets.size();
+      const std::string* bytes = &p.bytes;
+      if (cycle > 0) {
+        Resequence(mix, p, cycle, scratch);
+        bytes = &scratch;
+      }
+      auto decoded = decoder.Decode(mix.topics[p.stream], protocol::AsBytes(*bytes));
+      if (!decoded.ok()) return {{"error", "cannot decode the mix"}};
+      recorder.RecordTelemetry(*decoded, kMissionStart + static_cast<int64_t>(i) * step_ns);
+      recorder.Tick(kMissionStart + static_cast<int64_t>(i) * step_ns);
+      housekeeping += p.stream == hk;
+    }
+    if (!recorder.Close().ok()) return {{"error", "cannot close the recording"}};
+    const int port = FreeTcpPortNumber();
+    Child station(
+        o_.station,
+        {"--insecure", "--connect", FreeEndpoint(o_.transport, dir_, "history"), "--record",
+         directory.string(), "--quiet", "--stats-interval", "0", "--log-level", "warn", "--http",
+         fmt::format("127.0.0.1:{}", port), "--duration", "600"},
+        dir_ / "history.log");
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (HttpGet(port, "/api/link").first != 200 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const int64_t start_ms = kMissionStart / 1'000'000;
+    const auto measure = [&](const std::string& query) {
+      std::vector<double> ms;
+      size_t samples = 0;
+      for (int i = 0; i < repeats; ++i) {
+        const auto t0 = Clock::now();
+        const auto [status, body] = HttpGet(
+            port, fmt::format("/api/history?key=housekeeping.battery_soc_percent&start={}&end={}{}",
+                              start_ms, start_ms + static_cast<int64_t>(hours * 3'600'000), query));
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (status != 200) return json{{"error", fmt::format("HTTP {}", status)}};
+        samples = json::parse(body).size();
+      }
+      std::sort(ms.begin(), ms.end());
+      return json{{"samples", samples}, {"median_ms", ms[ms.size() / 2]}, {"max_ms", ms.back()}};
+    };
+    json out = {{"hours", hours},
+                {"recorded_messages", total},
+                {"housekeeping_messages", housekeeping},
+                {"recording_mb", fs::file_size(recorder.stats().current_file) / 1048576.0},
+                {"minmax_1000", measure("&strategy=minmax&size=1000")},
+                {"latest", measure("&strategy=latest")},
+                {"full", measure("")}};
+    ::kill(station.pid(), SIGTERM);
+    station.Wait();
+    return out;
   }
 
  private:
@@ -374,14 +572,38 @@ class Bench {
     uint64_t warm_ = 0, peak_after_warm_ = 0, last_ = 0;
   };
 
-  Child StartStation(const std::string& endpoint, const std::string& name) {
+  // `http_port` 0: no web endpoint (the station's default would take 8080 if it is free).
+  Child StartStation(const std::string& endpoint, const std::string& name, int http_port = 0) {
     fs::remove_all(dir_ / ("rec-" + name));
     return Child(
         o_.station,
         {"--insecure", "--connect", endpoint, "--light-time", "0", "--quiet", "--stats-interval",
          "0", "--idle-exit", "1", "--summary-json", (dir_ / (name + ".json")).string(), "--record",
-         (dir_ / ("rec-" + name)).string(), "--log-level", "warn"},
+         (dir_ / ("rec-" + name)).string(), "--log-level", "warn", "--http",
+         http_port > 0 ? fmt::format("127.0.0.1:{}", http_port) : std::string("none")},
         dir_ / (name + ".log"));
+  }
+
+  // Starts `o_.web_clients` WebSocket clients subscribed to every field of the station about to
+  // listen on `port`; empty when not asked for.
+  std::unique_ptr<WebClients> StartWebClients(int port, Row& row) {
+    if (port == 0) return nullptr;
+    auto clients = std::make_unique<WebClients>(port, o_.web_clients);
+    if (!clients->WaitConnected(o_.web_clients, std::chrono::seconds(20))) {
+      Failed(row, "web clients could not connect");
+    }
+    return clients;
+  }
+  // Asks the station (still up: it waits a second of silence before it exits) what the web got.
+  static void FinishWebClients(Row& row, std::unique_ptr<WebClients>& clients, int port) {
+    if (!clients) return;
+    // The last packets' samples go out with the next batch (every 100 ms).
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto [status, body] = HttpGet(port, "/api/link");
+    clients->Stop();
+    row.web = json{{"messages_received", clients->messages()},
+                   {"mb_received", clients->bytes() / 1048576.0}};
+    if (status == 200) (*row.web)["station"] = json::parse(body)["realtime"];
   }
 
   void FinishStation(Row& row, Child& station, const std::string& name) {
@@ -535,6 +757,15 @@ int RunBench(const BenchOptions& options) {
     rows.push_back(bench.Latency(mix, rate, latency_seconds, true));
     rows.push_back(bench.Latency(mix, rate, latency_seconds, false));
   }
+  json history;
+  if (o.web_clients > 0) {
+    say(fmt::format("the same with {} WebSocket clients subscribed to every field", o.web_clients));
+    rows.push_back(bench.StationFullPipeline(mix, throughput_packets, false, true));
+    rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
+    rows.push_back(bench.Latency(mix, 100'000.0, latency_seconds, false, true));
+    say(o.quick ? "history: 6 min of 10 Hz housekeeping" : "history: 1 h of 10 Hz housekeeping");
+    history = bench.History(mix, o.quick ? 2 : 5, o.quick ? 0.1 : 1.0);
+  }
   std::error_code ec;
   fs::remove_all(dir, ec);
 
@@ -548,6 +779,7 @@ int RunBench(const BenchOptions& options) {
                 {"lossless", lossless},
                 {"rows", json::array()}};
     for (const Row& r : rows) out["rows"].push_back(RowJson(r));
+    if (!history.is_null()) out["history"] = history;
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("\n{:<38}{:>10}{:>11}{:>8}{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>9}\n", "run", "packets",
@@ -575,6 +807,13 @@ int RunBench(const BenchOptions& options) {
         "ceiling for the same packets; CPU = the receiving process's user+system time per "
         "packet; RSS = after 10% warm-up > peak after it\n",
         mix.packets.size(), mix.bytes / std::max<size_t>(mix.packets.size(), 1), o.transport);
+    for (const Row& r : rows) {
+      if (!r.web) continue;
+      fmt::print("web clients of '{}': {} messages, {:.0f} MB received; station: {}\n", r.name,
+                 (*r.web)["messages_received"].get<uint64_t>(),
+                 (*r.web)["mb_received"].get<double>(), r.web->value("station", json()).dump());
+    }
+    if (!history.is_null()) fmt::print("history (10 Hz housekeeping): {}\n", history.dump());
   }
   return lossless ? kExitOk : kExitFailure;
 }

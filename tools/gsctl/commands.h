@@ -105,6 +105,7 @@ struct BenchOptions {
   uint64_t packets = 2'000'000;          // per throughput run
   uint64_t memory_packets = 10'000'000;  // the full-pipeline run that samples RSS
   double latency_seconds = 5.0;          // per fixed-rate latency run
+  size_t web_clients = 20;               // WebSocket clients for the web rows (0 = none)
   std::string station;  // groundstation binary; default: next to gsctl's build tree
   std::string self;     // this gsctl, for its bench-sink and replay children
 };

@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--latency-seconds", bench.latency_seconds, "length of each latency run")
       ->capture_default_str();
   bench_cmd->add_option("--station", bench.station, "groundstation binary to measure");
+  bench_cmd
+      ->add_option("--web-clients", bench.web_clients,
+                   "WebSocket clients subscribed to every field for the web rows (0 = skip them)")
+      ->capture_default_str();
 
   KeygenOptions keygen;
   auto* keygen_cmd = app.add_subcommand(

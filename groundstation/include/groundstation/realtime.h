@@ -44,7 +44,7 @@ class RealtimeFeed {
     std::string payload;  // the packet's protobuf bytes
   };
 
-  explicit RealtimeFeed(size_t depth_per_stream = 256) : depth_(depth_per_stream) {}
+  explicit RealtimeFeed(size_t depth_per_stream) : depth_(depth_per_stream) {}
 
   // Cheap enough for every packet: one relaxed load.
   bool Wants(protocol::StreamId stream) const {
@@ -68,6 +68,10 @@ class RealtimeFeed {
 
 struct RealtimeOptions {
   double batch_interval_s = 0.1;
+  // Packets of one stream handed from ingest to the web per batch interval (the newest; older
+  // ones are dropped and counted): 80 packets/s per stream is more than a plot can show, and it
+  // bounds what the web costs the station however fast the rover streams. History has them all.
+  size_t packets_per_stream_per_batch = 8;
   size_t max_clients = 32;
   size_t max_queue_samples = 20'000;  // per client; beyond it the oldest are dropped
   size_t max_batch_samples = 5'000;   // per message

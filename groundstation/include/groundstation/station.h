@@ -83,7 +83,8 @@ struct StationOptions {
   std::string http = "127.0.0.1:8080";  // "none" = off
   bool http_explicit = false;
   bool http_remote = false;
-  std::string http_token_path;  // "" = <control directory>/<rover>.http-token
+  // "" = <control directory>/<rover>.http-token; given, the token is needed on loopback too.
+  std::string http_token_path;
   // The web UI's files: our page and plugin, and Open MCT's distribution ("" = the copies in
   // the source tree, groundstation/web and node_modules/openmct/dist, installed by tools/setup).
   std::string web_root;
