@@ -50,13 +50,14 @@ Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint6
     if (ec) continue;  // gone since the listing (a split renamed nothing, but be safe)
     FileSpan& span = spans_[path];
     if (span.size != size || span.modified != modified) {
-      span = FileSpan{modified, size, false, 0, 0};
+      span = FileSpan{modified, size, false, 0, 0, nullptr};
       if (auto file = protocol::McapFile::Open(path); file.ok()) {
         if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
           span.closed = true;
           span.start_ns = summary->statistics->message_start_time;
           span.end_ns = summary->statistics->message_end_time;
           if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
+          span.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
         }
       }
     }
@@ -76,6 +77,23 @@ Status HistoryStore::ForEachMessage(const std::string& path, const std::vector<s
   options.start_ns = start_ns;
   options.end_ns = end_ns;
   protocol::McapMessageReader reader(**file, options);
+  if (const auto span = spans_.find(path); span != spans_.end() && span->second.summary) {
+    const protocol::McapSummary& summary = *span->second.summary;
+    std::vector<uint16_t> channels;
+    for (const auto& [id, channel] : summary.channels) {
+      for (const std::string& topic : topics) {
+        if (channel.topic == topic) channels.push_back(id);
+      }
+    }
+    std::vector<uint64_t> chunks;
+    for (const protocol::McapChunkIndex& c : summary.chunk_indexes) {
+      if (c.message_end_time < start_ns || c.message_start_time > end_ns) continue;
+      bool holds = c.message_index_offsets.empty();  // no message index: cannot tell
+      for (uint16_t id : channels) holds = holds || c.message_index_offsets.contains(id);
+      if (holds) chunks.push_back(c.chunk_start_offset);
+    }
+    reader.ReadOnlyChunks(summary, std::move(chunks));
+  }
   std::map<uint16_t, int> wanted;  // channel id -> index into topics, -1 = not wanted
   protocol::McapMessage message;
   while (reader.Next(message)) {

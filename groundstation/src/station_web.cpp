@@ -166,7 +166,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
     return json(rejected ? 422 : 202,
                 {{"command_id", id}, {"stage", StageName(t.stage())}, {"detail", t.detail()}});
   }
-  if (!r.path.starts_with("/api/") && (only("GET") || only("HEAD"))) {
+  if (!r.path.starts_with("/api/") && only("GET")) {
     if (auto file = web_files->Serve(r.path)) return *file;
   }
   return error(404, fmt::format("no such resource: {}", r.path.substr(0, 200)));

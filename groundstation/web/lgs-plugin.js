@@ -152,6 +152,8 @@
     const fields = new Map();
     const subsystemIds = [];
     for (const subsystem of dictionary.subsystems) {
+      // Link metrics are computed by the station, not telemetry: the link status view shows them.
+      if (subsystem.key === 'link') continue;
       const children = [];
       for (const m of subsystem.measurements) {
         // Lists (wheel currents, spectra) have no single value to plot: not in the tree.
@@ -184,7 +186,7 @@
               { key: 'scet', name: 'On-board time', format: 'utc', hints: { domain: 2 } }
             ]
           },
-          lgs: { key: m.key, limits: m.limits, realtime: subsystem.key !== 'link' }
+          lgs: { key: m.key, limits: m.limits }
         };
         objects.set(m.key, object);
         fields.set(m.key, object);
@@ -515,7 +517,7 @@
       });
 
       openmct.telemetry.addProvider({
-        supportsRequest: (d) => d.type === TELEMETRY_TYPE && d.lgs && d.lgs.realtime,
+        supportsRequest: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs),
         request: async (d, options) => {
           const params = new URLSearchParams({
             key: d.lgs.key,
@@ -528,7 +530,7 @@
           }
           return getJson(`/api/history?${params}`, { signal: options.signal });
         },
-        supportsSubscribe: (d) => d.type === TELEMETRY_TYPE && d.lgs && d.lgs.realtime,
+        supportsSubscribe: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs),
         supportsBatching: () => true,
         subscribe: (d, callback, options) => {
           realtime = realtime || new RealtimeClient();

@@ -411,6 +411,16 @@ bool McapMessageReader::ReadChunk(std::span<const uint8_t> content, uint64_t off
   return true;
 }
 
+void McapMessageReader::ReadOnlyChunks(const McapSummary& summary,
+                                       std::vector<uint64_t> chunk_offsets) {
+  schemas_ = summary.schemas;
+  channels_ = summary.channels;
+  chunk_offsets_ = std::move(chunk_offsets);
+  next_chunk_ = 0;
+  indexed_ = true;
+  header_seen_ = true;
+}
+
 bool McapMessageReader::Next(McapMessage& out) {
   if (end_ != End::kNotYet) return false;
   const auto b = file_.bytes();
@@ -442,6 +452,27 @@ bool McapMessageReader::Next(McapMessage& out) {
       continue;
     }
 
+    if (indexed_) {
+      // Only the chunks the caller picked from the summary's chunk indexes.
+      if (next_chunk_ == chunk_offsets_.size()) {
+        end_ = End::kComplete;
+        return false;
+      }
+      const uint64_t offset = chunk_offsets_[next_chunk_++];
+      if (offset > b.size() || b.size() - offset < mcap::kRecordPrefixSize ||
+          b[offset] != static_cast<uint8_t>(Opcode::kChunk)) {
+        return Fail(End::kDamaged, offset, "a chunk index does not point at a chunk");
+      }
+      const uint64_t length = GetLe<uint64_t>(&b[offset + 1]);
+      if (length > b.size() - offset - mcap::kRecordPrefixSize) {
+        return Fail(End::kDamaged, offset, "an indexed chunk runs past the end of the file");
+      }
+      bool skipped = false;
+      if (!ReadChunk(b.subspan(offset + mcap::kRecordPrefixSize, length), offset, skipped)) {
+        return false;
+      }
+      continue;
+    }
     if (pos_ == b.size()) {
       return Fail(End::kTorn, pos_, "the file ends without a DataEnd record (not closed)");
     }

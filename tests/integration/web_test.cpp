@@ -133,33 +133,34 @@ bool SameNumber(double a, double b) {
 
 class Web : public ::testing::Test {
  protected:
-  void Start(const std::string& scenario, const std::string& speed) {
+  void Start(const std::string& scenario, const std::string& speed,
+             const std::vector<std::string>& more_station_args = {}) {
     port_ = FreeTcpPort();
     const std::string tm = dir_.IpcEndpoint("tm"), tc = dir_.IpcEndpoint("tc");
-    station_ = std::make_unique<ChildProcess>(
-        LGS_STATION_BIN,
-        std::vector<std::string>{"--insecure",
-                                 "--connect",
-                                 tm,
-                                 "--uplink",
-                                 tc,
-                                 "--command",
-                                 "--control",
-                                 dir_.IpcEndpoint("control"),
-                                 "--control-token",
-                                 dir_.File("control.token"),
-                                 "--http",
-                                 "127.0.0.1:" + std::to_string(port_),
-                                 "--record",
-                                 dir_.File("rec"),
-                                 "--jsonl",
-                                 dir_.File("station.jsonl"),
-                                 "--quiet",
-                                 "--stats-interval",
-                                 "0",
-                                 "--light-time",
-                                 "0"},
-        dir_.path(), "station");
+    std::vector<std::string> station_args = {"--insecure",
+                                             "--connect",
+                                             tm,
+                                             "--uplink",
+                                             tc,
+                                             "--command",
+                                             "--control",
+                                             dir_.IpcEndpoint("control"),
+                                             "--control-token",
+                                             dir_.File("control.token"),
+                                             "--http",
+                                             "127.0.0.1:" + std::to_string(port_),
+                                             "--record",
+                                             dir_.File("rec"),
+                                             "--jsonl",
+                                             dir_.File("station.jsonl"),
+                                             "--quiet",
+                                             "--stats-interval",
+                                             "0",
+                                             "--light-time",
+                                             "0"};
+    station_args.insert(station_args.end(), more_station_args.begin(), more_station_args.end());
+    station_ =
+        std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args, dir_.path(), "station");
     emulator_ = std::make_unique<ChildProcess>(
         LGS_EMULATOR_BIN,
         std::vector<std::string>{"--insecure", "--bind", tm, "--command-bind", tc,
@@ -342,7 +343,9 @@ TEST_F(Web, BadWebSocketInputGetsClearErrorsOrClosesAndTheServerKeepsServing) {
 }
 
 TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
-  Start("nominal", "20");
+  // Files split every second: the range covers closed files (read through their chunk indexes)
+  // and the one being written (walked).
+  Start("nominal", "20", {"--split-duration", "1"});
   const uint64_t start_ms = NowMs();
   std::this_thread::sleep_for(4s);
   const uint64_t end_ms = NowMs() - 1500;  // chunks are flushed every second
@@ -359,6 +362,7 @@ TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
   ASSERT_EQ(minmax.status, 200) << minmax.body;
   ASSERT_EQ(traverse.status, 200) << traverse.body;
   EXPECT_EQ(all.headers.at("X-History-Truncated"), "false");
+  EXPECT_GE(std::stoi(all.headers.at("X-History-Files")), 3);
 
   // Bad input: clear 4xx, and the server keeps serving.
   const std::string soc = std::string("/api/history?key=") + kSoc;

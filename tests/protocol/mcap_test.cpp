@@ -193,6 +193,46 @@ TEST(McapReader, TimeRangeSelectsMessagesAndSkipsChunks) {
   ExpectSame(got, std::vector<Written>(written.begin() + 100, written.begin() + 200));
 }
 
+TEST(McapReader, ReadOnlyChunksReadsJustTheIndexedChunks) {
+  std::vector<Written> written;
+  TempMcap file(WriteFile(McapCompression::kZstd, 1000, &written));
+  auto opened = file.Open();
+  ASSERT_TRUE(opened.ok());
+  auto summary = (*opened)->ReadSummary();
+  ASSERT_TRUE(summary.ok());
+  ASSERT_GE(summary->chunk_indexes.size(), 5u);
+  // The second and the fourth chunk: exactly the messages in their time ranges.
+  const McapChunkIndex& second = summary->chunk_indexes[1];
+  const McapChunkIndex& fourth = summary->chunk_indexes[3];
+  std::vector<Written> expected;
+  for (const Written& w : written) {
+    if ((w.log_time >= second.message_start_time && w.log_time <= second.message_end_time) ||
+        (w.log_time >= fourth.message_start_time && w.log_time <= fourth.message_end_time)) {
+      expected.push_back(w);
+    }
+  }
+  McapMessageReader reader(**opened);
+  reader.ReadOnlyChunks(*summary, {second.chunk_start_offset, fourth.chunk_start_offset});
+  std::vector<Written> got;
+  McapMessage m;
+  while (reader.Next(m)) {
+    got.push_back({m.channel_id, m.sequence, m.log_time, m.publish_time,
+                   std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size())});
+  }
+  EXPECT_EQ(reader.end(), McapMessageReader::End::kComplete);
+  EXPECT_EQ(reader.chunks_read(), 2u);
+  ExpectSame(got, expected);
+  // An offset that is not a chunk is a problem with a reason, not a crash.
+  for (uint64_t bad :
+       {uint64_t{0}, uint64_t{8}, (*opened)->bytes().size() - 3, (*opened)->bytes().size() + 100}) {
+    McapMessageReader broken(**opened);
+    broken.ReadOnlyChunks(*summary, {bad});
+    EXPECT_FALSE(broken.Next(m));
+    EXPECT_EQ(broken.end(), McapMessageReader::End::kDamaged) << bad;
+    EXPECT_NE(broken.problem().reason.find("chunk"), std::string::npos) << bad;
+  }
+}
+
 TEST(McapReader, TornFileYieldsEveryCompleteChunk) {
   std::vector<Written> written;
   const std::string bytes = WriteFile(McapCompression::kZstd, 500, &written, 4096, false);

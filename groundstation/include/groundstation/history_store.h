@@ -1,7 +1,9 @@
 // HistoryStore: answers the web UI's history queries from the station's MCAP recordings — the
-// closed files and the one being written. Files whose summary puts them outside the asked range
-// are not opened; inside a file, chunks outside the range are skipped by their time bounds
-// without being inflated, so an hour out of a day of recordings reads about an hour of chunks.
+// closed files and the one being written. Closed files are read through their summary: files
+// outside the asked range are not opened, and only the chunks whose index says they overlap the
+// range and hold the asked channel are read (no walk through the rest of the file). The file
+// being written has no summary yet: its records are walked, and chunks outside the range are
+// skipped by their time bounds without being inflated.
 // Strategies follow Open MCT: all samples (newest `max_samples`), `latest` (the newest `size`),
 // and `minmax` (`size` equal time buckets, each answered by its minimum and maximum sample).
 // Not thread-safe: the station's Asio thread owns it.
@@ -10,11 +12,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "groundstation/telemetry_fields.h"
+#include "protocol/mcap_reader.h"
 #include "protocol/status.h"
 
 namespace lgs::station {
@@ -73,6 +77,7 @@ class HistoryStore {
     uintmax_t size = 0;
     bool closed = false;  // has a summary: the range below is exact
     uint64_t start_ns = 0, end_ns = 0;
+    std::shared_ptr<const protocol::McapSummary> summary;  // closed files
   };
   // The recordings of this rover, oldest first, that may hold messages in [start, end].
   Result<std::vector<std::string>> FilesFor(uint64_t start_ns, uint64_t end_ns);

@@ -124,6 +124,11 @@ class McapMessageReader {
   McapMessageReader(const McapFile& file, McapReadOptions options = {});
   ~McapMessageReader();
 
+  // Reads only the chunks at `chunk_offsets` (taken from `summary`'s chunk indexes), in that
+  // order, knowing the summary's schemas and channels: no walk through the rest of the file.
+  // Call before the first Next(); end() is kComplete after the last of them.
+  void ReadOnlyChunks(const McapSummary& summary, std::vector<uint64_t> chunk_offsets);
+
   // The next message (after the time filter) in file order; false at the end or a problem.
   bool Next(McapMessage& out);
 
@@ -155,6 +160,9 @@ class McapMessageReader {
   uint64_t intact_offset_ = 0;
   uint64_t chunks_read_ = 0;
   bool header_seen_ = false;
+  bool indexed_ = false;
+  std::vector<uint64_t> chunk_offsets_;
+  size_t next_chunk_ = 0;
 
   std::string chunk_buffer_;
   std::span<const uint8_t> chunk_;  // the open chunk's uncompressed records
