@@ -152,6 +152,7 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
         path, topics, from_ns, to_ns, result.chunks_read, [&](int, const protocol::McapMessage& m) {
           if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) return;
           ++result.messages_decoded;
+          if (!FieldPresent(field, *message)) return;
           HistorySample sample{m.log_time, m.publish_time, {}, 0.0};
           sample.number =
               FieldNumber(field, *message).value_or(std::numeric_limits<double>::quiet_NaN());

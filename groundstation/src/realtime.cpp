@@ -332,6 +332,7 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
       google::protobuf::Message& m = *messages[s];
       if (!m.ParseFromString(p.payload)) continue;  // verified by ingest; cannot happen
       for (const TelemetryField* field : by_stream[s]) {
+        if (!FieldPresent(*field, m)) continue;
         const size_t begin = text.size();
         fmt::format_to(std::back_inserter(text),
                        "{{\"key\":\"{}\",\"utc\":{:.3f},\"scet\":{:.3f},\"value\":", field->key,

@@ -190,6 +190,15 @@ std::vector<const TelemetryField*> FieldsOfStream(protocol::StreamId stream) {
   return out;
 }
 
+bool FieldPresent(const TelemetryField& field, const Message& message) {
+  const Message* m = &message;
+  for (size_t i = 0; i + 1 < field.path.size(); ++i) {
+    if (!m->GetReflection()->HasField(*m, field.path[i])) return false;
+    m = &m->GetReflection()->GetMessage(*m, field.path[i]);
+  }
+  return true;
+}
+
 void AppendFieldJson(const TelemetryField& field, const Message& message, std::string& out) {
   const Message& m = Holder(field, message);
   const FieldDescriptor* f = field.path.back();

@@ -341,14 +341,14 @@
       root.replaceChildren(
         el('button', { onclick: () => ack('all') }, 'Acknowledge all'),
         el('table', {},
-          el('tr', {}, ...['severity', 'alarm', 'value', 'state', ''].map((h) => el('th', {}, h))),
+          el('tr', {}, ...['alarm', 'value', 'state'].map((h) => el('th', {}, h))),
           ...alarms.map((a) =>
             el('tr', { class: `lgs-alarm lgs-${a.severity}`, 'data-alarm-id': a.id },
-              el('td', {}, a.severity.toUpperCase()),
-              el('td', {}, el('div', {}, a.id), el('div', { class: 'lgs-muted' }, a.text)),
+              el('td', {}, el('div', {}, `${a.severity.toUpperCase()} ${a.id}`),
+                el('div', { class: 'lgs-muted' }, a.text)),
               el('td', {}, `${Number(a.value).toPrecision(4)} ${a.unit || ''}`),
-              el('td', {}, a.acknowledged ? `${a.state} (ack by ${a.acknowledged_by})` : a.state),
-              el('td', {}, a.acknowledged ? '' : el('button', { onclick: () => ack(a.id) }, 'Ack'))
+              el('td', {}, a.acknowledged ? `${a.state} (ack by ${a.acknowledged_by})` : a.state,
+                a.acknowledged ? '' : el('button', { onclick: () => ack(a.id) }, 'Ack'))
             )
           )
         )

@@ -16,6 +16,7 @@
 #include "rover/v1/event.pb.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
+#include "rover/v1/soil.pb.h"
 #include "support/process.h"
 
 namespace lgs::station {
@@ -84,6 +85,16 @@ TEST(TelemetryFields, ValuesAreValidJsonOfEveryKind) {
     hk.set_battery_soc_percent(v);
     EXPECT_EQ(json::parse(ValueJson("housekeeping.battery_soc_percent", hk)).get<double>(), v);
   }
+}
+
+TEST(TelemetryFields, AFieldInAnUnsetBranchHasNoSample) {
+  rover::v1::SoilMeasurement soil;
+  soil.set_x_m(1.5);
+  soil.mutable_vnis()->set_band_depth_1um(0.2);
+  EXPECT_TRUE(FieldPresent(*FindTelemetryField("soil.x_m"), soil));
+  EXPECT_TRUE(FieldPresent(*FindTelemetryField("soil.vnis.band_depth_1um"), soil));
+  EXPECT_FALSE(FieldPresent(*FindTelemetryField("soil.apxs.feo_wt_percent"), soil));
+  EXPECT_FALSE(FieldPresent(*FindTelemetryField("soil.neutron.hydrogen_weh_wt_percent"), soil));
 }
 
 TEST(RealtimeFeed, KeepsOnlyWatchedStreamsAndDropsTheOldestPerStream) {

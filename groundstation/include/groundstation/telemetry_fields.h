@@ -37,6 +37,10 @@ const TelemetryField* FindTelemetryField(std::string_view key);
 // The fields of one stream.
 std::vector<const TelemetryField*> FieldsOfStream(protocol::StreamId stream);
 
+// Whether `message` carries the field at all: a field inside a sub-message that is not set (the
+// other branch of a oneof, like soil.apxs.* in a VNIS measurement) has no sample, not a zero.
+bool FieldPresent(const TelemetryField& field, const google::protobuf::Message& message);
+
 // The field's value in `message` (of the field's stream) as JSON text appended to `out`:
 // numbers, true/false, enum numbers, escaped strings, arrays for repeated fields.
 void AppendFieldJson(const TelemetryField& field, const google::protobuf::Message& message,
