@@ -7,50 +7,14 @@
 
 #include <limits>
 
+#include "groundstation/telemetry_fields.h"
+
 namespace lgs::station {
 namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-
-double Scalar(const Reflection* r, const Message& m, const FieldDescriptor* f) {
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return r->GetDouble(m, f);
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return r->GetFloat(m, f);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return r->GetInt32(m, f);
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return r->GetUInt32(m, f);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return static_cast<double>(r->GetInt64(m, f));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return static_cast<double>(r->GetUInt64(m, f));
-    default:
-      return 0.0;
-  }
-}
-
-double Element(const Reflection* r, const Message& m, const FieldDescriptor* f, int i) {
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return r->GetRepeatedDouble(m, f, i);
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return r->GetRepeatedFloat(m, f, i);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return r->GetRepeatedInt32(m, f, i);
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return r->GetRepeatedUInt32(m, f, i);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return static_cast<double>(r->GetRepeatedInt64(m, f, i));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return static_cast<double>(r->GetRepeatedUInt64(m, f, i));
-    default:
-      return 0.0;
-  }
-}
 
 std::string Number(double v) {
   return fmt::format("{:.4g}", v);
@@ -98,11 +62,12 @@ void AlarmManager::Evaluate(protocol::StreamId stream, const Message& message, i
       } else if (fast.repeated) {
         const int n = fast.reflection->FieldSize(message, f);
         for (int i = 0; i < n; ++i) {
-          Sample(index, static_cast<size_t>(i), true, Element(fast.reflection, message, f, i),
-                 ground_ns, out);
+          Sample(index, static_cast<size_t>(i), true,
+                 NumericValue(fast.reflection, message, f, i).value_or(0.0), ground_ns, out);
         }
       } else {
-        Sample(index, 0, false, Scalar(fast.reflection, message, f), ground_ns, out);
+        Sample(index, 0, false, NumericValue(fast.reflection, message, f, -1).value_or(0.0),
+               ground_ns, out);
       }
       continue;
     }
@@ -119,10 +84,11 @@ void AlarmManager::Evaluate(protocol::StreamId stream, const Message& message, i
     if (f->is_repeated()) {
       const int n = r->FieldSize(*m, f);
       for (int i = 0; i < n; ++i) {
-        Sample(index, static_cast<size_t>(i), true, Element(r, *m, f, i), ground_ns, out);
+        Sample(index, static_cast<size_t>(i), true, NumericValue(r, *m, f, i).value_or(0.0),
+               ground_ns, out);
       }
     } else {
-      Sample(index, 0, false, Scalar(r, *m, f), ground_ns, out);
+      Sample(index, 0, false, NumericValue(r, *m, f, -1).value_or(0.0), ground_ns, out);
     }
   }
 }

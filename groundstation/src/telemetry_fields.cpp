@@ -215,28 +215,8 @@ void AppendFieldJson(const TelemetryField& field, const Message& message, std::s
 std::optional<double> FieldNumber(const TelemetryField& field, const Message& message) {
   const FieldDescriptor* f = field.path.back();
   if (f->is_repeated()) return std::nullopt;
-  const Message& m = Holder(field, message);
-  const Reflection* r = m.GetReflection();
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return r->GetDouble(m, f);
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return r->GetFloat(m, f);
-    case FieldDescriptor::CPPTYPE_INT32:
-      return r->GetInt32(m, f);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return static_cast<double>(r->GetInt64(m, f));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return r->GetUInt32(m, f);
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return static_cast<double>(r->GetUInt64(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return r->GetBool(m, f) ? 1.0 : 0.0;
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return r->GetEnumValue(m, f);
-    default:
-      return std::nullopt;
-  }
+  const Message& holder = Holder(field, message);
+  return NumericValue(holder.GetReflection(), holder, f, -1);
 }
 
 }  // namespace lgs::station

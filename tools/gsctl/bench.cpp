@@ -480,33 +480,13 @@ class Bench {
   json History(const Mix& mix, int repeats, double hours) {
     const fs::path directory = dir_ / "history";
     fs::remove_all(directory);
-    station::RecorderOptions options;
-    options.directory = directory.string();
-    options.writer.sync_on_chunk = false;
-    station::Recorder recorder(options);
     const size_t hk = static_cast<size_t>(protocol::StreamId::kHousekeeping);
     const double hk_share = static_cast<double>(mix.per_stream[hk]) / mix.packets.size();
     const auto total = static_cast<uint64_t>(36'000 * hours / hk_share);
     const int64_t step_ns = static_cast<int64_t>(3600e9 * hours / static_cast<double>(total));
-    if (!recorder.Open(kMissionStart).ok()) return {{"error", "cannot write the recording"}};
-    protocol::TelemetryDecoder decoder("rover1");
-    std::string scratch;
     uint64_t housekeeping = 0;
-    for (uint64_t i = 0; i < total; ++i) {
-      const auto& p = mix.packets[i % mix.packets.size()];
-      const uint64_t cycle = i / mix.packets.size();
-      const std::string* bytes = &p.bytes;
-      if (cycle > 0) {
-        Resequence(mix, p, cycle, scratch);
-        bytes = &scratch;
-      }
-      auto decoded = decoder.Decode(mix.topics[p.stream], protocol::AsBytes(*bytes));
-      if (!decoded.ok()) return {{"error", "cannot decode the mix"}};
-      recorder.RecordTelemetry(*decoded, kMissionStart + static_cast<int64_t>(i) * step_ns);
-      recorder.Tick(kMissionStart + static_cast<int64_t>(i) * step_ns);
-      housekeeping += p.stream == hk;
-    }
-    if (!recorder.Close().ok()) return {{"error", "cannot close the recording"}};
+    const fs::path file = RecordMix(mix, directory, total, step_ns, &housekeeping);
+    if (file.empty()) return {{"error", "cannot write the recording"}};
     const int port = FreeTcpPortNumber();
     Child station(
         o_.station,
@@ -537,7 +517,7 @@ class Bench {
     json out = {{"hours", hours},
                 {"recorded_messages", total},
                 {"housekeeping_messages", housekeeping},
-                {"recording_mb", fs::file_size(recorder.stats().current_file) / 1048576.0},
+                {"recording_mb", fs::file_size(file) / 1048576.0},
                 {"minmax_1000", measure("&strategy=minmax&size=1000")},
                 {"latest", measure("&strategy=latest")},
                 {"full", measure("")}};
@@ -628,13 +608,21 @@ class Bench {
   }
 
   fs::path WriteRecording(const Mix& mix, uint64_t count) {
+    return RecordMix(mix, dir_ / "replay-source", count, 1000, nullptr);
+  }
+
+  // Records `count` packets of the mix (resequenced as they repeat), received `step_ns` apart,
+  // into one closed file in `directory`; empty on failure. Counts the housekeeping packets.
+  static fs::path RecordMix(const Mix& mix, const fs::path& directory, uint64_t count,
+                            int64_t step_ns, uint64_t* housekeeping) {
     station::RecorderOptions options;
-    options.directory = (dir_ / "replay-source").string();
+    options.directory = directory.string();
     options.writer.sync_on_chunk = false;
     station::Recorder recorder(options);
     if (!recorder.Open(kMissionStart).ok()) return {};
     protocol::TelemetryDecoder decoder("rover1");
     std::string scratch;
+    const size_t hk = static_cast<size_t>(protocol::StreamId::kHousekeeping);
     for (uint64_t i = 0; i < count; ++i) {
       const auto& p = mix.packets[i % mix.packets.size()];
       const uint64_t cycle = i / mix.packets.size();
@@ -645,7 +633,10 @@ class Bench {
       }
       auto decoded = decoder.Decode(mix.topics[p.stream], protocol::AsBytes(*bytes));
       if (!decoded.ok()) return {};
-      recorder.RecordTelemetry(*decoded, kMissionStart + static_cast<int64_t>(i) * 1000);
+      const int64_t ground_ns = kMissionStart + static_cast<int64_t>(i) * step_ns;
+      recorder.RecordTelemetry(*decoded, ground_ns);
+      recorder.Tick(ground_ns);  // chunks close on the recorder's flush interval of ground time
+      if (housekeeping != nullptr) *housekeeping += p.stream == hk;
     }
     if (!recorder.Close().ok()) return {};
     return recorder.stats().current_file;

@@ -4,17 +4,15 @@
 // it, so a key that one of them knows every other one knows too. Thread-safe (built once).
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocol/stream_registry.h"
-
-namespace google::protobuf {
-class FieldDescriptor;
-class Message;
-}  // namespace google::protobuf
 
 namespace lgs::station {
 
@@ -45,6 +43,37 @@ bool FieldPresent(const TelemetryField& field, const google::protobuf::Message& 
 // numbers, true/false, enum numbers, escaped strings, arrays for repeated fields.
 void AppendFieldJson(const TelemetryField& field, const google::protobuf::Message& message,
                      std::string& out);
+// A numeric field's value in `m` (the message that has the field; element `index` of a
+// repeated one, -1 for a single one): numbers, bool 0/1, enum numbers; nothing for strings,
+// bytes and messages. `r` is m's reflection (hot paths keep it). Inline: the alarm check calls
+// it for every limited sample on the ingest thread.
+inline std::optional<double> NumericValue(const google::protobuf::Reflection* r,
+                                          const google::protobuf::Message& m,
+                                          const google::protobuf::FieldDescriptor* f, int index) {
+  using google::protobuf::FieldDescriptor;
+  const bool rep = index >= 0;
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f);
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return static_cast<double>(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return static_cast<double>(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? 1.0 : 0.0;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
+    default:
+      return std::nullopt;
+  }
+}
+
 // The value as a number (bool 0/1, enum number); nothing for strings and arrays.
 std::optional<double> FieldNumber(const TelemetryField& field,
                                   const google::protobuf::Message& message);
