@@ -180,7 +180,9 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
     }
 
     void OnRead(beast::error_code ec) {
-      if (ec) return Gone();  // closed, reset, timed out, or an oversized frame (Beast sent 1009)
+      if (ec == websocket::error::message_too_big)
+        ++server_->stats.bad_messages;  // Beast sent 1009
+      if (ec) return Gone();            // closed, reset, timed out, or oversized
       const std::string text = beast::buffers_to_string(in_.data());
       in_.consume(in_.size());
       if (closing_) return;

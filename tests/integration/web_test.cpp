@@ -315,7 +315,11 @@ TEST_F(Web, BadWebSocketInputGetsClearErrorsOrClosesAndTheServerKeepsServing) {
   WsClient big(port_);
   big.Send(std::string(100 * 1024, ' '));
   EXPECT_FALSE(big.Next());
-  EXPECT_EQ(big.close_code(), static_cast<int>(websocket::close_code::too_big));
+  // The server sends 1009 and closes; with the rest of the message still unread on its side the
+  // kernel may reset the connection before the close frame is read here.
+  EXPECT_TRUE(big.close_code() == static_cast<int>(websocket::close_code::too_big) ||
+              big.error() == asio::error::connection_reset)
+      << big.close_code() << " " << big.error().message();
 
   // Beyond 32 clients the upgrade is refused with 503; the others stay connected.
   std::vector<std::unique_ptr<WsClient>> crowd;
@@ -338,7 +342,7 @@ TEST_F(Web, BadWebSocketInputGetsClearErrorsOrClosesAndTheServerKeepsServing) {
     return keys_seen.size() > 20;
   }));
   const json link = json::parse(Get(port_, "/api/link").body);
-  EXPECT_GE(link["realtime"]["bad_messages"].get<int>(), 5 + 21);
+  EXPECT_GE(link["realtime"]["bad_messages"].get<int>(), 5 + 21 + 1);
   EXPECT_GE(link["realtime"]["refused"].get<int>(), 9);
 }
 
