@@ -270,6 +270,12 @@
       composition: [id('overview'), traverse, link, alarms, commands, id('plot.power'),
         id('table.soil'), ...subsystemIds]
     });
+    // The station serves these; they cannot be saved back. Open MCT shows them locked, and an
+    // operator who wants a different layout duplicates one into My Items.
+    objects.forEach((object) => {
+      object.locked = true;
+      object.disallowUnlock = true;
+    });
     return objects;
   }
 
