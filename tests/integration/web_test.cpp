@@ -84,7 +84,7 @@ class WsClient {
     ws_.binary(binary);
     beast::error_code ec;
     ws_.write(asio::buffer(text), ec);
-    if (ec) error_ = ec;
+    if (ec && !error_) error_ = ec;
   }
   // The next message, or nothing once the server closed (close_code() then says why).
   std::optional<json> Next() {
@@ -92,7 +92,7 @@ class WsClient {
     beast::error_code ec;
     ws_.read(buffer, ec);
     if (ec) {
-      error_ = ec;
+      if (!error_) error_ = ec;  // the first error says what happened; later ones are echoes
       return std::nullopt;
     }
     return json::parse(beast::buffers_to_string(buffer.data()));
@@ -316,11 +316,21 @@ TEST_F(Web, BadWebSocketInputGetsClearErrorsOrClosesAndTheServerKeepsServing) {
   big.Send(std::string(100 * 1024, ' '));
   EXPECT_FALSE(big.Next());
   // The server sends 1009 and closes; with the rest of the message still unread on its side the
-  // kernel may reset the connection before the close frame is read here.
+  // kernel may reset the connection before the close frame is read here (or while the message
+  // is still being written). The server counts it as a bad message (checked below).
+  const beast::error_code why = big.error();
   EXPECT_TRUE(big.close_code() == static_cast<int>(websocket::close_code::too_big) ||
-              big.error() == asio::error::connection_reset)
-      << big.close_code() << " " << big.error().message();
+              why == asio::error::connection_reset || why == asio::error::broken_pipe ||
+              why == asio::error::eof)
+      << big.close_code() << " " << why.message();
 
+  // The two closed clients are gone once their close handshakes end; then only the first is left.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const Reply r = Get(port_, "/api/link");
+        return r.status == 200 && json::parse(r.body)["realtime"]["clients"] == 1;
+      },
+      5s));
   // Beyond 32 clients the upgrade is refused with 503; the others stay connected.
   std::vector<std::unique_ptr<WsClient>> crowd;
   int refused = 0;
@@ -352,7 +362,10 @@ TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
   Start("nominal", "20", {"--split-duration", "1"});
   const uint64_t start_ms = NowMs();
   std::this_thread::sleep_for(4s);
-  const uint64_t end_ms = NowMs() - 1500;  // chunks are flushed every second
+  // Chunks close every second and the recorder's I/O thread writes them: asked 2.5 s later, the
+  // range is on disk even on a loaded machine.
+  const uint64_t end_ms = NowMs() - 1500;
+  std::this_thread::sleep_for(1s);
   const std::string range = "&start=" + std::to_string(start_ms) + "&end=" + std::to_string(end_ms);
   const Reply all = Get(port_, std::string("/api/history?key=") + kSoc + range);
   const Reply latest =
