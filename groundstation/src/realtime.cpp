@@ -398,8 +398,11 @@ void RealtimeServer::Start() {
 
 void RealtimeServer::Stop() {
   impl_->timer.cancel();
-  auto sessions = impl_->sessions;  // Close() removes from the map
+  auto sessions = std::move(impl_->sessions);
+  impl_->sessions.clear();
   for (auto& [raw, session] : sessions) session->Close();
+  // Sessions hold the server and the server held them: dropped here, not by the removals
+  // Close() posts, which a stopping io_context may never run.
   impl_->feed.SetWanted(0);
 }
 
