@@ -306,13 +306,6 @@ struct Station::Impl {
   Status StartControl();
   Status StartHttp();
   HttpResponse HandleHttp(const HttpRequest& request);
-  std::unique_ptr<HttpServer> http;
-  std::string http_token;
-  // The web UI (Asio thread, but the feed is filled by the ingest thread).
-  std::unique_ptr<RealtimeFeed> realtime_feed;
-  std::unique_ptr<RealtimeServer> realtime;
-  std::unique_ptr<HistoryStore> history;
-  std::unique_ptr<StaticFiles> web_files;
   bool Authorized(const HttpRequest& r) const;
   std::optional<HttpResponse> UpgradeHttp(const HttpRequest& r, boost::beast::tcp_stream& stream,
                                           HttpServer::Request& request);
@@ -329,6 +322,15 @@ struct Station::Impl {
 
   StationOptions options;
   asio::io_context io;
+  // Everything that does I/O on `io` is declared after it, so it is destroyed before it.
+  std::unique_ptr<HttpServer> http;
+  std::string http_token;
+  // The web UI (Asio thread, but the feed is filled by the ingest thread; the server uses the
+  // feed, so the feed is declared first).
+  std::unique_ptr<RealtimeFeed> realtime_feed;
+  std::unique_ptr<RealtimeServer> realtime;
+  std::unique_ptr<HistoryStore> history;
+  std::unique_ptr<StaticFiles> web_files;
   LinkAccounting accounting;
   BoundedQueue<std::string> view_queue;
   asio::signal_set signals;
