@@ -6,6 +6,15 @@
 
 namespace lgs::station {
 
+namespace {
+
+// Every error answer of the web endpoints: {"error": reason}.
+HttpResponse error(unsigned status, const std::string& why) {
+  return HttpResponse{status, "application/json", nlohmann::json{{"error", why}}.dump()};
+}
+
+}  // namespace
+
 Status Station::Impl::StartHttp() {
   if (options.http == "none") return Status::Ok();
   HttpOptions o;
@@ -77,9 +86,6 @@ Status Station::Impl::StartHttp() {
 HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   const auto json = [](unsigned status, const nlohmann::json& body) {
     return HttpResponse{status, "application/json", body.dump()};
-  };
-  const auto error = [&](unsigned status, const std::string& why) {
-    return json(status, {{"error", why}});
   };
   const auto only = [&](const char* method) { return r.method == method; };
   if (r.path == "/login" && !http_token.empty()) {
@@ -191,9 +197,6 @@ bool Station::Impl::Authorized(const HttpRequest& r) const {
 std::optional<HttpResponse> Station::Impl::UpgradeHttp(const HttpRequest& r,
                                                        boost::beast::tcp_stream& stream,
                                                        HttpServer::Request& request) {
-  const auto error = [](unsigned status, const std::string& why) {
-    return HttpResponse{status, "application/json", nlohmann::json{{"error", why}}.dump()};
-  };
   if (!Authorized(r)) return error(401, "this endpoint needs the station's HTTP token");
   if (r.path != "/api/realtime") {
     return error(404, fmt::format("no WebSocket at {}", r.path.substr(0, 200)));
@@ -261,9 +264,6 @@ Result<TimeRange> ParseRange(const std::string& query) {
 }  // namespace
 
 HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
-  const auto error = [](unsigned status, const std::string& why) {
-    return HttpResponse{status, "application/json", nlohmann::json{{"error", why}}.dump()};
-  };
   const std::string key = QueryText(r.query, "key");
   HistoryQuery q;
   q.field = FindTelemetryField(key);
@@ -312,9 +312,6 @@ HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
 }
 
 HttpResponse Station::Impl::HandleTraverse(const HttpRequest& r) {
-  const auto error = [](unsigned status, const std::string& why) {
-    return HttpResponse{status, "application/json", nlohmann::json{{"error", why}}.dump()};
-  };
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
   nlohmann::json path = nlohmann::json::array(), hazards = nlohmann::json::array();
