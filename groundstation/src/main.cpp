@@ -64,13 +64,16 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bool no_fsync = false;
   app.add_flag("--no-fsync", no_fsync, "do not fsync after each chunk (faster, less durable)");
-  uint64_t split_size = 0;
+  uint64_t split_size = lgs::station::kDefaultSplitSizeBytes;
   app.add_option("--split-size", split_size,
-                 "start a new recording file after this many bytes (e.g. 500MB)")
+                 "start a new recording file after this many bytes (e.g. 500MB; 0 = never)")
+      ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
-  app.add_option("--split-duration", options.recorder.split_duration_s,
-                 "start a new recording file every SECONDS")
-      ->check(CLI::Range(1.0, 1e9));
+  double split_duration = lgs::station::kDefaultSplitDurationS;
+  app.add_option("--split-duration", split_duration,
+                 "start a new recording file every SECONDS (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   app.add_option("--chunk-size", options.recorder.writer.chunk_size,
                  "close a chunk at this many uncompressed bytes")
       ->capture_default_str()
@@ -145,7 +148,10 @@ int main(int argc, char** argv) {
   if (limits != "none") options.limits_path = limits;
   options.recorder.writer.compression = *lgs::protocol::ParseMcapCompression(compression);
   options.recorder.writer.sync_on_chunk = !no_fsync;
-  if (split_size > 0) options.recorder.split_size_bytes = split_size;
+  options.recorder.split_size_bytes =
+      split_size > 0 ? std::optional<uint64_t>(split_size) : std::nullopt;
+  options.recorder.split_duration_s =
+      split_duration > 0 ? std::optional<double>(split_duration) : std::nullopt;
 
   // Log lines go to stderr so stdout stays clean for telemetry and JSON.
   auto logger = spdlog::stderr_color_mt("station");

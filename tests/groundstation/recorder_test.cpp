@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -142,6 +143,58 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
   EXPECT_EQ(alarms[0].raised_ns(), alarms[1].raised_ns());
   EXPECT_TRUE(sequences.count(0));
   EXPECT_TRUE(sequences.count(seq - 1));
+}
+
+// A station left running for days must not hold one ever-growing file: its chunk index lives in
+// memory until the file closes. By default a file ends after an hour of ground time.
+TEST(Recorder, StartsANewFileEveryHourByDefault) {
+  test::ScratchDir dir;
+  RecorderOptions options;
+  options.directory = (dir.path() / "rec").string();
+  options.writer.sync_on_chunk = false;
+  Recorder recorder(options);
+  protocol::TelemetryDecoder decoder("rover1");
+  const std::string topic =
+      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  protocol::TimestampNs now = test::kSomeTimeNs;
+  ASSERT_TRUE(recorder.Open(now).ok());
+  constexpr uint32_t kPackets = 9'000;  // 2.5 h of 1 Hz housekeeping, a chunk a second
+  for (uint32_t seq = 0; seq < kPackets; ++seq) {
+    const std::string packet = test::HousekeepingPacket(seq);
+    auto decoded = decoder.Decode(topic, protocol::AsBytes(packet));
+    ASSERT_TRUE(decoded.ok());
+    now += 1'000'000'000;
+    recorder.RecordTelemetry(*decoded, now);
+    recorder.Tick(now);
+  }
+  ASSERT_TRUE(recorder.Close().ok());
+
+  std::vector<std::pair<protocol::TimestampNs, protocol::TimestampNs>> spans;
+  std::set<uint32_t> sequences;
+  for (const auto& entry : fs::directory_iterator(options.directory)) {
+    auto file = protocol::McapFile::Open(entry.path().string());
+    ASSERT_TRUE(file.ok());
+    EXPECT_TRUE(protocol::VerifyMcap(**file).sound()) << entry.path();
+    auto summary = (*file)->ReadSummary();
+    ASSERT_TRUE(summary.ok());
+    EXPECT_LE(summary->chunk_indexes.size(), 3'601u) << entry.path();
+    protocol::McapMessageReader reader(**file);
+    protocol::McapMessage m;
+    protocol::TimestampNs first = 0, last = 0;
+    while (reader.Next(m)) {
+      if (!reader.channels().at(m.channel_id).metadata.contains("apid")) continue;
+      EXPECT_TRUE(sequences.insert(m.sequence).second);
+      if (first == 0) first = static_cast<protocol::TimestampNs>(m.log_time);
+      last = static_cast<protocol::TimestampNs>(m.log_time);
+    }
+    EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete);
+    spans.emplace_back(first, last);
+  }
+  ASSERT_EQ(spans.size(), 3u);
+  std::sort(spans.begin(), spans.end());
+  for (const auto& [first, last] : spans) EXPECT_LT(last - first, 3'600'000'000'000);
+  EXPECT_EQ(sequences.size(), kPackets);  // nothing lost or doubled at a split
+  EXPECT_EQ(*sequences.rbegin(), kPackets - 1);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ std::string MakeRecording(const ScratchDir& dir, int count, int64_t step_ns) {
   station::RecorderOptions options;
   options.directory = dir.File("rec");
   options.writer.chunk_size = 4096;
+  options.split_duration_s = std::nullopt;  // one file, however much ground time it spans
   station::Recorder recorder(options);
   EXPECT_TRUE(recorder.Open(kStartNs).ok());
   protocol::TelemetryDecoder decoder("rover1");

@@ -30,13 +30,20 @@
 
 namespace lgs::station {
 
+inline constexpr uint64_t kDefaultSplitSizeBytes = uint64_t{4} << 30;
+inline constexpr double kDefaultSplitDurationS = 3600.0;
+
 struct RecorderOptions {
   std::string directory;  // created if missing
   std::string rover_id = "rover1";
   protocol::McapWriterOptions writer;  // compression, chunk size, fsync
   double flush_interval_s = 1.0;       // a chunk is closed at least this often
-  std::optional<uint64_t> split_size_bytes;
-  std::optional<double> split_duration_s;
+  // A file's chunk index is held in memory until the file closes (about 270 B per chunk, and a
+  // live station closes a chunk every flush interval: 23 MB a day), and the web history reads
+  // closed files through their indexes but walks the open one. So files end by default, after
+  // an hour or 4 GiB, whichever comes first; nullopt = never.
+  std::optional<uint64_t> split_size_bytes = kDefaultSplitSizeBytes;
+  std::optional<double> split_duration_s = kDefaultSplitDurationS;
   size_t max_rejected_bytes = 64 * 1024;  // rejected input is kept up to this many bytes
   double retry_interval_s = 5.0;          // after a write failure, try a new file this often
   // Opens a file for writing; tests inject failing sinks here. Default: protocol::FileSink.
