@@ -54,11 +54,14 @@ Status McapWriterOptions::Validate() const {
 
 namespace {
 
+// A channel's message index in a chunk: (log time, offset in the chunk's records).
+using MessageIndexEntries = std::vector<std::pair<uint64_t, uint64_t>>;
+
 // A closed chunk waiting to be compressed and written: its records and message indexes.
 struct ChunkJob {
   std::string records;
   uint64_t start = 0, end = 0;
-  std::vector<std::pair<uint16_t, std::vector<std::pair<uint64_t, uint64_t>>>> indexes;
+  std::vector<std::pair<uint16_t, MessageIndexEntries>> indexes;
 };
 
 // One piece of file output, in file order: raw record bytes or a chunk.
@@ -70,6 +73,10 @@ struct Job {
 
 // At most this many jobs wait for the I/O thread; beyond it the caller blocks (never drops).
 constexpr size_t kMaxQueuedJobs = 4;
+// Written chunks' buffers kept for the next chunks (one per queued job, the one being written,
+// the one being filled) and message-index vectors (a few per chunk).
+constexpr size_t kMaxSpareChunkBuffers = kMaxQueuedJobs + 2;
+constexpr size_t kMaxSpareIndexVectors = 64;
 
 }  // namespace
 
@@ -103,7 +110,14 @@ struct McapWriter::Impl {
   // ---- the queue between the caller and the I/O thread ----
   Status Submit(Job job) {
     if (failed.load()) return Error();
-    if (!worker.joinable()) return Process(job);
+    if (!worker.joinable()) {
+      Status s = Process(job);
+      if (job.is_chunk) {
+        std::lock_guard lock(io_mutex);
+        RecycleLocked(job.chunk);
+      }
+      return s;
+    }
     std::unique_lock lock(io_mutex);
     io_cv.wait(lock, [&] { return jobs.size() < kMaxQueuedJobs || failed.load(); });
     if (failed.load()) {
@@ -136,8 +150,23 @@ struct McapWriter::Impl {
       lock.unlock();
       if (!failed.load()) static_cast<void>(Process(job));
       lock.lock();
+      if (job.is_chunk) RecycleLocked(job.chunk);
       busy = false;
       io_cv.notify_all();
+    }
+  }
+  // A written chunk's buffers go back to the caller for the next chunks: a 1 MiB buffer freshly
+  // allocated per chunk cost the ingest thread page faults while filling it, and the I/O
+  // thread an munmap (a TLB shoot-down that interrupts the other core) per chunk.
+  void RecycleLocked(ChunkJob& job) {
+    if (spare_records.size() < kMaxSpareChunkBuffers) {
+      job.records.clear();
+      spare_records.push_back(std::move(job.records));
+    }
+    for (auto& [channel, entries] : job.indexes) {
+      if (spare_indexes.size() >= kMaxSpareIndexVectors) break;
+      entries.clear();
+      spare_indexes.push_back(std::move(entries));
     }
   }
   void StopWorker() {
@@ -172,6 +201,8 @@ struct McapWriter::Impl {
   std::mutex io_mutex;
   std::condition_variable io_cv;
   std::deque<Job> jobs;
+  std::vector<std::string> spare_records;          // empty, with capacity
+  std::vector<MessageIndexEntries> spare_indexes;  // empty, with capacity
   bool busy = false, stopping = false;
   std::string error;
 
@@ -194,8 +225,8 @@ struct McapWriter::Impl {
   uint64_t messages = 0;
   std::string chunk;  // the open chunk's uncompressed records
   uint64_t chunk_start = std::numeric_limits<uint64_t>::max(), chunk_end = 0;
-  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> chunk_index;  // by channel id
-  std::vector<uint16_t> chunk_channels;  // channels with messages in the open chunk
+  std::vector<MessageIndexEntries> chunk_index;  // by channel id
+  std::vector<uint16_t> chunk_channels;          // channels with messages in the open chunk
 };
 
 McapWriter::McapWriter(ByteSink& sink, McapWriterOptions options)
@@ -333,13 +364,28 @@ Status McapWriter::FlushChunk() {
   job.chunk.start = w.chunk_start;
   job.chunk.end = w.chunk_end;
   std::sort(w.chunk_channels.begin(), w.chunk_channels.end());
-  for (uint16_t channel : w.chunk_channels) {
-    job.chunk.indexes.emplace_back(channel, std::move(w.chunk_index[channel]));
-    w.chunk_index[channel].clear();
+  std::string next_chunk;
+  {
+    std::lock_guard lock(w.io_mutex);
+    for (uint16_t channel : w.chunk_channels) {
+      MessageIndexEntries& entries = w.chunk_index[channel];
+      job.chunk.indexes.emplace_back(channel, std::move(entries));
+      entries.clear();
+      if (!w.spare_indexes.empty()) {
+        entries = std::move(w.spare_indexes.back());
+        w.spare_indexes.pop_back();
+      }
+    }
+    if (!w.spare_records.empty()) {
+      next_chunk = std::move(w.spare_records.back());
+      w.spare_records.pop_back();
+    }
   }
   job.chunk.records.swap(w.chunk);
-  w.chunk.clear();
-  w.chunk.reserve(std::min<size_t>(job.chunk.records.capacity(), w.options.chunk_size + 65536));
+  w.chunk = std::move(next_chunk);
+  if (w.chunk.capacity() == 0) {
+    w.chunk.reserve(std::min<size_t>(job.chunk.records.capacity(), w.options.chunk_size + 65536));
+  }
   w.chunk_channels.clear();
   w.chunk_start = std::numeric_limits<uint64_t>::max();
   w.chunk_end = 0;
