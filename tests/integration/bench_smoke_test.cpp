@@ -2,6 +2,7 @@
 // reports each with zero loss. (Speeds are reported, never asserted: see docs/performance.md.)
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -23,6 +24,8 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   std::vector<std::string> names;
   for (const auto& row : result["rows"]) {
     names.push_back(row["name"]);
+    // The paced memory run is named by its rate, half of what the flat-out run just measured.
+    if (names.back().starts_with("station memory run at ")) names.back() = "station memory run";
     EXPECT_EQ(row["lost"], 0) << row.dump();
     EXPECT_GT(row["packets"].get<uint64_t>(), 0u) << row.dump();
     EXPECT_GT(row["packets_per_s"].get<double>(), 0.0) << row.dump();
@@ -33,6 +36,7 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
                                              "raw ZeroMQ, 512 B",
                                              "raw ZeroMQ, 4096 B",
                                              "station full pipeline (record zstd)",
+                                             "station memory run",
                                              "gsctl replay --max -> station",
                                              "latency, raw ZeroMQ at 1000 packets/s",
                                              "latency, station at 1000 packets/s",
@@ -45,7 +49,7 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   EXPECT_EQ(names, expected);
   // The web rows: three clients connected, subscribed and got samples; the history benchmark
   // asked the station for a recorded span of 10 Hz housekeeping.
-  for (size_t i = 12; i < 14; ++i) {
+  for (size_t i = 13; i < 15; ++i) {
     const auto& web = result["rows"][i]["web"];
     EXPECT_EQ(web["station"]["clients"], 3) << web.dump();
     EXPECT_GT(web["station"]["samples_sent"].get<uint64_t>(), 0u) << web.dump();
@@ -60,12 +64,41 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   const auto& pipeline = result["rows"][4];
   EXPECT_TRUE(pipeline.contains("memory"));
   EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);
-  for (size_t i = 6; i < 12; ++i) {
+  const auto& memory = result["rows"][5];
+  EXPECT_TRUE(memory["paced"].get<bool>()) << memory.dump();
+  EXPECT_EQ(memory["packets"], pipeline["packets"]);  // --quick: 50 000 each
+  EXPECT_GE(memory["memory"]["rss_peak_mb"].get<double>(),
+            memory["memory"]["rss_warm_mb"].get<double>());
+  EXPECT_FALSE(memory["memory"]["rss_every_5_percent_mb"].empty()) << memory.dump();
+  // Paced at half the measured rate: the sender kept to it (25 %: a 0.1 s run has start-up jitter).
+  const double paced = std::round(pipeline["packets_per_s"].get<double>() / 2 / 1000) * 1000;
+  EXPECT_NEAR(memory["packets_per_s"].get<double>(), paced, paced * 0.25) << memory.dump();
+  for (size_t i = 7; i < 13; ++i) {
     const auto& latency = result["rows"][i]["latency"];
     EXPECT_EQ(latency["count"], result["rows"][i]["packets"]);
     EXPECT_LE(latency["p50_ns"].get<uint64_t>(), latency["p99_ns"].get<uint64_t>());
     EXPECT_LE(latency["p99_ns"].get<uint64_t>(), latency["max_ns"].get<uint64_t>());
   }
+}
+
+TEST(BenchSmoke, OnlyRunsTheSectionsAskedForAndRefusesUnknownOnes) {
+  ScratchDir dir;
+  ChildProcess bench(LGS_GSCTL_BIN,
+                     {"bench", "--quick", "--json", "--transport", "ipc", "--station",
+                      LGS_STATION_BIN, "--only", "latency"},
+                     dir.path(), "bench");
+  ASSERT_EQ(bench.Wait(120s), 0) << bench.Stdout() << bench.Stderr();
+  const auto result = nlohmann::json::parse(bench.Stdout());
+  ASSERT_EQ(result["rows"].size(), 6u) << result.dump();
+  for (const auto& row : result["rows"]) {
+    EXPECT_TRUE(row["name"].get<std::string>().starts_with("latency, ")) << row.dump();
+    EXPECT_EQ(row["lost"], 0) << row.dump();
+  }
+  EXPECT_FALSE(result.contains("history"));
+
+  ChildProcess wrong(LGS_GSCTL_BIN, {"bench", "--only", "latency,speed"}, dir.path(), "wrong");
+  EXPECT_NE(wrong.Wait(30s), 0);
+  EXPECT_NE(wrong.Stderr().find("speed"), std::string::npos) << wrong.Stderr();
 }
 
 }  // namespace

@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,6 +45,10 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr protocol::TimestampNs kMissionStart = 1'795'000'000'000'000'000;
+
+std::string Rate(double r) {
+  return r >= 1e6 ? fmt::format("{:.2f}M", r / 1e6) : fmt::format("{:.1f}k", r / 1e3);
+}
 
 int64_t WallNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -85,9 +91,12 @@ class Child {
     done_ = true;
     cpu_s_ = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
              usage.ru_stime.tv_usec / 1e6;
+    minor_faults_ = static_cast<uint64_t>(usage.ru_minflt);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   double cpu_s() const { return cpu_s_; }
+  // Pages the child touched anew (memory returned to the kernel and taken again counts each time).
+  uint64_t minor_faults() const { return minor_faults_; }
   uint64_t RssBytes() const {
     std::ifstream status(fmt::format("/proc/{}/status", pid_));
     for (std::string line; std::getline(status, line);) {
@@ -100,6 +109,7 @@ class Child {
   pid_t pid_ = -1;
   bool done_ = false;
   double cpu_s_ = 0;
+  uint64_t minor_faults_ = 0;
   std::vector<std::string> args_;
 };
 
@@ -303,6 +313,7 @@ struct Row {
   std::optional<json> latency;
   std::optional<json> memory;
   std::optional<json> web;  // what the web clients got
+  bool paced = false;       // fed at a fixed rate: its rate is the sender's, not a capacity
   std::string note;
 };
 
@@ -315,6 +326,7 @@ json RowJson(const Row& r) {
   if (r.cpu_us_per_packet) j["cpu_us_per_packet"] = *r.cpu_us_per_packet;
   if (r.latency) j["latency"] = *r.latency;
   if (r.memory) j["memory"] = *r.memory;
+  if (r.paced) j["paced"] = true;
   if (r.web) j["web"] = *r.web;
   if (!r.note.empty()) j["note"] = r.note;
   return j;
@@ -367,10 +379,16 @@ class Bench {
   }
 
   // The real station (verify, decode, account, record with zstd) fed at full speed.
-  Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory, bool web = false) {
-    Row row{web ? fmt::format("station full pipeline + {} web clients", o_.web_clients)
-                : std::string("station full pipeline (record zstd)"),
+  // The full pipeline fed as fast as the sender can (`rate` 0) or at a fixed rate: paced, the
+  // ZeroMQ receive queue stays near empty, so the station's memory is its own and not how full a
+  // queue of up to --receive-hwm messages happened to be when it was sampled.
+  Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory, bool web = false,
+                          double rate = 0) {
+    Row row{web    ? fmt::format("station full pipeline + {} web clients", o_.web_clients)
+            : rate ? fmt::format("station memory run at {} packets/s", Rate(rate))
+                   : std::string("station full pipeline (record zstd)"),
             count};
+    row.paced = rate > 0;
     const std::string endpoint = FreeEndpoint(o_.transport, dir_, "station");
     Sender sender(endpoint);
     const int http_port = web ? FreeTcpPortNumber() : 0;
@@ -380,7 +398,15 @@ class Bench {
     auto clients = StartWebClients(http_port, row);
     MemorySampler memory(station, count);
     std::string scratch;
+    // Paced in 1 ms steps: a sleep per packet would cost more than the packet.
+    constexpr uint64_t kStepsPerSecond = 1000;
+    const uint64_t per_step = std::max<uint64_t>(1, static_cast<uint64_t>(rate / kStepsPerSecond));
+    const auto start = Clock::now();
     for (uint64_t i = 0; i < count; ++i) {
+      if (rate > 0 && i % per_step == 0) {
+        std::this_thread::sleep_until(
+            start + std::chrono::nanoseconds(static_cast<int64_t>(i * 1e9 / rate)));
+      }
       const auto& p = mix.packets[i % mix.packets.size()];
       const uint64_t cycle = i / mix.packets.size();
       if (cycle == 0) {
@@ -393,7 +419,10 @@ class Bench {
     }
     FinishWebClients(row, clients, http_port);
     FinishStation(row, station, "pipeline");
-    if (sample_memory) row.memory = memory.Result();
+    if (sample_memory) {
+      row.memory = memory.Result();
+      (*row.memory)["minor_page_faults"] = station.minor_faults();
+    }
     return row;
   }
 
@@ -536,6 +565,8 @@ class Bench {
       if (sent >= total_ / 10 && warm_ == 0) warm_ = rss;
       if (warm_ != 0) peak_after_warm_ = std::max(peak_after_warm_, rss);
       last_ = rss;
+      // One point per 5 % of the run: where memory settles shows in the JSON, not only the peak.
+      if (sent * 20 >= total_ * series_.size()) series_.push_back(rss / 1048576.0);
     }
     json Result() const {
       const double growth =
@@ -543,13 +574,15 @@ class Bench {
       return {{"rss_warm_mb", warm_ / 1048576.0},
               {"rss_peak_mb", peak_after_warm_ / 1048576.0},
               {"rss_last_mb", last_ / 1048576.0},
-              {"growth_percent", growth}};
+              {"growth_percent", growth},
+              {"rss_every_5_percent_mb", series_}};
     }
 
    private:
     const Child& child_;
     uint64_t total_;
     uint64_t warm_ = 0, peak_after_warm_ = 0, last_ = 0;
+    std::vector<double> series_;
   };
 
   // `http_port` 0: no web endpoint (the station's default would take 8080 if it is free).
@@ -618,6 +651,8 @@ class Bench {
     station::RecorderOptions options;
     options.directory = directory.string();
     options.writer.sync_on_chunk = false;
+    options.split_duration_s = std::nullopt;  // one file, however much ground time it spans
+    options.split_size_bytes = std::nullopt;
     station::Recorder recorder(options);
     if (!recorder.Open(kMissionStart).ok()) return {};
     protocol::TelemetryDecoder decoder("rover1");
@@ -651,10 +686,6 @@ class Bench {
   const BenchOptions& o_;
   fs::path dir_;
 };
-
-std::string Rate(double r) {
-  return r >= 1e6 ? fmt::format("{:.2f}M", r / 1e6) : fmt::format("{:.1f}k", r / 1e3);
-}
 
 std::string Micros(const json& latency, const char* key) {
   return fmt::format("{:.0f}", latency[key].get<double>() / 1e3);
@@ -728,28 +759,51 @@ int RunBench(const BenchOptions& options) {
   const Mix mix = MakeMix(std::min<uint64_t>(200'000, throughput_packets));
   Bench bench(o, dir);
   std::vector<Row> rows;
-  say("raw ZeroMQ ceilings");
-  rows.push_back(bench.Ceiling("raw ZeroMQ, default mix (ceiling)", &mix, 0, throughput_packets));
-  const double ceiling = rows.back().packets_per_s;
-  rows.back().ratio = 1.0;
-  for (size_t size : {64, 512, 4096}) {
-    rows.push_back(
-        bench.Ceiling(fmt::format("raw ZeroMQ, {} B", size), nullptr, size, throughput_packets));
+  const auto wanted = [&](std::string_view section) {
+    return o.only.empty() || std::ranges::find(o.only, section) != o.only.end();
+  };
+  const bool web = o.web_clients > 0 && wanted("web");
+  double ceiling = 0;
+  if (wanted("ceiling") || wanted("pipeline") || wanted("replay") || web) {
+    say("raw ZeroMQ ceilings");
+    rows.push_back(bench.Ceiling("raw ZeroMQ, default mix (ceiling)", &mix, 0, throughput_packets));
+    ceiling = rows.back().packets_per_s;
     rows.back().ratio = 1.0;
   }
-  say(fmt::format("station full pipeline, {} packets (memory sampled)", memory_packets));
-  rows.push_back(bench.StationFullPipeline(mix, memory_packets, true));
-  rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
-  say("replay into the station");
-  rows.push_back(bench.ReplayIntoStation(mix, throughput_packets));
-  rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
-  for (double rate : {1'000.0, 10'000.0, 100'000.0}) {
-    say(fmt::format("latency at {:.0f} packets/s", rate));
-    rows.push_back(bench.Latency(mix, rate, latency_seconds, true));
-    rows.push_back(bench.Latency(mix, rate, latency_seconds, false));
+  if (wanted("ceiling")) {
+    for (size_t size : {64, 512, 4096}) {
+      rows.push_back(
+          bench.Ceiling(fmt::format("raw ZeroMQ, {} B", size), nullptr, size, throughput_packets));
+      rows.back().ratio = 1.0;
+    }
+  }
+  if (wanted("pipeline")) {
+    say(fmt::format("station full pipeline, {} packets", throughput_packets));
+    rows.push_back(bench.StationFullPipeline(mix, throughput_packets, true));
+    rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
+    // Memory at half the rate just measured (so no queue builds up), or at a rate every
+    // machine we run on sustains when the flat-out run failed.
+    const Row& flat_out = rows.back();
+    const double paced = flat_out.lost == 0 && flat_out.note.empty() && flat_out.packets_per_s > 0
+                             ? std::round(flat_out.packets_per_s / 2 / 1000) * 1000
+                             : 100'000.0;
+    say(fmt::format("station memory, {} packets at {}/s", memory_packets, Rate(paced)));
+    rows.push_back(bench.StationFullPipeline(mix, memory_packets, true, false, paced));
+  }
+  if (wanted("replay")) {
+    say("replay into the station");
+    rows.push_back(bench.ReplayIntoStation(mix, throughput_packets));
+    rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
+  }
+  if (wanted("latency")) {
+    for (double rate : {1'000.0, 10'000.0, 100'000.0}) {
+      say(fmt::format("latency at {:.0f} packets/s", rate));
+      rows.push_back(bench.Latency(mix, rate, latency_seconds, true));
+      rows.push_back(bench.Latency(mix, rate, latency_seconds, false));
+    }
   }
   json history;
-  if (o.web_clients > 0) {
+  if (web) {
     say(fmt::format("the same with {} WebSocket clients subscribed to every field", o.web_clients));
     rows.push_back(bench.StationFullPipeline(mix, throughput_packets, false, true));
     rows.back().ratio = ceiling > 0 ? rows.back().packets_per_s / ceiling : 0;
@@ -773,30 +827,36 @@ int RunBench(const BenchOptions& options) {
     if (!history.is_null()) out["history"] = history;
     fmt::print("{}\n", out.dump());
   } else {
-    fmt::print("\n{:<38}{:>10}{:>11}{:>8}{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>9}\n", "run", "packets",
+    fmt::print("\n{:<38}{:>10}{:>11}{:>8}{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>10}\n", "run", "packets",
                "packets/s", "ratio", "lost", "p50 us", "p99 us", "p99.9us", "max us", "CPU us/p",
                "RSS MB");
     for (const Row& r : rows) {
-      std::string p50 = "-", p99 = "-", p999 = "-", max = "-", rss = "-", cpu = "-";
+      std::string p50 = "-", p99 = "-", p999 = "-", max = "-", rss = "-", cpu = "-", ratio = "-";
+      if (r.ratio > 0) ratio = fmt::format("{:.0f}%", r.ratio * 100);
       if (r.latency && r.name.starts_with("latency")) {
         p50 = Micros(*r.latency, "p50_ns");
         p99 = Micros(*r.latency, "p99_ns");
         p999 = Micros(*r.latency, "p999_ns");
         max = Micros(*r.latency, "max_ns");
       }
-      if (r.memory) {
-        rss = fmt::format("{:.0f}>{:.0f}", (*r.memory)["rss_warm_mb"].get<double>(),
+      // Paced: the station's own memory, after warm-up > peak. Flat out: the peak, most of it
+      // the ZeroMQ receive queue.
+      if (r.memory && r.paced) {
+        rss = fmt::format("{:.1f}>{:.1f}", (*r.memory)["rss_warm_mb"].get<double>(),
                           (*r.memory)["rss_peak_mb"].get<double>());
+      } else if (r.memory) {
+        rss = fmt::format("{:.0f}", (*r.memory)["rss_peak_mb"].get<double>());
       }
       if (r.cpu_us_per_packet) cpu = fmt::format("{:.2f}", *r.cpu_us_per_packet);
-      fmt::print("{:<38}{:>10}{:>11}{:>7.0f}%{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>9}{}\n", r.name,
-                 r.packets, Rate(r.packets_per_s), r.ratio * 100, r.lost, p50, p99, p999, max, cpu,
-                 rss, r.note.empty() ? "" : "  (" + r.note + ")");
+      fmt::print("{:<38}{:>10}{:>11}{:>8}{:>7}{:>9}{:>9}{:>9}{:>9}{:>10}{:>10}{}\n", r.name,
+                 r.packets, Rate(r.packets_per_s), ratio, r.lost, p50, p99, p999, max, cpu, rss,
+                 r.note.empty() ? "" : "  (" + r.note + ")");
     }
     fmt::print(
         "\nmix: {} packets, mean {} B; transport {}; ratio = packets/s over the raw ZeroMQ "
         "ceiling for the same packets; CPU = the receiving process's user+system time per "
-        "packet; RSS = after 10% warm-up > peak after it\n",
+        "packet; RSS = peak (flat out: mostly the ZeroMQ receive queue); paced memory run: "
+        "after 10% warm-up > peak after it\n",
         mix.packets.size(), mix.bytes / std::max<size_t>(mix.packets.size(), 1), o.transport);
     for (const Row& r : rows) {
       if (!r.web) continue;

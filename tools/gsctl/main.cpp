@@ -112,6 +112,12 @@ int main(int argc, char** argv) {
       ->add_option("--web-clients", bench.web_clients,
                    "WebSocket clients subscribed to every field for the web rows (0 = skip them)")
       ->capture_default_str();
+  bench_cmd
+      ->add_option("--only", bench.only,
+                   "run only these sections, comma-separated: ceiling, pipeline, replay, latency, "
+                   "web (throughput rows bring the default-mix ceiling with them)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"ceiling", "pipeline", "replay", "latency", "web"}));
 
   KeygenOptions keygen;
   auto* keygen_cmd = app.add_subcommand(
