@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string_view>
+#include <vector>
 
 #include "protocol/space_packet.h"
 
@@ -55,6 +56,30 @@ uint16_t BitwiseCrc16(std::span<const uint8_t> data) {
     }
   }
   return crc;
+}
+
+// The carry-less-multiplication path (32 bytes and more, where the CPU has it) at every length
+// up to 1 100 bytes, five alignments, and continued from other CRCs split at several points.
+TEST(Crc16, FoldingAgreesWithTheBitwiseDefinitionAtEveryLengthAlignmentAndSplit) {
+  std::vector<uint8_t> buffer(1'100 + 8);
+  uint32_t state = 12345;
+  for (uint8_t& b : buffer) {
+    state = state * 1'103'515'245 + 12'345;
+    b = static_cast<uint8_t>(state >> 16);
+  }
+  for (size_t align = 0; align < 5; ++align) {
+    for (size_t length = 0; length <= 1'100; ++length) {
+      const std::span<const uint8_t> data(buffer.data() + align, length);
+      const uint16_t want = BitwiseCrc16(data);
+      ASSERT_EQ(Crc16CcittFalse(data), want) << "length " << length << " align " << align;
+      for (size_t split : {size_t{1}, size_t{17}, size_t{40}, length / 2}) {
+        if (split > length) continue;
+        const uint16_t first = Crc16CcittFalse(data.first(split));
+        ASSERT_EQ(Crc16CcittFalse(data.subspan(split), first), want)
+            << "length " << length << " split " << split;
+      }
+    }
+  }
 }
 
 TEST(Crc16, AgreesWithTheBitwiseDefinitionForEveryLength) {
