@@ -66,7 +66,8 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);
   const auto& memory = result["rows"][5];
   EXPECT_TRUE(memory["paced"].get<bool>()) << memory.dump();
-  EXPECT_EQ(memory["packets"], pipeline["packets"]);  // --quick: 50 000 each
+  // --quick: 50 000 packets flat out; the paced run lasts at least half a second.
+  EXPECT_GE(memory["packets"].get<uint64_t>(), pipeline["packets"].get<uint64_t>());
   EXPECT_GE(memory["memory"]["rss_peak_mb"].get<double>(),
             memory["memory"]["rss_warm_mb"].get<double>());
   EXPECT_FALSE(memory["memory"]["rss_every_5_percent_mb"].empty()) << memory.dump();
