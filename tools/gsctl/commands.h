@@ -103,7 +103,7 @@ struct BenchOptions {
   bool json = false;
   std::string transport = "tcp";         // tcp (127.0.0.1) or ipc
   uint64_t packets = 2'000'000;          // per throughput run
-  uint64_t memory_packets = 10'000'000;  // the full-pipeline run that samples RSS
+  uint64_t memory_packets = 10'000'000;  // the paced full-pipeline run that samples RSS
   double latency_seconds = 5.0;          // per fixed-rate latency run
   size_t web_clients = 20;               // WebSocket clients for the web rows (0 = none)
   // Sections to run (ceiling, pipeline, replay, latency, web); empty = all. A throughput row

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_cmd
       ->add_option("--memory-packets", bench.memory_packets,
-                   "packets in the full-pipeline run that samples memory")
+                   "packets in the memory run (the full pipeline paced at half its measured rate)")
       ->capture_default_str();
   bench_cmd->add_option("--latency-seconds", bench.latency_seconds, "length of each latency run")
       ->capture_default_str();
