@@ -22,6 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string HousekeepingTopic() {
+  return protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+}
+
 // A real file whose writes fail with "No space left on device" while `full` is set.
 class FillableSink final : public protocol::ByteSink {
  public:
@@ -57,8 +61,7 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
   };
   Recorder recorder(options);
   protocol::TelemetryDecoder decoder("rover1");
-  const std::string topic =
-      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  const std::string topic = HousekeepingTopic();
   protocol::TimestampNs now = test::kSomeTimeNs;
   ASSERT_TRUE(recorder.Open(now).ok());
   uint32_t seq = 0;
@@ -154,8 +157,7 @@ TEST(Recorder, StartsANewFileEveryHourByDefault) {
   options.writer.sync_on_chunk = false;
   Recorder recorder(options);
   protocol::TelemetryDecoder decoder("rover1");
-  const std::string topic =
-      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  const std::string topic = HousekeepingTopic();
   protocol::TimestampNs now = test::kSomeTimeNs;
   ASSERT_TRUE(recorder.Open(now).ok());
   constexpr uint32_t kPackets = 9'000;  // 2.5 h of 1 Hz housekeeping, a chunk a second
