@@ -8,7 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
+
+#include "protocol/text.h"
 
 namespace lgs::station {
 namespace {
@@ -57,7 +60,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                 : ec == http::error::header_limit ? 431
                                                                   : 400;
         HttpResponse r{status, "application/json",
-                       nlohmann_error(fmt::format("bad request: {}", ec.message()))};
+                       ErrorBody(fmt::format("bad request: {}", ec.message()))};
         return Write(r, false, 11);
       }
       const auto& req = parser_->get();
@@ -78,31 +81,43 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       HttpResponse response;
       if (beast::websocket::is_upgrade(req)) {
         if (!server_->upgrade) {
-          return Write({400, "application/json", nlohmann_error("no WebSocket here")}, false,
+          return Write({400, "application/json", ErrorBody("no WebSocket here")}, false,
                        req.version());
         }
         Request taken = parser_->release();
-        auto refusal = server_->upgrade(request, stream_, taken);
+        std::optional<HttpResponse> refusal;
+        try {
+          refusal = server_->upgrade(request, stream_, taken);
+        } catch (const std::exception& e) {
+          refusal = InternalError(e);
+        }
         if (!refusal) return;  // the connection now belongs to the upgrade handler
         return Write(*refusal, false, taken.version());
       }
       try {
         response = server_->handler(request);
       } catch (const std::exception& e) {
-        response = {500, "application/json",
-                    nlohmann_error(fmt::format("internal error: {}", e.what()))};
+        // The exception's text may carry what the client sent, and says nothing useful to it.
+        response = InternalError(e);
       }
       if (response.status >= 400 && response.status < 500) ++server_->stats.bad_requests;
       Write(response, req.keep_alive(), req.version());
     }
 
-    static std::string nlohmann_error(const std::string& text) {
-      std::string escaped;
-      for (char c : text) {
-        if (c == '"' || c == '\\') escaped += '\\';
-        if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+    static std::string ErrorBody(std::string_view text) {
+      return text::JsonDump(nlohmann::json{{"error", text::SanitizeUtf8(text, 512)}});
+    }
+
+    HttpResponse InternalError(const std::exception& e) {
+      ++server_->stats.internal_errors;
+      const auto now = std::chrono::steady_clock::now();
+      if (server_->stats.internal_errors == 1 ||
+          now - server_->last_internal_log >= std::chrono::seconds(5)) {
+        server_->last_internal_log = now;
+        spdlog::error("HTTP handler failed: {} ({} so far)", text::EscapeForTerminal(e.what(), 200),
+                      server_->stats.internal_errors);
       }
-      return "{\"error\":\"" + escaped + "\"}";
+      return {500, "application/json", ErrorBody("internal error (the station logged it)")};
     }
 
     void Write(const HttpResponse& r, bool keep_alive, unsigned version) {
@@ -159,6 +174,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   size_t connections = 0;
   HttpStats stats;
+  std::chrono::steady_clock::time_point last_internal_log{};
 };
 
 HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Handler handler,

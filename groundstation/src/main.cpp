@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "groundstation/station.h"
+#include "protocol/protobuf_log.h"
 
 int main(int argc, char** argv) {
   lgs::station::StationOptions options;
@@ -140,7 +141,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
   options.http_explicit = http->count() > 0;
@@ -158,6 +160,9 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%^[station %H:%M:%S.%e] %l:%$ %v");
+  lgs::protocol::RouteProtobufLogging(
+      [](lgs::protocol::ProtobufLogLevel, std::string_view line) { spdlog::warn("{}", line); },
+      options.reject_log_interval_s);
 
   lgs::station::Station station(options);
   auto result = station.Run();

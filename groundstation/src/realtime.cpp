@@ -14,6 +14,7 @@
 #include <set>
 
 #include "groundstation/telemetry_fields.h"
+#include "protocol/text.h"
 
 namespace lgs::station {
 
@@ -161,7 +162,7 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
     void Reply(nlohmann::json message) {
       // A client that asks faster than it reads is answered only so far.
       if (replies_.size() >= 64) return Close();
-      replies_.push_back(message.dump());
+      replies_.push_back(text::JsonDump(message));
       Pump();
     }
 
@@ -214,7 +215,8 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
             key.is_string() ? FindTelemetryField(key.get_ref<const std::string&>()) : nullptr;
         if (field == nullptr) {
           if (unknown.size() < 20)
-            unknown.push_back(key.is_string() ? key : nlohmann::json(key.dump()));
+            unknown.push_back(text::SanitizeUtf8(
+                key.is_string() ? key.get_ref<const std::string&>() : text::JsonDump(key), 100));
           continue;
         }
         if (subscribe) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "protocol/text.h"
+
 namespace lgs::station {
 
 void RejectReporter::Report(protocol::RejectReason reason, std::string_view detail,
@@ -12,11 +14,13 @@ void RejectReporter::Report(protocol::RejectReason reason, std::string_view deta
     return;
   }
   const auto& info = protocol::InfoOf(reason);
+  // The detail can quote the offending bytes (a topic): never raw to a terminal.
+  const std::string shown = text::EscapeForTerminal(detail, 200);
   if (s.suppressed > 0) {
     spdlog::warn("rejected ({}): {}: {} [and {} more since the last report]", info.name,
-                 info.description, detail, s.suppressed);
+                 info.description, shown, s.suppressed);
   } else {
-    spdlog::warn("rejected ({}): {}: {}", info.name, info.description, detail);
+    spdlog::warn("rejected ({}): {}: {}", info.name, info.description, shown);
   }
   s.logged = true;
   s.last_log = now;

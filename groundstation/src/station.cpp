@@ -1,5 +1,6 @@
 #include "groundstation/station.h"
 
+#include "protocol/text.h"
 #include "station_impl.h"
 
 namespace lgs::station {
@@ -466,7 +467,9 @@ void Station::Impl::DrainView() {
   if (lines.empty()) return;
   std::string out;
   for (const std::string& line : lines) {
-    out += line;
+    // Every line may quote the link (event text, a rover's failure reason): one escape here,
+    // where everything the station prints passes, so none of it reaches the terminal raw.
+    out += text::EscapeForTerminal(line, 4096);
     out += '\n';
   }
   std::fwrite(out.data(), 1, out.size(), human_out);

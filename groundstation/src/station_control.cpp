@@ -1,3 +1,4 @@
+#include "protocol/text.h"
 #include "station_impl.h"
 
 namespace lgs::station {
@@ -45,7 +46,7 @@ Status Station::Impl::StartControl() {
 }
 
 void Station::Impl::Reply(const std::string& peer, const nlohmann::json& message) {
-  const std::string body = message.dump();
+  const std::string body = text::JsonDump(message);
   try {
     static_cast<void>(
         control->send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait));
@@ -75,7 +76,15 @@ void Station::Impl::ReadControl() {
       Reply(from, {{"error", "a control request is one frame of JSON"}});
       continue;
     }
-    HandleControlRequest(from, body.to_string_view());
+    try {
+      HandleControlRequest(from, body.to_string_view());
+    } catch (const std::exception& e) {
+      // A request this code did not foresee must not take the station down; its text stays in
+      // the log, not in the answer.
+      ++control_refused;
+      spdlog::error("control request failed: {}", text::EscapeForTerminal(e.what(), 200));
+      Reply(from, {{"error", "internal error (the station logged it)"}});
+    }
   }
 }
 
@@ -85,7 +94,8 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
     const auto now = Clock::now();
     if (now - last_refusal_log >= Seconds(options.reject_log_interval_s)) {
       last_refusal_log = now;
-      spdlog::warn("control request refused: {} ({} refused so far)", why, control_refused);
+      spdlog::warn("control request refused: {} ({} refused so far)",
+                   text::EscapeForTerminal(why, 300), control_refused);
     }
     Reply(peer, {{"error", why}});
   };
@@ -95,18 +105,23 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
   if (token == request.end() || !token->is_string() || *token != control_token) {
     return refuse("bad or missing token");
   }
-  const std::string op = request.value("op", "");
+  // Only strings are taken from the request; anything else counts as absent.
+  const auto text_field = [&](const char* name, const char* otherwise) {
+    const auto it = request.find(name);
+    return it != request.end() && it->is_string() ? it->get<std::string>() : std::string(otherwise);
+  };
+  const std::string op = text_field("op", "");
   if (op == "alarms") {
     if (!alarms) return refuse("limit checking is off (--limits none)");
     return Reply(peer, {{"alarms", CurrentAlarmsJson()}});
   }
   if (op == "ack") {
     if (!alarms) return refuse("limit checking is off (--limits none)");
-    const std::string id = request.value("id", "");
+    const std::string id = text_field("id", "");
     if (id.empty()) return refuse("ack needs an alarm id, or \"all\"");
     {
       std::lock_guard lock(alarm_mutex);
-      ack_inbox.push_back({id, request.value("by", "control channel"), peer});
+      ack_inbox.push_back({id, text_field("by", "control channel"), peer});
     }
     ack_pending = true;
     return;  // the ingest thread answers once it has acknowledged
@@ -118,7 +133,7 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
                         {"rover_mode", protocol::ModeName(rover.mode)},
                         {"in_flight", tracker->active()}});
   }
-  if (op != "command") return refuse(fmt::format("unknown op '{}'", op.substr(0, 32)));
+  if (op != "command") return refuse(fmt::format("unknown op '{}'", text::SanitizeUtf8(op, 32)));
   auto parsed = CommandRequestFromJson(request, "control channel");
   if (!parsed.ok()) return refuse(parsed.error().message());
   const CommandRequest& command = *parsed;

@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "groundstation/telemetry_fields.h"
+#include "protocol/text.h"
 #include "station_impl.h"
 
 namespace lgs::station {
@@ -9,8 +10,15 @@ namespace lgs::station {
 namespace {
 
 // Every error answer of the web endpoints: {"error": reason}.
-HttpResponse error(unsigned status, const std::string& why) {
-  return HttpResponse{status, "application/json", nlohmann::json{{"error", why}}.dump()};
+// The reason may quote what the client sent: it is made valid UTF-8 and bounded here.
+HttpResponse error(unsigned status, std::string_view why) {
+  return HttpResponse{status, "application/json",
+                      text::JsonDump(nlohmann::json{{"error", text::SanitizeUtf8(why, 300)}})};
+}
+
+// What a client sent, quoted in an answer: valid UTF-8 and short.
+std::string Quote(std::string_view s, size_t max_bytes = 100) {
+  return text::SanitizeUtf8(s, max_bytes);
 }
 
 }  // namespace
@@ -85,7 +93,7 @@ Status Station::Impl::StartHttp() {
 
 HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   const auto json = [](unsigned status, const nlohmann::json& body) {
-    return HttpResponse{status, "application/json", body.dump()};
+    return HttpResponse{status, "application/json", text::JsonDump(body)};
   };
   const auto only = [&](const char* method) { return r.method == method; };
   if (r.path == "/login" && !http_token.empty()) {
@@ -152,7 +160,10 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
     }
     {
       std::lock_guard lock(alarm_mutex);
-      ack_inbox.push_back({body["id"], body.value("by", "web"), std::string()});
+      const auto by = body.find("by");
+      ack_inbox.push_back({body["id"].get<std::string>(),
+                           by != body.end() && by->is_string() ? by->get<std::string>() : "web",
+                           std::string()});
     }
     ack_pending = true;
     return json(202, {{"queued", body["id"]}});
@@ -175,7 +186,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   if (!r.path.starts_with("/api/") && only("GET")) {
     if (auto file = web_files->Serve(r.path)) return *file;
   }
-  return error(404, fmt::format("no such resource: {}", r.path.substr(0, 200)));
+  return error(404, fmt::format("no such resource: {}", Quote(r.path, 200)));
 }
 
 bool Station::Impl::Authorized(const HttpRequest& r) const {
@@ -199,7 +210,7 @@ std::optional<HttpResponse> Station::Impl::UpgradeHttp(const HttpRequest& r,
                                                        HttpServer::Request& request) {
   if (!Authorized(r)) return error(401, "this endpoint needs the station's HTTP token");
   if (r.path != "/api/realtime") {
-    return error(404, fmt::format("no WebSocket at {}", r.path.substr(0, 200)));
+    return error(404, fmt::format("no WebSocket at {}", Quote(r.path, 200)));
   }
   realtime->Accept(std::move(stream), std::move(request));
   return std::nullopt;
@@ -268,7 +279,7 @@ HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
   HistoryQuery q;
   q.field = FindTelemetryField(key);
   if (q.field == nullptr) {
-    return error(404, fmt::format("unknown field '{}' (see /api/dictionary)", key.substr(0, 100)));
+    return error(404, fmt::format("unknown field '{}' (see /api/dictionary)", Quote(key)));
   }
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
@@ -281,8 +292,7 @@ HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
   } else if (strategy == "minmax") {
     q.strategy = HistoryStrategy::kMinMax;
   } else if (!strategy.empty()) {
-    return error(400,
-                 fmt::format("unknown strategy '{}' (latest, minmax)", strategy.substr(0, 40)));
+    return error(400, fmt::format("unknown strategy '{}' (latest, minmax)", Quote(strategy, 40)));
   }
   if (!QueryText(r.query, "size").empty()) {
     const auto size = QueryNumber(r.query, "size");
@@ -324,7 +334,7 @@ HttpResponse Station::Impl::HandleTraverse(const HttpRequest& r) {
     for (const HazardCell& h : result->hazards) hazards.push_back({h.x_m, h.y_m, h.size_m, h.kind});
   }
   return HttpResponse{200, "application/json",
-                      nlohmann::json{{"path", path}, {"hazards", hazards}}.dump()};
+                      text::JsonDump(nlohmann::json{{"path", path}, {"hazards", hazards}})};
 }
 
 }  // namespace lgs::station

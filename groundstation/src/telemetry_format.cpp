@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "protocol/text.h"
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/event.pb.h"
 #include "rover/v1/housekeeping.pb.h"
@@ -108,15 +109,17 @@ std::string Radiation(const rover::v1::Radiation& m) {
 std::string Event(const rover::v1::Event& m) {
   return fmt::format("EVENT [{}] {}: {}",
                      ShortEnum(rover::v1::EventSeverity_Name(m.severity()), "EVENT_SEVERITY_"),
-                     ShortEnum(rover::v1::EventKind_Name(m.kind()), "EVENT_KIND_"), m.message());
+                     ShortEnum(rover::v1::EventKind_Name(m.kind()), "EVENT_KIND_"),
+                     text::EscapeForTerminal(m.message(), 1000));
 }
 
 std::string Verification(const rover::v1::CommandVerification& m) {
-  return fmt::format(
-      "CMD   request 0x{:08X} {} {}{}", m.request_id(),
-      ShortEnum(rover::v1::VerificationStage_Name(m.stage()), "VERIFICATION_STAGE_"),
-      m.success() ? "success" : "FAILURE",
-      m.success() ? "" : fmt::format(" ({}: {})", m.failure_code(), m.failure_reason()));
+  return fmt::format("CMD   request 0x{:08X} {} {}{}", m.request_id(),
+                     ShortEnum(rover::v1::VerificationStage_Name(m.stage()), "VERIFICATION_STAGE_"),
+                     m.success() ? "success" : "FAILURE",
+                     m.success() ? ""
+                                 : fmt::format(" ({}: {})", m.failure_code(),
+                                               text::EscapeForTerminal(m.failure_reason(), 500)));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <thread>
 
+#include "protocol/protobuf_log.h"
 #include "rover_emulator/emulator.h"
 #include "rover_emulator/scenario.h"
 
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
                  "mission clock origin in Unix seconds (default: now)");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI11_PARSE(app, argc, argv);
   if (options.command_bind == "none") options.command_bind.clear();
 
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("emulator"));
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%^[emulator %H:%M:%S.%e] %l:%$ %v");
+  lgs::protocol::RouteProtobufLogging(
+      [](lgs::protocol::ProtobufLogLevel, std::string_view line) { spdlog::warn("{}", line); });
   if (mission_start_s > 0) options.mission_start_ns = mission_start_s * 1'000'000'000LL;
 
   lgs::emulator::Emulator emulator(options);

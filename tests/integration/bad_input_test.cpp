@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "protocol/stream_registry.h"
+#include "rover/v1/event.pb.h"
 #include "support/packets.h"
 #include "support/process.h"
 
@@ -153,6 +154,105 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
     }
     EXPECT_EQ(occurrences, 1u) << reason << " in:\n" << log;
   }
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Event text is the rover's (or whoever forged a packet): escape sequences in it must reach
+// neither the station's terminal nor gsctl's, and invalid UTF-8 in it (which protobuf refuses
+// to parse, logging a line of its own each time) costs one line per interval.
+TEST(BadInput, TextFromTheLinkIsEscapedAndProtobufComplaintsAreRateLimited) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  zmq::context_t context;
+  zmq::socket_t publisher(context, zmq::socket_type::xpub);
+  publisher.set(zmq::sockopt::sndhwm, 0);
+  publisher.set(zmq::sockopt::linger, 5000);
+  publisher.bind(endpoint);
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--insecure", "--connect", endpoint, "--record", dir.File("rec"),
+                        "--summary-json", dir.File("summary.json"), "--print-interval", "0",
+                        "--stats-interval", "0", "--reject-log-interval", "600"},
+                       dir.path(), "station");
+  zmq::message_t subscription;
+  publisher.set(zmq::sockopt::rcvtimeo, 20'000);
+  ASSERT_TRUE(publisher.recv(subscription)) << "station never subscribed";
+  const std::string topic = Topic(StreamId::kEvent);
+  const auto send = [&](const std::string& packet) {
+    publisher.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    publisher.send(zmq::buffer(packet));
+  };
+  rover::v1::Event event;
+  event.set_severity(rover::v1::EVENT_SEVERITY_WARNING);
+  event.set_kind(rover::v1::EVENT_KIND_THERMAL_LIMIT);
+  const std::string forged =
+      "\x1b[2J\x1b]0;owned\x07\nLINK  999999 packets\r\xc2\x9b"
+      "31m";
+  uint32_t seq = 0;
+  for (int i = 0; i < 3; ++i) {
+    event.set_message(forged + std::to_string(i));
+    send(StreamPacket(StreamId::kEvent, event, seq++));
+  }
+  // Invalid UTF-8 in a string field: protobuf refuses the message (counted as protobuf_parse).
+  constexpr int kInvalid = 202;
+  // (Patched into the serialized bytes: protobuf will not serialize invalid UTF-8 itself.)
+  event.set_message("bad @@ text");
+  std::string payload = event.SerializeAsString();
+  payload.replace(payload.find("@@"), 2, "\xff\xfe");
+  for (int i = 0; i < kInvalid; ++i) {
+    std::string packet;
+    ASSERT_TRUE(protocol::EncodeTmPacket(protocol::Stream(StreamId::kEvent).apid, seq++,
+                                         kSomeTimeNs, AsBytes(payload), packet)
+                    .ok());
+    send(packet);
+  }
+  event.set_message(
+      "clean 23 \xc2\xb0"
+      "C");
+  send(StreamPacket(StreamId::kEvent, event, seq++));
+  ASSERT_TRUE(WaitUntil([&] { return Count(station.Stdout(), "clean 23") == 1; }, 20s))
+      << station.Stdout() << station.Stderr();
+  station.Signal(SIGINT);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  EXPECT_EQ(summary["rejected"]["protobuf_parse"], kInvalid);
+  EXPECT_EQ(summary["streams"]["event"]["received"], 4);
+  const std::string out = station.Stdout(), err = station.Stderr();
+  for (const std::string& text : {out, err}) {
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\x07'), std::string::npos);
+    EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos);
+  }
+  EXPECT_EQ(Count(out, "\\e[2J\\e]0;owned\\x07\\nLINK  999999 packets\\r\\u009B31m"), 3u) << out;
+  EXPECT_EQ(Count(out, "\nLINK"), 0u) << out;  // no forged line of its own
+  EXPECT_EQ(Count(err, "[libprotobuf"), 0u) << err;
+  EXPECT_LE(Count(err, "protobuf: "), 1u) << err;
+  EXPECT_EQ(Count(err, "rejected (protobuf_parse)"), 1u) << err;
+
+  // gsctl cat shows the recorded events escaped too, and its JSON lines parse.
+  std::string file;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("rec"))) {
+    file = entry.path().string();
+  }
+  ChildProcess cat(LGS_GSCTL_BIN, {"cat", file, "--topics", "event"}, dir.path(), "cat");
+  ASSERT_EQ(cat.Wait(20s), 0) << cat.Stderr();
+  EXPECT_EQ(cat.Stdout().find('\x1b'), std::string::npos) << cat.Stdout();
+  EXPECT_EQ(Count(cat.Stdout(), "\\e[2J"), 3u) << cat.Stdout();
+  ChildProcess cat_json(LGS_GSCTL_BIN, {"cat", file, "--topics", "event", "--json"}, dir.path(),
+                        "cat-json");
+  ASSERT_EQ(cat_json.Wait(20s), 0) << cat_json.Stderr();
+  EXPECT_EQ(cat_json.Stdout().find('\x1b'), std::string::npos);
+  size_t lines = 0;
+  for (const std::string& line : ReadLines(dir.path() / "cat-json.stdout")) {
+    EXPECT_FALSE(json::parse(line, nullptr, false).is_discarded()) << line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 4u);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "groundstation/recorder.h"
+#include "protocol/byte_sink.h"
+#include "protocol/mcap_writer.h"
+#include "protocol/protobuf_schema.h"
 #include "protocol/telemetry_decoder.h"
 #include "support/capture.h"
 #include "support/official_reader.h"
@@ -82,6 +85,40 @@ TEST(Gsctl, InfoReportsDurationCountsAndGaps) {
   const GsctlRun text = Gsctl({"info", file});
   ASSERT_EQ(text.code, 0);
   EXPECT_NE(text.out.find("duration:    19.900 s"), std::string::npos) << text.out;
+}
+
+// A file whose names and metadata hold invalid UTF-8 and escape sequences (anyone can write
+// such a file): info reports it in JSON that parses and in text that cannot drive a terminal.
+TEST(Gsctl, InfoOfAFileWithHostileNamesAndMetadataIsValidJsonAndInertText) {
+  ScratchDir dir;
+  const std::string path = dir.File("hostile.mcap");
+  {
+    auto sink = protocol::FileSink::Create(path);
+    ASSERT_TRUE(sink.ok());
+    protocol::McapWriter writer(**sink, {});
+    ASSERT_TRUE(writer.Open().ok());
+    const std::string schema =
+        protocol::FileDescriptorSetOf(*rover::v1::Housekeeping::descriptor());
+    auto schema_id =
+        writer.AddSchema("rover.v1.Housekeeping\x1b[2J", "protobuf", protocol::AsBytes(schema));
+    ASSERT_TRUE(schema_id.ok());
+    auto channel = writer.AddChannel("/rover1/\x1b]0;owned\x07housekeeping", "protobuf", *schema_id,
+                                     {{"apid", "\xF4"}, {"note\xFF", "x\xC3"}});
+    ASSERT_TRUE(channel.ok());
+    const std::string payload = rover::v1::Housekeeping().SerializeAsString();
+    ASSERT_TRUE(writer.Write(*channel, 0, kStartNs, kStartNs, protocol::AsBytes(payload)).ok());
+    ASSERT_TRUE(writer.Close().ok());
+  }
+  const GsctlRun j = Gsctl({"info", path, "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  const json parsed = json::parse(j.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << j.out;
+  EXPECT_EQ(parsed["messages"], 1);
+  EXPECT_EQ(parsed["channels"][0]["metadata"]["apid"], "\xEF\xBF\xBD");
+  const GsctlRun text = Gsctl({"info", path});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("/rover1/\\e]0;owned\\x07housekeeping"), std::string::npos) << text.out;
 }
 
 TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <zmq.hpp>
 
 #include "groundstation/limits.h"
 #include "protocol/command_dictionary.h"
@@ -229,6 +230,59 @@ TEST_F(Http, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
         return r.status == 200 && json::parse(r.body)["totals"]["received"].get<int>() > 20;
       },
       10s));
+}
+
+// Every answer must be JSON a client can parse: valid UTF-8, whatever the request held.
+bool IsJsonError(const Reply& r) {
+  const json body = json::parse(r.body, nullptr, false);
+  return !body.is_discarded() && body.contains("error");
+}
+
+TEST_F(Http, InvalidUtf8AnywhereInARequestGetsAClearAnswerAndTheStationLives) {
+  // A WebSocket upgrade for an invalid path (no token on the default setup) used to abort it.
+  const Reply ws = Raw(port_,
+                       "GET /x\xff HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: "
+                       "websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+                       "dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  EXPECT_EQ(ws.status, 404) << ws.body;
+  EXPECT_TRUE(IsJsonError(ws)) << ws.body;
+  const std::vector<std::pair<std::string, int>> requests = {
+      {"/api/\xff", 404},
+      {"/api/history?key=\xff\xfe&start=0&end=1", 404},
+      {"/api/history?key=housekeeping.battery_soc_percent&start=0&end=1&strategy=\xff", 400},
+      {"/\xc3", 404},
+      {"/api/history?key=" + std::string(300, 'a') + "\xe2\x82&start=0&end=1", 404}};
+  for (const auto& [path, status] : requests) {
+    const Reply r = Call(port_, "GET", path);
+    EXPECT_EQ(r.status, status) << path;
+    EXPECT_TRUE(IsJsonError(r)) << path << ": " << r.body;
+    EXPECT_EQ(r.body.find("exception"), std::string::npos) << r.body;
+  }
+  // Bodies with the wrong types where text is expected.
+  EXPECT_EQ(Call(port_, "POST", "/api/alarms/ack", R"({"id":"all","by":5})").status, 202);
+  EXPECT_EQ(Call(port_, "POST", "/api/commands", "{\"name\":\"turn\xff\"}").status, 400);
+
+  // The control channel: an op of 31 ASCII bytes and a two-byte character (cut in the middle
+  // when quoted), ops that are not strings, a non-string id.
+  zmq::context_t context;
+  zmq::socket_t control(context, zmq::socket_type::dealer);
+  control.set(zmq::sockopt::rcvtimeo, 5000);
+  control.set(zmq::sockopt::linger, 0);
+  control.connect(dir_.IpcEndpoint("control"));
+  const std::string token = ReadFile(dir_.File("control.token"));
+  for (const json& request :
+       {json{{"token", token}, {"op", std::string(31, 'o') + "\xc3\xa9"}},
+        json{{"token", token}, {"op", 5}}, json{{"token", token}, {"op", "ack"}, {"id", 7}},
+        json{{"token", token}, {"op", "command"}, {"name", json::array()}}}) {
+    control.send(zmq::buffer(request.dump()));
+    zmq::message_t reply;
+    ASSERT_TRUE(control.recv(reply)) << request.dump() << "\n" << station_->Stderr();
+    const json answer = json::parse(reply.to_string(), nullptr, false);
+    ASSERT_FALSE(answer.is_discarded()) << reply.to_string();
+    EXPECT_TRUE(answer.contains("error")) << answer.dump();
+  }
+  EXPECT_TRUE(station_->Running()) << station_->Stderr();
+  EXPECT_EQ(Call(port_, "GET", "/api/link").status, 200);
 }
 
 }  // namespace

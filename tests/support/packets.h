@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "google/protobuf/message_lite.h"
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
 #include "protocol/stream_registry.h"
@@ -24,6 +25,19 @@ inline std::string HousekeepingPacket(uint32_t seq, double soc = 80.0,
   std::string packet;
   const auto& stream = protocol::Stream(protocol::StreamId::kHousekeeping);
   if (!protocol::EncodeTmPacket(stream.apid, seq, t, protocol::AsBytes(payload), packet).ok()) {
+    return {};
+  }
+  return packet;
+}
+
+// A valid packet of any stream carrying `message` (the stream's own type).
+inline std::string StreamPacket(protocol::StreamId id, const google::protobuf::MessageLite& message,
+                                uint32_t seq, protocol::TimestampNs t = kSomeTimeNs) {
+  const std::string payload = message.SerializeAsString();
+  std::string packet;
+  if (!protocol::EncodeTmPacket(protocol::Stream(id).apid, seq, t, protocol::AsBytes(payload),
+                                packet)
+           .ok()) {
     return {};
   }
   return packet;

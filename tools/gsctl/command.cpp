@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "protocol/command_dictionary.h"
+#include "protocol/text.h"
 #include "transport/control_channel.h"
 
 namespace lgs::gsctl {
@@ -124,7 +125,7 @@ class StationLink {
 
   void Send(nlohmann::json request) {
     request["token"] = token_;
-    const std::string body = request.dump();
+    const std::string body = text::JsonDump(request);
     static_cast<void>(socket_.send(zmq::buffer(body), zmq::send_flags::none));
   }
 
@@ -199,7 +200,7 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
     const std::string stage = message->value("stage", "");
     if (o.json) {
       (*message)["elapsed_s"] = elapsed;
-      fmt::print("{}\n", message->dump());
+      fmt::print("{}\n", text::JsonDump(*message));
     } else {
       std::string detail = message->value("detail", "");
       if (stage == "progress") detail = fmt::format("step {}", message->value("progress_step", 0));
@@ -255,7 +256,7 @@ int RunStatus(const CommandOptions& o) {
   const auto reply = Ask(o, "command", {{"op", "status"}});
   if (!reply) return kExitFailure;
   if (o.json) {
-    fmt::print("{}\n", reply->dump());
+    fmt::print("{}\n", text::JsonDump(*reply));
     return kExitOk;
   }
   fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n",
@@ -275,7 +276,7 @@ int RunAlarms(const AlarmsOptions& o) {
     const auto reply = Ask(o, "alarms", {{"op", "ack"}, {"id", o.ack}, {"by", by}});
     if (!reply) return kExitFailure;
     if (o.json) {
-      fmt::print("{}\n", reply->dump());
+      fmt::print("{}\n", text::JsonDump(*reply));
     } else {
       for (const json& id : (*reply)["acknowledged"]) {
         fmt::print("acknowledged {}\n", id.get<std::string>());
@@ -286,7 +287,7 @@ int RunAlarms(const AlarmsOptions& o) {
   const auto reply = Ask(o, "alarms", {{"op", "alarms"}});
   if (!reply) return kExitFailure;
   if (o.json) {
-    fmt::print("{}\n", reply->dump());
+    fmt::print("{}\n", text::JsonDump(*reply));
     return kExitOk;
   }
   const json& alarms = (*reply)["alarms"];

@@ -11,6 +11,7 @@
 #include "protocol/mcap_verify.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/space_packet.h"
+#include "protocol/text.h"
 
 namespace lgs::gsctl {
 
@@ -120,7 +121,7 @@ int RunInfo(const InfoOptions& o) {
   }
   j["channels"] = channels;
   if (o.json) {
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", text::JsonDump(j));
   } else {
     fmt::print("file:        {} ({} bytes, {})\n", o.file, file.bytes().size(),
                j["state"].get<std::string>());
@@ -140,10 +141,13 @@ int RunInfo(const InfoOptions& o) {
     fmt::print("\n  {:<28}{:>10}{:>10}{:>12}{:>7}{:>9}  {}\n", "channel", "messages", "rate/s",
                "bytes", "gaps", "missing", "schema");
     for (const auto& c : channels) {
-      fmt::print("  {:<28}{:>10}{:>10.2f}{:>12}{:>7}{:>9}  {}\n", c["topic"].get<std::string>(),
+      // Names come from the file: shown escaped, never as terminal commands.
+      fmt::print("  {:<28}{:>10}{:>10.2f}{:>12}{:>7}{:>9}  {}\n",
+                 text::EscapeForTerminal(c["topic"].get<std::string>(), 200),
                  c["messages"].get<uint64_t>(), c["rate_hz"].get<double>(),
                  c["bytes"].get<uint64_t>(), c["sequence_gaps"].get<uint64_t>(),
-                 c["sequences_missing"].get<uint64_t>(), c["schema"].get<std::string>());
+                 c["sequences_missing"].get<uint64_t>(),
+                 text::EscapeForTerminal(c["schema"].get<std::string>(), 200));
     }
   }
   return kExitOk;
@@ -157,12 +161,11 @@ int RunVerify(const VerifyOptions& o) {
   }
   const protocol::McapVerifyReport report = protocol::VerifyMcap(**opened);
   if (o.json) {
-    fmt::print("{}\n", nlohmann::json{{"file", o.file},
-                                      {"sound", report.sound()},
-                                      {"messages", report.messages},
-                                      {"chunks", report.chunks},
-                                      {"problems", report.problems}}
-                           .dump());
+    fmt::print("{}\n", text::JsonDump(nlohmann::json{{"file", o.file},
+                                                     {"sound", report.sound()},
+                                                     {"messages", report.messages},
+                                                     {"chunks", report.chunks},
+                                                     {"problems", report.problems}}));
   } else if (report.sound()) {
     fmt::print("{}: sound ({} messages in {} chunks; every CRC, index and count checked)\n", o.file,
                report.messages, report.chunks);
@@ -218,18 +221,17 @@ int RunRecover(const RecoverOptions& o) {
                        {"end", FormatUtc(p.end_time)}});
   }
   if (o.json) {
-    fmt::print("{}\n",
-               nlohmann::json{{"input", o.broken},
-                              {"output", o.out},
-                              {"messages", r.messages},
-                              {"channels", r.channels},
-                              {"input_state", EndName(r.input_state)},
-                              {"stopped_at_offset", r.stopped_at_offset},
-                              {"lost_tail_bytes", r.lost_tail_bytes},
-                              {"reason", r.reason},
-                              {"skipped_chunks", skipped},
-                              {"last_message", r.messages ? FormatUtc(r.last_log_time) : ""}}
-                   .dump());
+    fmt::print("{}\n", text::JsonDump(nlohmann::json{
+                           {"input", o.broken},
+                           {"output", o.out},
+                           {"messages", r.messages},
+                           {"channels", r.channels},
+                           {"input_state", EndName(r.input_state)},
+                           {"stopped_at_offset", r.stopped_at_offset},
+                           {"lost_tail_bytes", r.lost_tail_bytes},
+                           {"reason", r.reason},
+                           {"skipped_chunks", skipped},
+                           {"last_message", r.messages ? FormatUtc(r.last_log_time) : ""}}));
     return kExitOk;
   }
   fmt::print("recovered {} messages on {} channels into {}\n", r.messages, r.channels, o.out);

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "protocol/text.h"
 #include "transport/curve_keys.h"
 
 namespace lgs::gsctl {
@@ -28,10 +29,9 @@ int RunKeygen(const KeygenOptions& o) {
   const std::string secret = (std::filesystem::path(o.dir) / (o.name + ".key")).string();
   const std::string pub = (std::filesystem::path(o.dir) / (o.name + ".pub")).string();
   if (o.json) {
-    fmt::print("{}\n",
-               nlohmann::json{
-                   {"secret_file", secret}, {"public_file", pub}, {"public_key", pair->public_z85}}
-                   .dump());
+    fmt::print("{}\n", text::JsonDump(nlohmann::json{{"secret_file", secret},
+                                                     {"public_file", pub},
+                                                     {"public_key", pair->public_z85}}));
   } else {
     fmt::print("wrote {} (secret, mode 0600) and {} (public: give it to the other side)\n", secret,
                pub);

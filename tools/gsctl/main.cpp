@@ -6,12 +6,15 @@
 
 #include "commands.h"
 #include "common.h"
+#include "protocol/protobuf_log.h"
 
 int main(int argc, char** argv) {
   using namespace lgs::gsctl;
   // Library logs (the recorder's, in bench) go to stderr: stdout carries data and JSON.
   spdlog::set_default_logger(spdlog::stderr_color_mt("gsctl"));
   spdlog::set_level(spdlog::level::warn);
+  lgs::protocol::RouteProtobufLogging(
+      [](lgs::protocol::ProtobufLogLevel, std::string_view line) { spdlog::warn("{}", line); });
   CLI::App app{
       "gsctl: command the rover through the station; inspect, check, repair, export and replay "
       "ground station recordings (MCAP)"};

@@ -15,6 +15,7 @@
 #include "groundstation/telemetry_format.h"
 #include "protocol/space_packet.h"
 #include "protocol/telemetry_decoder.h"
+#include "protocol/text.h"
 
 namespace lgs::gsctl {
 
@@ -125,8 +126,10 @@ std::string GroundJson(const Decoded& d) {
   options.always_print_primitive_fields = true;
   std::string data;
   static_cast<void>(google::protobuf::util::MessageToJsonString(*d.message, &data, options));
-  return fmt::format("{{\"channel\":\"{}\",\"seq\":{},\"ground_time_ns\":{},\"data\":{}}}\n",
-                     d.channel->topic, d.record->sequence, d.record->log_time, data);
+  // The topic comes from the file: quoted as a JSON string (escaped, valid UTF-8).
+  return fmt::format("{{\"channel\":{},\"seq\":{},\"ground_time_ns\":{},\"data\":{}}}\n",
+                     text::JsonDump(nlohmann::json(d.channel->topic)), d.record->sequence,
+                     d.record->log_time, data);
 }
 
 // CSV: one column per scalar field (nested messages flattened with '.'), repeated fields and
@@ -205,7 +208,7 @@ std::string CsvCell(const Message& root, const std::vector<const FieldDescriptor
         }
       }
     }
-    return CsvEscape(cell.dump());
+    return CsvEscape(text::JsonDump(cell));
   }
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:

@@ -53,6 +53,7 @@ struct HttpOptions {
 
 struct HttpStats {
   uint64_t requests = 0, bad_requests = 0, refused_connections = 0;
+  uint64_t internal_errors = 0;  // handlers that threw: answered 500 without their text
 };
 
 class HttpServer {
