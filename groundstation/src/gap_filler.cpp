@@ -135,6 +135,8 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
               ? s.received - own_reports_
               : s.received;
       if (now - last_change_[index] < quiet || now - probe.sent < quiet) continue;
+      // Nothing can come after the last sequence there is (and +1 would wrap to "everything").
+      if (s.started && s.highest_seq == kEndOfTime) continue;
       const bool due = !probe.ever || received != probe.received_then ||
                        (!probe.answered && now - probe.sent >= Timeout(0, 0)) ||
                        now - probe.sent >= Seconds(options_.reprobe_s);
@@ -156,6 +158,18 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
 
 void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting) {
   if (report.source_id() != options_.source_id) return;
+  // Only a report to a request this station sent says anything, and only about the ranges it
+  // asked for: anything else (a stale report from before a restart, a corrupted or forged one)
+  // must not declare packets lost.
+  const auto asked = sent_.find(report.request_sequence());
+  if (asked == sent_.end()) {
+    ++stats_.unmatched_reports;
+    return;
+  }
+  const std::vector<rover::v1::SequenceRange> ranges = asked->second;
+  const bool final =
+      !report.success() || report.stage() == rover::v1::VERIFICATION_STAGE_COMPLETION;
+  if (final) sent_.erase(asked);
   ++stats_.reports;
   ++own_reports_;
   if (!report.success()) {
@@ -177,12 +191,18 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
     const protocol::StreamInfo* stream =
         range.apid() <= 0xFFFF ? protocol::FindStreamByApid(static_cast<uint16_t>(range.apid()))
                                : nullptr;
-    if (stream == nullptr) continue;
-    const uint64_t lost = accounting.MarkLost(stream->id, range.first(), range.last());
-    stats_.lost += lost;
-    if (lost > 0) {
-      spdlog::warn("{} {}..{}: the rover no longer has {} of these packets: lost for good",
-                   stream->name, range.first(), range.last(), lost);
+    if (stream == nullptr || range.first() > range.last()) continue;
+    for (const rover::v1::SequenceRange& a : ranges) {
+      if (a.apid() != range.apid()) continue;
+      const uint32_t first = std::max(a.first(), range.first());
+      const uint32_t last = std::min(a.last(), range.last());
+      if (first > last) continue;
+      const uint64_t lost = accounting.MarkLost(stream->id, first, last);
+      stats_.lost += lost;
+      if (lost > 0) {
+        spdlog::warn("{} {}..{}: the rover no longer has {} of these packets: lost for good",
+                     stream->name, first, last, lost);
+      }
     }
   }
 }
@@ -204,6 +224,13 @@ void GapFiller::OnSendFailed(const rover::v1::RetransmitRequest& request) {
 }
 
 void GapFiller::OnSent(uint32_t request_sequence, const rover::v1::RetransmitRequest& request) {
+  sent_[request_sequence].assign(request.ranges().begin(), request.ranges().end());
+  sent_order_.push_back(request_sequence);
+  // Requests whose report never came are forgotten in the end (their ranges are asked again).
+  while (sent_order_.size() > kRememberedRequests) {
+    sent_.erase(sent_order_.front());
+    sent_order_.pop_front();
+  }
   for (const rover::v1::SequenceRange& range : request.ranges()) {
     if (range.last() != kEndOfTime) continue;
     if (const auto* s = protocol::FindStreamByApid(static_cast<uint16_t>(range.apid()))) {

@@ -1,6 +1,7 @@
 #include "groundstation/link_accounting.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace lgs::station {
 namespace {
@@ -54,20 +55,73 @@ uint64_t LinkSnapshot::total_rejected() const {
   return total;
 }
 
-Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t bytes,
+namespace {
+
+// Takes `seq` out of a map of disjoint ranges (first -> last); false if it is in none.
+bool Take(std::map<uint32_t, uint32_t>& ranges, uint32_t seq) {
+  auto it = ranges.upper_bound(seq);
+  if (it == ranges.begin() || (--it)->second < seq) return false;
+  const uint32_t first = it->first, last = it->second;
+  ranges.erase(it);
+  if (first < seq) ranges.emplace(first, seq - 1);
+  if (seq < last) ranges.emplace(seq + 1, last);
+  return true;
+}
+
+uint64_t Distance(uint32_t a, uint32_t b) {
+  return a > b ? uint64_t{a} - b : uint64_t{b} - a;
+}
+
+}  // namespace
+
+bool LinkAccounting::Plausible(size_t index, uint32_t seq, protocol::TimestampNs onboard_ns) const {
+  const StreamStats& s = stats_.streams[index];
+  const uint64_t window = options_.plausible_jump;
+  if (!s.started) return !options_.from_zero || seq <= window;  // else: the baseline
+  if (seq >= s.first_seq && seq <= s.highest_seq) return true;  // late or duplicate
+  if (seq < s.first_seq) return uint64_t{s.first_seq} - seq <= window;
+  const uint64_t jump = uint64_t{seq} - s.highest_seq;
+  if (jump <= window) return true;
+  // A longer jump is an outage or a lost stretch when the on-board clock moved on as far.
+  const double dt_s = static_cast<double>(onboard_ns - highest_onboard_ns_[index]) / 1e9;
+  if (!(dt_s > 0 && dt_s <= options_.max_plausible_gap_s)) return false;
+  const double rate = std::max(protocol::AllStreams()[index].nominal_rate_hz, 1.0);
+  return static_cast<double>(jump) <= options_.rate_margin * rate * dt_s + window;
+}
+
+protocol::TimestampNs LinkAccounting::HoldNs(size_t index, bool started) const {
+  double hold = options_.suspect_hold_s;
+  const double rate = protocol::AllStreams()[index].nominal_rate_hz;
+  // A jump on a slow stream waits for its next packets; a first packet waits only the minimum.
+  if (started && rate > 0) hold = std::min(std::max(hold, 3.0 / rate), 60.0);
+  return static_cast<protocol::TimestampNs>(hold * 1e9);
+}
+
+void LinkAccounting::Count(size_t index, size_t bytes, protocol::TimestampNs onboard_ns,
+                           protocol::TimestampNs ground_ns) {
+  StreamStats& s = stats_.streams[index];
+  if (s.received == 0) s.first_ground_ns = ground_ns;
+  ++s.received;
+  s.bytes += bytes;
+  const int64_t latency = ground_ns - onboard_ns - options_.light_time_ns;
+  all_latency_.Record(latency);
+  stream_latency_[index].Record(latency);
+  s.last_onboard_ns = onboard_ns;
+  s.last_ground_ns = ground_ns;
+}
+
+Arrival LinkAccounting::Account(size_t index, uint32_t seq, size_t bytes,
                                 protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns) {
-  const auto index = static_cast<size_t>(stream);
-  std::lock_guard lock(mutex_);
   StreamStats& s = stats_.streams[index];
   auto& missing = missing_[index];
-
   Arrival arrival;
   if (!s.started) {
     s.started = true;
     s.first_seq = seq;
     s.highest_seq = seq;
+    highest_onboard_ns_[index] = onboard_ns;
     arrival = Arrival::kFirst;
-    if (from_zero_ && seq > 0) {
+    if (options_.from_zero && seq > 0) {
       s.first_seq = 0;
       missing.emplace(0, seq - 1);
       s.missing += seq;
@@ -76,28 +130,32 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
     }
   } else if (seq == s.highest_seq + 1ULL) {
     s.highest_seq = seq;
+    highest_onboard_ns_[index] = onboard_ns;
     arrival = Arrival::kInOrder;
   } else if (seq > s.highest_seq) {
     missing.emplace(s.highest_seq + 1, seq - 1);
     s.missing += seq - s.highest_seq - 1ULL;
     ++s.gaps;
     s.highest_seq = seq;
+    highest_onboard_ns_[index] = onboard_ns;
     arrival = Arrival::kAfterGap;
+  } else if (seq < s.first_seq) {
+    // Older than anything seen (reordered, or sent just before this station listened): it
+    // arrived, so it counts; what lies between it and the first is missing.
+    if (seq + 1ULL < s.first_seq) {
+      missing.emplace(seq + 1, s.first_seq - 1);
+      s.missing += s.first_seq - seq - 1ULL;
+      ++s.gaps;
+    }
+    s.first_seq = seq;
+    ++s.out_of_order;
+    arrival = Arrival::kLate;
   } else {
     // Older than the newest: late if it falls in a missing range, otherwise a duplicate.
     // A sequence given up as lost may still turn up (it was on its way): it is welcome.
-    const auto take = [seq](std::map<uint32_t, uint32_t>& ranges) {
-      auto it = ranges.upper_bound(seq);
-      if (it == ranges.begin() || (--it)->second < seq) return false;
-      const uint32_t first = it->first, last = it->second;
-      ranges.erase(it);
-      if (first < seq) ranges.emplace(first, seq - 1);
-      if (seq < last) ranges.emplace(seq + 1, last);
-      return true;
-    };
-    if (take(missing)) {
+    if (Take(missing, seq)) {
       --s.missing;
-    } else if (take(lost_[index])) {
+    } else if (Take(lost_[index], seq)) {
       --s.lost;
     } else {
       ++s.duplicates;
@@ -106,15 +164,117 @@ Arrival LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t 
     ++s.out_of_order;
     arrival = Arrival::kLate;
   }
-  if (s.received == 0) s.first_ground_ns = ground_ns;
-  ++s.received;
-  s.bytes += bytes;
-  const int64_t latency = ground_ns - onboard_ns - light_time_ns_;
-  all_latency_.Record(latency);
-  stream_latency_[index].Record(latency);
-  s.last_onboard_ns = onboard_ns;
-  s.last_ground_ns = ground_ns;
+  Count(index, bytes, onboard_ns, ground_ns);
   return arrival;
+}
+
+void LinkAccounting::Resync(size_t index, uint32_t seq) {
+  StreamStats& s = stats_.streams[index];
+  ++s.resyncs;
+  if (!s.started || seq > s.highest_seq) return;  // forward: Account() opens the gap
+  // Backward, far below anything seen: the rover's numbering restarted (a reboot that lost its
+  // counters). What was missing can no longer be asked for by number: lost.
+  s.lost += s.missing;
+  s.missing = 0;
+  missing_[index].clear();
+  lost_[index].clear();
+  s.first_seq = seq;
+  s.highest_seq = seq;
+  s.started = false;  // Account() takes `seq` as the new baseline
+}
+
+Observation LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, size_t bytes,
+                                    protocol::TimestampNs onboard_ns,
+                                    protocol::TimestampNs ground_ns) {
+  const auto index = static_cast<size_t>(stream);
+  std::lock_guard lock(mutex_);
+  StreamStats& s = stats_.streams[index];
+  std::vector<Suspect>& held = suspects_[index];
+  Observation o;
+  for (const Suspect& h : held) {
+    if (h.seq == seq) {  // a copy of a held packet adds nothing (and confirms nothing)
+      ++s.duplicates;
+      o.arrival = Arrival::kDuplicate;
+      return o;
+    }
+  }
+  if (Plausible(index, seq, onboard_ns)) {
+    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns);
+    return o;
+  }
+  // Implausible against what the stream has: close to a held suspect, it confirms the jump.
+  const auto close = [&](const Suspect& h) {
+    return Distance(h.seq, seq) <= options_.plausible_jump;
+  };
+  if (std::any_of(held.begin(), held.end(), close)) {
+    std::vector<Suspect> confirmed, rest;
+    for (const Suspect& h : held) (close(h) ? confirmed : rest).push_back(h);
+    held.clear();
+    std::sort(confirmed.begin(), confirmed.end(),
+              [](const Suspect& a, const Suspect& b) { return a.seq < b.seq; });
+    Resync(index, confirmed.front().seq);
+    for (const Suspect& h : confirmed) {
+      o.released[o.released_count++] = {stream, h.seq,
+                                        Account(index, h.seq, h.bytes, h.onboard_ns, h.ground_ns)};
+    }
+    for (const Suspect& h : rest) {
+      o.discarded[o.discarded_count++] = h.seq;
+      ++s.implausible;
+      ++stats_.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)];
+    }
+    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns);
+    return o;
+  }
+  if (held.size() >= kMaxSuspects) {
+    o.discarded[o.discarded_count++] = held.front().seq;
+    held.erase(held.begin());
+    ++s.implausible;
+    ++stats_.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)];
+  }
+  held.push_back({seq, bytes, onboard_ns, ground_ns});
+  ++s.suspects;
+  o.arrival = Arrival::kSuspect;
+  return o;
+}
+
+void LinkAccounting::Expire(protocol::TimestampNs ground_now_ns, std::vector<Expired>& out) {
+  std::lock_guard lock(mutex_);
+  for (size_t index = 0; index < protocol::kStreamCount; ++index) {
+    std::vector<Suspect>& held = suspects_[index];
+    if (held.empty()) continue;
+    StreamStats& s = stats_.streams[index];
+    const auto stream = static_cast<protocol::StreamId>(index);
+    const protocol::TimestampNs hold = HoldNs(index, s.started);
+    const auto due = [&](const Suspect& h) {
+      return ground_now_ns == std::numeric_limits<protocol::TimestampNs>::max() ||
+             ground_now_ns - h.ground_ns >= hold;
+    };
+    // A stream with nothing yet (gap fill expecting it to start at 0) has no sequence of its
+    // own to contradict a first packet: the newest one whose time ran out becomes the baseline.
+    std::optional<size_t> baseline;
+    if (!s.started) {
+      for (size_t i = 0; i < held.size(); ++i) {
+        if (due(held[i])) baseline = i;
+      }
+    }
+    std::vector<Suspect> keep;
+    for (size_t i = 0; i < held.size(); ++i) {
+      const Suspect& h = held[i];
+      if (!due(h) && !(baseline && i < *baseline)) {
+        keep.push_back(h);
+        continue;
+      }
+      if (baseline && i == *baseline) {
+        out.push_back(
+            {stream, h.seq, true, Account(index, h.seq, h.bytes, h.onboard_ns, h.ground_ns)});
+        continue;
+      }
+      ++s.implausible;
+      ++stats_.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)];
+      out.push_back({stream, h.seq, false, Arrival::kSuspect});
+    }
+    held = std::move(keep);
+  }
 }
 
 void LinkAccounting::Reject(protocol::RejectReason reason) {
@@ -152,13 +312,27 @@ uint64_t LinkAccounting::MarkLost(protocol::StreamId stream, uint32_t first, uin
   StreamStats& s = stats_.streams[index];
   auto& missing = missing_[index];
   uint64_t newly_lost = 0;
+  // Nothing beyond what the stream could plausibly have sent: a report of more (corrupted, or
+  // forged) would move the newest far ahead and make every genuine packet look late.
+  const uint64_t window = options_.plausible_jump;
+  const uint64_t reach = s.started            ? uint64_t{s.highest_seq} + window
+                         : options_.from_zero ? window
+                                              : uint64_t{first} + window;
+  if (first > reach) {
+    ++s.ignored_reports;
+    return 0;
+  }
+  if (last > reach) {
+    ++s.ignored_reports;
+    last = static_cast<uint32_t>(reach);
+  }
   // Beyond the newest received (or on a stream not started): generated, never seen, gone.
   if (!s.started || last > s.highest_seq) {
     const uint32_t from = s.started ? std::max(first, s.highest_seq + 1) : first;
     if (!s.started) {
       s.started = true;
-      s.first_seq = from_zero_ ? 0 : first;
-      if (from_zero_ && first > 0) {
+      s.first_seq = options_.from_zero ? 0 : first;
+      if (options_.from_zero && first > 0) {
         missing.emplace(0, first - 1);
         s.missing += first;
         ++s.gaps;
@@ -195,15 +369,40 @@ uint64_t LinkAccounting::MarkLost(protocol::StreamId stream, uint32_t first, uin
   return newly_lost;
 }
 
-void LinkAccounting::SeedRecorded(protocol::StreamId stream,
-                                  const std::vector<SequenceRange>& recorded) {
-  if (recorded.empty()) return;
+uint64_t LinkAccounting::SeedRecorded(protocol::StreamId stream,
+                                      const std::vector<SequenceRange>& all_recorded) {
+  if (all_recorded.empty()) return 0;
+  // The stream is its largest cluster of recorded sequences (clusters split where more than the
+  // plausible jump separates them); the rest is what a corrupted packet made an older station
+  // believe, and must not put the newest out of reach again.
+  size_t best_begin = 0, best_end = 0, begin = 0;
+  uint64_t best_count = 0, count = 0, total = 0;
+  for (size_t i = 0; i <= all_recorded.size(); ++i) {
+    const bool split = i == all_recorded.size() ||
+                       (i > begin && uint64_t{all_recorded[i].first} - all_recorded[i - 1].last >
+                                         options_.plausible_jump);
+    if (split) {
+      if (count >= best_count) {
+        best_count = count;
+        best_begin = begin;
+        best_end = i;
+      }
+      begin = i;
+      count = 0;
+    }
+    if (i == all_recorded.size()) break;
+    const uint64_t n = uint64_t{all_recorded[i].last} - all_recorded[i].first + 1;
+    count += n;
+    total += n;
+  }
+  const std::vector<SequenceRange> recorded(all_recorded.begin() + best_begin,
+                                            all_recorded.begin() + best_end);
   const auto index = static_cast<size_t>(stream);
   std::lock_guard lock(mutex_);
   StreamStats& s = stats_.streams[index];
   auto& missing = missing_[index];
   s.started = true;
-  s.first_seq = from_zero_ ? 0 : recorded.front().first;
+  s.first_seq = options_.from_zero ? 0 : recorded.front().first;
   s.highest_seq = recorded.back().last;
   uint64_t expected = s.first_seq;
   for (const SequenceRange& r : recorded) {
@@ -215,6 +414,7 @@ void LinkAccounting::SeedRecorded(protocol::StreamId stream,
     s.recorded_before += uint64_t{r.last} - r.first + 1;
     expected = uint64_t{r.last} + 1;
   }
+  return total - best_count;
 }
 
 std::vector<SequenceRange> LinkAccounting::LostRanges(protocol::StreamId stream,

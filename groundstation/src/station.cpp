@@ -54,7 +54,6 @@ Status Station::Impl::Start() {
   if (Status s = jsonl.Open(options.jsonl_path, "JSON lines file"); !s.ok()) return s;
   if (options.jsonl_path == "-" || options.summary_json_path == "-") human_out = stderr;
   decoder = std::make_unique<protocol::TelemetryDecoder>(options.rover_id);
-  if (options.gap_fill.enabled) accounting.ExpectSequencesFromZero(true);
   if (!options.recorder.directory.empty()) {
     auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
                                        options.recorder.writer);
@@ -62,7 +61,13 @@ Status Station::Impl::Start() {
     prior = std::move(*scanned);
     if (options.resume) {
       for (const protocol::StreamInfo& info : protocol::AllStreams()) {
-        accounting.SeedRecorded(info.id, prior.recorded[static_cast<size_t>(info.id)]);
+        const auto& recorded = prior.recorded[static_cast<size_t>(info.id)];
+        if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded); left_out > 0) {
+          spdlog::warn(
+              "resuming {}: {} recorded sequence(s) lie far from the rest of the stream (a "
+              "corrupted packet an older station believed?) and are not taken as its newest",
+              info.name, left_out);
+        }
       }
       const LinkSnapshot seeded = accounting.Snapshot();
       spdlog::info(
@@ -220,10 +225,85 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
     return;
   }
   const protocol::DecodedPacket& p = decoded.value();
-  const Arrival arrival =
+  const Observation o =
       accounting.Observe(p.stream->id, p.packet.extended_sequence, p.packet.bytes.size(),
                          p.packet.onboard_time_ns, ground_ns);
-  if (arrival == Arrival::kDuplicate) return;
+  if (o.released_count == 0 && o.discarded_count == 0) {  // the common case
+    if (o.arrival == Arrival::kSuspect) return Hold(p, topic, ground_ns);
+    if (o.arrival != Arrival::kDuplicate) Deliver(p, ground_ns);
+    return;
+  }
+  // Held packets decided by this one: set aside, or accepted before it.
+  const StreamId stream = p.stream->id;
+  const uint32_t seq = p.packet.extended_sequence;
+  for (size_t i = 0; i < o.discarded_count; ++i) SetAside(stream, o.discarded[i]);
+  if (o.arrival == Arrival::kSuspect) return Hold(p, topic, ground_ns);
+  for (size_t i = 0; i < o.released_count; ++i) Release(o.released[i].stream, o.released[i].seq);
+  if (o.arrival == Arrival::kDuplicate) return;
+  // Decoding a held packet reused the stream's message: decode this one again.
+  auto again = decoder->Decode(topic, packet);
+  if (again.ok()) Deliver(*again, ground_ns);
+  spdlog::info("{}: sequence {} confirmed by the packet after it; the stream goes on from there",
+               protocol::Stream(stream).name, seq);
+}
+
+void Station::Impl::Hold(const protocol::DecodedPacket& p, std::string_view topic,
+                         protocol::TimestampNs ground_ns) {
+  auto& held = suspects[static_cast<size_t>(p.stream->id)];
+  // The accounting holds at most kMaxSuspects and said which to drop first (SetAside).
+  held.push_back(
+      {std::string(topic),
+       std::string(reinterpret_cast<const char*>(p.packet.bytes.data()), p.packet.bytes.size()),
+       ground_ns, p.packet.extended_sequence});
+}
+
+std::optional<Station::Impl::HeldPacket> Station::Impl::TakeHeld(StreamId stream, uint32_t seq) {
+  auto& held = suspects[static_cast<size_t>(stream)];
+  for (auto it = held.begin(); it != held.end(); ++it) {
+    if (it->seq != seq) continue;
+    HeldPacket h = std::move(*it);
+    held.erase(it);
+    return h;
+  }
+  return std::nullopt;
+}
+
+void Station::Impl::SetAside(StreamId stream, uint32_t seq) {
+  auto h = TakeHeld(stream, seq);
+  if (!h) return;
+  const LinkSnapshot snapshot = accounting.Snapshot();
+  const StreamStats& st = snapshot.streams[static_cast<size_t>(stream)];
+  const std::string detail = fmt::format(
+      "{} sequence {} (the stream is at {}..{}), and no packet after it confirmed the jump",
+      protocol::Stream(stream).name, seq, st.first_seq, st.highest_seq);
+  reporter->Report(protocol::RejectReason::kImplausibleSequence, detail, Clock::now());
+  if (recorder) {
+    recorder->RecordRejected(protocol::RejectReason::kImplausibleSequence, detail, h->topic,
+                             protocol::AsBytes(h->bytes), protocol::kTelemetryFrameCount,
+                             h->ground_ns);
+  }
+}
+
+void Station::Impl::Release(StreamId stream, uint32_t seq) {
+  auto h = TakeHeld(stream, seq);
+  if (!h) return;
+  auto decoded = decoder->Decode(h->topic, protocol::AsBytes(h->bytes));
+  if (decoded.ok()) Deliver(*decoded, h->ground_ns);
+}
+
+void Station::Impl::ExpireSuspects(protocol::TimestampNs now_ns) {
+  expired.clear();
+  accounting.Expire(now_ns, expired);
+  for (const Expired& e : expired) {
+    if (e.accepted) {
+      Release(e.stream, e.seq);
+    } else {
+      SetAside(e.stream, e.seq);
+    }
+  }
+}
+
+void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns) {
   if (recorder) recorder->RecordTelemetry(p, ground_ns);
   if (realtime_feed && realtime_feed->Wants(p.stream->id)) {
     realtime_feed->Offer(p.stream->id, ground_ns, p.packet.onboard_time_ns, p.packet.payload);
@@ -403,6 +483,7 @@ void Station::Impl::IngestLoop() {
     }
   };
   const auto tick_recorder = [&] {
+    ExpireSuspects(WallNowNs());
     tick_alarms();
     if (!recorder) return;
     record_ground();
@@ -450,6 +531,8 @@ void Station::Impl::IngestLoop() {
     ingest_error = fmt::format("telemetry receive failed: {}", e.what());
     asio::post(io, [this] { RequestStop(); });
   }
+  // Held packets are decided now: a first packet nothing contradicted is accepted.
+  ExpireSuspects(std::numeric_limits<protocol::TimestampNs>::max());
   flush_jsonl();
   if (recorder) {
     record_ground();
@@ -815,7 +898,8 @@ Result<LinkSnapshot> Station::Run() {
                           {"failed_reports", g.failed_reports},
                           {"packets_queued", g.packets_queued},
                           {"lost", g.lost},
-                          {"send_failures", g.send_failures}};
+                          {"send_failures", g.send_failures},
+                          {"unmatched_reports", g.unmatched_reports}};
     }
     if (s.tracker) {
       const CommandTrackerStats& c = s.tracker->stats();

@@ -17,8 +17,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <zmq.hpp>
 
@@ -253,6 +255,10 @@ inline nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& a
         {"first_seq", st.first_seq},
         {"highest_seq", st.highest_seq},
         {"started", st.started},
+        {"suspects", st.suspects},
+        {"implausible", st.implausible},
+        {"resyncs", st.resyncs},
+        {"ignored_reports", st.ignored_reports},
     };
   }
   nlohmann::json rejected = nlohmann::json::object();
@@ -282,7 +288,9 @@ using namespace internal;
 struct Station::Impl {
   explicit Impl(StationOptions o)
       : options(std::move(o)),
-        accounting(static_cast<int64_t>(options.light_time_s * 1e9)),
+        accounting(
+            LinkAccountingOptions{.light_time_ns = static_cast<int64_t>(options.light_time_s * 1e9),
+                                  .from_zero = options.gap_fill.enabled}),
         view_queue(options.view_queue_depth),
         signals(io) {}
 
@@ -296,6 +304,20 @@ struct Station::Impl {
   }
   void IngestLoop();
   void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
+  // An accepted packet to every consumer: recorder, web, alarms, commanding, JSON lines, view.
+  void Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns);
+  // Packets with an implausible sequence, held (ingest thread) until the accounting decides.
+  struct HeldPacket {
+    std::string topic, bytes;
+    protocol::TimestampNs ground_ns = 0;
+    uint32_t seq = 0;
+  };
+  void Hold(const protocol::DecodedPacket& p, std::string_view topic,
+            protocol::TimestampNs ground_ns);
+  std::optional<HeldPacket> TakeHeld(StreamId stream, uint32_t seq);
+  void SetAside(StreamId stream, uint32_t seq);  // rejected as implausible_sequence
+  void Release(StreamId stream, uint32_t seq);   // accepted after all
+  void ExpireSuspects(protocol::TimestampNs now_ns);
   void RequestStop();
   void Shutdown();
   void ScheduleStats();
@@ -358,6 +380,8 @@ struct Station::Impl {
   std::string ingest_error;  // set by the ingest thread before it exits on failure
 
   // Ingest-thread state.
+  std::array<std::vector<HeldPacket>, protocol::kStreamCount> suspects;
+  std::vector<Expired> expired;
   std::unique_ptr<protocol::TelemetryDecoder> decoder;
   std::unique_ptr<RejectReporter> reporter;
   OutputFile jsonl;

@@ -29,9 +29,11 @@ class GapFillerTest : public ::testing::Test {
   std::vector<rover::v1::RetransmitRequest> Poll(Clock::duration since_start) {
     return filler_.Poll(accounting_, start_ + since_start);
   }
-  rover::v1::CommandVerification Completion(std::vector<std::pair<uint32_t, uint32_t>> lost) {
+  rover::v1::CommandVerification Completion(std::vector<std::pair<uint32_t, uint32_t>> lost,
+                                            uint32_t request_sequence = 77) {
     rover::v1::CommandVerification r;
     r.set_source_id(1);
+    r.set_request_sequence(request_sequence);
     r.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
     r.set_success(true);
     for (auto [first, last] : lost) {
@@ -96,7 +98,9 @@ TEST_F(GapFillerTest, UnavailableRangesBecomeLostAndAreNotAskedAgain) {
   See(0);
   See(20);
   EXPECT_TRUE(Poll(0ms).empty());
-  ASSERT_EQ(Poll(1100ms).size(), 1u);
+  auto requests = Poll(1100ms);
+  ASSERT_EQ(requests.size(), 1u);
+  filler_.OnSent(77, requests[0]);
   filler_.OnReport(Completion({{1, 10}}), accounting_);
   EXPECT_EQ(accounting_.Snapshot().streams[0].lost, 10u);
   for (uint32_t s = 11; s < 20; ++s) See(s);
@@ -108,6 +112,49 @@ TEST_F(GapFillerTest, UnavailableRangesBecomeLostAndAreNotAskedAgain) {
   theirs.set_source_id(2);
   filler_.OnReport(theirs, accounting_);
   EXPECT_EQ(filler_.stats().lost, 10u);
+}
+
+// A report is believed only for a request this station sent, and only for what that request
+// asked: a stale, corrupted or forged one cannot declare a mission's worth of packets lost.
+TEST_F(GapFillerTest, OnlyReportsToSentRequestsCountAndOnlyForTheRangesAsked) {
+  See(0);
+  See(20);  // 1..19 missing
+  EXPECT_TRUE(Poll(0ms).empty());
+  auto requests = Poll(1100ms);
+  ASSERT_EQ(requests.size(), 1u);
+  filler_.OnSent(500, requests[0]);
+  // Never sent: ignored, whatever it says.
+  filler_.OnReport(Completion({{0, 0xFFFFFFFF}}, 499), accounting_);
+  EXPECT_EQ(accounting_.Snapshot().streams[0].lost, 0u);
+  EXPECT_EQ(filler_.stats().unmatched_reports, 1u);
+  // Ours, but claiming more than was asked (1..19): only 5..19 of 5..0xFFFFFFFF count.
+  filler_.OnReport(Completion({{5, 0xFFFFFFFF}}, 500), accounting_);
+  const StreamStats hk = accounting_.Snapshot().streams[0];
+  EXPECT_EQ(hk.lost, 15u);
+  EXPECT_EQ(hk.highest_seq, 20u);
+  EXPECT_EQ(hk.missing, 4u);
+  // Answered: a copy of the same report changes nothing.
+  filler_.OnReport(Completion({{1, 4}}, 500), accounting_);
+  EXPECT_EQ(accounting_.Snapshot().streams[0].lost, 15u);
+  EXPECT_EQ(filler_.stats().unmatched_reports, 2u);
+}
+
+// At the last sequence there is, a tail probe would ask for "0xFFFFFFFF + 1 onwards": wrapped,
+// that is the rover's whole store. Nothing comes after the last sequence: no probe.
+TEST_F(GapFillerTest, AStreamAtTheLastSequenceIsNotProbed) {
+  GapFillOptions o = Options();
+  o.tail_probe_s = 5;
+  GapFiller filler(o, 1.0);
+  LinkAccounting accounting;
+  accounting.Observe(StreamId::kRadiation, 0xFFFFFFFE, 100, 0, 0);
+  accounting.Observe(StreamId::kRadiation, 0xFFFFFFFF, 100, 0, 0);
+  EXPECT_TRUE(filler.Poll(accounting, start_).empty());
+  for (const auto& request : filler.Poll(accounting, start_ + 6s)) {
+    for (const auto& range : request.ranges()) {
+      EXPECT_NE(range.apid(), protocol::Stream(StreamId::kRadiation).apid) << range.first();
+      EXPECT_GE(range.last(), range.first());
+    }
+  }
 }
 
 TEST_F(GapFillerTest, PacesBigGapsToThePacketsInFlightBudget) {

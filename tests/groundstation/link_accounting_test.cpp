@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace lgs::station {
 namespace {
 
@@ -84,10 +86,16 @@ TEST_F(LinkAccountingTest, StreamsAreIndependent) {
   EXPECT_EQ(snapshot_.total_received(), 3u);
 }
 
-TEST_F(LinkAccountingTest, HugeJumpIsCountedWithoutStoringEachSequence) {
+TEST_F(LinkAccountingTest, HugeJumpIsCountedWithoutStoringEachSequenceOnceConfirmed) {
   See(0);
-  See(4'000'000'000u);
+  EXPECT_EQ(See(4'000'000'000u), Arrival::kSuspect);  // no on-board time explains it
+  const Observation o = accounting_.Observe(StreamId::kHousekeeping, 4'000'000'001u, 100, 0, 0);
+  EXPECT_EQ(o.arrival, Arrival::kInOrder);
+  ASSERT_EQ(o.released_count, 1u);
+  EXPECT_EQ(o.released[0].seq, 4'000'000'000u);
+  EXPECT_EQ(o.released[0].arrival, Arrival::kAfterGap);
   EXPECT_EQ(Hk().missing, 3'999'999'999u);
+  EXPECT_EQ(Hk().resyncs, 1u);
   EXPECT_EQ(accounting_.MissingRanges(StreamId::kHousekeeping).size(), 1u);
 }
 
@@ -182,6 +190,139 @@ TEST(LinkAccountingLost, FromZeroMakesTheBeginningOfAStreamMissing) {
   // A stream never seen: what the rover reports lost starts it.
   EXPECT_EQ(a.MarkLost(protocol::StreamId::kSoilMeasurement, 0, 4), 5u);
   EXPECT_EQ(a.Observe(protocol::StreamId::kSoilMeasurement, 5, 10, 0, 0), Arrival::kInOrder);
+}
+
+}  // namespace
+}  // namespace lgs::station
+
+// Sequences a CRC-16 let through corrupted (about 1 in 65 536 damaged packets) or that someone
+// forged: held as suspects, believed only when the packets after them agree.
+namespace lgs::station {
+namespace {
+
+constexpr auto kHk = protocol::StreamId::kHousekeeping;
+constexpr protocol::TimestampNs kS = 1'000'000'000;
+
+StreamStats HkOf(const LinkAccounting& a) {
+  return a.Snapshot().streams[static_cast<size_t>(kHk)];
+}
+
+TEST(LinkAccountingPlausibility, AFarSequenceArrivingFirstDoesNotMakeTheGenuineOnesDuplicates) {
+  LinkAccounting a;
+  EXPECT_EQ(a.Observe(kHk, 4'000'000'000u, 10, 0, 0), Arrival::kFirst);  // nothing to doubt it by
+  EXPECT_EQ(a.Observe(kHk, 0, 10, 0, 0), Arrival::kSuspect);
+  const Observation o = a.Observe(kHk, 1, 10, 0, 0);  // agrees with 0: the stream is here
+  EXPECT_EQ(o.arrival, Arrival::kInOrder);
+  ASSERT_EQ(o.released_count, 1u);
+  EXPECT_EQ(o.released[0].seq, 0u);
+  for (uint32_t seq = 2; seq < 100; ++seq)
+    EXPECT_EQ(a.Observe(kHk, seq, 10, 0, 0), Arrival::kInOrder);
+  const StreamStats s = HkOf(a);
+  EXPECT_EQ(s.duplicates, 0u);
+  EXPECT_EQ(s.received, 101u);  // the genuine 100 and the one it could not doubt
+  EXPECT_EQ(s.first_seq, 0u);
+  EXPECT_EQ(s.highest_seq, 99u);
+  EXPECT_EQ(s.missing, 0u);
+  EXPECT_EQ(s.resyncs, 1u);
+}
+
+TEST(LinkAccountingPlausibility, AFarSequenceArrivingLaterIsHeldThenSetAside) {
+  LinkAccounting a;
+  for (uint32_t seq = 0; seq < 50; ++seq) a.Observe(kHk, seq, 10, seq * kS, seq * kS);
+  EXPECT_EQ(a.Observe(kHk, 3'999'999'850u, 10, 50 * kS, 50 * kS), Arrival::kSuspect);
+  for (uint32_t seq = 50; seq < 100; ++seq) {
+    EXPECT_EQ(a.Observe(kHk, seq, 10, seq * kS, seq * kS), Arrival::kInOrder) << seq;
+  }
+  std::vector<Expired> expired;
+  a.Expire(51 * kS, expired);  // within its hold (3 periods of a 1 Hz stream)
+  EXPECT_TRUE(expired.empty());
+  a.Expire(54 * kS, expired);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_FALSE(expired[0].accepted);
+  EXPECT_EQ(expired[0].seq, 3'999'999'850u);
+  const LinkSnapshot snapshot = a.Snapshot();
+  const StreamStats& s = snapshot.streams[0];
+  EXPECT_EQ(s.missing, 0u);
+  EXPECT_EQ(s.out_of_order, 0u);
+  EXPECT_EQ(s.highest_seq, 99u);
+  EXPECT_EQ(s.suspects, 1u);
+  EXPECT_EQ(s.implausible, 1u);
+  EXPECT_EQ(snapshot.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)],
+            1u);
+}
+
+TEST(LinkAccountingPlausibility, AJumpTheOnboardClockExplainsIsAnOutageNotASuspect) {
+  LinkAccounting a;
+  a.Observe(kHk, 0, 10, 0, 0);
+  // 30 minutes of a 1 Hz stream lost in an outage: 1 800 sequences, 1 800 s of on-board time.
+  EXPECT_EQ(a.Observe(kHk, 1800, 10, 1800 * kS, 1801 * kS), Arrival::kAfterGap);
+  EXPECT_EQ(HkOf(a).missing, 1799u);
+  // The same jump in a tenth of the time is not explained: a suspect.
+  EXPECT_EQ(a.Observe(kHk, 3600, 10, 1980 * kS, 1981 * kS), Arrival::kSuspect);
+}
+
+TEST(LinkAccountingPlausibility, PacketsOlderThanTheFirstOneSeenArrivedAndAreNotDuplicates) {
+  LinkAccounting a;
+  a.Observe(kHk, 100, 10, 0, 0);
+  EXPECT_EQ(a.Observe(kHk, 98, 10, 0, 0), Arrival::kLate);
+  const StreamStats s = HkOf(a);
+  EXPECT_EQ(s.duplicates, 0u);
+  EXPECT_EQ(s.first_seq, 98u);
+  EXPECT_EQ(s.missing, 1u);  // 99
+  EXPECT_EQ(a.Observe(kHk, 99, 10, 0, 0), Arrival::kLate);
+  EXPECT_EQ(a.Observe(kHk, 98, 10, 0, 0), Arrival::kDuplicate);
+}
+
+TEST(LinkAccountingPlausibility, FromZeroAFarFirstPacketWaitsThenBecomesTheBaseline) {
+  LinkAccounting a;
+  a.ExpectSequencesFromZero(true);
+  EXPECT_EQ(a.Observe(kHk, 4'000'000'000u, 10, 0, 0), Arrival::kSuspect);
+  std::vector<Expired> expired;
+  a.Expire(1 * kS, expired);
+  EXPECT_TRUE(expired.empty());
+  a.Expire(std::numeric_limits<protocol::TimestampNs>::max(), expired);  // shutdown
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_TRUE(expired[0].accepted);
+  EXPECT_EQ(expired[0].arrival, Arrival::kAfterGap);
+  EXPECT_EQ(HkOf(a).highest_seq, 4'000'000'000u);
+  // A near first packet is believed at once.
+  EXPECT_EQ(a.Observe(protocol::StreamId::kRadiation, 3, 10, 0, 0), Arrival::kAfterGap);
+}
+
+TEST(LinkAccountingPlausibility, AtMostFourSuspectsAreHeldTheOldestGoesFirst) {
+  LinkAccounting a;
+  a.Observe(kHk, 0, 10, 0, 0);
+  for (uint32_t i = 1; i <= kMaxSuspects; ++i) {
+    EXPECT_EQ(a.Observe(kHk, i * 100'000'000u, 10, 0, 0), Arrival::kSuspect);
+  }
+  const Observation o = a.Observe(kHk, 3'000'000'000u, 10, 0, 0);
+  EXPECT_EQ(o.arrival, Arrival::kSuspect);
+  ASSERT_EQ(o.discarded_count, 1u);
+  EXPECT_EQ(o.discarded[0], 100'000'000u);
+  EXPECT_EQ(HkOf(a).implausible, 1u);
+}
+
+TEST(LinkAccountingPlausibility, LostReportsBeyondWhatTheStreamCouldHaveSentAreIgnored) {
+  LinkAccounting a;
+  a.Observe(kHk, 0, 10, 0, 0);
+  a.Observe(kHk, 10, 10, 0, 0);
+  EXPECT_EQ(a.MarkLost(kHk, 5'000'000, 0xFFFFFFFF), 0u);
+  EXPECT_EQ(a.MarkLost(kHk, 1, 0xFFFFFFFF), 9u + 1024u);  // 1..9 and 11..1034
+  const StreamStats s = HkOf(a);
+  EXPECT_EQ(s.highest_seq, 1034u);
+  EXPECT_EQ(s.ignored_reports, 2u);
+  EXPECT_EQ(a.Observe(kHk, 1035, 10, 0, 0), Arrival::kInOrder);
+}
+
+TEST(LinkAccountingPlausibility, ResumeLeavesOutRecordedSequencesFarFromTheRest) {
+  LinkAccounting a;
+  const uint64_t left_out = a.SeedRecorded(kHk, {{0, 99}, {4'000'000'000u, 4'000'000'000u}});
+  EXPECT_EQ(left_out, 1u);
+  const StreamStats s = HkOf(a);
+  EXPECT_EQ(s.highest_seq, 99u);
+  EXPECT_EQ(s.missing, 0u);
+  EXPECT_EQ(s.recorded_before, 100u);
+  EXPECT_EQ(a.Observe(kHk, 100, 10, 0, 0), Arrival::kInOrder);
 }
 
 }  // namespace

@@ -7,10 +7,15 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 #include <zmq.hpp>
 
 #include "protocol/stream_registry.h"
+#include "protocol/telecommand.h"
+#include "rover/v1/command.pb.h"
 #include "rover/v1/event.pb.h"
+#include "rover/v1/radiation.pb.h"
+#include "rover/v1/verification.pb.h"
 #include "support/packets.h"
 #include "support/process.h"
 
@@ -253,6 +258,201 @@ TEST(BadInput, TextFromTheLinkIsEscapedAndProtobufComplaintsAreRateLimited) {
     ++lines;
   }
   EXPECT_EQ(lines, 4u);
+}
+
+// A publisher the station subscribes to, standing in for the rover.
+class FakeRover {
+ public:
+  explicit FakeRover(const std::string& endpoint) : publisher_(context_, zmq::socket_type::xpub) {
+    publisher_.set(zmq::sockopt::sndhwm, 0);
+    publisher_.set(zmq::sockopt::linger, 5000);
+    publisher_.bind(endpoint);
+  }
+  // Waits for a subscription (an earlier station's unsubscription does not count).
+  bool WaitForSubscriber() {
+    zmq::message_t subscription;
+    publisher_.set(zmq::sockopt::rcvtimeo, 20'000);
+    while (publisher_.recv(subscription)) {
+      if (subscription.size() > 0 && static_cast<const uint8_t*>(subscription.data())[0] == 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Housekeeping at 1 Hz on-board: sequence `seq` at on-board second `seq` (so a real outage's
+  // jump is explained by the clock, and a corrupted one is not).
+  void Hk(uint32_t seq, protocol::TimestampNs onboard_ns = -1) {
+    const protocol::TimestampNs t =
+        onboard_ns >= 0 ? onboard_ns : kSomeTimeNs + int64_t{seq % 100'000} * 1'000'000'000;
+    Send(Topic(StreamId::kHousekeeping), HousekeepingPacket(seq, 50.0, t));
+  }
+  void Send(const std::string& topic, const std::string& packet) {
+    publisher_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    publisher_.send(zmq::buffer(packet));
+  }
+  zmq::context_t& context() { return context_; }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t publisher_;
+};
+
+std::vector<uint32_t> JsonlSequences(const std::string& path) {
+  std::vector<uint32_t> seqs;
+  for (const std::string& line : ReadLines(path)) seqs.push_back(json::parse(line)["seq"]);
+  return seqs;
+}
+
+// One packet with a wild extended sequence (what a CRC-16 lets through once in 65 536 damaged
+// packets) must not poison the stream: arriving first it cannot be doubted, but the genuine ones
+// after it are not "duplicates"; arriving later it is held, never confirmed, and set aside
+// (recorded as rejected, not as telemetry); a station resumed from the recording is not poisoned
+// by it either.
+TEST(BadInput, AFarSequenceNumberIsHeldAndSetAsideNotBelieved) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  const auto station_args = [&](const std::string& name, bool resume) {
+    std::vector<std::string> args = {"--insecure",
+                                     "--connect",
+                                     endpoint,
+                                     "--jsonl",
+                                     dir.File(name + ".jsonl"),
+                                     "--summary-json",
+                                     dir.File(name + ".json"),
+                                     "--record",
+                                     dir.File("rec"),
+                                     "--quiet",
+                                     "--reject-log-interval",
+                                     "600"};
+    if (resume) args.push_back("--resume");
+    return args;
+  };
+  {
+    ChildProcess station(LGS_STATION_BIN, station_args("first", false), dir.path(), "first");
+    ASSERT_TRUE(rover.WaitForSubscriber());
+    rover.Hk(4'000'000'000u, kSomeTimeNs);  // corrupted, and first
+    for (uint32_t seq = 0; seq < 100; ++seq) rover.Hk(seq);
+    rover.Hk(3'999'999'850u, kSomeTimeNs + 100'000'000'000);  // corrupted, later
+    for (uint32_t seq = 100; seq < 200; ++seq) rover.Hk(seq);
+    ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("first.jsonl")).size() >= 201; }, 20s))
+        << station.Stderr();
+    station.Signal(SIGINT);
+    ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+    std::vector<uint32_t> expected = {4'000'000'000u};
+    for (uint32_t seq = 0; seq < 200; ++seq) expected.push_back(seq);
+    EXPECT_EQ(JsonlSequences(dir.File("first.jsonl")), expected);
+    const json summary = json::parse(ReadFile(dir.File("first.json")));
+    const json& hk = summary["streams"]["housekeeping"];
+    EXPECT_EQ(hk["duplicates"], 0);
+    EXPECT_EQ(hk["missing"], 0);
+    EXPECT_EQ(hk["out_of_order"], 0);
+    EXPECT_EQ(hk["highest_seq"], 199);
+    EXPECT_EQ(hk["implausible"], 1);
+    EXPECT_EQ(summary["rejected"]["implausible_sequence"], 1);
+    EXPECT_NE(station.Stderr().find("rejected (implausible_sequence)"), std::string::npos)
+        << station.Stderr();
+  }
+  {
+    // The recording holds 4 000 000 000 and 0..199: resumed, the stream is at 199.
+    ChildProcess station(LGS_STATION_BIN, station_args("resumed", true), dir.path(), "resumed");
+    ASSERT_TRUE(rover.WaitForSubscriber());
+    for (uint32_t seq = 200; seq < 210; ++seq) rover.Hk(seq);
+    ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("resumed.jsonl")).size() >= 10; }, 20s))
+        << station.Stderr();
+    station.Signal(SIGINT);
+    ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+    const json hk = json::parse(ReadFile(dir.File("resumed.json")))["streams"]["housekeeping"];
+    EXPECT_EQ(hk["duplicates"], 0);
+    EXPECT_EQ(hk["missing"], 0);
+    EXPECT_EQ(hk["highest_seq"], 209);
+    EXPECT_NE(station.Stderr().find("far from the rest of the stream"), std::string::npos)
+        << station.Stderr();
+  }
+}
+
+// With gap fill the station commands the rover from what it believes: a wild sequence must not
+// turn into retransmit requests for billions of packets, the tail probe of a stream at the last
+// sequence must not wrap round to "everything", and a report to a request the station never sent
+// must not declare anything lost.
+TEST(BadInput, GapFillAsksOnlyForWhatIsPlausiblyMissingAndTrustsOnlyReportsToItsRequests) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  zmq::socket_t uplink(rover.context(), zmq::socket_type::router);
+  uplink.set(zmq::sockopt::linger, 0);
+  uplink.bind(dir.IpcEndpoint("tc"));
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", endpoint, "--gap-fill", "--uplink", dir.IpcEndpoint("tc"),
+       "--light-time", "0", "--tail-probe", "1", "--summary-json", dir.File("summary.json"),
+       "--quiet", "--limits", "none", "--http", "none"},
+      dir.path(), "station");
+  ASSERT_TRUE(rover.WaitForSubscriber());
+  for (uint32_t seq = 0; seq < 50; ++seq) rover.Hk(seq);
+  rover.Hk(4'000'000'000u, kSomeTimeNs + 50'000'000'000);
+  for (uint32_t seq = 50; seq < 100; ++seq) rover.Hk(seq);
+  // Radiation at the very last sequence there is, and the one before.
+  rover::v1::Radiation rad;
+  rover.Send(Topic(StreamId::kRadiation), StreamPacket(StreamId::kRadiation, rad, 0xFFFFFFFE));
+  rover.Send(Topic(StreamId::kRadiation), StreamPacket(StreamId::kRadiation, rad, 0xFFFFFFFF));
+
+  // Read what the station asks for over ~4 s (tail probes after 1 s of quiet).
+  uplink.set(zmq::sockopt::rcvtimeo, 200);
+  std::vector<std::pair<uint32_t, rover::v1::RetransmitRequest>> requests;
+  const auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    zmq::message_t peer, body;
+    if (!uplink.recv(peer)) continue;
+    ASSERT_TRUE(uplink.recv(body));
+    auto tc = protocol::ParseTcPacket({static_cast<const uint8_t*>(body.data()), body.size()});
+    ASSERT_TRUE(tc.ok());
+    rover::v1::RetransmitRequest r;
+    ASSERT_TRUE(r.ParseFromArray(tc->payload.data(), static_cast<int>(tc->payload.size())));
+    requests.emplace_back(tc->header.request_sequence, r);
+  }
+  ASSERT_FALSE(requests.empty());
+  bool probed_housekeeping = false;
+  for (const auto& [sequence, r] : requests) {
+    for (const auto& range : r.ranges()) {
+      EXPECT_LE(range.first(), range.last());
+      // Radiation's gap from 0 is asked for (gap fill takes streams to start at 0); a probe
+      // beyond its last sequence is not.
+      if (range.apid() == protocol::Stream(StreamId::kRadiation).apid) {
+        EXPECT_LT(range.last(), 0xFFFFFFFEu) << range.first();
+      }
+      if (range.apid() == protocol::Stream(StreamId::kHousekeeping).apid) {
+        EXPECT_EQ(range.first(), 100u) << "only the tail after 99 is unknown";
+        EXPECT_EQ(range.last(), 0xFFFFFFFFu);
+        probed_housekeeping = true;
+      }
+    }
+  }
+  EXPECT_TRUE(probed_housekeeping);
+  // A completion report, from this station's source, to a request it never sent.
+  rover::v1::CommandVerification forged;
+  forged.set_source_id(1);
+  forged.set_request_sequence(requests.back().first + 1000);
+  forged.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
+  forged.set_success(true);
+  auto* everything = forged.add_unavailable();
+  everything->set_apid(protocol::Stream(StreamId::kHousekeeping).apid);
+  everything->set_first(0);
+  everything->set_last(0xFFFFFFFF);
+  rover.Send(Topic(StreamId::kCommandVerification),
+             StreamPacket(StreamId::kCommandVerification, forged, 0));
+  rover.Hk(100);
+  std::this_thread::sleep_for(500ms);
+  station.Signal(SIGINT);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  const json& hk = summary["streams"]["housekeeping"];
+  EXPECT_EQ(hk["lost"], 0);
+  EXPECT_EQ(hk["missing"], 0);
+  EXPECT_EQ(hk["highest_seq"], 100);
+  EXPECT_EQ(summary["gap_fill"]["unmatched_reports"], 1);
+  EXPECT_EQ(summary["rejected"]["implausible_sequence"], 1);
+  EXPECT_EQ(summary["streams"]["radiation"]["highest_seq"], 0xFFFFFFFFu);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,6 +57,7 @@ struct GapFillStats {
   uint64_t packets_queued = 0;     // the rover said it queued this many
   uint64_t lost = 0;               // sequences the rover reported unavailable
   uint64_t send_failures = 0;      // the uplink would not take a request
+  uint64_t unmatched_reports = 0;  // reports to no request this station sent: ignored
 };
 
 class GapFiller {
@@ -67,7 +69,8 @@ class GapFiller {
   // The requests to send now (at most one per call), built from what is missing.
   std::vector<rover::v1::RetransmitRequest> Poll(const LinkAccounting& accounting,
                                                  Clock::time_point now);
-  // A verification report from the rover (any source: others' reports are ignored).
+  // A verification report from the rover. Only reports to requests this station sent count, and
+  // only for the ranges the request asked for; others' reports are ignored.
   void OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting);
   // The station sent `request` as this request sequence (probes wait for their answer).
   void OnSent(uint32_t request_sequence, const rover::v1::RetransmitRequest& request);
@@ -110,6 +113,11 @@ class GapFiller {
   // Reports to our own requests: they change the command_verification stream without saying
   // anything new about it, so they must not make it look worth probing (that would never end).
   uint64_t own_reports_ = 0;
+  // The ranges of the requests sent and not yet answered, by request sequence (the newest
+  // kRememberedRequests).
+  static constexpr size_t kRememberedRequests = 512;
+  std::map<uint32_t, std::vector<rover::v1::SequenceRange>> sent_;
+  std::deque<uint32_t> sent_order_;
   GapFillStats stats_;
 };
 

@@ -1,9 +1,21 @@
 // LinkAccounting: what the station has and has not received, per rover stream, from the
 // extended sequence numbers, plus every rejection by reason.
 //
-// Observe() classifies each accepted packet as in order, after a gap, late (filling a gap: kept)
-// or duplicate (dropped by the caller). Thread-safe: the ingest thread writes, other threads take
-// snapshots; the lock is held only for the bookkeeping, never across I/O.
+// Observe() classifies each decoded packet as in order, after a gap, late (filling a gap: kept),
+// duplicate (dropped by the caller) or suspect. A CRC-16 lets about one corrupted packet in
+// 65 536 through, so over a mission a packet with a wild extended sequence will arrive; believed,
+// it would make every genuine packet after it a "duplicate" or open a gap of billions. So a
+// sequence is believed only when it is plausible: within `plausible_jump` of what the stream has,
+// or a forward jump the on-board time since the stream's last packet can explain. Anything else
+// is a suspect: the caller holds it (at most kMaxSuspects per stream) and the accounting decides
+// later. A packet after it that is close to it confirms it (a real jump: an outage, a rover whose
+// numbering restarted) and the held packet is accepted first; a suspect nobody confirms within
+// its hold time is discarded (counted as implausible_sequence). Sequences are 32-bit and never
+// wrap within a mission (protocol/FORMAT.md); all arithmetic on them is 64-bit, so nothing
+// overflows near 2^32.
+//
+// Thread-safe: the ingest thread writes, other threads take snapshots; the lock is held only for
+// the bookkeeping, never across I/O.
 #pragma once
 
 #include <array>
@@ -26,6 +38,53 @@ enum class Arrival : uint8_t {
   kAfterGap,   // newer than expected: the sequences in between are now missing
   kLate,       // older than the newest but missing until now: accepted
   kDuplicate,  // already received: drop it
+  kSuspect,    // implausible sequence: hold the packet until Observe()/Expire() decide
+};
+
+// How many suspects a stream holds at once; a further one displaces the oldest (discarded).
+inline constexpr size_t kMaxSuspects = 4;
+
+struct LinkAccountingOptions {
+  int64_t light_time_ns = 0;  // subtracted from the latency
+  // Streams are taken to start at sequence 0 (a mission's first packet): a first packet with a
+  // higher sequence opens a gap from 0. For gap fill, which then asks for the beginning too.
+  bool from_zero = false;
+  // A jump of up to this many sequences (either way) is believed at once.
+  uint32_t plausible_jump = 1024;
+  // A bigger forward jump is believed when the on-board time since the stream's last packet
+  // explains it: at most this many times the stream's nominal rate (1/s for aperiodic streams),
+  // over at most `max_plausible_gap_s` of on-board time.
+  double rate_margin = 2.0;
+  double max_plausible_gap_s = 30.0 * 86400;
+  // A suspect is held for this long of ground time, or three nominal packet periods if longer,
+  // waiting for a packet to confirm it.
+  double suspect_hold_s = 2.0;
+};
+
+// A packet held as suspect, now accepted (confirmed, or the first of its stream when its hold
+// ran out): the caller accounts it with this arrival, before the packet that confirmed it.
+struct Released {
+  protocol::StreamId stream{};
+  uint32_t seq = 0;
+  Arrival arrival = Arrival::kFirst;
+};
+
+// What Observe() found. Converts to the packet's own Arrival.
+struct Observation {
+  Arrival arrival = Arrival::kFirst;
+  std::array<Released, kMaxSuspects> released{};  // accept these first, in this order
+  size_t released_count = 0;
+  std::array<uint32_t, kMaxSuspects> discarded{};  // held packets to set aside as implausible
+  size_t discarded_count = 0;
+  operator Arrival() const { return arrival; }  // NOLINT: the common case reads the arrival
+};
+
+// Suspects whose hold time ran out: accepted (a first packet nothing contradicted) or not.
+struct Expired {
+  protocol::StreamId stream{};
+  uint32_t seq = 0;
+  bool accepted = false;
+  Arrival arrival = Arrival::kFirst;  // when accepted
 };
 
 struct SequenceRange {
@@ -42,6 +101,10 @@ struct StreamStats {
   uint64_t out_of_order = 0;     // late arrivals that filled a gap
   uint64_t lost = 0;             // sequences the rover reported it no longer has: gone for good
   uint64_t recorded_before = 0;  // sequences an earlier run recorded (resume)
+  uint64_t suspects = 0;         // packets held for an implausible sequence
+  uint64_t implausible = 0;      // of which never confirmed: set aside
+  uint64_t resyncs = 0;          // confirmed jumps beyond the plausible window
+  uint64_t ignored_reports = 0;  // "lost" reports beyond what the stream could have sent
   bool started = false;
   uint32_t first_seq = 0;
   uint32_t highest_seq = 0;
@@ -74,21 +137,28 @@ struct LinkSnapshot {
 
 class LinkAccounting {
  public:
-  explicit LinkAccounting(int64_t light_time_ns = 0) : light_time_ns_(light_time_ns) {}
+  explicit LinkAccounting(int64_t light_time_ns = 0) { options_.light_time_ns = light_time_ns; }
+  explicit LinkAccounting(LinkAccountingOptions options) : options_(options) {}
 
-  // Streams are taken to start at sequence 0 (a mission's first packet): a first packet with a
-  // higher sequence opens a gap from 0. For gap fill, which then asks for the beginning too.
-  void ExpectSequencesFromZero(bool on) { from_zero_ = on; }
+  void ExpectSequencesFromZero(bool on) { options_.from_zero = on; }
+  const LinkAccountingOptions& options() const { return options_; }
 
-  Arrival Observe(protocol::StreamId stream, uint32_t extended_sequence, size_t bytes,
-                  protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns);
+  Observation Observe(protocol::StreamId stream, uint32_t extended_sequence, size_t bytes,
+                      protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns);
+  // Suspects held past their time at `ground_now_ns` (appended to `out`); INT64_MAX expires
+  // all (at shutdown: a first packet nothing contradicted is accepted, the rest set aside).
+  void Expire(protocol::TimestampNs ground_now_ns, std::vector<Expired>& out);
   void Reject(protocol::RejectReason reason);
   // Sequences an earlier run already recorded (sorted, disjoint): they count as received before
-  // (arriving again, they are duplicates) and the holes between them as missing.
-  void SeedRecorded(protocol::StreamId stream, const std::vector<SequenceRange>& recorded);
+  // (arriving again, they are duplicates) and the holes between them as missing. Recorded
+  // sequences far from the bulk of the stream's (more than `plausible_jump` from the largest
+  // cluster: what an older station believed of a corrupted packet) are left out; returns how
+  // many were.
+  uint64_t SeedRecorded(protocol::StreamId stream, const std::vector<SequenceRange>& recorded);
   // The rover no longer has first..last: those not received are lost for good (no longer
-  // missing). Sequences beyond the newest received are lost too and move the newest up.
-  // Returns how many sequences became lost.
+  // missing). Sequences beyond the newest received are lost too and move the newest up — but
+  // not more than `plausible_jump` beyond it (such a report is counted as ignored: the stream's
+  // next packet shows what it really sent). Returns how many sequences became lost.
   uint64_t MarkLost(protocol::StreamId stream, uint32_t first, uint32_t last);
 
   LinkSnapshot Snapshot() const;
@@ -100,15 +170,33 @@ class LinkAccounting {
   LatencySummary Latency(std::optional<protocol::StreamId> stream = std::nullopt) const;
 
  private:
-  const int64_t light_time_ns_;
+  struct Suspect {
+    uint32_t seq = 0;
+    size_t bytes = 0;
+    protocol::TimestampNs onboard_ns = 0, ground_ns = 0;
+  };
+  // Accepts a packet whose sequence is plausible (or confirmed); the stream is started.
+  Arrival Account(size_t index, uint32_t seq, size_t bytes, protocol::TimestampNs onboard_ns,
+                  protocol::TimestampNs ground_ns);
+  void Count(size_t index, size_t bytes, protocol::TimestampNs onboard_ns,
+             protocol::TimestampNs ground_ns);
+  bool Plausible(size_t index, uint32_t seq, protocol::TimestampNs onboard_ns) const;
+  protocol::TimestampNs HoldNs(size_t index, bool started) const;
+  // A confirmed jump to `seq` far from what the stream had: forward, the sequences in between
+  // are missing; backward, the rover's numbering restarted and what was missing is lost.
+  void Resync(size_t index, uint32_t seq);
+
+  LinkAccountingOptions options_;
   mutable std::mutex mutex_;
+  std::array<std::vector<Suspect>, protocol::kStreamCount> suspects_;
+  // On-board time of each stream's highest sequence: what a long jump is measured against.
+  std::array<protocol::TimestampNs, protocol::kStreamCount> highest_onboard_ns_{};
   LatencyHistogram all_latency_;
   std::array<LatencyHistogram, protocol::kStreamCount> stream_latency_;
   LinkSnapshot stats_;
   // Per stream: first sequence of a missing range -> last sequence (inclusive).
   std::array<std::map<uint32_t, uint32_t>, protocol::kStreamCount> missing_;
   std::array<std::map<uint32_t, uint32_t>, protocol::kStreamCount> lost_;
-  bool from_zero_ = false;
 };
 
 }  // namespace lgs::station

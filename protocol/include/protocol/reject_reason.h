@@ -23,9 +23,12 @@ enum class RejectReason : uint8_t {
   kSequenceMismatch = 8,  // 14-bit count is not the low bits of the extended sequence
   kPayloadTooLarge = 9,   // user data over the stream's size limit
   kProtobufParse = 10,    // user data is not a valid message of the stream's type
+  // Decoded fine, but its extended sequence is far from the stream's and no packet after it
+  // confirmed the jump (a corruption the CRC missed, or a forgery): held, then set aside.
+  kImplausibleSequence = 11,
 };
 
-inline constexpr size_t kRejectReasonCount = 11;
+inline constexpr size_t kRejectReasonCount = 12;
 
 struct RejectReasonInfo {
   RejectReason reason;
@@ -52,6 +55,8 @@ inline constexpr std::array<RejectReasonInfo, kRejectReasonCount> kRejectReasons
     {RejectReason::kPayloadTooLarge, "payload_too_large", "user data over the stream's size limit"},
     {RejectReason::kProtobufParse, "protobuf_parse",
      "user data does not parse as the stream's protobuf message"},
+    {RejectReason::kImplausibleSequence, "implausible_sequence",
+     "extended sequence far from the stream's, and no packet after it confirmed the jump"},
 }};
 
 constexpr const RejectReasonInfo& InfoOf(RejectReason reason) {
