@@ -15,8 +15,21 @@ namespace {
 using rover::v1::CommandVerification;
 
 // Requests this far behind the newest from the same source are refused: the rover remembers
-// this many, so anything older could be a replay it can no longer recognise.
-constexpr uint32_t kAtMostOnceWindow = 4096;
+// this many, so anything older could be a repeat it can no longer recognise.
+constexpr int64_t kAtMostOnceWindow = 4096;
+// Request sequences are compared in serial-number arithmetic (RFC 1982): they are 32-bit and a
+// station numbers them from its clock, so they wrap. A request further behind than this is no
+// delayed copy of anything recent: the source's numbering started again (a station restarted
+// with its clock set back, or a source that numbers from 0). It is taken as new, so one request
+// near 2^32 cannot lock a source out.
+constexpr int64_t kRenumberedDistance = int64_t{1} << 20;
+// At most one log line per this many seconds for refused telecommands (counted all the same).
+constexpr double kRefusalLogInterval_s = 5.0;
+
+// seq - reference in serial-number arithmetic: positive when seq is newer.
+int64_t SerialDistance(uint32_t seq, uint32_t reference) {
+  return static_cast<int32_t>(seq - reference);
+}
 
 // Ranges of a retransmit request: known streams, first <= last.
 Status CheckRetransmit(const rover::v1::RetransmitRequest& request) {
@@ -65,8 +78,8 @@ void CommandHandler::Handle(std::span<const uint8_t> packet, protocol::Timestamp
   auto parsed = protocol::ParseTcPacket(packet);
   if (!parsed.ok()) {
     ++stats_.rejected;
-    spdlog::warn("telecommand rejected on board: {}: {}", protocol::NameOf(parsed.error().reason),
-                 parsed.error().detail);
+    LogRefusal(now, fmt::format("telecommand rejected on board: {}: {}",
+                                protocol::NameOf(parsed.error().reason), parsed.error().detail));
     return;
   }
   const protocol::TcPacketView& tc = parsed.value();
@@ -84,7 +97,12 @@ void CommandHandler::Handle(std::span<const uint8_t> packet, protocol::Timestamp
     for (const CommandVerification& r : done->second.sent) reports.push_back(r);
     return;
   }
-  if (history.any && uint64_t{seq} + kAtMostOnceWindow <= history.highest) {
+  const int64_t behind = history.any ? -SerialDistance(seq, history.highest) : 0;
+  if (behind >= kRenumberedDistance) {
+    // Not a late copy of anything recent: the source numbers afresh (see kRenumberedDistance).
+    ++stats_.renumbered;
+    history = SourceHistory{};
+  } else if (behind >= kAtMostOnceWindow) {
     ++stats_.too_old;
     ++stats_.rejected;
     Fail(acceptance, kTooOld,
@@ -120,8 +138,8 @@ void CommandHandler::Handle(std::span<const uint8_t> packet, protocol::Timestamp
   }
   if (!acceptance.success()) {
     ++stats_.rejected;
-    spdlog::warn("telecommand {} from source {} refused: {}", seq, tc.header.source_id,
-                 acceptance.failure_reason());
+    LogRefusal(now, fmt::format("telecommand {} from source {} refused: {}", seq,
+                                tc.header.source_id, acceptance.failure_reason()));
     reports.push_back(std::move(acceptance));
     return;  // not remembered: nothing was executed
   }
@@ -130,12 +148,29 @@ void CommandHandler::Handle(std::span<const uint8_t> packet, protocol::Timestamp
   Send(stored, std::move(acceptance), protocol::kAckAcceptance, reports);
   Execute(stored, *command, *args, now, reports);
 
-  if (!history.any || seq > history.highest) history.highest = seq;
+  if (!history.any || SerialDistance(seq, history.highest) > 0) history.highest = seq;
   history.any = true;
-  while (!history.done.empty() &&
-         history.done.begin()->first + kAtMostOnceWindow <= history.highest) {
-    history.done.erase(history.done.begin());
+  // Forget what fell out of the window, in serial order (the map's order breaks at a wrap).
+  std::erase_if(history.done, [&](const auto& entry) {
+    return -SerialDistance(entry.first, history.highest) >= kAtMostOnceWindow;
+  });
+}
+
+void CommandHandler::LogRefusal(protocol::TimestampNs now, const std::string& line) {
+  // Mission time: the limit holds at any --speed.
+  if (refusals_logged_ > 0 && now - last_refusal_log_ns_ <
+                                  static_cast<protocol::TimestampNs>(kRefusalLogInterval_s * 1e9)) {
+    ++refusals_suppressed_;
+    return;
   }
+  if (refusals_suppressed_ > 0) {
+    spdlog::warn("{} [and {} more refused since the last report]", line, refusals_suppressed_);
+  } else {
+    spdlog::warn("{}", line);
+  }
+  ++refusals_logged_;
+  refusals_suppressed_ = 0;
+  last_refusal_log_ns_ = now;
 }
 
 void CommandHandler::Execute(Request& request, const protocol::CommandInfo& command,

@@ -4,6 +4,8 @@
 #include "rover_emulator/command_handler.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <limits>
 #include <map>
@@ -265,6 +267,67 @@ TEST_F(CommandHandlerTest, RefusesUnknownCommandsBadArgumentsAndReplaysOfOldRequ
   EXPECT_TRUE(Handle(damaged).empty());  // no header to answer to: counted only
   EXPECT_EQ(handler_.stats().rejected, 4u);
   EXPECT_EQ(link_.stats().retransmitted, 1u);
+}
+
+// Request sequences are 32-bit and wrap: at most once must hold there too, and one request at
+// the top of the range must not make every later one "too old".
+TEST_F(CommandHandlerTest, AtMostOnceHoldsNearAndAcross2To32) {
+  for (uint32_t seq : {0xFFFFF000u, 0xFFFFFFFFu}) {
+    const uint64_t executed = handler_.stats().executed;
+    const std::string tc = Request(seq, 10, 14);
+    for (int i = 0; i < 5; ++i) {
+      const auto reports = Handle(tc);
+      ASSERT_EQ(reports.size(), 2u) << seq;
+      EXPECT_TRUE(reports[0].success()) << reports[0].failure_reason();
+    }
+    EXPECT_EQ(handler_.stats().executed, executed + 1) << seq;
+  }
+  // Across the wrap: 0 and 1 are newer than 0xFFFFFFFF, and 0xFFFFFFFF is still remembered.
+  EXPECT_EQ(Handle(Request(0, 10, 10)).size(), 2u);
+  EXPECT_EQ(Handle(Request(1, 10, 10)).size(), 2u);
+  const uint64_t executed = handler_.stats().executed;
+  EXPECT_EQ(Handle(Request(0xFFFFFFFF, 10, 14)).size(), 2u);
+  EXPECT_EQ(handler_.stats().executed, executed);
+  EXPECT_EQ(handler_.stats().too_old, 0u);
+}
+
+TEST_F(CommandHandlerTest, OneRequestAtTheTopOfTheRangeDoesNotLockTheSourceOut) {
+  const auto top = Handle(Tc(0xFFFFFFFF, "ping"));
+  ASSERT_FALSE(top.empty());
+  EXPECT_TRUE(top[0].success());
+  // A station numbering from its clock (tenths of a second since 2026): 0x1A000000 or so.
+  for (uint32_t seq = 0x1A000000; seq < 0x1A000005; ++seq) {
+    const auto reports = Handle(Tc(seq, "ping"));
+    ASSERT_FALSE(reports.empty());
+    EXPECT_TRUE(reports[0].success()) << seq << ": " << reports[0].failure_reason();
+  }
+  EXPECT_EQ(handler_.stats().too_old, 0u);
+  // Within the window behind the newest, a request not seen is still refused when too old.
+  auto old = Handle(Tc(0x1A000004 - 5000, "ping"));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(handler_.stats().too_old, 1u);
+  EXPECT_FALSE(old[0].success());
+}
+
+TEST_F(CommandHandlerTest, RefusedTelecommandsAreCountedAllButLoggedOncePerInterval) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  for (uint32_t i = 0; i < 200; ++i) {
+    std::string damaged = Request(100 + i, 0, 0);
+    damaged[8] ^= 0x40;
+    EXPECT_TRUE(Handle(damaged).empty());
+  }
+  now_ += 6 * kS;
+  std::string damaged = Request(400, 0, 0);
+  damaged[8] ^= 0x40;
+  EXPECT_TRUE(Handle(damaged).empty());
+  spdlog::set_default_logger(previous);
+  const auto lines = sink->last_formatted();
+  EXPECT_EQ(handler_.stats().rejected, 201u);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("[and 199 more refused since the last report]"), std::string::npos)
+      << lines[1];
 }
 
 }  // namespace

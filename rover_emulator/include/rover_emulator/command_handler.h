@@ -25,10 +25,11 @@ namespace lgs::emulator {
 
 struct CommandStats {
   uint64_t received = 0;
-  uint64_t rejected = 0;  // unparsable, wrong APID, unknown command or bad arguments
-  uint64_t executed = 0;  // first arrival of a request that passed acceptance
-  uint64_t repeated = 0;  // a request already executed: reports sent again, nothing done
-  uint64_t too_old = 0;   // older than the at-most-once window: refused
+  uint64_t rejected = 0;    // unparsable, wrong APID, unknown command or bad arguments
+  uint64_t executed = 0;    // first arrival of a request that passed acceptance
+  uint64_t repeated = 0;    // a request already executed: reports sent again, nothing done
+  uint64_t too_old = 0;     // older than the at-most-once window: refused
+  uint64_t renumbered = 0;  // so far behind that the source numbers afresh: taken as new
   uint64_t completed = 0, failed = 0;  // activities' outcomes (start failures included)
 };
 
@@ -81,10 +82,15 @@ class CommandHandler {
   void ExecuteRetransmit(const rover::v1::RetransmitRequest& request,
                          rover::v1::CommandVerification& completion);
 
+  // Refused telecommands are all counted, but logged at most once per interval.
+  void LogRefusal(protocol::TimestampNs now, const std::string& line);
+
   LinkModel& link_;
   TelemetryGenerator& generator_;
   std::map<uint16_t, SourceHistory> sources_;
   CommandStats stats_;
+  uint64_t refusals_logged_ = 0, refusals_suppressed_ = 0;
+  protocol::TimestampNs last_refusal_log_ns_ = 0;
 };
 
 }  // namespace lgs::emulator
