@@ -57,10 +57,15 @@ Status Resolve(LimitSpec& spec) {
       spec.link = LinkMetric::kLatencyMs;
     } else if (rest == "gap_rate_per_min") {
       spec.link = LinkMetric::kGapRatePerMin;
+    } else if (rest == "silence_s") {
+      spec.link = LinkMetric::kSilenceS;
     } else {
-      return Status::Error(fmt::format("no link metric '{}' (latency_ms, gap_rate_per_min)", rest));
+      return Status::Error(
+          fmt::format("no link metric '{}' (latency_ms, gap_rate_per_min, silence_s)", rest));
     }
-    spec.unit = spec.link == LinkMetric::kLatencyMs ? "ms" : "/min";
+    spec.unit = spec.link == LinkMetric::kLatencyMs       ? "ms"
+                : spec.link == LinkMetric::kGapRatePerMin ? "/min"
+                                                          : "s";
     return Status::Ok();
   }
   spec.stream = protocol::FindStreamByName(head);
@@ -188,6 +193,7 @@ Result<LimitSet> LimitSet::Parse(std::string_view yaml, std::string_view source)
       set.by_stream_[static_cast<size_t>(spec.stream->id)].push_back(index);
     if (spec.link == LinkMetric::kLatencyMs) set.latency_.push_back(index);
     if (spec.link == LinkMetric::kGapRatePerMin) set.gap_rate_.push_back(index);
+    if (spec.link == LinkMetric::kSilenceS) set.silence_.push_back(index);
     set.limits_.push_back(std::move(spec));
   }
   return set;

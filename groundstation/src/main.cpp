@@ -47,6 +47,16 @@ int main(int argc, char** argv) {
                  "one-way light time in SECONDS, subtracted from the reported latency")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
+  app.add_option("--silence-timeout", options.link_watch.silence_timeout_s,
+                 "a connected rover silent for SECONDS is reported (link.silence_s) and "
+                 "reconnected")
+      ->capture_default_str();
+  uint64_t max_message_size = static_cast<uint64_t>(options.max_message_bytes);
+  app.add_option("--max-message-size", max_message_size,
+                 "messages larger than this are dropped with their connection (which the station "
+                 "then reconnects); smaller oversized ones are counted as message_too_large")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
   app.add_option("--idle-exit", options.idle_exit_s,
                  "stop once telemetry has arrived and then none for SECONDS")
       ->check(CLI::PositiveNumber);
@@ -145,6 +155,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
+  options.max_message_bytes =
+      static_cast<int64_t>(std::min<uint64_t>(max_message_size, 1ULL << 40));
   options.http_explicit = http->count() > 0;
   options.limits_enabled = limits != "none";
   if (limits != "none") options.limits_path = limits;

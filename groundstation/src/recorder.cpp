@@ -77,6 +77,10 @@ struct Recorder::Impl {
   void RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs now_ns, RecorderStats& stats);
   std::map<const google::protobuf::Descriptor*, uint16_t> schemas;
   uint32_t rejected_sequence = 0, stats_sequence = 0;
+  // The per-second sample of rejected input.
+  TimestampNs rejected_window_ns = 0;
+  size_t rejected_in_window = 0, rejected_bytes_in_window = 0;
+  uint64_t rejected_not_kept = 0;  // since the last sample kept
   std::string scratch;
 };
 
@@ -324,11 +328,26 @@ void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view de
     ++stats_.not_recorded;
     return;
   }
+  if (ground_ns - r.rejected_window_ns >= kNsPerS) {
+    r.rejected_window_ns = ground_ns;
+    r.rejected_in_window = 0;
+    r.rejected_bytes_in_window = 0;
+  }
+  const size_t kept = std::min(data.size(), r.options.max_rejected_bytes);
+  if (r.rejected_in_window >= r.options.max_rejected_per_s ||
+      r.rejected_bytes_in_window + kept > r.options.max_rejected_bytes_per_s) {
+    ++r.rejected_not_kept;
+    ++stats_.rejected_not_kept;
+    return;
+  }
+  ++r.rejected_in_window;
+  r.rejected_bytes_in_window += kept;
   ground::v1::RejectedInput rejected;
+  rejected.set_not_kept_before(r.rejected_not_kept);
+  r.rejected_not_kept = 0;
   rejected.set_reason(std::string(protocol::NameOf(reason)));
   rejected.set_detail(std::string(detail));
   rejected.set_topic(std::string(topic.substr(0, std::min<size_t>(topic.size(), 256))));
-  const size_t kept = std::min(data.size(), r.options.max_rejected_bytes);
   rejected.set_data(reinterpret_cast<const char*>(data.data()), kept);
   rejected.set_data_size_bytes(data.size());
   rejected.set_frame_count(static_cast<uint32_t>(frames));
@@ -339,7 +358,8 @@ void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view de
         return std::pair<std::string, std::map<std::string, std::string>>(
             "/link/rejected",
             {{"content", "input the station rejected, with the reason"},
-             {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)}});
+             {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)},
+             {"kept_per_s", std::to_string(r.options.max_rejected_per_s)}});
       });
   r.Write(channel, r.rejected_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch),
           stats_);

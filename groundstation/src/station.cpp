@@ -27,6 +27,7 @@ Status StationOptions::Validate() const {
     return Status::Error("intervals must not be negative");
   }
   if (receive_hwm < 0) return Status::Error("receive HWM must not be negative");
+  if (Status s = link_watch.Validate(); !s.ok()) return s;
   if (max_message_bytes < static_cast<int64_t>(protocol::kMaxPacketSize)) {
     return Status::Error(
         fmt::format("max message size must be at least {} bytes", protocol::kMaxPacketSize));
@@ -106,11 +107,14 @@ Status Station::Impl::Start() {
   socket->set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
   socket->set(zmq::sockopt::linger, 0);
   socket->set(zmq::sockopt::subscribe, protocol::TelemetryTopicPrefix(options.rover_id));
-  if (keys) {
+  {
+    // The monitor tells authentication failures apart and, above all, drops that libzmq will
+    // not retry (LinkWatch), with or without keys.
     const std::string address = fmt::format("inproc://telemetry-monitor-{}", fmt::ptr(this));
     if (zmq_socket_monitor(
             socket->handle(), address.c_str(),
-            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CONNECT_RETRIED |
+                ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
       return Status::Error(
@@ -120,6 +124,8 @@ Status Station::Impl::Start() {
     monitor->set(zmq::sockopt::linger, 0);
     monitor->connect(address);
   }
+  link_watch = std::make_unique<LinkWatch>(options.link_watch, options.connect, keys.has_value(),
+                                           Clock::now());
   for (const std::string& endpoint : options.connect) {
     try {
       socket->connect(endpoint);
@@ -374,6 +380,10 @@ void Station::Impl::ReadMonitor() {
     std::memcpy(&id, event.data(), sizeof id);
     std::memcpy(&value, static_cast<const uint8_t*>(event.data()) + 2, sizeof value);
     const std::string endpoint = address.to_string();
+    link_watch->OnEvent(endpoint, id, value, Clock::now());
+    if (!keys) continue;  // the rest is about CURVE
+    // Say which side refused: the rover refusing this station's key needs the rover's allow
+    // list changed; a publisher without the rover's key is not the rover.
     std::string failure;
     switch (id) {
       case ZMQ_EVENT_CONNECTED:
@@ -385,17 +395,30 @@ void Station::Impl::ReadMonitor() {
           authenticated_once = true;
           spdlog::info("telemetry link to {} authenticated: the publisher holds the rover's key",
                        endpoint);
+        } else {
+          spdlog::info("telemetry link to {} authenticated again", endpoint);
         }
         break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         awaiting_handshake[endpoint] = false;
-        failure = fmt::format("CURVE handshake failed (event 0x{:04X}, code {})", id, value);
+        failure = fmt::format(
+            "the rover refused this station's key (ZAP status {}): add this station's public key "
+            "to the rover's allowed keys (rover_emulator --allow-key); the station keeps trying",
+            value);
+        break;
+      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        awaiting_handshake[endpoint] = false;
+        failure = fmt::format(
+            "CURVE handshake failed (event 0x{:04X}, code 0x{:X}): the publisher does not prove "
+            "it holds the rover's key (--rover-key); nothing from it is accepted",
+            id, value);
         break;
       case ZMQ_EVENT_DISCONNECTED:
         if (awaiting_handshake[endpoint]) {
-          failure = "the publisher hung up during the CURVE handshake";
+          failure =
+              "the publisher hung up during the CURVE handshake (it does not speak CURVE, or "
+              "refused this station's key without saying so)";
         }
         awaiting_handshake[endpoint] = false;
         break;
@@ -407,12 +430,47 @@ void Station::Impl::ReadMonitor() {
     const auto now = Clock::now();
     if (n == 1 || now - last_auth_log >= Seconds(options.reject_log_interval_s)) {
       last_auth_log = now;
-      spdlog::warn(
-          "authentication failure on the telemetry link to {}: {} — it does not prove it holds "
-          "the rover's key; nothing from it is accepted ({} so far)",
-          endpoint, failure, n);
+      spdlog::warn("authentication failure on the telemetry link to {}: {} ({} so far)", endpoint,
+                   failure, n);
     }
   }
+}
+
+void Station::Impl::WatchLink() {
+  const auto now = Clock::now();
+  for (const LinkWatch::Reconnect& r : link_watch->Poll(now)) {
+    // Disconnecting an endpoint libzmq already gave up on may fail; connecting is what counts.
+    try {
+      socket->disconnect(r.endpoint);
+    } catch (const zmq::error_t&) {
+    }
+    try {
+      socket->connect(r.endpoint);
+      spdlog::warn("telemetry link to {}: {}: reconnecting", r.endpoint, r.reason);
+    } catch (const zmq::error_t& e) {
+      spdlog::error("telemetry link to {}: {}; reconnecting failed: {}", r.endpoint, r.reason,
+                    e.what());
+    }
+  }
+  const double silent_s = link_watch->SilentSeconds(now);
+  if (link_watch->JustFellSilent()) {
+    view_queue.Push(fmt::format("LINK  SILENT: no telemetry for {:.0f} s; reconnecting", silent_s));
+    spdlog::warn("no telemetry for {:.0f} s from {}: loss of signal, or a link that went deaf",
+                 silent_s, fmt::join(options.connect, ", "));
+  }
+  if (link_watch->JustRecovered()) {
+    view_queue.Push("LINK  telemetry is back");
+    spdlog::info("telemetry is back on {}", fmt::join(options.connect, ", "));
+  }
+  if (alarms && !alarms->limits().ForLink(LinkMetric::kSilenceS).empty()) {
+    alarm_out.clear();
+    const protocol::TimestampNs now_ns = WallNowNs();
+    alarms->EvaluateLink(LinkMetric::kSilenceS, silent_s, now_ns, alarm_out);
+    if (!alarm_out.empty()) PublishAlarms(alarm_out, now_ns);
+  }
+  LinkWatchSnapshot snapshot = link_watch->Snapshot(now);
+  std::lock_guard lock(link_watch_mutex);
+  link_watch_snapshot = std::move(snapshot);
 }
 
 void Station::Impl::IngestLoop() {
@@ -484,6 +542,7 @@ void Station::Impl::IngestLoop() {
   };
   const auto tick_recorder = [&] {
     ExpireSuspects(WallNowNs());
+    WatchLink();
     tick_alarms();
     if (!recorder) return;
     record_ground();
@@ -510,6 +569,7 @@ void Station::Impl::IngestLoop() {
       if (ready > 0 && (items[0].revents & ZMQ_POLLIN) && drain() > 0) {
         received_any = true;
         last_activity = Clock::now();
+        link_watch->OnMessage(last_activity);
       } else {
         flush_jsonl();  // idle: make the file current for anyone tailing it
         // With gap fill still waiting for packets, idle means four times as long: the rover
@@ -871,6 +931,7 @@ Result<LinkSnapshot> Station::Run() {
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
     nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
     json["duration_s"] = seconds;
+    json["link"] = s.LinkWatchJson();
     json["telemetry_auth_failures"] = s.auth_failures.load();
     if (s.alarms) {
       const AlarmStats& a = s.alarms->stats();

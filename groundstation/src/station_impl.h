@@ -27,6 +27,7 @@
 #include "groundstation/bounded_queue.h"
 #include "groundstation/history_store.h"
 #include "groundstation/http_server.h"
+#include "groundstation/link_watch.h"
 #include "groundstation/prior_recordings.h"
 #include "groundstation/realtime.h"
 #include "groundstation/reject_reporter.h"
@@ -375,6 +376,26 @@ struct Station::Impl {
   Clock::time_point last_auth_log{};
   bool authenticated_once = false;
   void ReadMonitor();
+  // Drops libzmq does not retry, and silence: reconnects, reports (ingest thread).
+  std::unique_ptr<LinkWatch> link_watch;
+  void WatchLink();
+  std::mutex link_watch_mutex;
+  LinkWatchSnapshot link_watch_snapshot;  // guarded by link_watch_mutex, for other threads
+  nlohmann::json LinkWatchJson() {
+    std::lock_guard lock(link_watch_mutex);
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const LinkEndpointState& e : link_watch_snapshot.endpoints) {
+      endpoints.push_back({{"endpoint", e.endpoint},
+                           {"connected", e.connected},
+                           {"drops", e.drops},
+                           {"reconnects", e.reconnects}});
+    }
+    return {{"endpoints", endpoints},
+            {"silent", link_watch_snapshot.silent},
+            {"silent_s", link_watch_snapshot.silent_s},
+            {"silences", link_watch_snapshot.silences},
+            {"reconnects", link_watch_snapshot.reconnects}};
+  }
   std::thread ingest;
   std::atomic<bool> stop_ingest{false};
   std::string ingest_error;  // set by the ingest thread before it exits on failure

@@ -143,6 +143,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
                         {"messages_sent", rt.messages_sent},
                         {"bad_messages", rt.bad_messages},
                         {"feed_dropped", rt.feed_dropped}};
+    link["link"] = LinkWatchJson();
     return json(200, link);
   }
   if (r.path == "/api/alarms") {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -110,9 +111,10 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
       }
     }
   }
-  // One 100 MB message: far over any packet, under the station's hard transport limit.
+  // One 900 kB message: far over any packet, under the station's hard transport limit (1 MiB;
+  // beyond it the connection goes, see AfterAMessageOverTheTransportLimit...).
   {
-    const std::string huge(100'000'000, '\x42');
+    const std::string huge(900'000, '\x42');
     publisher.send(zmq::buffer(Topic(StreamId::kHousekeeping)), zmq::send_flags::sndmore);
     publisher.send(zmq::buffer(huge));
     ++expected["message_too_large"];
@@ -453,6 +455,74 @@ TEST(BadInput, GapFillAsksOnlyForWhatIsPlausiblyMissingAndTrustsOnlyReportsToIts
   EXPECT_EQ(summary["gap_fill"]["unmatched_reports"], 1);
   EXPECT_EQ(summary["rejected"]["implausible_sequence"], 1);
   EXPECT_EQ(summary["streams"]["radiation"]["highest_seq"], 0xFFFFFFFFu);
+}
+
+// A rover that goes quiet while connected (or a link that went deaf) is reported, raises the
+// link.silence_s alarm, is reconnected, and the alarm clears when telemetry is back.
+TEST(BadInput, SilenceFromAConnectedRoverIsReportedAlarmedAndReconnected) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  {
+    std::ofstream limits(dir.File("limits.yaml"));
+    limits << "limits:\n  - field: link.silence_s\n    yellow_high: 1\n    persistence: 1\n";
+  }
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
+       dir.File("summary.json"), "--silence-timeout", "1", "--limits", dir.File("limits.yaml"),
+       "--stats-interval", "0", "--print-interval", "100", "--http", "none"},
+      dir.path(), "station");
+  ASSERT_TRUE(rover.WaitForSubscriber());
+  for (uint32_t seq = 0; seq < 10; ++seq) rover.Hk(seq);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 10; }, 10s));
+  // Quiet: the station reconnects (a new subscription arrives) and says so.
+  ASSERT_TRUE(rover.WaitForSubscriber()) << station.Stderr();
+  EXPECT_TRUE(
+      WaitUntil([&] { return station.Stdout().find("LINK  SILENT") != std::string::npos; }, 5s))
+      << station.Stdout();
+  for (uint32_t seq = 10; seq < 20; ++seq) rover.Hk(seq);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 20; }, 10s));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return station.Stdout().find("link.silence_s cleared") != std::string::npos; }, 5s))
+      << station.Stdout();
+  station.Signal(SIGINT);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  const std::string out = station.Stdout();
+  EXPECT_NE(out.find("ALARM WARNING  link.silence_s raised"), std::string::npos) << out;
+  EXPECT_NE(out.find("LINK  telemetry is back"), std::string::npos) << out;
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  EXPECT_GE(summary["link"]["silences"].get<int>(), 1);
+  EXPECT_GE(summary["link"]["reconnects"].get<int>(), 1);
+  EXPECT_EQ(summary["streams"]["housekeeping"]["missing"], 0);
+}
+
+// One message over the transport limit makes libzmq drop the connection, and after such a
+// protocol error it does not reconnect by itself: the station must notice, say so and connect
+// again, so the good packets after it arrive.
+TEST(BadInput, AfterAMessageOverTheTransportLimitTheStationReconnectsAndGoesOn) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
+       dir.File("summary.json"), "--quiet", "--max-message-size", "1MiB", "--http", "none"},
+      dir.path(), "station");
+  ASSERT_TRUE(rover.WaitForSubscriber());
+  for (uint32_t seq = 0; seq < 50; ++seq) rover.Hk(seq);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 50; }, 10s));
+  rover.Send(Topic(StreamId::kHousekeeping), std::string(2 << 20, '\x42'));  // over 1 MiB
+  ASSERT_TRUE(rover.WaitForSubscriber()) << "the station never came back\n" << station.Stderr();
+  for (uint32_t seq = 50; seq < 300; ++seq) rover.Hk(seq);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 300; }, 10s))
+      << station.Stderr();
+  station.Signal(SIGINT);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  EXPECT_EQ(JsonlSequences(dir.File("station.jsonl")).back(), 299u);
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  EXPECT_GE(summary["link"]["reconnects"].get<int>(), 1);
+  EXPECT_NE(station.Stderr().find("reconnecting"), std::string::npos) << station.Stderr();
 }
 
 }  // namespace

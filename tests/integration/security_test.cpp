@@ -167,5 +167,50 @@ TEST(Security, PlainTextOnlyWhenAskedForAndThenWithAWarning) {
   EXPECT_NE(loose.Stderr().find("chmod 600"), std::string::npos) << loose.Stderr();
 }
 
+// A rover that first refuses this station's key, then is restarted with it allowed: the station
+// says that the rover refused its key (not that the rover is an impostor), keeps trying (libzmq
+// gives up after a failed handshake), and gets telemetry within seconds of the restart.
+TEST(Security, AStationRefusedByTheRoverSaysSoAndGetsInOnceTheRoverAllowsIt) {
+  ScratchDir dir;
+  for (const char* name : {"rover", "ground", "stranger"}) Keygen(dir, name);
+  const std::string tm = dir.IpcEndpoint("tm");
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--connect", tm, "--secret-key", dir.File("keys/ground.key"), "--rover-key",
+       dir.File("keys/rover.pub"), "--quiet", "--stats-interval", "0", "--reject-log-interval",
+       "600", "--http", "none", "--summary-json", dir.File("station.json")},
+      dir.path(), "station");
+  const auto rover = [&](const std::string& allowed, const std::string& name) {
+    return std::make_unique<ChildProcess>(
+        LGS_EMULATOR_BIN,
+        std::vector<std::string>{"--bind", tm, "--command-bind", "none", "--secret-key",
+                                 dir.File("keys/rover.key"), "--allow-key",
+                                 dir.File("keys/" + allowed + ".pub"), "--speed", "10",
+                                 "--duration", "30"},
+        dir.path(), name);
+  };
+  auto refusing = rover("stranger", "refusing");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return station.Stderr().find("the rover refused this station's key") != std::string::npos;
+      },
+      15s))
+      << station.Stderr();
+  EXPECT_EQ(station.Stderr().find("does not prove it holds the rover's key"), std::string::npos)
+      << station.Stderr();
+  refusing->Signal(SIGTERM);
+  EXPECT_EQ(refusing->Wait(20s), 0);
+  auto allowing = rover("ground", "allowing");
+  EXPECT_TRUE(
+      WaitUntil([&] { return station.Stderr().find("authenticated") != std::string::npos; }, 15s))
+      << station.Stderr();
+  allowing->Signal(SIGTERM);
+  EXPECT_EQ(allowing->Wait(20s), 0);
+  station.Signal(SIGTERM);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  const json s = json::parse(ReadFile(dir.File("station.json")));
+  EXPECT_GT(s["totals"]["received"].get<int>(), 0) << station.Stderr();
+}
+
 }  // namespace
 }  // namespace lgs::test

@@ -22,7 +22,7 @@ class FieldDescriptor;
 namespace lgs::station {
 
 // Link metrics that limits may name as `link.<metric>`.
-enum class LinkMetric { kNone, kLatencyMs, kGapRatePerMin };
+enum class LinkMetric { kNone, kLatencyMs, kGapRatePerMin, kSilenceS };
 
 struct LimitSpec {
   std::string field;  // as written: "housekeeping.battery_soc_percent"
@@ -48,13 +48,15 @@ class LimitSet {
     return by_stream_[static_cast<size_t>(stream)];
   }
   const std::vector<size_t>& ForLink(LinkMetric metric) const {
-    return metric == LinkMetric::kLatencyMs ? latency_ : gap_rate_;
+    return metric == LinkMetric::kLatencyMs       ? latency_
+           : metric == LinkMetric::kGapRatePerMin ? gap_rate_
+                                                  : silence_;
   }
 
  private:
   std::vector<LimitSpec> limits_;
   std::array<std::vector<size_t>, protocol::kStreamCount> by_stream_;
-  std::vector<size_t> latency_, gap_rate_;
+  std::vector<size_t> latency_, gap_rate_, silence_;
 };
 
 // The unit a field name's suffix declares ("battery_soc_percent" -> "%"), "" if none.

@@ -45,7 +45,12 @@ struct RecorderOptions {
   std::optional<uint64_t> split_size_bytes = kDefaultSplitSizeBytes;
   std::optional<double> split_duration_s = kDefaultSplitDurationS;
   size_t max_rejected_bytes = 64 * 1024;  // rejected input is kept up to this many bytes
-  double retry_interval_s = 5.0;          // after a write failure, try a new file this often
+  // At most this many rejected inputs, and this many of their bytes, are kept per second of
+  // ground time: a flood of garbage is counted, sampled and said to be sampled
+  // (RejectedInput.not_kept_before), not written out whole.
+  size_t max_rejected_per_s = 50;
+  size_t max_rejected_bytes_per_s = 1 << 20;
+  double retry_interval_s = 5.0;  // after a write failure, try a new file this often
   // Opens a file for writing; tests inject failing sinks here. Default: protocol::FileSink.
   std::function<Result<std::unique_ptr<protocol::ByteSink>>(const std::string& path)> open_sink;
 
@@ -55,10 +60,11 @@ struct RecorderOptions {
 struct RecorderStats {
   uint64_t files = 0;
   uint64_t messages = 0;
-  uint64_t bytes = 0;         // written to disk, all files
-  uint64_t not_recorded = 0;  // messages lost to a write failure
-  uint64_t failures = 0;      // times recording stopped on a write failure
-  uint64_t resumed = 0;       // times it resumed in a new file afterwards
+  uint64_t bytes = 0;              // written to disk, all files
+  uint64_t not_recorded = 0;       // messages lost to a write failure
+  uint64_t rejected_not_kept = 0;  // rejected inputs over the per-second cap: counted only
+  uint64_t failures = 0;           // times recording stopped on a write failure
+  uint64_t resumed = 0;            // times it resumed in a new file afterwards
   std::string current_file;
   std::string error;      // the last write failure, if any
   bool recording = true;  // false while stopped by a failure

@@ -19,6 +19,7 @@
 #include "groundstation/command_tracker.h"
 #include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
+#include "groundstation/link_watch.h"
 #include "groundstation/realtime.h"
 #include "groundstation/recorder.h"
 #include "protocol/status.h"
@@ -47,11 +48,14 @@ struct StationOptions {
   // ZeroMQ receive side. The HWM is high because the SUB queue is the only buffer between the
   // kernel and the ingest thread: at 100k packets/s it absorbs about a second of stall.
   int receive_hwm = 100'000;
-  // Anything above this is dropped by libzmq at the connection (which it then resets). It sits
-  // far above the largest legal packet so that oversized but bounded messages still reach the
-  // decoder and are counted and reported by reason, while a runaway peer cannot make the station
-  // allocate gigabytes.
-  int64_t max_message_bytes = 128LL << 20;
+  // Anything above this is dropped by libzmq at the connection (which it then closes and does
+  // not retry: LinkWatch connects again). It sits well above the largest legal packet (64 KiB)
+  // so that oversized but bounded messages still reach the decoder and are counted and reported
+  // by reason, and low enough that the receive queue (receive_hwm messages) cannot hold more
+  // than that many times this.
+  int64_t max_message_bytes = 1LL << 20;
+  // Silence and drops on the telemetry link: detected, reported, reconnected.
+  LinkWatchOptions link_watch;
   size_t view_queue_depth = 1024;
   // Recording: on when recorder.directory is set (rover_id is copied from above).
   RecorderOptions recorder;
