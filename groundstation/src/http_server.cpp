@@ -32,16 +32,29 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   class Session : public std::enable_shared_from_this<Session> {
    public:
-    Session(std::shared_ptr<Impl> server, tcp::socket socket)
-        : server_(std::move(server)), stream_(std::move(socket)) {}
+    Session(std::shared_ptr<Impl> server, tcp::socket socket, asio::ip::address peer)
+        : server_(std::move(server)), stream_(std::move(socket)), peer_(peer) {}
     ~Session() { --server_->connections; }
+
+    // Waiting for a request (not handling or answering one) since when.
+    bool waiting() const { return waiting_; }
+    std::chrono::steady_clock::time_point waiting_since() const { return waiting_since_; }
+    const asio::ip::address& peer() const { return peer_; }
+    // Closes a connection that waits for a request, to make room for another.
+    void Evict() {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.socket().close(ignored);
+    }
 
     void Read() {
       parser_.emplace();
       parser_->header_limit(kMaxHeaderBytes);
       parser_->body_limit(server_->options.max_body_bytes);
+      waiting_ = true;
+      waiting_since_ = std::chrono::steady_clock::now();
       stream_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(server_->options.idle_timeout_s)));
+          std::chrono::duration<double>(server_->options.request_timeout_s)));
       http::async_read(
           stream_, buffer_, *parser_,
           [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -49,6 +62,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
    private:
     void OnRead(beast::error_code ec) {
+      waiting_ = false;
+      if (ec == asio::error::bad_descriptor) return;  // evicted
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
         return Close();
@@ -144,6 +159,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
     std::shared_ptr<Impl> server_;
     beast::tcp_stream stream_;
+    asio::ip::address peer_;
+    bool waiting_ = false;
+    std::chrono::steady_clock::time_point waiting_since_{};
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
   };
@@ -151,20 +169,63 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void Accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
-        if (self->connections >= self->options.max_connections) {
-          ++self->stats.refused_connections;
-          static constexpr char kBusy[] =
-              "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-          beast::error_code ignored;
-          asio::write(socket, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
-        } else {
-          ++self->connections;
-          std::make_shared<Session>(self, std::move(socket))->Read();
-        }
-      }
+      if (!ec) self->Admit(std::move(socket));
       self->Accept();
     });
+  }
+
+  // A new connection: admitted, if need be in place of the one that has waited longest for a
+  // request (of its own address first, when that address holds too many), or refused with 503.
+  void Admit(tcp::socket socket) {
+    beast::error_code ec;
+    const auto peer = socket.remote_endpoint(ec).address();
+    if (ec) return;
+    std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+    const auto now = std::chrono::steady_clock::now();
+    const auto grace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(options.eviction_grace_s));
+    // The longest-waiting connection (of `only` when given) past its grace, if any.
+    const auto longest_waiting = [&](const asio::ip::address* only) {
+      std::shared_ptr<Session> pick;
+      for (const auto& w : sessions) {
+        auto s = w.lock();
+        if (!s || !s->waiting() || now - s->waiting_since() < grace) continue;
+        if (only != nullptr && s->peer() != *only) continue;
+        if (!pick || s->waiting_since() < pick->waiting_since()) pick = std::move(s);
+      }
+      return pick;
+    };
+    std::shared_ptr<Session> evict;
+    if (!peer.is_loopback()) {
+      size_t same = 0;
+      for (const auto& w : sessions) {
+        if (auto s = w.lock(); s && s->peer() == peer) ++same;
+      }
+      if (same >= options.max_connections_per_address) {
+        evict = longest_waiting(&peer);
+        if (!evict) return Refuse(socket);
+      }
+    }
+    if (!evict && connections >= options.max_connections) {
+      evict = longest_waiting(nullptr);
+      if (!evict) return Refuse(socket);
+    }
+    if (evict) {
+      ++stats.evicted_connections;
+      evict->Evict();
+    }
+    ++connections;
+    auto session = std::make_shared<Session>(shared_from_this(), std::move(socket), peer);
+    sessions.push_back(session);
+    session->Read();
+  }
+
+  void Refuse(tcp::socket& socket) {
+    ++stats.refused_connections;
+    static constexpr char kBusy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    beast::error_code ignored;
+    asio::write(socket, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
   }
 
   asio::io_context& io;
@@ -173,6 +234,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   UpgradeHandler upgrade;
   tcp::acceptor acceptor;
   size_t connections = 0;
+  std::vector<std::weak_ptr<Session>> sessions;
   HttpStats stats;
   std::chrono::steady_clock::time_point last_internal_log{};
 };

@@ -980,6 +980,7 @@ Result<LinkSnapshot> Station::Run() {
                            {"messages", r.messages},
                            {"bytes", r.bytes},
                            {"not_recorded", r.not_recorded},
+                           {"rejected_not_kept", r.rejected_not_kept},
                            {"failures", r.failures},
                            {"resumed", r.resumed},
                            {"recording", r.recording},

@@ -144,6 +144,12 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
                         {"bad_messages", rt.bad_messages},
                         {"feed_dropped", rt.feed_dropped}};
     link["link"] = LinkWatchJson();
+    const HttpStats& h = http->stats();
+    link["http"] = {{"requests", h.requests},
+                    {"bad_requests", h.bad_requests},
+                    {"refused_connections", h.refused_connections},
+                    {"evicted_connections", h.evicted_connections},
+                    {"internal_errors", h.internal_errors}};
     return json(200, link);
   }
   if (r.path == "/api/alarms") {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -495,6 +497,72 @@ TEST(BadInput, SilenceFromAConnectedRoverIsReportedAlarmedAndReconnected) {
   EXPECT_GE(summary["link"]["silences"].get<int>(), 1);
   EXPECT_GE(summary["link"]["reconnects"].get<int>(), 1);
   EXPECT_EQ(summary["streams"]["housekeeping"]["missing"], 0);
+}
+
+// A field of /proc/<pid>/status in kB (VmRSS, VmHWM), or -1.
+long ProcStatusKb(pid_t pid, const std::string& field) {
+  for (const std::string& line : ReadLines("/proc/" + std::to_string(pid) + "/status")) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+uint64_t DirectoryBytes(const std::string& path) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+    if (entry.is_regular_file()) total += entry.file_size();
+  }
+  return total;
+}
+
+// A flood of garbage (20 000 messages of 65 000 bytes, as fast as the socket takes them) is
+// counted in full, but costs neither memory that stays nor a recording that grows with it:
+// /link/rejected keeps a bounded sample and says how many it did not keep.
+TEST(BadInput, AGarbageFloodIsCountedButCostsBoundedMemoryAndRecording) {
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--connect", endpoint, "--record", dir.File("rec"), "--summary-json",
+       dir.File("summary.json"), "--jsonl", dir.File("station.jsonl"), "--quiet", "--http", "none"},
+      dir.path(), "station");
+  ASSERT_TRUE(rover.WaitForSubscriber());
+  rover.Hk(0);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 1; }, 10s));
+  const long rss_before_kb = ProcStatusKb(station.pid(), "VmRSS");
+  constexpr int kFlood = 20'000;
+  // Incompressible, each one different (xorshift: cheap enough for 1.3 GB).
+  std::vector<uint64_t> words(65'000 / 8);
+  uint64_t x = 88172645463325252ULL;
+  const std::string topic = Topic(StreamId::kHousekeeping);
+  for (int i = 0; i < kFlood; ++i) {
+    for (uint64_t& w : words) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      w = x;
+    }
+    rover.Send(topic, std::string(reinterpret_cast<const char*>(words.data()), 65'000));
+  }
+  rover.Hk(1);
+  ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 2; }, 30s))
+      << station.Stderr();
+  std::this_thread::sleep_for(1500ms);  // past the trim after a burst
+  const long rss_after_kb = ProcStatusKb(station.pid(), "VmRSS");
+  const long peak_kb = ProcStatusKb(station.pid(), "VmHWM");
+  station.Signal(SIGINT);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+  EXPECT_EQ(summary["totals"]["rejected"], kFlood);
+  EXPECT_EQ(summary["totals"]["received"], 2);
+  const uint64_t recorded = DirectoryBytes(dir.File("rec"));
+  std::cout << "flood: RSS " << rss_before_kb << " kB before, peak " << peak_kb << " kB, "
+            << rss_after_kb << " kB after; recording " << recorded << " bytes; not kept "
+            << summary["recording"]["rejected_not_kept"] << "\n";
+  EXPECT_GT(summary["recording"]["rejected_not_kept"].get<int>(), kFlood / 2);
+  EXPECT_LT(recorded, 8u << 20);  // a few seconds of 1 MiB/s samples, not 1.3 GB
+  EXPECT_LT(rss_after_kb, rss_before_kb + 64 * 1024) << "memory kept after the flood";
 }
 
 // One message over the transport limit makes libzmq drop the connection, and after such a

@@ -232,6 +232,30 @@ TEST_F(Http, BadInputGetsAClearAnswerAndTheServerKeepsServing) {
       10s));
 }
 
+// Slowloris: clients that open connections and send their headers a byte at a time must not
+// take the API away from everyone else (they used to: every /api/link got 503 for 30 s).
+TEST_F(Http, SlowClientsHoldingEveryConnectionCannotTakeTheApiAway) {
+  std::vector<int> slow;
+  for (int i = 0; i < 70; ++i) {
+    const int fd = Connect(port_);
+    ASSERT_GE(fd, 0);
+    static constexpr std::string_view kStart = "GET /api/link HTTP/1.1\r\nX-Slow: ";
+    ::send(fd, kStart.data(), kStart.size(), MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  int answered = 0;
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    for (int fd : slow) ::send(fd, "a", 1, MSG_NOSIGNAL);  // a trickle keeps them alive
+    if (Call(port_, "GET", "/api/link").status == 200) ++answered;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_GE(answered, 10);  // every one of ~14 tries, save perhaps one in its grace period
+  for (int fd : slow) ::close(fd);
+  const json link = json::parse(Call(port_, "GET", "/api/link").body);
+  EXPECT_GT(link["http"]["evicted_connections"].get<int>(), 0) << link["http"].dump();
+}
+
 // Every answer must be JSON a client can parse: valid UTF-8, whatever the request held.
 bool IsJsonError(const Reply& r) {
   const json body = json::parse(r.body, nullptr, false);

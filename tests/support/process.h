@@ -40,6 +40,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   void Signal(int signal);
   // Exit code, or empty if it did not exit within the timeout. A death by signal gives 128+sig.
   std::optional<int> Wait(std::chrono::milliseconds timeout);

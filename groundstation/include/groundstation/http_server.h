@@ -1,8 +1,10 @@
 // HttpServer: the station's HTTP endpoint (Boost.Beast) on its Asio thread. It accepts
 // connections, reads one request at a time per connection (bounded header and body sizes, an
-// idle timeout), hands each to the handler and writes the answer; a bad request gets a 4xx and
-// the connection goes on or closes, never the server. At most `max_connections` at once; more
-// are refused with 503. A request asking for a WebSocket upgrade goes to the upgrade handler,
+// deadline for the whole request), hands each to the handler and writes the answer; a bad request
+// gets a 4xx and the connection goes on or closes, never the server. At most `max_connections`
+// at once: a new one then displaces the connection that has waited longest for a request
+// (slowloris clients, idle keep-alives), and only when every connection is busy with a request
+// is it refused with 503. A request asking for a WebSocket upgrade goes to the upgrade handler,
 // which either takes the connection over or answers it. Not thread-safe: everything runs on the
 // io_context's thread.
 #pragma once
@@ -48,12 +50,20 @@ struct HttpOptions {
   uint16_t port = 8080;  // 0 = any free port (tests)
   size_t max_body_bytes = 64 * 1024;
   size_t max_connections = 64;
-  double idle_timeout_s = 60.0;
+  // A request must arrive whole within this long of the connection opening or of the previous
+  // answer (a kept-alive browser connection that idles longer is closed; it reconnects).
+  double request_timeout_s = 10.0;
+  // When all connections are taken, the one that has waited longest for its request is closed
+  // to make room (after this much grace), so a few slow or idle clients cannot take the UI away;
+  // one address other than loopback holds at most `max_connections_per_address`.
+  double eviction_grace_s = 0.5;
+  size_t max_connections_per_address = 16;
 };
 
 struct HttpStats {
   uint64_t requests = 0, bad_requests = 0, refused_connections = 0;
-  uint64_t internal_errors = 0;  // handlers that threw: answered 500 without their text
+  uint64_t evicted_connections = 0;  // closed while waiting for a request, to make room
+  uint64_t internal_errors = 0;      // handlers that threw: answered 500 without their text
 };
 
 class HttpServer {
