@@ -114,15 +114,49 @@ void AlarmManager::Sample(size_t limit, size_t element, bool repeated, double va
   c.value = value;
   if (!yellow) {
     c.beyond_yellow = c.beyond_red = 0;
-    if (c.active && ++c.within >= spec.persistence) {
+    if (c.flapping) {
+      if (c.within_since_ns == 0) c.within_since_ns = ground_ns;
+      if (ground_ns - c.within_since_ns < static_cast<int64_t>(kFlapHoldS * 1e9)) return;
+      c.flapping = false;
       c.active = false;
       c.within = 0;
+      c.transitions.clear();
+      ++stats_.cleared;
+      Emit(limit, element, repeated, c, "cleared",
+           fmt::format("back within limits for {:.0f} s after flapping ({} crossings not shown): "
+                       "{} {}",
+                       kFlapHoldS, c.suppressed, Number(value), spec.unit),
+           out);
+      c.suppressed = 0;
+      if (c.acknowledged) Resolve(c);
+      return;
+    }
+    if (c.active && ++c.within >= spec.persistence) {
+      c.within = 0;
+      if (NoteTransition(c, ground_ns)) {
+        // It would clear, as it has just done again and again: held raised instead.
+        ++stats_.flapping;
+        c.flapping = true;
+        c.within_since_ns = ground_ns;
+        Emit(limit, element, repeated, c, "flapping",
+             fmt::format("raised and cleared {} times in {:.0f} s: held raised until it stays "
+                         "within limits for {:.0f} s",
+                         kFlapTransitions / 2, kFlapWindowS, kFlapHoldS),
+             out);
+        return;
+      }
+      c.active = false;
       ++stats_.cleared;
       Emit(limit, element, repeated, c, "cleared",
            fmt::format("back within limits: {} {}", Number(value), spec.unit), out);
-      if (c.acknowledged) c = Channel{};  // resolved
+      if (c.acknowledged) Resolve(c);
     }
     return;
+  }
+  if (c.flapping && c.within_since_ns != 0) {
+    c.within_since_ns = 0;
+    ++c.suppressed;
+    ++stats_.suppressed;
   }
   c.within = 0;
   ++c.beyond_yellow;
@@ -147,6 +181,7 @@ void AlarmManager::Sample(size_t limit, size_t element, bool repeated, double va
     bound = low ? fast.yellow_low : fast.yellow_high;
   }
   const bool escalation = !fresh && reached > c.level;
+  if (fresh) NoteTransition(c, ground_ns);
   c.level = fresh ? reached : std::max(c.level, reached);
   c.active = true;
   c.acknowledged = false;
@@ -157,6 +192,21 @@ void AlarmManager::Sample(size_t limit, size_t element, bool repeated, double va
   c.text = fmt::format("{} {} is {} {} {} {}", Number(value), spec.unit,
                        name.ends_with("low") ? "below" : "above", name, Number(bound), spec.unit);
   Emit(limit, element, repeated, c, escalation ? "escalated" : "raised", c.text, out);
+}
+
+void AlarmManager::Resolve(Channel& c) {
+  std::vector<int64_t> transitions = std::move(c.transitions);
+  c = Channel{};
+  c.transitions = std::move(transitions);
+}
+
+bool AlarmManager::NoteTransition(Channel& c, int64_t ground_ns) {
+  c.transitions.push_back(ground_ns);
+  if (c.transitions.size() > static_cast<size_t>(kFlapTransitions)) {
+    c.transitions.erase(c.transitions.begin());
+  }
+  return c.transitions.size() == static_cast<size_t>(kFlapTransitions) &&
+         ground_ns - c.transitions.front() <= static_cast<int64_t>(kFlapWindowS * 1e9);
 }
 
 void AlarmManager::Emit(size_t limit, size_t element, bool repeated, const Channel& c,
@@ -189,7 +239,7 @@ Status AlarmManager::Acknowledge(const std::string& id, const std::string& by, i
       ++done;
       Emit(limit, element, repeated_[limit], c, "acknowledged",
            fmt::format("acknowledged by {}{}", by, c.active ? "" : " (already cleared)"), out);
-      if (!c.active) c = Channel{};  // resolved
+      if (!c.active) Resolve(c);
     }
   }
   if (done == 0) {

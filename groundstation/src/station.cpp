@@ -897,9 +897,10 @@ Result<LinkSnapshot> Station::Run() {
     const AlarmStats& a = s.alarms->stats();
     const auto current = s.alarms->Current();
     fmt::print(s.human_out,
-               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared; {} unresolved "
-               "({} values checked)\n",
-               a.raised, a.escalated, a.acknowledged, a.cleared, current.size(), a.samples);
+               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared, {} flapping ({} "
+               "crossings not shown); {} unresolved ({} values checked)\n",
+               a.raised, a.escalated, a.acknowledged, a.cleared, a.flapping, a.suppressed,
+               current.size(), a.samples);
   }
   if (s.auth_failures > 0) {
     fmt::print(s.human_out,
@@ -940,8 +941,9 @@ Result<LinkSnapshot> Station::Run() {
         unresolved.push_back(AlarmJson(alarm));
       }
       json["alarms"] = {
-          {"raised", a.raised},   {"escalated", a.escalated}, {"acknowledged", a.acknowledged},
-          {"cleared", a.cleared}, {"samples", a.samples},     {"unresolved", unresolved}};
+          {"raised", a.raised},     {"escalated", a.escalated},  {"acknowledged", a.acknowledged},
+          {"cleared", a.cleared},   {"samples", a.samples},      {"unresolved", unresolved},
+          {"flapping", a.flapping}, {"suppressed", a.suppressed}};
     }
     json["prior_recordings"] = {{"files", s.prior.files},
                                 {"recovered_files", s.prior.recovered_files},

@@ -161,5 +161,46 @@ TEST_F(AlarmTest, RepeatedFieldsAreCheckedElementByElement) {
   EXPECT_TRUE(alarms_.Acknowledge("navigation_pose.wheel_current_a[5]", "ops", now_, out_).ok());
 }
 
+// A value that keeps crossing its bound (here wheel current with persistence 1, every other
+// sample at 10 Hz) would print two lines a sample: after three raise/clear cycles the alarm is
+// marked flapping once, held raised and quiet, and clears only once it has stayed within limits
+// for 30 s, saying how much was not shown.
+TEST_F(AlarmTest, AFlappingValueIsMarkedOnceHeldRaisedAndClearsOnlyWhenSteady) {
+  int64_t t = 0;
+  const auto current = [&](double amps) {
+    rover::v1::NavigationPose pose;
+    pose.add_wheel_current_a(amps);
+    t += 100'000'000;  // 10 Hz
+    alarms_.Evaluate(StreamId::kNavigationPose, pose, t, out_);
+  };
+  for (int i = 0; i < 1000; ++i) current(i % 2 == 0 ? 2.0 : 0.5);  // 100 s of flapping
+  std::vector<std::string> states;
+  for (const auto& a : out_) states.push_back(a.state());
+  const std::vector<std::string> expected = {"raised",  "cleared", "raised",
+                                             "cleared", "raised",  "flapping"};
+  EXPECT_EQ(states, expected);
+  EXPECT_EQ(alarms_.stats().flapping, 1u);
+  EXPECT_EQ(alarms_.stats().suppressed, 497u);
+  ASSERT_EQ(alarms_.Current().size(), 1u);
+  EXPECT_TRUE(alarms_.Current()[0].active());
+  // Steady within limits: nothing for 30 s, then one clear.
+  out_.clear();
+  for (int i = 0; i < 299; ++i) current(0.5);
+  EXPECT_TRUE(out_.empty());
+  current(0.5);
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(out_[0].state(), "cleared");
+  EXPECT_NE(out_[0].text().find("497 crossings not shown"), std::string::npos) << out_[0].text();
+  // Slow crossings (one a minute) are ordinary alarms, never flapping.
+  out_.clear();
+  for (int i = 0; i < 20; ++i) {
+    current(2.0);
+    t += 60'000'000'000;
+    current(0.5);
+  }
+  EXPECT_EQ(out_.size(), 40u);
+  EXPECT_EQ(alarms_.stats().flapping, 1u);
+}
+
 }  // namespace
 }  // namespace lgs::station

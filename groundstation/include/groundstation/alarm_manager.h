@@ -8,6 +8,11 @@
 // cleared, so an operator sees every alarm that happened even if it cleared by itself. Repeated
 // fields are checked element by element, each its own alarm ("navigation_pose.wheel_current_a[3]").
 // Every transition is appended for the caller to print, record (/ground/alarms) and publish.
+//
+// Flapping: a value that keeps crossing a bound would raise and clear without end (2 000 lines in
+// 3 s). An alarm that changed state kFlapTransitions times within kFlapWindowS of ground time is
+// marked "flapping" once and then held raised, quietly, until its value has stayed within
+// limits for kFlapHoldS; then it clears, saying how many crossings were not shown.
 // Not thread-safe: the station's ingest thread owns it.
 #pragma once
 
@@ -29,7 +34,13 @@ namespace lgs::station {
 struct AlarmStats {
   uint64_t samples = 0;  // values checked
   uint64_t raised = 0, escalated = 0, acknowledged = 0, cleared = 0;
+  uint64_t flapping = 0;    // times an alarm was found flapping and held raised
+  uint64_t suppressed = 0;  // crossings of a flapping alarm not shown as transitions
 };
+
+inline constexpr int kFlapTransitions = 6;
+inline constexpr double kFlapWindowS = 60.0;
+inline constexpr double kFlapHoldS = 30.0;
 
 class AlarmManager {
  public:
@@ -60,7 +71,17 @@ class AlarmManager {
     int64_t raised_ns = 0;
     std::string limit, acknowledged_by;
     std::string text;  // what raised (or last escalated) it
+    // Flap detection: the ground times of the latest raises and clears, oldest first.
+    std::vector<int64_t> transitions;
+    bool flapping = false;
+    int64_t within_since_ns = 0;  // flapping: back within limits since (0 = beyond now)
+    uint64_t suppressed = 0;      // crossings not shown while flapping
   };
+  // Records a raise or clear at `ground_ns`; true when that makes the alarm flap.
+  static bool NoteTransition(Channel& c, int64_t ground_ns);
+  // Back to nominal, keeping its recent transitions (an alarm an operator keeps acknowledging is
+  // still found flapping).
+  static void Resolve(Channel& c);
   void Sample(size_t limit, size_t element, bool repeated, double value, int64_t ground_ns,
               Transitions& out);
   void Emit(size_t limit, size_t element, bool repeated, const Channel& c, std::string_view state,
