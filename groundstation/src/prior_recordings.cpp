@@ -37,11 +37,28 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   std::string channel_prefix = "/";
   channel_prefix.append(rover_id);
   channel_prefix.push_back('/');
+  // A file that is not a recording at all: renamed out of the way (never deleted: it is
+  // someone's), reported, and the station goes on.
+  const auto set_aside = [&](const std::string& path, const std::string& why) -> Status {
+    const std::string to = path + ".unreadable";
+    std::error_code rename_error;
+    fs::rename(path, to, rename_error);
+    if (rename_error) {
+      return Status::Error(
+          fmt::format("'{}' is not a readable recording ({}) and cannot be set "
+                      "aside as '{}': {}",
+                      path, why, to, rename_error.message()));
+    }
+    spdlog::warn("'{}' is not a readable recording ({}): set aside as '{}'", path, why, to);
+    prior.set_aside.push_back(to);
+    --prior.files;
+    return Status::Ok();
+  };
   for (const std::string& path : paths) {
     auto recovered = protocol::RecoverMcapInPlace(path, recovery_writer);
     if (!recovered.ok()) {
-      return Status::Error(fmt::format("recording '{}' was left open and cannot be recovered: {}",
-                                       path, recovered.error().message()));
+      if (Status s = set_aside(path, recovered.error().message()); !s.ok()) return s;
+      continue;
     }
     if (recovered->has_value()) {
       const protocol::McapRecoverReport& r = **recovered;
@@ -55,7 +72,10 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
     }
     if (!learn_sequences) continue;
     auto file = protocol::McapFile::Open(path);
-    if (!file.ok()) return file.error();
+    if (!file.ok()) {
+      if (Status s = set_aside(path, file.error().message()); !s.ok()) return s;
+      continue;
+    }
     protocol::McapMessageReader reader(**file);
     protocol::McapMessage m;
     // Channel id -> stream index, or -1 for ground products and other rovers.

@@ -949,7 +949,8 @@ Result<LinkSnapshot> Station::Run() {
                                 {"recovered_files", s.prior.recovered_files},
                                 {"recovered_messages", s.prior.recovered_messages},
                                 {"lost_tail_bytes", s.prior.lost_tail_bytes},
-                                {"messages", s.prior.messages}};
+                                {"messages", s.prior.messages},
+                                {"set_aside", s.prior.set_aside}};
     if (s.gap_filler) {
       const GapFillStats& g = s.gap_filler->stats();
       json["gap_fill"] = {{"requests", g.requests},

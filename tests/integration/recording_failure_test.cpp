@@ -165,5 +165,35 @@ TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
   EXPECT_EQ(messages, r["messages"].get<uint64_t>());
 }
 
+// Files in the recording directory that are no recording at all (empty, five bytes, another
+// format) are set aside, renamed and reported, and the station starts, resuming or not.
+TEST(RecordingFailure, UnreadableFilesInTheRecordingDirectoryAreSetAsideNotFatal) {
+  for (const bool resume : {false, true}) {
+    ScratchDir dir;
+    const fs::path rec = dir.path() / "rec";
+    fs::create_directories(rec);
+    std::ofstream(rec / "rover1_empty.mcap").flush();
+    std::ofstream(rec / "rover1_short.mcap") << "\x89MCAP";
+    std::ofstream(rec / "rover1_other.mcap") << std::string(200, 'x');
+    std::vector<std::string> args = {"--insecure", "--connect",      dir.IpcEndpoint("tm"),
+                                     "--record",   rec.string(),     "--duration",
+                                     "0.5",        "--quiet",        "--http",
+                                     "none",       "--summary-json", dir.File("summary.json")};
+    if (resume) args.push_back("--resume");
+    ChildProcess station(LGS_STATION_BIN, args, dir.path(), "station");
+    ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+    for (const char* name : {"rover1_empty.mcap", "rover1_short.mcap", "rover1_other.mcap"}) {
+      EXPECT_FALSE(fs::exists(rec / name)) << name;
+      EXPECT_TRUE(fs::exists(rec / (std::string(name) + ".unreadable"))) << name;
+      EXPECT_NE(station.Stderr().find(std::string(name) + "' is not a readable recording"),
+                std::string::npos)
+          << station.Stderr();
+    }
+    const json summary = json::parse(ReadFile(dir.File("summary.json")));
+    EXPECT_EQ(summary["prior_recordings"]["set_aside"].size(), 3u);
+    EXPECT_EQ(summary["recording"]["files"], 1);
+  }
+}
+
 }  // namespace
 }  // namespace lgs::test

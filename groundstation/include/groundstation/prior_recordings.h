@@ -23,13 +23,17 @@ struct PriorRecordings {
   uint64_t recovered_messages = 0;
   uint64_t lost_tail_bytes = 0;  // bytes of torn tails that held nothing intact
   uint64_t messages = 0;         // rover messages read (learning only)
+  // Files that are no MCAP recording at all (empty, a few bytes, another format): renamed to
+  // <name>.unreadable and left for an operator, so they neither stop the station nor count.
+  std::vector<std::string> set_aside;
   // Per stream: the sequences already recorded, as sorted disjoint ranges (learning only).
   std::array<std::vector<SequenceRange>, protocol::kStreamCount> recorded;
 };
 
 // Recovers torn files of `rover_id` in `directory` (absent directory: nothing to do) and, with
-// `learn_sequences`, reads every recorded rover message. Fails on a file it can neither read
-// nor recover, naming it.
+// `learn_sequences`, reads every recorded rover message. A file it can neither read nor recover
+// is set aside (renamed, reported in `set_aside`); only a directory it cannot list, or a file it
+// cannot rename, is an error.
 [[nodiscard]] Result<PriorRecordings> ScanPriorRecordings(
     const std::string& directory, std::string_view rover_id, bool learn_sequences,
     const protocol::McapWriterOptions& recovery_writer);
