@@ -248,6 +248,39 @@ McapVerifyReport VerifyMcap(const McapFile& file) {
   for (const auto& [id, schema] : s.schemas) {
     if (!schemas_seen.contains(id)) problem(fmt::format("summary schema {} not in the data", id));
   }
+  // The summary repeats the data section's Schema and Channel records, and MCAP requires them to
+  // be identical: a reader that trusts the summary (most do) would otherwise decode with another
+  // schema or topic than the data has. Compared byte for byte, whatever the summary CRC says (a
+  // zeroed CRC disables that check).
+  constexpr uint64_t kFooterRecordSize = mcap::kRecordPrefixSize + 20;
+  const uint64_t footer_start = b.size() >= mcap::kMagic.size() + kFooterRecordSize
+                                    ? b.size() - mcap::kMagic.size() - kFooterRecordSize
+                                    : 0;
+  const uint64_t summary_end = s.summary_offset_start != 0 ? s.summary_offset_start : footer_start;
+  for (uint64_t at = s.summary_start; s.summary_start != 0 && at < summary_end;) {
+    if (summary_end - at < mcap::kRecordPrefixSize) break;
+    const uint8_t opcode = b[at];
+    const uint64_t length = GetLe<uint64_t>(&b[at + 1]);
+    if (length > summary_end - at - mcap::kRecordPrefixSize) break;
+    const auto content = b.subspan(at + mcap::kRecordPrefixSize, length);
+    const bool schema = opcode == static_cast<uint8_t>(Opcode::kSchema);
+    if (schema || opcode == static_cast<uint8_t>(Opcode::kChannel)) {
+      uint16_t id = 0;
+      FieldReader r(content);
+      static_cast<void>(r.U16(id));
+      const auto& seen = schema ? schemas_seen : channels_seen;
+      const auto it = seen.find(id);
+      if (it != seen.end() && (it->second.size() != content.size() ||
+                               !std::equal(content.begin(), content.end(),
+                                           reinterpret_cast<const uint8_t*>(it->second.data())))) {
+        problem(
+            fmt::format("offset {}: the summary's {} record {} differs from the data "
+                        "section's",
+                        at, schema ? "Schema" : "Channel", id));
+      }
+    }
+    at += mcap::kRecordPrefixSize + length;
+  }
   return report;
 }
 

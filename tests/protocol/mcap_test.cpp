@@ -1,6 +1,7 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "protocol/crc32.h"
@@ -69,6 +70,43 @@ class TempMcap {
   test::ScratchDir dir_;
   std::string path_;
 };
+
+// A summary Channel or Schema record damaged, with the summary CRC zeroed so no CRC catches it:
+// the records no longer match the data section's, which MCAP forbids (@mcap/core refuses such a
+// file: "differs from previous channel record"), so the file is not sound.
+TEST(McapVerify, SummaryRecordsThatDifferFromTheDataSectionAreFound) {
+  const std::string good = WriteFile(McapCompression::kZstd, 50, nullptr);
+  {
+    TempMcap file(good);
+    auto opened = file.Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_TRUE(VerifyMcap(**opened).sound());
+  }
+  for (const char opcode : {'\x04', '\x03'}) {  // Channel, Schema
+    std::string bytes = good;
+    auto opened = McapFile::FromBytes(AsBytes(bytes), "x");
+    auto summary = opened->ReadSummary();
+    ASSERT_TRUE(summary.ok());
+    size_t at = summary->summary_start;
+    while (static_cast<uint8_t>(bytes[at]) != static_cast<uint8_t>(opcode)) {
+      uint64_t length = 0;
+      std::memcpy(&length, &bytes[at + 1], 8);
+      at += 9 + length;
+    }
+    bytes[at + 9 + 2 + (opcode == '\x04' ? 2 + 4 + 3 : 4 + 3)] ^= 0x01;  // inside the name
+    std::memset(&bytes[bytes.size() - 8 - 4], 0, 4);                     // summary CRC: none
+    TempMcap damaged(bytes);
+    auto reopened = damaged.Open();
+    ASSERT_TRUE(reopened.ok());
+    const McapVerifyReport report = VerifyMcap(**reopened);
+    EXPECT_FALSE(report.sound()) << static_cast<int>(opcode);
+    bool named = false;
+    for (const std::string& p : report.problems) {
+      named = named || p.find("differs from the data section's") != std::string::npos;
+    }
+    EXPECT_TRUE(named) << static_cast<int>(opcode);
+  }
+}
 
 std::vector<Written> ReadAll(const McapFile& file, McapMessageReader::End* end = nullptr,
                              McapReadOptions options = {}) {
