@@ -12,6 +12,7 @@
 #include <set>
 
 #include "builtin_limits.h"
+#include "protocol/regular_file.h"
 
 namespace lgs::station {
 namespace {
@@ -201,16 +202,9 @@ Result<LimitSet> LimitSet::Parse(std::string_view yaml, std::string_view source)
 
 Result<LimitSet> LimitSet::Load(const std::string& path) {
   if (path.empty()) return Parse(kBuiltinLimitsYaml, "built-in limits");
-  std::string text;
-  std::FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) {
-    return Status::Error(fmt::format("cannot read limits '{}': {}", path, std::strerror(errno)));
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
-  std::fclose(f);
-  return Parse(text, path);
+  auto text = protocol::ReadRegularFile(path, "limits file", 1 << 20);
+  if (!text.ok()) return text.error();
+  return Parse(*text, path);
 }
 
 }  // namespace lgs::station

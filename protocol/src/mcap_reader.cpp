@@ -15,6 +15,7 @@
 #include "mcap_records.h"
 #include "protocol/crc32.h"
 #include "protocol/mcap_format.h"
+#include "protocol/regular_file.h"
 
 namespace lgs::protocol {
 
@@ -129,17 +130,15 @@ std::string InflateChunk(std::string_view compression, std::span<const uint8_t> 
 }  // namespace mcap
 
 Result<std::unique_ptr<McapFile>> McapFile::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  // Not open(): a FIFO would block it until someone writes.
+  auto opened = OpenRegularFile(path, "recording");
+  if (!opened.ok()) return opened.error();
+  const int fd = *opened;
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
     return Status::Error(fmt::format("cannot read '{}': {}", path, std::strerror(err)));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Status::Error(fmt::format("'{}' is a directory, not an MCAP file", path));
   }
   if (st.st_size == 0) {
     ::close(fd);

@@ -2,6 +2,7 @@
 // on every kind of bad file and argument.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -145,6 +146,37 @@ TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
   }
 }
 
+// A message logged at time 0 (a damaged clock, a forged file) used to stall a replay for
+// decades of "recorded time"; it now goes at once and the rest is paced as recorded.
+TEST(Gsctl, AMessageWithLogTimeZeroDoesNotStallAReplay) {
+  ScratchDir dir;
+  station::RecorderOptions options;
+  options.directory = dir.File("rec");
+  options.split_duration_s = std::nullopt;
+  station::Recorder recorder(options);
+  ASSERT_TRUE(recorder.Open(kStartNs).ok());
+  protocol::TelemetryDecoder decoder("rover1");
+  const std::string topic =
+      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  for (int i = 0; i < 200; ++i) {
+    const std::string packet = HousekeepingPacket(i, 50.0, kStartNs + i * 10'000'000LL);
+    auto decoded = decoder.Decode(topic, protocol::AsBytes(packet));
+    ASSERT_TRUE(decoded.ok());
+    recorder.RecordTelemetry(*decoded, i == 100 ? 0 : kStartNs + i * 10'000'000LL);
+  }
+  ASSERT_TRUE(recorder.Close().ok());
+  const std::string endpoint = dir.IpcEndpoint("replay");
+  WireCapture wire(endpoint);
+  const auto start = std::chrono::steady_clock::now();
+  ChildProcess replay(LGS_GSCTL_BIN,
+                      {"replay", recorder.stats().current_file, "--insecure", "--speed", "1000",
+                       "--bind", endpoint, "--wait-for-subscribers", "1"},
+                      dir.path(), "replay");
+  ASSERT_EQ(replay.Wait(30s), 0) << replay.Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_TRUE(WaitUntil([&] { return wire.size() >= 200; }, 10s)) << wire.size();
+}
+
 TEST(Gsctl, ReplayUsesCurveLikeTheRoverAndPlainTextOnlyWhenAsked) {
   ScratchDir dir;
   const std::string file = MakeRecording(dir, 30, 10'000'000);
@@ -269,6 +301,40 @@ TEST_F(BadFiles, EveryCommandRefusesNonMcapInOneLine) {
       EXPECT_TRUE(r.err.starts_with("gsctl " + args[0] + ": ")) << r.err;
     }
   }
+}
+
+// A FIFO named where a file is expected (by mistake, or by someone else) used to hang every
+// command in open(); the station hung the same way on a FIFO as its key. Each is refused at once.
+TEST_F(BadFiles, AFifoWhereAFileBelongsIsRefusedAtOnceNotWaitedOn) {
+  const std::string fifo = dir_.File("fifo.mcap");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"info", fifo},
+        {"verify", fifo},
+        {"cat", fifo},
+        {"export", fifo, "--out", dir_.File("x")},
+        {"recover", fifo, dir_.File("r.mcap")},
+        {"replay", fifo, "--insecure", "--max", "--bind", dir_.IpcEndpoint("r")},
+        {"command", "--file", fifo},
+        {"command", "ping", "--control", dir_.IpcEndpoint("c"), "--control-token", fifo},
+        {"alarms", "--control", dir_.IpcEndpoint("c"), "--control-token", fifo}}) {
+    const auto start = std::chrono::steady_clock::now();
+    const GsctlRun r = Gsctl(args);
+    EXPECT_NE(r.code, 0) << args[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << args[0];
+    EXPECT_NE(r.err.find("FIFO"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  ChildProcess station(LGS_STATION_BIN,
+                       {"--connect", dir_.IpcEndpoint("tm"), "--secret-key", fifo, "--rover-key",
+                        fifo, "--http", "none"},
+                       dir_.path(), "station");
+  EXPECT_EQ(station.Wait(10s), 1) << station.Stderr();
+  EXPECT_NE(station.Stderr().find("is a FIFO (named pipe), not a file"), std::string::npos)
+      << station.Stderr();
+  // A plan that does not exist says so.
+  const GsctlRun missing = Gsctl({"command", "--file", dir_.File("plan.yaml")});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("No such file"), std::string::npos) << missing.err;
 }
 
 TEST_F(BadFiles, TruncatedFileDeliversWhatIsIntactAndSaysWhereItStopped) {

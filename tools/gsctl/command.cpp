@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "protocol/command_dictionary.h"
+#include "protocol/regular_file.h"
 #include "protocol/text.h"
 #include "transport/control_channel.h"
 
@@ -52,9 +53,13 @@ Result<std::vector<PlanStep>> ParseCommandLine(const CommandOptions& o) {
 }
 
 Result<std::vector<PlanStep>> LoadPlan(const std::string& path) {
+  // Read first, so a missing file says "no such file" (YAML::LoadFile says "bad file") and a
+  // FIFO is refused instead of waited on.
+  auto text = protocol::ReadRegularFile(path, "plan", 1 << 20);
+  if (!text.ok()) return text.error();
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return Status::Error(fmt::format("cannot read plan '{}': {}", path, e.what()));
   }

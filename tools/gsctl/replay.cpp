@@ -132,7 +132,14 @@ int RunReplay(const ReplayOptions& o) {
   int exit_code = kExitOk;
   const auto wall_start = Clock::now();
   uint64_t time_offset_ns = 0;  // grows with each loop so pacing continues across loops
-  std::optional<uint64_t> first_log_time;
+  // Pacing follows a replay clock: the latest log time so far. A message logged earlier than
+  // that (out of order, or a damaged time such as 0) goes at once; a jump forward by more than
+  // kMaxPacedStepNs (a damaged time in the far future, or the station down for a day) is paced
+  // as that much, so one bad timestamp cannot stall a replay.
+  constexpr uint64_t kMaxPacedStepNs = 3600ULL * 1'000'000'000;
+  uint64_t replay_clock = 0;
+  bool clock_started = false;
+  uint64_t clamped_steps = 0;
   do {
     std::vector<Source> sources;
     for (const McapFile* file : file_ptrs) {
@@ -148,7 +155,8 @@ int RunReplay(const ReplayOptions& o) {
     for (size_t i = 0; i < sources.size(); ++i) {
       if (sources[i].has_next) heap.push(i);
     }
-    uint64_t loop_last = 0;
+    uint64_t paced_ns = 0;  // of this loop
+    clock_started = false;
     while (!heap.empty() && !g_stop) {
       const size_t i = heap.top();
       heap.pop();
@@ -158,9 +166,26 @@ int RunReplay(const ReplayOptions& o) {
       auto [it, inserted] = src.telemetry.try_emplace(m.channel_id);
       if (inserted) it->second = TelemetryChannelOf(channel);
       if (it->second && TopicSelected(o.topics, channel)) {
-        if (!first_log_time) first_log_time = m.log_time;
-        const uint64_t t = m.log_time - *first_log_time + time_offset_ns;
-        loop_last = std::max(loop_last, m.log_time - *first_log_time);
+        if (!clock_started) {
+          clock_started = true;
+          replay_clock = m.log_time;
+        }
+        if (m.log_time > replay_clock) {
+          uint64_t step = m.log_time - replay_clock;
+          replay_clock = m.log_time;
+          if (step > kMaxPacedStepNs) {
+            if (clamped_steps++ == 0) {
+              fmt::print(stderr,
+                         "gsctl replay: recorded time jumps by {:.0f} s at message {} ({}): "
+                         "paced as {:.0f} s\n",
+                         static_cast<double>(step) / 1e9, sent, channel.topic,
+                         static_cast<double>(kMaxPacedStepNs) / 1e9);
+            }
+            step = kMaxPacedStepNs;
+          }
+          paced_ns += step;
+        }
+        const uint64_t t = paced_ns + time_offset_ns;
         if (!o.max) {
           const auto due = wall_start + std::chrono::nanoseconds(static_cast<int64_t>(t / o.speed));
           while (!g_stop && Clock::now() < due) {
@@ -192,7 +217,7 @@ int RunReplay(const ReplayOptions& o) {
         exit_code = kExitPartial;
       }
     }
-    time_offset_ns += loop_last + 1'000'000;  // the next loop starts a millisecond after
+    time_offset_ns += paced_ns + 1'000'000;  // the next loop starts a millisecond after
   } while (o.loop && !g_stop && sent > 0 && exit_code == kExitOk);
   progress.Finish();
   const double wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocol/regular_file.h"
+
 namespace lgs::transport {
 
 std::string DefaultControlDirectory() {
@@ -86,9 +88,9 @@ Result<std::string> ReadControlToken(const std::string& path) {
     return Status::Error(
         fmt::format("control token '{}' is readable by others: chmod 600 it", path));
   }
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
+  auto text = protocol::ReadRegularFile(path, "control token", 4096);
+  if (!text.ok()) return text.error();
+  std::string token = text->substr(0, text->find('\n'));
   if (token.size() != 64) {
     return Status::Error(fmt::format("control token '{}' is malformed", path));
   }

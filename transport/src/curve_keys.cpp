@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocol/regular_file.h"
+
 namespace lgs::transport {
 namespace {
 
@@ -38,16 +40,7 @@ std::string Field(const std::string& text, const std::string& name) {
 }
 
 Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return Status::Error(fmt::format("cannot read key file '{}': {}", path, std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > 4096) {
-    return Status::Error(fmt::format("'{}' is too large to be a key file", path));
-  }
-  return text.str();
+  return protocol::ReadRegularFile(path, "key file", 4096);
 }
 
 Status WriteFile(const fs::path& path, const std::string& text, fs::perms perms) {
