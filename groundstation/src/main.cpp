@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "groundstation/station.h"
+#include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 
 int main(int argc, char** argv) {
@@ -153,6 +154,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  lgs::cli::CheckNumbers(app);
   CLI11_PARSE(app, argc, argv);
   options.print_telemetry = !quiet;
   options.max_message_bytes =

@@ -1,5 +1,7 @@
 #include "groundstation/station.h"
 
+#include <cmath>
+
 #include "protocol/text.h"
 #include "station_impl.h"
 
@@ -7,6 +9,11 @@ namespace lgs::station {
 
 Status StationOptions::Validate() const {
   if (connect.empty()) return Status::Error("no endpoint to connect to");
+  if (insecure && (!secret_key_path.empty() || !rover_key_path.empty())) {
+    return Status::Error(
+        "--insecure and --secret-key/--rover-key contradict each other: plain text would "
+        "silently drop the keys; give the keys or --insecure, not both");
+  }
   if (!insecure && (secret_key_path.empty() || rover_key_path.empty())) {
     return Status::Error(
         "CurveZMQ keys are needed: --secret-key FILE (this station's key pair) and --rover-key "
@@ -20,11 +27,13 @@ Status StationOptions::Validate() const {
     return Status::Error(fmt::format("duration {} s must be positive", *duration_s));
   }
   if (idle_exit_s && !(*idle_exit_s > 0.0)) return Status::Error("idle exit must be positive");
-  if (light_time_s < 0.0 || light_time_s > 60.0) {
+  // Written !(x >= lo) so that NaN fails too (it passes every "x < lo" test).
+  if (!(light_time_s >= 0.0 && light_time_s <= 60.0)) {
     return Status::Error(fmt::format("light time {} s is outside 0..60", light_time_s));
   }
-  if (stats_interval_s < 0.0 || print_interval_s < 0.0 || reject_log_interval_s < 0.0) {
-    return Status::Error("intervals must not be negative");
+  if (!(stats_interval_s >= 0.0 && print_interval_s >= 0.0 && reject_log_interval_s >= 0.0) ||
+      !std::isfinite(stats_interval_s + print_interval_s + reject_log_interval_s)) {
+    return Status::Error("intervals must be finite and not negative");
   }
   if (receive_hwm < 0) return Status::Error("receive HWM must not be negative");
   if (Status s = link_watch.Validate(); !s.ok()) return s;

@@ -104,10 +104,18 @@ Status EmulatorOptions::Validate() const {
   if (light_time_s && !(*light_time_s >= 0.0 && *light_time_s <= 60.0)) {
     return Status::Error(fmt::format("light time {} s is outside 0..60", *light_time_s));
   }
-  if (mission_duration_s && !(*mission_duration_s > 0.0)) {
-    return Status::Error("mission duration must be positive");
+  // At most a century of mission time: nanoseconds of more than that do not fit an int64.
+  if (mission_duration_s &&
+      !(*mission_duration_s > 0.0 && *mission_duration_s <= 100 * 365.25 * 86400)) {
+    return Status::Error(fmt::format("mission duration {} s must be positive and at most 100 years",
+                                     *mission_duration_s));
   }
   if (bind.empty()) return Status::Error("bind endpoint is empty");
+  if (insecure && (!secret_key_path.empty() || !allowed_key_paths.empty())) {
+    return Status::Error(
+        "--insecure and --secret-key/--allow-key contradict each other: plain text would "
+        "silently drop the keys; give the keys or --insecure, not both");
+  }
   if (!insecure && (secret_key_path.empty() || allowed_key_paths.empty())) {
     return Status::Error(
         "CurveZMQ keys are needed: --secret-key FILE (the rover's key pair) and --allow-key FILE "

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <thread>
 
+#include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 #include "rover_emulator/emulator.h"
 #include "rover_emulator/scenario.h"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  lgs::cli::CheckNumbers(app);
   CLI11_PARSE(app, argc, argv);
   if (options.command_bind == "none") options.command_bind.clear();
 
@@ -93,8 +95,11 @@ int main(int argc, char** argv) {
   }
   if (!until.empty()) {
     options.mission_duration_s = lgs::emulator::ParseDurationSeconds(until);
-    if (!options.mission_duration_s || !(*options.mission_duration_s > 0)) {
-      std::fprintf(stderr, "--until: '%s' is not a positive duration (e.g. 600, 90m, 6h, 2d)\n",
+    if (!options.mission_duration_s || !(*options.mission_duration_s > 0) ||
+        *options.mission_duration_s > 100 * 365.25 * 86400) {
+      std::fprintf(stderr,
+                   "--until: '%s' is not a positive duration of at most 100 years (e.g. 600, 90m, "
+                   "6h, 2d)\n",
                    until.c_str());
       return 2;
     }

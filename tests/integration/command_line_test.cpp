@@ -1,6 +1,8 @@
 // The programs as a user meets them: help, bad arguments, bad endpoints, stopping by themselves.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -58,6 +60,73 @@ TEST(CommandLine, BadValuesAreRefusedInOneLine) {
   EXPECT_EQ(rover.exit_code, 1);
   EXPECT_NE(rover.err.find("rover id 'Bad.Id'"), std::string::npos) << rover.err;
   EXPECT_EQ(CountLines(rover.err), 1) << rover.err;
+}
+
+// Values that parse but mean nothing: each refused in a line that names the option.
+TEST(CommandLine, NonsenseNumbersAndContradictionsAreRefused) {
+  for (const char* option :
+       {"--light-time", "--stats-interval", "--split-duration", "--print-interval",
+        "--uplink-timeout", "--tail-probe", "--reject-log-interval", "--silence-timeout"}) {
+    for (const char* value : {"nan", "inf", "-inf"}) {
+      const Outcome o =
+          RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", option, value});
+      EXPECT_NE(o.exit_code, 0) << option << " " << value;
+      EXPECT_NE(o.err.find(option), std::string::npos) << option << ": " << o.err;
+    }
+  }
+  for (const char* value : {"-1", "99999999999999999999"}) {
+    const Outcome o = RunProgram(LGS_STATION_BIN, {"--insecure", "--split-size", value});
+    EXPECT_NE(o.exit_code, 0) << value;
+    EXPECT_NE(o.err.find("--split-size"), std::string::npos) << o.err;
+  }
+  const Outcome level = RunProgram(LGS_STATION_BIN, {"--insecure", "--log-level", "foo"});
+  EXPECT_NE(level.exit_code, 0);
+  EXPECT_NE(level.err.find("--log-level"), std::string::npos) << level.err;
+  const Outcome until =
+      RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--command-bind", "none", "--until", "1e30d"});
+  EXPECT_EQ(until.exit_code, 2);
+  EXPECT_NE(until.err.find("--until"), std::string::npos) << until.err;
+  const Outcome seed =
+      RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--command-bind", "none", "--seed", "-1"});
+  EXPECT_NE(seed.exit_code, 0);
+  EXPECT_NE(seed.err.find("--seed"), std::string::npos) << seed.err;
+  // Plain text and keys at once: one of them would be silently ignored.
+  const Outcome station = RunProgram(
+      LGS_STATION_BIN, {"--insecure", "--secret-key", "k", "--rover-key", "r", "--duration", "1"});
+  EXPECT_EQ(station.exit_code, 1);
+  EXPECT_NE(station.err.find("contradict"), std::string::npos) << station.err;
+  const Outcome emulator =
+      RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--secret-key", "k", "--command-bind", "none"});
+  EXPECT_EQ(emulator.exit_code, 1);
+  EXPECT_NE(emulator.err.find("contradict"), std::string::npos) << emulator.err;
+}
+
+TEST(CommandLine, KeygenRefusesBadNamesAndKeyFilesMustHoldAMatchingPair) {
+  ScratchDir dir;
+  const Outcome long_name =
+      RunProgram(LGS_GSCTL_BIN, {"keygen", std::string(300, 'k'), "--dir", dir.File("keys")});
+  EXPECT_EQ(long_name.exit_code, 2) << long_name.err;
+  EXPECT_NE(long_name.err.find("is not a key name"), std::string::npos) << long_name.err;
+  for (const char* name : {"a", "b"}) {
+    EXPECT_EQ(RunProgram(LGS_GSCTL_BIN, {"keygen", name, "--dir", dir.File("keys")}).exit_code, 0);
+  }
+  // a's public key with b's secret key.
+  std::string a = ReadFile(dir.File("keys/a.key")), b = ReadFile(dir.File("keys/b.key"));
+  const auto field = [](const std::string& text, const std::string& name) {
+    const size_t at = text.find(name + " = ");
+    return text.substr(at, text.find('\n', at) - at);
+  };
+  std::string mixed = a;
+  mixed.replace(mixed.find(field(a, "secret-key")), field(a, "secret-key").size(),
+                field(b, "secret-key"));
+  { std::ofstream(dir.File("keys/mixed.key")) << mixed; }
+  std::filesystem::permissions(dir.File("keys/mixed.key"), std::filesystem::perms::owner_read |
+                                                               std::filesystem::perms::owner_write);
+  const Outcome o =
+      RunProgram(LGS_STATION_BIN, {"--secret-key", dir.File("keys/mixed.key"), "--rover-key",
+                                   dir.File("keys/a.pub"), "--duration", "1", "--http", "none"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("is not the one its secret key makes"), std::string::npos) << o.err;
 }
 
 TEST(CommandLine, UnusableEndpointsAreClearErrors) {
@@ -144,7 +213,9 @@ TEST(CommandLine, GsctlCommandListsTheDictionaryAndRefusesBadUse) {
       << malformed.err;
   const Outcome missing_plan = RunProgram(LGS_GSCTL_BIN, {"command", "--file", "/nonexistent"});
   EXPECT_EQ(missing_plan.exit_code, 2);
-  EXPECT_NE(missing_plan.err.find("cannot read plan"), std::string::npos) << missing_plan.err;
+  EXPECT_NE(missing_plan.err.find("cannot open plan '/nonexistent': No such file"),
+            std::string::npos)
+      << missing_plan.err;
   ScratchDir dir;
   const Outcome no_station =
       RunProgram(LGS_GSCTL_BIN, {"command", "ping", "--control-token", dir.File("none.token")});

@@ -1,6 +1,8 @@
 // gsctl keygen: CurveZMQ key pairs for the rover and the ground stations.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -12,9 +14,17 @@
 namespace lgs::gsctl {
 
 int RunKeygen(const KeygenOptions& o) {
-  if (o.name.empty() || o.name.find('/') != std::string::npos || o.name.starts_with('.')) {
-    fmt::print(stderr, "gsctl keygen: '{}' is not a key name (a plain file name, e.g. rover)\n",
-               o.name);
+  // 1-64 of A-Z a-z 0-9 . _ -, not starting with '.': a file name on any file system.
+  const bool name_ok =
+      !o.name.empty() && o.name.size() <= 64 && !o.name.starts_with('.') &&
+      std::all_of(o.name.begin(), o.name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  if (!name_ok) {
+    fmt::print(stderr,
+               "gsctl keygen: '{}' is not a key name (1-64 letters, digits, '.', '_' or '-', "
+               "e.g. rover)\n",
+               text::EscapeForTerminal(o.name, 80));
     return kExitUsage;
   }
   auto pair = transport::GenerateCurveKeyPair();

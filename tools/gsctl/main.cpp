@@ -6,9 +6,25 @@
 
 #include "commands.h"
 #include "common.h"
+#include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 
+namespace {
+int Run(int argc, char** argv);
+}  // namespace
+
 int main(int argc, char** argv) {
+  // A failure nobody foresaw is still one readable line and an exit code, never an abort.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gsctl: internal error: %s\n", e.what());
+    return lgs::gsctl::kExitFailure;
+  }
+}
+
+namespace {
+int Run(int argc, char** argv) {
   using namespace lgs::gsctl;
   // Library logs (the recorder's, in bench) go to stderr: stdout carries data and JSON.
   spdlog::set_default_logger(spdlog::stderr_color_mt("gsctl"));
@@ -184,6 +200,7 @@ int main(int argc, char** argv) {
   sink_cmd->add_option("--timeout", sink.timeout_s);
   sink_cmd->add_flag("--latency", sink.latency);
 
+  lgs::cli::CheckNumbers(app);
   CLI11_PARSE(app, argc, argv);
   if (bench_cmd->parsed()) return RunBench(bench);
   if (sink_cmd->parsed()) return RunBenchSink(sink);
@@ -198,3 +215,4 @@ int main(int argc, char** argv) {
   if (alarms_cmd->parsed()) return RunAlarms(alarms);
   return kExitUsage;
 }
+}  // namespace

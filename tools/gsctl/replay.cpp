@@ -71,6 +71,12 @@ int RunReplay(const ReplayOptions& o) {
   zmq::context_t context(1);
   // Security first: the ZAP handler must exist before the publisher binds.
   std::unique_ptr<transport::CurveServer> curve;
+  if (o.insecure && (!o.secret_key_path.empty() || !o.allowed_key_paths.empty())) {
+    fmt::print(stderr,
+               "gsctl replay: --insecure and --secret-key/--allow-key contradict each other; "
+               "give the keys or --insecure, not both\n");
+    return kExitUsage;
+  }
   if (o.insecure) {
     fmt::print(stderr,
                "gsctl replay: INSECURE: publishing in plain text; anyone who can reach {} can "

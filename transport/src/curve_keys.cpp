@@ -89,7 +89,8 @@ Status WriteCurveKeyPair(const CurveKeyPair& pair, const std::string& directory,
   if (ec) return Status::Error(fmt::format("cannot create '{}': {}", directory, ec.message()));
   const fs::path secret = fs::path(directory) / (name + ".key");
   const fs::path pub = fs::path(directory) / (name + ".pub");
-  if (!overwrite && (fs::exists(secret) || fs::exists(pub))) {
+  std::error_code exists_error;
+  if (!overwrite && (fs::exists(secret, exists_error) || fs::exists(pub, exists_error))) {
     return Status::Error(fmt::format("'{}' or '{}' exists already (keys are not replaced)",
                                      secret.string(), pub.string()));
   }
@@ -124,6 +125,15 @@ Result<CurveKeyPair> LoadCurveKeyPair(const std::string& path) {
     return Status::Error(fmt::format(
         "'{}' is not a key pair file (needs 'public-key = ' and 'secret-key = ' with 40 Z85 "
         "characters each; make one with gsctl keygen)",
+        path));
+  }
+  // The public half must be the secret half's: a mismatched file would authenticate as someone
+  // else's public key, or fail every handshake with no clear reason.
+  char derived[41] = {};
+  if (zmq_curve_public(derived, pair.secret_z85.c_str()) != 0 || pair.public_z85 != derived) {
+    return Status::Error(fmt::format(
+        "key pair file '{}': its public key is not the one its secret key makes (edited or "
+        "mixed up?); make a new pair with gsctl keygen",
         path));
   }
   return pair;
