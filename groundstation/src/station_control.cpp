@@ -21,14 +21,29 @@ Status Station::Impl::StartControl() {
     }
   }
   // One station per control channel: a second one would take the socket over silently (libzmq
-  // replaces an ipc socket file) and rewrite the token under the first one's clients.
-  const std::string lock_path = control_token_path + ".lock";
+  // replaces an ipc socket file) and rewrite the token under the first one's clients. The lock
+  // belongs to the endpoint, whatever token file each station names: beside the socket file for
+  // ipc://, in the control directory for tcp://.
+  std::string lock_path;
+  if (control_endpoint.rfind("ipc://", 0) == 0) {
+    lock_path = control_endpoint.substr(6) + ".lock";
+  } else {
+    std::string name = control_endpoint;
+    for (char& ch : name) {
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    }
+    if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
+        !s.ok()) {
+      return s;
+    }
+    lock_path = fmt::format("{}/{}.lock", transport::DefaultControlDirectory(), name);
+  }
   control_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (control_lock_fd < 0 || ::flock(control_lock_fd, LOCK_EX | LOCK_NB) != 0) {
     return Status::Error(fmt::format(
-        "another station holds the control channel of rover '{}' ({}): stop it first, or give "
-        "this one its own --control and --control-token",
-        options.rover_id, lock_path));
+        "another station holds the control channel {} ({}): stop it first, or give this one "
+        "its own --control and --control-token",
+        control_endpoint, lock_path));
   }
   auto token = transport::CreateControlToken(control_token_path);
   if (!token.ok()) return token.error();

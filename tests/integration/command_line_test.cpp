@@ -1,5 +1,6 @@
 // The programs as a user meets them: help, bad arguments, bad endpoints, stopping by themselves.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -127,6 +128,32 @@ TEST(CommandLine, KeygenRefusesBadNamesAndKeyFilesMustHoldAMatchingPair) {
                                    dir.File("keys/a.pub"), "--duration", "1", "--http", "none"});
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("is not the one its secret key makes"), std::string::npos) << o.err;
+}
+
+// The control channel belongs to its endpoint: a second station naming the same one (with a
+// token file of its own) is refused instead of taking the first one's channel over.
+TEST(CommandLine, ASecondStationOnTheSameControlEndpointIsRefused) {
+  ScratchDir dir;
+  const std::string control = dir.IpcEndpoint("control");
+  const auto station = [&](const std::string& name, const std::string& duration) {
+    return std::make_unique<ChildProcess>(
+        LGS_STATION_BIN,
+        std::vector<std::string>{"--insecure", "--connect", dir.IpcEndpoint("tm"), "--command",
+                                 "--uplink", dir.IpcEndpoint("tc"), "--control", control,
+                                 "--control-token", dir.File(name + ".token"), "--http", "none",
+                                 "--duration", duration},
+        dir.path(), name);
+  };
+  auto first = station("first", "20");
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("first.token")); }, 10s));
+  auto second = station("second", "5");
+  EXPECT_EQ(second->Wait(10s), 1) << second->Stderr();
+  EXPECT_NE(second->Stderr().find("another station holds the control channel " + control),
+            std::string::npos)
+      << second->Stderr();
+  EXPECT_TRUE(first->Running());
+  first->Signal(SIGTERM);
+  EXPECT_EQ(first->Wait(10s), 0) << first->Stderr();
 }
 
 TEST(CommandLine, UnusableEndpointsAreClearErrors) {
