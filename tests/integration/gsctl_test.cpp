@@ -88,6 +88,52 @@ TEST(Gsctl, InfoReportsDurationCountsAndGaps) {
   EXPECT_NE(text.out.find("duration:    19.900 s"), std::string::npos) << text.out;
 }
 
+// The README's own example, `gsctl info recordings/*.mcap`, with several files; and a packet
+// recorded late (a retransmission) fills its hole wherever it sits in the file: no gap.
+TEST(Gsctl, InfoTakesSeveralFilesAndALatePacketIsNoGap) {
+  ScratchDir dir;
+  station::RecorderOptions options;
+  options.directory = dir.File("rec");
+  options.split_duration_s = std::nullopt;
+  protocol::TelemetryDecoder decoder("rover1");
+  const std::string topic =
+      protocol::TelemetryTopic("rover1", protocol::Stream(protocol::StreamId::kHousekeeping));
+  std::vector<std::string> files;
+  for (int f = 0; f < 2; ++f) {
+    station::Recorder recorder(options);
+    ASSERT_TRUE(recorder.Open(kStartNs + f * 3'600'000'000'000LL).ok());
+    // 0..9 with 4 arriving after 9 (it was retransmitted); the second file also lacks 20.
+    std::vector<uint32_t> order = {0, 1, 2, 3, 5, 6, 7, 8, 9, 4};
+    if (f == 1) order = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22};
+    int64_t t = kStartNs + f * 3'600'000'000'000LL;
+    for (uint32_t seq : order) {
+      const std::string packet = HousekeepingPacket(seq, 50.0, t);
+      auto decoded = decoder.Decode(topic, protocol::AsBytes(packet));
+      ASSERT_TRUE(decoded.ok());
+      recorder.RecordTelemetry(*decoded, t += 1'000'000'000);
+    }
+    ASSERT_TRUE(recorder.Close().ok());
+    files.push_back(recorder.stats().current_file);
+  }
+  const GsctlRun r = Gsctl({"info", files[0], files[1], "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<json> lines;
+  for (size_t at = 0, end; (end = r.out.find('\n', at)) != std::string::npos; at = end + 1) {
+    lines.push_back(json::parse(r.out.substr(at, end - at)));
+  }
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0]["file"], files[0]);
+  EXPECT_EQ(lines[0]["channels"][0]["sequence_gaps"], 0);
+  EXPECT_EQ(lines[0]["channels"][0]["sequences_missing"], 0);
+  EXPECT_EQ(lines[0]["channels"][0]["sequences_repeated_or_reordered"], 1);
+  EXPECT_EQ(lines[1]["channels"][0]["sequence_gaps"], 1);
+  EXPECT_EQ(lines[1]["channels"][0]["sequences_missing"], 1);
+  const GsctlRun text = Gsctl({"info", files[0], files[1]});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find(files[0]), std::string::npos);
+  EXPECT_NE(text.out.find(files[1]), std::string::npos);
+}
+
 // A file whose names and metadata hold invalid UTF-8 and escape sequences (anyone can write
 // such a file): info reports it in JSON that parses and in text that cannot drive a terminal.
 TEST(Gsctl, InfoOfAFileWithHostileNamesAndMetadataIsValidJsonAndInertText) {

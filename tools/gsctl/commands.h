@@ -8,8 +8,8 @@
 namespace lgs::gsctl {
 
 struct InfoOptions {
-  std::string file;
-  bool json = false;
+  std::vector<std::string> files;
+  bool json = false;  // one JSON object per file, a line each
 };
 int RunInfo(const InfoOptions& options);
 

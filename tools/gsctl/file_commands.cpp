@@ -26,7 +26,49 @@ struct ChannelFacts {
   uint64_t bytes = 0;
   uint64_t gaps = 0, missing = 0, duplicates_or_reordered = 0;
   bool have_seq = false;
-  uint32_t last_seq = 0;
+  uint32_t last_seq = 0;  // the highest so far
+  // The sequences seen, as disjoint ranges first -> last: a packet recorded late (a
+  // retransmission) fills its hole wherever it sits in the file. Memory follows the holes, not
+  // the packets.
+  std::map<uint32_t, uint32_t> seen;
+
+  void Add(uint32_t seq) {
+    if (have_seq && seq <= last_seq) ++duplicates_or_reordered;
+    if (!have_seq || seq > last_seq) last_seq = seq;
+    have_seq = true;
+    auto next = seen.upper_bound(seq);
+    if (next != seen.begin()) {
+      auto prev = std::prev(next);
+      if (seq <= prev->second) return;  // a copy
+      if (uint64_t{prev->second} + 1 == seq) {
+        prev->second = seq;
+        if (next != seen.end() && uint64_t{seq} + 1 == next->first) {
+          prev->second = next->second;
+          seen.erase(next);
+        }
+        return;
+      }
+    }
+    if (next != seen.end() && uint64_t{seq} + 1 == next->first) {
+      const uint32_t last = next->second;
+      seen.erase(next);
+      seen.emplace(seq, last);
+      return;
+    }
+    seen.emplace(seq, seq);
+  }
+  // Holes between the first and the newest sequence.
+  void Finish() {
+    gaps = seen.empty() ? 0 : seen.size() - 1;
+    missing = 0;
+    uint64_t previous_last = 0;
+    bool first = true;
+    for (const auto& [lo, hi] : seen) {
+      if (!first) missing += lo - previous_last - 1;
+      previous_last = hi;
+      first = false;
+    }
+  }
 };
 
 const char* EndName(McapMessageReader::End end) {
@@ -45,8 +87,11 @@ const char* EndName(McapMessageReader::End end) {
 
 }  // namespace
 
-int RunInfo(const InfoOptions& o) {
-  auto opened = McapFile::Open(o.file);
+namespace {
+
+// One file: facts on stdout (text, or one JSON line); returns the exit code.
+int RunInfoOne(const std::string& path, bool as_json) {
+  auto opened = McapFile::Open(path);
   if (!opened.ok()) {
     fmt::print(stderr, "gsctl info: {}\n", opened.error().message());
     return kExitFailure;
@@ -65,21 +110,13 @@ int RunInfo(const InfoOptions& o) {
     ChannelFacts& f = facts[m.channel_id];
     ++f.messages;
     f.bytes += m.data.size();
-    if (f.have_seq) {
-      if (m.sequence > f.last_seq + 1ULL) {
-        ++f.gaps;
-        f.missing += m.sequence - f.last_seq - 1ULL;
-      } else if (m.sequence <= f.last_seq) {
-        ++f.duplicates_or_reordered;
-      }
-    }
-    if (!f.have_seq || m.sequence > f.last_seq) f.last_seq = m.sequence;
-    f.have_seq = true;
+    f.Add(m.sequence);
     first = std::min(first, m.log_time);
     last = std::max(last, m.log_time);
     progress.Update(++total);
   }
   progress.Finish();
+  for (auto& [id, f] : facts) f.Finish();
   const double duration_s = total > 0 ? static_cast<double>(last - first) / 1e9 : 0.0;
   uint64_t compressed = 0, uncompressed = 0;
   if (summary.ok()) {
@@ -90,7 +127,7 @@ int RunInfo(const InfoOptions& o) {
   }
 
   nlohmann::json j;
-  j["file"] = o.file;
+  j["file"] = path;
   j["size_bytes"] = file.bytes().size();
   j["state"] = EndName(reader.end());
   if (reader.end() != McapMessageReader::End::kComplete) j["problem"] = reader.problem().reason;
@@ -120,10 +157,10 @@ int RunInfo(const InfoOptions& o) {
                         {"metadata", channel.metadata}});
   }
   j["channels"] = channels;
-  if (o.json) {
+  if (as_json) {
     fmt::print("{}\n", text::JsonDump(j));
   } else {
-    fmt::print("file:        {} ({} bytes, {})\n", o.file, file.bytes().size(),
+    fmt::print("file:        {} ({} bytes, {})\n", path, file.bytes().size(),
                j["state"].get<std::string>());
     if (reader.end() != McapMessageReader::End::kComplete) {
       fmt::print("problem:     {} (at offset {})\n", reader.problem().reason,
@@ -151,6 +188,18 @@ int RunInfo(const InfoOptions& o) {
     }
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int RunInfo(const InfoOptions& options) {
+  // Several files (gsctl info recordings/*.mcap): each in turn; the worst exit code.
+  int code = kExitOk;
+  for (size_t i = 0; i < options.files.size(); ++i) {
+    if (i > 0 && !options.json) fmt::print("\n");
+    code = std::max(code, RunInfoOne(options.files[i], options.json));
+  }
+  return code;
 }
 
 int RunVerify(const VerifyOptions& o) {

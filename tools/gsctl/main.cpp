@@ -41,8 +41,8 @@ int Run(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand(
       "info",
       "duration, start/end, per-channel counts, rates, bytes, compression and sequence gaps");
-  info_cmd->add_option("FILE", info.file, "recording")->required();
-  info_cmd->add_flag("--json", info.json, "one JSON object on stdout");
+  info_cmd->add_option("FILE", info.files, "recordings (each in turn)")->required();
+  info_cmd->add_flag("--json", info.json, "one JSON object per file, a line each, on stdout");
 
   VerifyOptions verify;
   auto* verify_cmd = app.add_subcommand(
