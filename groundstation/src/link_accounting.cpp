@@ -103,15 +103,13 @@ void LinkAccounting::Count(size_t index, size_t bytes, protocol::TimestampNs onb
   if (s.received == 0) s.first_ground_ns = ground_ns;
   ++s.received;
   s.bytes += bytes;
-  const int64_t latency = ground_ns - onboard_ns - options_.light_time_ns;
-  all_latency_.Record(latency);
-  stream_latency_[index].Record(latency);
   s.last_onboard_ns = onboard_ns;
   s.last_ground_ns = ground_ns;
 }
 
 Arrival LinkAccounting::Account(size_t index, uint32_t seq, size_t bytes,
-                                protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns) {
+                                protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns,
+                                Observation* latency_out) {
   StreamStats& s = stats_.streams[index];
   auto& missing = missing_[index];
   Arrival arrival;
@@ -165,7 +163,29 @@ Arrival LinkAccounting::Account(size_t index, uint32_t seq, size_t bytes,
     arrival = Arrival::kLate;
   }
   Count(index, bytes, onboard_ns, ground_ns);
+  // Latency is the link's: a late packet (retransmitted, played back from the store) measures how
+  // long it waited on board instead.
+  if (arrival != Arrival::kLate) {
+    const ClockCorrelation::Sample latency = clock_.Observe(onboard_ns, ground_ns);
+    if (clock_.TakeSwitchedToRelative()) {
+      // What was recorded while learning was measured against the wrong clock.
+      all_latency_ = LatencyHistogram();
+      for (LatencyHistogram& h : stream_latency_) h = LatencyHistogram();
+    }
+    all_latency_.Record(latency.latency_ns);
+    stream_latency_[index].Record(latency.latency_ns);
+    if (latency_out != nullptr) {
+      latency_out->has_latency = true;
+      latency_out->latency_settled = latency.settled;
+      latency_out->latency_ns = latency.latency_ns;
+    }
+  }
   return arrival;
+}
+
+std::string LinkAccounting::LatencyBasis() const {
+  std::lock_guard lock(mutex_);
+  return clock_.Describe();
 }
 
 void LinkAccounting::Resync(size_t index, uint32_t seq) {
@@ -199,7 +219,7 @@ Observation LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, siz
     }
   }
   if (Plausible(index, seq, onboard_ns)) {
-    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns);
+    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns, &o);
     return o;
   }
   // Implausible against what the stream has: close to a held suspect, it confirms the jump.
@@ -222,7 +242,7 @@ Observation LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, siz
       ++s.implausible;
       ++stats_.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)];
     }
-    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns);
+    o.arrival = Account(index, seq, bytes, onboard_ns, ground_ns, &o);
     return o;
   }
   if (held.size() >= kMaxSuspects) {
@@ -447,8 +467,8 @@ std::vector<SequenceRange> LinkAccounting::MissingRanges(protocol::StreamId stre
 LatencySummary LinkAccounting::Latency(std::optional<protocol::StreamId> stream) const {
   std::lock_guard lock(mutex_);
   const LatencyHistogram& h = stream ? stream_latency_[static_cast<size_t>(*stream)] : all_latency_;
-  return {h.count(),          h.negative(),        h.Percentile(0.5),
-          h.Percentile(0.99), h.Percentile(0.999), h.max()};
+  return {h.count(),           h.negative(), h.Percentile(0.5), h.Percentile(0.99),
+          h.Percentile(0.999), h.max(),      clock_.basis(),    clock_.rate()};
 }
 
 }  // namespace lgs::station

@@ -96,6 +96,7 @@ Status Station::Impl::Start() {
     if (Status s = recorder->Open(last_recorded_stats_ns); !s.ok()) return s;
   }
   reporter = std::make_unique<RejectReporter>(Seconds(options.reject_log_interval_s));
+  gaps_at_start = accounting.Snapshot().total_gaps();  // what resuming found is not a rate
 
   if (options.insecure) {
     spdlog::warn(
@@ -245,7 +246,7 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
                          p.packet.onboard_time_ns, ground_ns);
   if (o.released_count == 0 && o.discarded_count == 0) {  // the common case
     if (o.arrival == Arrival::kSuspect) return Hold(p, topic, ground_ns);
-    if (o.arrival != Arrival::kDuplicate) Deliver(p, ground_ns);
+    if (o.arrival != Arrival::kDuplicate) Deliver(p, ground_ns, &o);
     return;
   }
   // Held packets decided by this one: set aside, or accepted before it.
@@ -257,7 +258,7 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
   if (o.arrival == Arrival::kDuplicate) return;
   // Decoding a held packet reused the stream's message: decode this one again.
   auto again = decoder->Decode(topic, packet);
-  if (again.ok()) Deliver(*again, ground_ns);
+  if (again.ok()) Deliver(*again, ground_ns, &o);
   spdlog::info("{}: sequence {} confirmed by the packet after it; the stream goes on from there",
                protocol::Stream(stream).name, seq);
 }
@@ -318,7 +319,8 @@ void Station::Impl::ExpireSuspects(protocol::TimestampNs now_ns) {
   }
 }
 
-void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns) {
+void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns,
+                            const Observation* latency) {
   if (recorder) recorder->RecordTelemetry(p, ground_ns);
   if (realtime_feed && realtime_feed->Wants(p.stream->id)) {
     realtime_feed->Offer(p.stream->id, ground_ns, p.packet.onboard_time_ns, p.packet.payload);
@@ -326,10 +328,12 @@ void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::Timestam
   if (alarms) {
     alarm_out.clear();
     alarms->Evaluate(p.stream->id, *p.message, ground_ns, alarm_out);
-    if (!alarms->limits().ForLink(LinkMetric::kLatencyMs).empty()) {
-      const double latency_ms = static_cast<double>(ground_ns - p.packet.onboard_time_ns) / 1e6 -
-                                options.light_time_s * 1e3;
-      alarms->EvaluateLink(LinkMetric::kLatencyMs, latency_ms, ground_ns, alarm_out);
+    // Judged only on live packets, and only once the accounting knows how the on-board clock
+    // relates to the ground's (a replay or an emulator at --speed would raise it falsely).
+    if (latency != nullptr && latency->has_latency && latency->latency_settled &&
+        !alarms->limits().ForLink(LinkMetric::kLatencyMs).empty()) {
+      alarms->EvaluateLink(LinkMetric::kLatencyMs, static_cast<double>(latency->latency_ns) / 1e6,
+                           ground_ns, alarm_out);
     }
     if (!alarm_out.empty()) PublishAlarms(alarm_out, ground_ns);
   }
@@ -539,13 +543,20 @@ void Station::Impl::IngestLoop() {
     const auto now = Clock::now();
     const double since_s = std::chrono::duration<double>(now - last_gap_check).count();
     if (since_s >= record_stats_interval_s) {
+      // Gaps opened in the last minute, counted, not one interval's extrapolated: a single lost
+      // packet in a 5 s interval is one gap a minute, not twelve.
       const uint64_t gaps = accounting.Snapshot().total_gaps();
+      gap_history.emplace_back(now, gaps);
+      while (gap_history.size() > 1 && now - gap_history[1].first >= std::chrono::seconds(60)) {
+        gap_history.pop_front();
+      }
+      const uint64_t in_last_minute = now - gap_history.front().first >= std::chrono::seconds(60)
+                                          ? gaps - gap_history.front().second
+                                          : gaps - gaps_at_start;
       alarm_out.clear();
-      alarms->EvaluateLink(LinkMetric::kGapRatePerMin,
-                           static_cast<double>(gaps - gaps_at_last_check) * 60.0 / since_s,
+      alarms->EvaluateLink(LinkMetric::kGapRatePerMin, static_cast<double>(in_last_minute),
                            WallNowNs(), alarm_out);
       if (!alarm_out.empty()) PublishAlarms(alarm_out, WallNowNs());
-      gaps_at_last_check = gaps;
       last_gap_check = now;
     }
   };
@@ -647,10 +658,8 @@ void Station::Impl::ScheduleStats() {
     const double pps = (now.total_received() - last_stats.total_received()) / dt;
     const double kbps = (now.total_bytes() - last_stats.total_bytes()) * 8.0 / 1000.0 / dt;
     DrainView();
-    // Latency means something only when on-board time is not ahead of the ground clock (an
-    // emulator at --speed > 1 runs ahead of it).
     const LatencySummary latency = accounting.Latency();
-    const std::string latency_text = latency.count > 0 && latency.negative == 0
+    const std::string latency_text = LatencyShown(latency)
                                          ? fmt::format(" | latency p50 {:.1f} ms p99 {:.1f} ms",
                                                        latency.p50_ns / 1e6, latency.p99_ns / 1e6)
                                          : "";
@@ -905,11 +914,20 @@ Result<LinkSnapshot> Station::Run() {
   if (s.alarms) {
     const AlarmStats& a = s.alarms->stats();
     const auto current = s.alarms->Current();
+    // "Unresolved" alarms are the ones still on the operator's list: beyond limits now, or back
+    // within but not yet acknowledged. Said as such, so one alarm does not read as two.
+    size_t active = 0;
+    for (const ground::v1::GroundAlarm& alarm : current) active += alarm.active();
+    std::string flapping;
+    if (a.flapping > 0) {
+      flapping = fmt::format(", {} flapping ({} crossings not shown)", a.flapping, a.suppressed);
+    }
     fmt::print(s.human_out,
-               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared, {} flapping ({} "
-               "crossings not shown); {} unresolved ({} values checked)\n",
-               a.raised, a.escalated, a.acknowledged, a.cleared, a.flapping, a.suppressed,
-               current.size(), a.samples);
+               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared{}; waiting for the "
+               "operator: {} ({} still beyond limits, {} back within, not acknowledged); {} "
+               "values checked\n",
+               a.raised, a.escalated, a.acknowledged, a.cleared, flapping, current.size(), active,
+               current.size() - active, a.samples);
   }
   if (s.auth_failures > 0) {
     fmt::print(s.human_out,

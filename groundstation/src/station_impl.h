@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -109,6 +110,23 @@ class OutputFile {
   bool owned_ = false;
 };
 
+inline const char* BasisName(ClockCorrelation::Basis basis) {
+  switch (basis) {
+    case ClockCorrelation::Basis::kAbsolute:
+      return "absolute";
+    case ClockCorrelation::Basis::kRelative:
+      return "relative";
+    case ClockCorrelation::Basis::kLearning:
+      break;
+  }
+  return "learning";
+}
+
+// Latency is worth showing when it was measured against a clock that means something.
+inline bool LatencyShown(const LatencySummary& l) {
+  return l.count > 0 && (l.basis == ClockCorrelation::Basis::kRelative || l.negative == 0);
+}
+
 inline std::string FormatRanges(const std::vector<SequenceRange>& ranges) {
   std::string out;
   for (const SequenceRange& r : ranges) {
@@ -127,9 +145,8 @@ inline std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& ac
   const auto row = [&](std::string_view name, uint64_t received, uint64_t bytes, uint64_t missing,
                        uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo,
                        const LatencySummary& l) {
-    // Latency means something only when on-board time is not ahead of the ground clock.
     const std::string latency =
-        l.count > 0 && l.negative == 0
+        LatencyShown(l)
             ? fmt::format("{:.1f}/{:.1f}/{:.1f}", l.p50_ns / 1e6, l.p99_ns / 1e6, l.max_ns / 1e6)
             : "-";
     out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", name,
@@ -155,6 +172,7 @@ inline std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& ac
                          FormatRanges(accounting.LostRanges(info.id, 20)));
     }
   }
+  out += fmt::format("  {}\n", accounting.LatencyBasis());
   out += fmt::format("  rejected: {}", s.total_rejected());
   for (const auto& info : protocol::kRejectReasons) {
     const uint64_t n = s.rejected[static_cast<size_t>(info.reason)];
@@ -223,8 +241,14 @@ inline Result<CommandRequest> CommandRequestFromJson(const nlohmann::json& body,
 }
 
 inline nlohmann::json LatencyJson(const LatencySummary& l) {
-  return {{"count", l.count},   {"negative", l.negative}, {"p50_ns", l.p50_ns},
-          {"p99_ns", l.p99_ns}, {"p999_ns", l.p999_ns},   {"max_ns", l.max_ns}};
+  return {{"count", l.count},
+          {"negative", l.negative},
+          {"p50_ns", l.p50_ns},
+          {"p99_ns", l.p99_ns},
+          {"p999_ns", l.p999_ns},
+          {"max_ns", l.max_ns},
+          {"basis", BasisName(l.basis)},
+          {"clock_rate", l.clock_rate}};
 }
 
 inline nlohmann::json RangesJson(const std::vector<SequenceRange>& ranges) {
@@ -306,7 +330,9 @@ struct Station::Impl {
   void IngestLoop();
   void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
   // An accepted packet to every consumer: recorder, web, alarms, commanding, JSON lines, view.
-  void Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns);
+  // `latency`: what the accounting measured of it, when it is a live packet.
+  void Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns,
+               const Observation* latency = nullptr);
   // Packets with an implausible sequence, held (ingest thread) until the accounting decides.
   struct HeldPacket {
     std::string topic, bytes;
@@ -433,7 +459,10 @@ struct Station::Impl {
   std::vector<ground::v1::GroundAlarm> alarm_snapshot;  // guarded by alarm_mutex
   std::atomic<bool> ack_pending{false};
   Clock::time_point last_gap_check = Clock::now();
-  uint64_t gaps_at_last_check = 0;
+  // (time, total gaps) at each check over the last minute: link.gap_rate_per_min is a count over
+  // a sliding minute.
+  std::deque<std::pair<Clock::time_point, uint64_t>> gap_history;
+  uint64_t gaps_at_start = 0;
   void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
   void TakeAcknowledgements();
   // The ingest thread's latest snapshot of the unresolved alarms (any thread).

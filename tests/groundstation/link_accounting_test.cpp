@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace lgs::station {
@@ -323,6 +324,86 @@ TEST(LinkAccountingPlausibility, ResumeLeavesOutRecordedSequencesFarFromTheRest)
   EXPECT_EQ(s.missing, 0u);
   EXPECT_EQ(s.recorded_before, 100u);
   EXPECT_EQ(a.Observe(kHk, 100, 10, 0, 0), Arrival::kInOrder);
+}
+
+}  // namespace
+}  // namespace lgs::station
+
+// Latency against the right clock: a live rover whose clock keeps UTC, an emulated one at
+// --speed 20, and a recording replayed a day later.
+namespace lgs::station {
+namespace {
+
+struct Delays {
+  std::vector<int64_t> ns;
+  int64_t Median() const {
+    auto v = ns;
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  }
+};
+
+// 10 Hz for `seconds` of ground time; on-board time runs `rate` times the ground clock from
+// `onboard_start`; each packet is delayed by light time (in ground seconds) + 2 ms + 0..20 ms.
+Delays Feed(ClockCorrelation& c, double rate, protocol::TimestampNs onboard_start, double seconds,
+            int64_t light_ns, std::vector<ClockCorrelation::Sample>& out) {
+  Delays d;
+  uint64_t x = 12345;
+  const protocol::TimestampNs ground_start = 1'800'000'000'000'000'000;
+  for (int i = 0; i < static_cast<int>(seconds * 10); ++i) {
+    const auto sent = ground_start + i * 100'000'000LL;
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int64_t delay = 2'000'000 + static_cast<int64_t>((x >> 33) % 20'000'000);
+    const auto onboard = onboard_start + static_cast<int64_t>((sent - ground_start) * rate);
+    d.ns.push_back(delay);
+    out.push_back(c.Observe(onboard, sent + light_ns + delay));
+  }
+  return d;
+}
+
+TEST(ClockCorrelation, ALiveRoverOnUtcGetsAbsoluteLatency) {
+  ClockCorrelation c({.light_time_ns = 1'280'000'000});
+  std::vector<ClockCorrelation::Sample> s;
+  const Delays d = Feed(c, 1.0, 1'800'000'000'000'000'000, 30, 1'280'000'000, s);
+  EXPECT_EQ(c.basis(), ClockCorrelation::Basis::kAbsolute);
+  EXPECT_FALSE(s.front().settled);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i].settled) {
+      EXPECT_EQ(s[i].latency_ns, d.ns[i]);
+    }
+  }
+}
+
+TEST(ClockCorrelation, AnEmulatorAtTwentyTimesSpeedGetsTheDelayAboveTheFastestPacket) {
+  ClockCorrelation c({.light_time_ns = 1'280'000'000});
+  std::vector<ClockCorrelation::Sample> s;
+  // Light time 1.28 s of mission time = 64 ms of ground time at 20x.
+  const Delays d = Feed(c, 20.0, 1'800'000'000'000'000'000, 120, 64'000'000, s);
+  EXPECT_EQ(c.basis(), ClockCorrelation::Basis::kRelative);
+  EXPECT_NEAR(c.rate(), 20.0, 0.001);
+  EXPECT_TRUE(c.TakeSwitchedToRelative());
+  // After the first minute, each latency is its delay above the fastest (2 ms) within 1 ms.
+  for (size_t i = 600; i < s.size(); ++i) {
+    ASSERT_TRUE(s[i].settled);
+    EXPECT_NEAR(static_cast<double>(s[i].latency_ns), static_cast<double>(d.ns[i] - 2'000'000),
+                1.5e6)
+        << i;
+  }
+  EXPECT_NE(c.Describe().find("20.000x"), std::string::npos) << c.Describe();
+}
+
+TEST(ClockCorrelation, ARecordingReplayedADayLaterIsNotADayLate) {
+  ClockCorrelation c({.light_time_ns = 1'280'000'000});
+  std::vector<ClockCorrelation::Sample> s;
+  const protocol::TimestampNs day_before = 1'800'000'000'000'000'000 - 86'400'000'000'000;
+  Feed(c, 1.0, day_before, 30, 0, s);
+  EXPECT_EQ(c.basis(), ClockCorrelation::Basis::kRelative);
+  for (const auto& sample : s) {
+    if (sample.settled) {
+      EXPECT_LT(sample.latency_ns, 25'000'000);  // no day of latency
+    }
+  }
+  EXPECT_NE(c.Describe().find("86399 s behind"), std::string::npos) << c.Describe();
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "groundstation/clock_correlation.h"
 #include "groundstation/latency_histogram.h"
 #include "protocol/cuc_time.h"
 #include "protocol/reject_reason.h"
@@ -76,6 +77,11 @@ struct Observation {
   size_t released_count = 0;
   std::array<uint32_t, kMaxSuspects> discarded{};  // held packets to set aside as implausible
   size_t discarded_count = 0;
+  // This packet's latency (live packets only: not a late one filling a gap, which measures how
+  // long it waited on board). `latency_settled`: fit to judge against a limit (ClockCorrelation).
+  bool has_latency = false;
+  bool latency_settled = false;
+  int64_t latency_ns = 0;
   operator Arrival() const { return arrival; }  // NOLINT: the common case reads the arrival
 };
 
@@ -113,11 +119,15 @@ struct StreamStats {
   protocol::TimestampNs last_ground_ns = 0;
 };
 
-// Ground receipt time - on-board time - configured light time, over accepted packets.
+// Ground receipt time - on-board time - configured light time, over accepted live packets; on
+// the relative basis (an on-board clock that is not UTC's: ClockCorrelation), the delay above
+// the fastest packet.
 struct LatencySummary {
   uint64_t count = 0;
   uint64_t negative = 0;  // on-board time later than receipt (clocks disagree, or speed > 1)
   uint64_t p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+  ClockCorrelation::Basis basis = ClockCorrelation::Basis::kLearning;
+  double clock_rate = 1.0;
 };
 
 struct LinkSnapshot {
@@ -137,8 +147,13 @@ struct LinkSnapshot {
 
 class LinkAccounting {
  public:
-  explicit LinkAccounting(int64_t light_time_ns = 0) { options_.light_time_ns = light_time_ns; }
-  explicit LinkAccounting(LinkAccountingOptions options) : options_(options) {}
+  explicit LinkAccounting(int64_t light_time_ns = 0)
+      : clock_(ClockCorrelationOptions{.light_time_ns = light_time_ns}) {
+    options_.light_time_ns = light_time_ns;
+  }
+  explicit LinkAccounting(LinkAccountingOptions options)
+      : options_(options),
+        clock_(ClockCorrelationOptions{.light_time_ns = options.light_time_ns}) {}
 
   void ExpectSequencesFromZero(bool on) { options_.from_zero = on; }
   const LinkAccountingOptions& options() const { return options_; }
@@ -168,6 +183,8 @@ class LinkAccounting {
   std::vector<SequenceRange> LostRanges(protocol::StreamId stream, size_t limit = 64) const;
   // Latency of one stream, or of all streams together.
   LatencySummary Latency(std::optional<protocol::StreamId> stream = std::nullopt) const;
+  // How latency is measured, in a line (ClockCorrelation::Describe).
+  std::string LatencyBasis() const;
 
  private:
   struct Suspect {
@@ -177,7 +194,7 @@ class LinkAccounting {
   };
   // Accepts a packet whose sequence is plausible (or confirmed); the stream is started.
   Arrival Account(size_t index, uint32_t seq, size_t bytes, protocol::TimestampNs onboard_ns,
-                  protocol::TimestampNs ground_ns);
+                  protocol::TimestampNs ground_ns, Observation* latency_out = nullptr);
   void Count(size_t index, size_t bytes, protocol::TimestampNs onboard_ns,
              protocol::TimestampNs ground_ns);
   bool Plausible(size_t index, uint32_t seq, protocol::TimestampNs onboard_ns) const;
@@ -188,6 +205,7 @@ class LinkAccounting {
 
   LinkAccountingOptions options_;
   mutable std::mutex mutex_;
+  ClockCorrelation clock_;  // one on-board clock for every stream
   std::array<std::vector<Suspect>, protocol::kStreamCount> suspects_;
   // On-board time of each stream's highest sequence: what a long jump is measured against.
   std::array<protocol::TimestampNs, protocol::kStreamCount> highest_onboard_ns_{};
