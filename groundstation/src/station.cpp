@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "protocol/text.h"
+#include "rover/v1/event.pb.h"
 #include "station_impl.h"
 
 namespace lgs::station {
@@ -355,6 +356,15 @@ void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::Timestam
     if (p.stream->id == StreamId::kHousekeeping) {
       rover_mode.store(static_cast<const rover::v1::Housekeeping&>(*p.message).mode(),
                        std::memory_order_relaxed);
+    } else if (p.stream->id == StreamId::kEvent) {
+      // A hibernating rover sends no housekeeping: its mode-change event (value = the new mode)
+      // is the last word on it.
+      const auto& event = static_cast<const rover::v1::Event&>(*p.message);
+      const auto mode = static_cast<int>(event.value());
+      if (event.kind() == rover::v1::EVENT_KIND_MODE_CHANGE && rover::v1::RoverMode_IsValid(mode) &&
+          static_cast<double>(mode) == event.value()) {
+        rover_mode.store(mode, std::memory_order_relaxed);
+      }
     } else if (p.stream->id == StreamId::kNavigationPose) {
       const auto& pose = static_cast<const rover::v1::NavigationPose&>(*p.message);
       rover_x_m.store(pose.x_m(), std::memory_order_relaxed);

@@ -748,16 +748,70 @@ void RoverModel::FillFrame(rover::v1::Camera camera, double pan_deg, double tilt
       std::clamp(random_.Normal(300.0 + 1500.0 * sunlit_, 80.0), 0.0, 4095.0));
 }
 
-void RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& out) {
+bool ModeEmits(rover::v1::RoverMode mode, protocol::StreamId stream) {
+  using protocol::StreamId;
+  const bool working = mode == rover::v1::ROVER_MODE_DRIVE ||
+                       mode == rover::v1::ROVER_MODE_SCIENCE ||
+                       mode == rover::v1::ROVER_MODE_STANDBY;
+  switch (stream) {
+    case StreamId::kHousekeeping:
+    case StreamId::kNavigationPose:
+    case StreamId::kRadiation:
+      return working || mode == rover::v1::ROVER_MODE_SAFE;
+    case StreamId::kTerrainTile:
+    case StreamId::kSoilMeasurement:
+      return working;
+    case StreamId::kCameraFrame:
+      return mode == rover::v1::ROVER_MODE_DRIVE;
+    case StreamId::kEvent:
+    case StreamId::kCommandVerification:
+      return true;
+  }
+  return false;
+}
+
+bool RoverModel::FillSoilMeasurement(TimestampNs t, rover::v1::SoilMeasurement& out) {
   AdvanceTo(t);
-  // The three instruments take turns; each reading is a product of its own integration.
-  static constexpr std::array<std::pair<rover::v1::SoilInstrument, double>, 3> kCycle = {{
-      {rover::v1::SOIL_INSTRUMENT_NEUTRON, 60.0},
-      {rover::v1::SOIL_INSTRUMENT_VNIS, 2.0},
-      {rover::v1::SOIL_INSTRUMENT_APXS, 1800.0},
+  // Each instrument's integration, and the modes it can integrate in (a commanded measurement
+  // is an activity of its own and produces its own report).
+  struct Instrument {
+    rover::v1::SoilInstrument id;
+    double integration_s;
+    bool science_stop_only;  // needs the arm placed and the rover still
+  };
+  static constexpr std::array<Instrument, 3> kInstruments = {{
+      {rover::v1::SOIL_INSTRUMENT_NEUTRON, 60.0, false},
+      {rover::v1::SOIL_INSTRUMENT_VNIS, 2.0, true},
+      {rover::v1::SOIL_INSTRUMENT_APXS, 180.0, true},
   }};
-  const auto [instrument, integration_s] = kCycle[measurement_id_ % 3];
-  FillSoil(instrument, integration_s, out);
+  const bool working = ModeEmits(mode_, protocol::StreamId::kSoilMeasurement) && !activity_;
+  const Instrument* report = nullptr;
+  double most_overdue_s = -1.0;
+  for (const Instrument& i : kInstruments) {
+    TimestampNs& since = integrating_since_ns_[static_cast<size_t>(i.id)];
+    const bool can =
+        working && instrument_modes_[static_cast<size_t>(i.id)] == rover::v1::INSTRUMENT_MODE_ON &&
+        (!i.science_stop_only || mode_ == rover::v1::ROVER_MODE_SCIENCE);
+    if (!can) {
+      since = 0;  // interrupted: that integration is lost
+      continue;
+    }
+    if (since == 0) {
+      since = t;
+      continue;
+    }
+    // One report per call: the instrument that finished longest ago goes first (a fast one
+    // must not starve a slow one), the others wait, still holding their finished integration.
+    const double overdue_s = static_cast<double>(t - since) / kNsPerS - i.integration_s;
+    if (overdue_s >= 0 && overdue_s > most_overdue_s) {
+      most_overdue_s = overdue_s;
+      report = &i;
+    }
+  }
+  if (report == nullptr) return false;
+  integrating_since_ns_[static_cast<size_t>(report->id)] = t;
+  FillSoil(report->id, report->integration_s, out);
+  return true;
 }
 
 void RoverModel::FillSoil(rover::v1::SoilInstrument instrument, double integration_s,

@@ -93,36 +93,42 @@ Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
   StreamState& due = streams_[Due()];
   const TimestampNs now = due.next_due_ns;
   due.message->Clear();
-  switch (due.info->id) {
-    case StreamId::kHousekeeping:
-      model_.FillHousekeeping(now, static_cast<rover::v1::Housekeeping&>(*due.message));
-      break;
-    case StreamId::kNavigationPose:
-      model_.FillNavigationPose(now, static_cast<rover::v1::NavigationPose&>(*due.message));
-      break;
-    case StreamId::kTerrainTile:
-      model_.FillTerrainTile(now, static_cast<rover::v1::TerrainTile&>(*due.message));
-      break;
-    case StreamId::kCameraFrame:
-      model_.FillCameraFrame(now, static_cast<rover::v1::CameraFrame&>(*due.message));
-      break;
-    case StreamId::kSoilMeasurement:
-      model_.FillSoilMeasurement(now, static_cast<rover::v1::SoilMeasurement&>(*due.message));
-      break;
-    case StreamId::kRadiation:
-      model_.FillRadiation(now, static_cast<rover::v1::Radiation&>(*due.message));
-      break;
-    case StreamId::kEvent:                // emitted below when the model raises one
-    case StreamId::kCommandVerification:  // emitted when a command is handled
-      break;
-  }
+  // The mode decides what is sent (ModeEmits); the model runs on either way.
+  model_.Advance(now);
+  bool emit = ModeEmits(model_.mode(), due.info->id);
+  if (emit) switch (due.info->id) {
+      case StreamId::kHousekeeping:
+        model_.FillHousekeeping(now, static_cast<rover::v1::Housekeeping&>(*due.message));
+        break;
+      case StreamId::kNavigationPose:
+        model_.FillNavigationPose(now, static_cast<rover::v1::NavigationPose&>(*due.message));
+        break;
+      case StreamId::kTerrainTile:
+        model_.FillTerrainTile(now, static_cast<rover::v1::TerrainTile&>(*due.message));
+        break;
+      case StreamId::kCameraFrame:
+        model_.FillCameraFrame(now, static_cast<rover::v1::CameraFrame&>(*due.message));
+        break;
+      case StreamId::kSoilMeasurement:
+        emit =
+            model_.FillSoilMeasurement(now, static_cast<rover::v1::SoilMeasurement&>(*due.message));
+        break;
+      case StreamId::kRadiation:
+        model_.FillRadiation(now, static_cast<rover::v1::Radiation&>(*due.message));
+        break;
+      case StreamId::kEvent:                // emitted below when the model raises one
+      case StreamId::kCommandVerification:  // emitted when a command is handled
+        break;
+    }
   std::vector<rover::v1::Event> events = model_.TakeEvents();
   std::vector<rover::v1::CameraFrame> frames = model_.TakeCommandedFrames();
   std::vector<rover::v1::SoilMeasurement> soil = model_.TakeCommandedSoil();
-  out.resize(1 + events.size() + frames.size() + soil.size());
-  if (Status s = Emit(due, now, out[0]); !s.ok()) return s;
+  out.resize((emit ? 1 : 0) + events.size() + frames.size() + soil.size());
+  size_t next = 0;
+  if (emit) {
+    if (Status s = Emit(due, now, out[next++]); !s.ok()) return s;
+  }
   due.next_due_ns += due.period_ns;
-  size_t next = 1;
   const auto emit_all = [&](StreamId id, auto& messages) {
     StreamState& stream = streams_[static_cast<size_t>(id)];
     for (auto& m : messages) {

@@ -80,7 +80,8 @@ void ExpectStationSawExactlyTheTruth(const RunResult& r) {
 
 TEST(LiveLink, StationSeesEveryPacketTheEmulatorSentOverIpc) {
   ScratchDir dir;
-  const RunResult r = RunLink(dir, dir.IpcEndpoint("tm"), 3.0, 20.0, SIGINT);
+  // 3 s at 50x: 150 s of mission time, long enough for a neutron integration (60 s) to finish.
+  const RunResult r = RunLink(dir, dir.IpcEndpoint("tm"), 3.0, 50.0, SIGINT);
   ExpectStationSawExactlyTheTruth(r);
   EXPECT_EQ(r.station_exit, 0);
   // Every periodic stream showed up, and the summary and statistics lines were printed.

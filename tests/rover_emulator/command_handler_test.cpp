@@ -425,8 +425,9 @@ TEST_F(CommandHandlerTest, SoilMeasurementAndPanoramaProduceTheirTelemetry) {
   ASSERT_EQ(reports.size(), 4u);  // progress after frames 1-3, then completion
   EXPECT_EQ(reports[2].progress_step(), 3u);
   EXPECT_TRUE(reports[3].success());
-  // 0.5 Hz navigation frames for 10 s (5) plus the four commanded ones.
-  EXPECT_EQ(generated_["camera_frame"], 9);
+  // The four commanded frames only: the rover holds in STANDBY for a panorama, and periodic
+  // navigation frames are taken while driving (ModeEmits).
+  EXPECT_EQ(generated_["camera_frame"], 4);
 }
 
 TEST_F(CommandHandlerTest, TelemetryRateHibernateAndWake) {
@@ -440,14 +441,33 @@ TEST_F(CommandHandlerTest, TelemetryRateHibernateAndWake) {
 
   EXPECT_EQ(Handle(Tc(2, "hibernate")).size(), 3u);
   EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_HIBERNATE);
+  generated_.clear();
   Run(60.0);  // the sun does not wake a commanded hibernation
   EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_HIBERNATE);
+  // Hibernating: no telemetry but events.
+  for (const auto& [stream, n] : generated_) {
+    EXPECT_TRUE(stream == "event" || stream == "command_verification") << stream << ": " << n;
+  }
   const auto drive = Handle(Tc(3, "drive", {{"distance_m", "1"}, {"heading_deg", "0"}}));
   ASSERT_EQ(drive.size(), 2u);
   EXPECT_FALSE(drive[1].success());
   EXPECT_NE(drive[1].failure_reason().find("HIBERNATE"), std::string::npos);
   EXPECT_EQ(Handle(Tc(4, "wake")).size(), 3u);
   EXPECT_EQ(generator_.model().mode(), rover::v1::ROVER_MODE_STANDBY);
+  // Awake in STANDBY: health and dose again, no navigation frames, and soil only as the neutron
+  // spectrometer finishes its 60 s integrations (not one report per 5 s tick).
+  generated_.clear();
+  soil_.clear();
+  Run(130.0);
+  EXPECT_GT(generated_["housekeeping"], 100);
+  EXPECT_GT(generated_["radiation"], 100);
+  EXPECT_EQ(generated_["camera_frame"], 0);
+  EXPECT_GE(soil_.size(), 2u);
+  EXPECT_LE(soil_.size(), 3u);
+  for (const auto& m : soil_) {
+    EXPECT_EQ(m.instrument(), rover::v1::SOIL_INSTRUMENT_NEUTRON) << m.ShortDebugString();
+    EXPECT_EQ(m.integration_s(), 60.0);
+  }
 }
 
 TEST_F(CommandHandlerTest, ArgumentsOutOfTheDictionaryRangeAreRefusedAtAcceptance) {

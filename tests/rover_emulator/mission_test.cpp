@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 
 #include "protocol/telemetry_decoder.h"
 #include "rover_emulator/scenario.h"
@@ -72,8 +73,10 @@ TEST(Mission, SameScenarioAndSeedGiveByteIdenticalPackets) {
 
 TEST(Mission, SolarParticleEventRaisesDoseTenfoldThenDecaysIntoAForbushDip) {
   const Scenario s = Load("spe-storm");
-  double baseline_sum = 0, last_hour_sum = 0, peak = 0, peak_t = 0;
-  int baseline_n = 0, last_hour_n = 0;
+  double baseline_sum = 0, peak = 0, peak_t = 0;
+  int baseline_n = 0;
+  std::vector<std::pair<double, double>> doses;  // (t, dose): the dosimeter goes quiet when
+                                                 // the rover hibernates for the night
   double onset_t = -1, end_t = -1;
   bool flagged_during = false;
   RunMission(s, 24 * kHour, [&](const protocol::DecodedPacket& p) {
@@ -85,10 +88,7 @@ TEST(Mission, SolarParticleEventRaisesDoseTenfoldThenDecaysIntoAForbushDip) {
         baseline_sum += dose;
         ++baseline_n;
       }
-      if (t >= 23 * kHour) {
-        last_hour_sum += dose;
-        ++last_hour_n;
-      }
+      doses.emplace_back(t, dose);
       if (dose > peak) {
         peak = dose;
         peak_t = t;
@@ -109,7 +109,19 @@ TEST(Mission, SolarParticleEventRaisesDoseTenfoldThenDecaysIntoAForbushDip) {
   EXPECT_GT(onset_t, 20 * 60.0);
   EXPECT_GT(end_t, peak_t);
   EXPECT_TRUE(flagged_during);
-  // Decayed, and the galactic background is depressed below its pre-event level.
+  // Decayed, and the galactic background is depressed below its pre-event level: over the last
+  // hour the dosimeter reported, after the event's end.
+  ASSERT_FALSE(doses.empty());
+  const double last_t = doses.back().first;
+  ASSERT_GT(last_t - kHour, end_t);
+  double last_hour_sum = 0;
+  int last_hour_n = 0;
+  for (const auto& [t, dose] : doses) {
+    if (t >= last_t - kHour) {
+      last_hour_sum += dose;
+      ++last_hour_n;
+    }
+  }
   EXPECT_LT(last_hour_sum / last_hour_n, 0.98 * baseline);
 }
 
@@ -117,15 +129,25 @@ TEST(Mission, NightFallDrivesTheRoverIntoHibernation) {
   const Scenario s = Load("night-fall");
   std::vector<rover::v1::RoverMode> modes;
   double first_soc = -1, hibernate_t = -1, solar_after_first_hour = 0;
+  std::map<protocol::StreamId, int> after_hibernation;
   RunMission(s, 48 * kHour, [&](const protocol::DecodedPacket& p) {
     const double t = Seconds(p.packet.onboard_time_ns);
+    if (hibernate_t >= 0) {
+      // Hibernating: no telemetry but events. Two hours of it are enough to tell.
+      ++after_hibernation[p.stream->id];
+      return t < hibernate_t + 2 * kHour;
+    }
     if (const auto* h = As<rover::v1::Housekeeping>(p, protocol::StreamId::kHousekeeping)) {
       if (first_soc < 0) first_soc = h->battery_soc_percent();
       if (modes.empty() || modes.back() != h->mode()) modes.push_back(h->mode());
       if (t > kHour) solar_after_first_hour = std::max(solar_after_first_hour, h->solar_power_w());
-      if (h->mode() == rover::v1::ROVER_MODE_HIBERNATE) {
+    }
+    // Housekeeping stops with hibernation: the mode change is the event that says so.
+    if (const auto* e = As<rover::v1::Event>(p, protocol::StreamId::kEvent)) {
+      if (e->kind() == rover::v1::EVENT_KIND_MODE_CHANGE &&
+          e->message().find("HIBERNATE") != std::string::npos) {
         hibernate_t = t;
-        return false;
+        modes.push_back(rover::v1::ROVER_MODE_HIBERNATE);
       }
     }
     return true;
@@ -139,12 +161,16 @@ TEST(Mission, NightFallDrivesTheRoverIntoHibernation) {
   };
   EXPECT_LT(at(rover::v1::ROVER_MODE_STANDBY), at(rover::v1::ROVER_MODE_SAFE));
   EXPECT_LT(at(rover::v1::ROVER_MODE_SAFE), at(rover::v1::ROVER_MODE_HIBERNATE));
+  for (const auto& [stream, n] : after_hibernation) {
+    EXPECT_EQ(stream, protocol::StreamId::kEvent) << protocol::Stream(stream).name << ": " << n;
+  }
 }
 
 TEST(Mission, LongNominalRunStaysPhysicallySane) {
   const Scenario s = Load("nominal");
   const Terrain terrain(s.site.terrain, s.seed);  // the same map the rover drives on
-  size_t apxs = 0, poses = 0, hazards = 0;
+  size_t apxs = 0, poses = 0, hazards = 0, science_stops = 0;
+  std::map<int, double> last_report;  // instrument -> on-board time of its last report
   double odometer = 0, min_sun = 90, max_sun = -90;
   RunMission(s, 24 * kHour, [&](const protocol::DecodedPacket& p) {
     if (const auto* h = As<rover::v1::Housekeeping>(p, protocol::StreamId::kHousekeeping)) {
@@ -165,6 +191,17 @@ TEST(Mission, LongNominalRunStaysPhysicallySane) {
         ++apxs;
         EXPECT_NEAR(m->apxs().total_wt_percent(), 100.0, 2.0);
       }
+      // No instrument reports more often than it can integrate.
+      const double t = Seconds(p.packet.onboard_time_ns);
+      double& last = last_report[m->instrument()];
+      if (last > 0) {
+        EXPECT_GE(t - last, m->integration_s() - 1e-6) << m->instrument();
+      }
+      last = t;
+    }
+    if (const auto* e = As<rover::v1::Event>(p, protocol::StreamId::kEvent)) {
+      science_stops += e->kind() == rover::v1::EVENT_KIND_MODE_CHANGE &&
+                       e->message().find("soil science stop") != std::string::npos;
     }
     if (const auto* r = As<rover::v1::Radiation>(p, protocol::StreamId::kRadiation)) {
       EXPECT_GT(r->dose_rate_ugy_per_h(), 0.0);
@@ -179,7 +216,10 @@ TEST(Mission, LongNominalRunStaysPhysicallySane) {
     return true;
   });
   EXPECT_GT(poses, 800'000u);
-  EXPECT_GT(apxs, 1000u);
+  // One APXS reading (3 min) per five-minute science stop, and only there.
+  EXPECT_GT(science_stops, 100u);
+  EXPECT_GE(apxs, science_stops * 9 / 10);
+  EXPECT_LE(apxs, science_stops);
   EXPECT_GT(odometer, 50.0);  // it drove
   EXPECT_GE(min_sun, -1.5);   // south-pole sun: within ±1.5° of the horizon
   EXPECT_LE(max_sun, 1.5);

@@ -66,18 +66,44 @@ TEST(RoverModel, RadiationIsNearTheGcrBaseline) {
 }
 
 TEST(RoverModel, ApxsOxidesAreHighlandAndSumNearHundred) {
+  // APXS reads at science stops only, one three-minute integration at a time.
   RoverModel model(Options(4));
   int apxs_seen = 0;
-  for (int i = 0; i < 9; ++i) {
+  TimestampNs last_apxs = 0;
+  for (int i = 0; i < 4 * 720 && apxs_seen < 3; ++i) {  // up to 4 h, a tick every 5 s
     rover::v1::SoilMeasurement m;
-    model.FillSoilMeasurement(kStart + i * 5 * kSecond, m);
+    const TimestampNs t = kStart + i * 5 * kSecond;
+    if (!model.FillSoilMeasurement(t, m)) continue;
     if (m.result_case() != rover::v1::SoilMeasurement::kApxs) continue;
+    EXPECT_EQ(model.mode(), rover::v1::ROVER_MODE_SCIENCE);
+    EXPECT_EQ(m.integration_s(), 180.0);
+    if (last_apxs != 0) {
+      EXPECT_GE(t - last_apxs, 180 * kSecond);
+    }
+    last_apxs = t;
     ++apxs_seen;
     EXPECT_NEAR(m.apxs().al2o3_wt_percent(), 27.3, 3.0);
     EXPECT_NEAR(m.apxs().sio2_wt_percent(), 45.0, 3.0);
     EXPECT_NEAR(m.apxs().total_wt_percent(), 99.5, 2.0);
   }
   EXPECT_EQ(apxs_seen, 3);
+}
+
+TEST(RoverModel, WhatEachModeSendsFollowsTheModel) {
+  using protocol::StreamId;
+  using rover::v1::RoverMode;
+  for (const protocol::StreamInfo& s : protocol::AllStreams()) {
+    // Hibernation: no telemetry but events (the command dictionary says so to operators).
+    EXPECT_EQ(ModeEmits(rover::v1::ROVER_MODE_HIBERNATE, s.id),
+              s.id == StreamId::kEvent || s.id == StreamId::kCommandVerification)
+        << s.name;
+  }
+  for (StreamId id : {StreamId::kHousekeeping, StreamId::kNavigationPose, StreamId::kRadiation}) {
+    EXPECT_TRUE(ModeEmits(rover::v1::ROVER_MODE_SAFE, id));
+  }
+  EXPECT_FALSE(ModeEmits(rover::v1::ROVER_MODE_SAFE, StreamId::kSoilMeasurement));
+  EXPECT_FALSE(ModeEmits(rover::v1::ROVER_MODE_STANDBY, StreamId::kCameraFrame));
+  EXPECT_TRUE(ModeEmits(rover::v1::ROVER_MODE_DRIVE, StreamId::kCameraFrame));
 }
 
 TEST(RoverModel, HousekeepingIsPlausible) {
@@ -117,7 +143,7 @@ TEST(TelemetryGenerator, SameSeedGivesAByteIdenticalPacketStream) {
   EXPECT_NE(Packets(17, 300), Packets(18, 300));
 }
 
-TEST(TelemetryGenerator, EveryPeriodicStreamAtItsNominalRate) {
+TEST(TelemetryGenerator, EveryPeriodicStreamAtItsNominalRateWhileItsModeSendsIt) {
   TelemetryGenerator generator(2, "rover1", kStart);
   std::vector<GeneratedPacket> batch;
   std::map<std::string_view, int> counts;
@@ -125,10 +151,15 @@ TEST(TelemetryGenerator, EveryPeriodicStreamAtItsNominalRate) {
     ASSERT_TRUE(generator.Next(batch).ok());
     for (const auto& p : batch) ++counts[p.stream->name];
   }
-  for (const protocol::StreamInfo& s : protocol::AllStreams()) {
-    if (s.nominal_rate_hz == 0) continue;
-    EXPECT_EQ(counts[s.name], static_cast<int>(100 * s.nominal_rate_hz)) << s.name;
+  // Awake, the health streams and mapping go at their nominal rates whatever the mode...
+  for (const char* name : {"housekeeping", "navigation_pose", "radiation", "terrain_tile"}) {
+    const protocol::StreamInfo* s = protocol::FindStreamByName(name);
+    EXPECT_EQ(counts[name], static_cast<int>(100 * s->nominal_rate_hz)) << name;
   }
+  // ...navigation frames while driving (a science stop pauses them), soil as instruments finish.
+  EXPECT_LE(counts["camera_frame"], 50);
+  EXPECT_GE(counts["camera_frame"], 30);
+  EXPECT_LT(counts["soil"], 20);
   EXPECT_GE(counts["event"], 2);  // boot and the first mode change at least
 }
 

@@ -511,10 +511,12 @@ class Bench {
     fs::remove_all(directory);
     const size_t hk = static_cast<size_t>(protocol::StreamId::kHousekeeping);
     const double hk_share = static_cast<double>(mix.per_stream[hk]) / mix.packets.size();
-    const auto total = static_cast<uint64_t>(36'000 * hours / hk_share);
+    const auto target = static_cast<uint64_t>(std::llround(36'000 * hours));
+    const auto total = static_cast<uint64_t>(static_cast<double>(target) / hk_share);
     const int64_t step_ns = static_cast<int64_t>(3600e9 * hours / static_cast<double>(total));
-    uint64_t housekeeping = 0;
-    const fs::path file = RecordMix(mix, directory, total, step_ns, &housekeeping);
+    uint64_t housekeeping = 0, recorded = 0;
+    const fs::path file =
+        RecordMix(mix, directory, 2 * total, step_ns, &housekeeping, target, &recorded);
     if (file.empty()) return {{"error", "cannot write the recording"}};
     const int port = FreeTcpPortNumber();
     Child station(
@@ -535,7 +537,8 @@ class Bench {
         const auto t0 = Clock::now();
         const auto [status, body] = HttpGet(
             port, fmt::format("/api/history?key=housekeeping.battery_soc_percent&start={}&end={}{}",
-                              start_ms, start_ms + static_cast<int64_t>(hours * 3'600'000), query));
+                              // a tenth beyond the hour: where the mix put the last of them
+                              start_ms, start_ms + static_cast<int64_t>(hours * 3'960'000), query));
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         if (status != 200) return json{{"error", fmt::format("HTTP {}", status)}};
         samples = json::parse(body).size();
@@ -544,7 +547,7 @@ class Bench {
       return json{{"samples", samples}, {"median_ms", ms[ms.size() / 2]}, {"max_ms", ms.back()}};
     };
     json out = {{"hours", hours},
-                {"recorded_messages", total},
+                {"recorded_messages", recorded},
                 {"housekeeping_messages", housekeeping},
                 {"recording_mb", fs::file_size(file) / 1048576.0},
                 {"minmax_1000", measure("&strategy=minmax&size=1000")},
@@ -646,8 +649,11 @@ class Bench {
 
   // Records `count` packets of the mix (resequenced as they repeat), received `step_ns` apart,
   // into one closed file in `directory`; empty on failure. Counts the housekeeping packets.
+  // Records `count` packets of the mix, or (with `housekeeping_target`) as many as it takes to
+  // record that many housekeeping packets.
   static fs::path RecordMix(const Mix& mix, const fs::path& directory, uint64_t count,
-                            int64_t step_ns, uint64_t* housekeeping) {
+                            int64_t step_ns, uint64_t* housekeeping,
+                            uint64_t housekeeping_target = 0, uint64_t* recorded = nullptr) {
     station::RecorderOptions options;
     options.directory = directory.string();
     options.writer.sync_on_chunk = false;
@@ -671,7 +677,12 @@ class Bench {
       const int64_t ground_ns = kMissionStart + static_cast<int64_t>(i) * step_ns;
       recorder.RecordTelemetry(*decoded, ground_ns);
       recorder.Tick(ground_ns);  // chunks close on the recorder's flush interval of ground time
+      if (recorded != nullptr) ++*recorded;
       if (housekeeping != nullptr) *housekeeping += p.stream == hk;
+      if (housekeeping != nullptr && housekeeping_target > 0 &&
+          *housekeeping >= housekeeping_target) {
+        break;
+      }
     }
     if (!recorder.Close().ok()) return {};
     return recorder.stats().current_file;

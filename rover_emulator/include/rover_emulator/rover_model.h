@@ -19,6 +19,7 @@
 #include "protocol/command_dictionary.h"
 #include "protocol/cuc_time.h"
 #include "protocol/status.h"
+#include "protocol/stream_registry.h"
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/command.pb.h"
 #include "rover/v1/event.pb.h"
@@ -50,15 +51,37 @@ struct RoverModelOptions {
   Scenario scenario;  // defaults: the nominal mission
 };
 
+// What each mode sends on the periodic streams (events and command reports go in every mode).
+// Hibernation keeps only the wake-up receiver and the survival heater: no telemetry but events.
+// Safe mode keeps the health streams (housekeeping, pose, dose). Mapping (terrain tiles) needs
+// the cameras awake; the periodic navigation frames are taken while driving; soil science needs
+// the instruments, which work only where the model says (see RoverModel::FillSoilMeasurement).
+//
+//   stream           DRIVE  SCIENCE  STANDBY  SAFE  HIBERNATE
+//   housekeeping       x       x        x       x
+//   navigation_pose    x       x        x       x
+//   terrain_tile       x       x        x
+//   camera_frame       x
+//   soil               x       x        x            (as instruments finish integrating)
+//   radiation          x       x        x       x
+bool ModeEmits(rover::v1::RoverMode mode, protocol::StreamId stream);
+
 class RoverModel {
  public:
   explicit RoverModel(const RoverModelOptions& options);
+
+  // Advances the model (its mode may change) without producing anything.
+  void Advance(TimestampNs mission_time_ns) { AdvanceTo(mission_time_ns); }
 
   void FillHousekeeping(TimestampNs mission_time_ns, rover::v1::Housekeeping& out);
   void FillNavigationPose(TimestampNs mission_time_ns, rover::v1::NavigationPose& out);
   void FillTerrainTile(TimestampNs mission_time_ns, rover::v1::TerrainTile& out);
   void FillCameraFrame(TimestampNs mission_time_ns, rover::v1::CameraFrame& out);
-  void FillSoilMeasurement(TimestampNs mission_time_ns, rover::v1::SoilMeasurement& out);
+  // Background soil science: each instrument integrates for its own time and reports once it
+  // has (at most one report per call): the neutron spectrometer while the rover is awake and
+  // working (60 s), VNIS (2 s) and APXS (3 min) at a science stop only. A mode change that
+  // takes an instrument out of its modes abandons its integration. False: nothing finished.
+  bool FillSoilMeasurement(TimestampNs mission_time_ns, rover::v1::SoilMeasurement& out);
   void FillRadiation(TimestampNs mission_time_ns, rover::v1::Radiation& out);
 
   // Events raised since the last call, oldest first.
@@ -183,6 +206,8 @@ class RoverModel {
   std::vector<ActivityReport> activity_reports_;
   std::vector<rover::v1::CameraFrame> commanded_frames_;
   std::vector<rover::v1::SoilMeasurement> commanded_soil_;
+  // Background integrations: when each instrument started its current one (0 = not running).
+  std::array<TimestampNs, 4> integrating_since_ns_{};
 };
 
 }  // namespace lgs::emulator
