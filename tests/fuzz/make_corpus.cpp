@@ -3,6 +3,7 @@
 // compression, and one cut short). Run: fuzz_make_corpus tests/fuzz/corpus
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "protocol/mcap_writer.h"
 #include "protocol/protobuf_schema.h"
 #include "protocol/space_packet.h"
+#include "rover/v1/event.pb.h"
+#include "rover/v1/housekeeping.pb.h"
 #include "rover_emulator/telemetry_generator.h"
 
 namespace fs = std::filesystem;
@@ -47,9 +50,20 @@ int main(int argc, char** argv) {
   fs::create_directories(dir / "mcap");
   emulator::TelemetryGenerator generator(3, "rover1", 1'800'000'000LL * 1'000'000'000);
   std::vector<emulator::GeneratedPacket> all, batch;
-  while (all.size() < 400) {
+  // Until every periodic stream has two packets (soil reports only as instruments finish).
+  std::array<int, protocol::kStreamCount> seen{};
+  const auto enough = [&] {
+    for (const protocol::StreamInfo& s : protocol::AllStreams()) {
+      if (s.nominal_rate_hz > 0 && seen[static_cast<size_t>(s.id)] < 2) return false;
+    }
+    return all.size() >= 400;
+  };
+  while (!enough() && all.size() < 200'000) {
     if (!generator.Next(batch).ok()) return 1;
-    for (auto& p : batch) all.push_back(p);
+    for (auto& p : batch) {
+      ++seen[static_cast<size_t>(p.stream->id)];
+      all.push_back(p);
+    }
   }
   // Packets: the first byte picks the topic (the stream's index), as the fuzzer reads it.
   std::array<int, protocol::kStreamCount> kept{};
@@ -60,6 +74,35 @@ int main(int argc, char** argv) {
     input += p.packet;
     WriteFile(dir / "packet" / fmt::format("{}-{}.bin", p.stream->name, p.sequence), input);
   }
+  // The classes an adversarial pass found (issue 16): wild extended sequences (with a valid CRC,
+  // as a corruption the CRC-16 missed would have), the last sequence there is, event text with
+  // terminal escapes and with invalid UTF-8 (patched in: protobuf will not write it).
+  const auto& hk = protocol::Stream(protocol::StreamId::kHousekeeping);
+  const auto& ev = protocol::Stream(protocol::StreamId::kEvent);
+  const auto packet_of = [&](const protocol::StreamInfo& s, uint32_t seq, std::string payload) {
+    std::string packet;
+    if (!protocol::EncodeTmPacket(s.apid, seq, 1'800'000'000LL * 1'000'000'000,
+                                  protocol::AsBytes(payload), packet)
+             .ok()) {
+      return std::string();
+    }
+    return std::string(1, static_cast<char>(static_cast<size_t>(s.id))) + packet;
+  };
+  rover::v1::Housekeeping housekeeping;
+  housekeeping.set_battery_soc_percent(50);
+  for (uint32_t seq : {4'000'000'000u, 0xFFFFFFFFu, 0xFFFFFFFEu}) {
+    WriteFile(dir / "packet" / fmt::format("housekeeping-wild-{}.bin", seq),
+              packet_of(hk, seq, housekeeping.SerializeAsString()));
+  }
+  rover::v1::Event event;
+  event.set_kind(rover::v1::EVENT_KIND_THERMAL_LIMIT);
+  event.set_message("\x1b[2J\x1b]0;owned\x07\nLINK  999 packets\r\xc2\x9b");
+  WriteFile(dir / "packet" / "event-escapes.bin", packet_of(ev, 7, event.SerializeAsString()));
+  event.set_message("bad @@ text");
+  std::string invalid = event.SerializeAsString();
+  invalid.replace(invalid.find("@@"), 2, "\xff\xfe");
+  WriteFile(dir / "packet" / "event-invalid-utf8.bin", packet_of(ev, 8, invalid));
+
   // MCAP files: 60 messages each, with every compression; one of them cut short.
   for (auto [compression, name] : {std::pair{protocol::McapCompression::kNone, "none"},
                                    std::pair{protocol::McapCompression::kZstd, "zstd"},
@@ -75,8 +118,10 @@ int main(int argc, char** argv) {
     const std::string schema = protocol::FileDescriptorSetOf(*nav.prototype->GetDescriptor());
     auto sid = writer.AddSchema(nav.prototype->GetDescriptor()->full_name(), "protobuf",
                                 protocol::AsBytes(schema));
-    auto channel = writer.AddChannel("/rover1/navigation_pose", "protobuf", *sid,
-                                     {{"apid", std::to_string(nav.apid)}});
+    // Metadata as a hostile file may carry it: invalid UTF-8 and a terminal escape.
+    auto channel = writer.AddChannel(
+        "/rover1/navigation_pose", "protobuf", *sid,
+        {{"apid", std::to_string(nav.apid)}, {"note", "\xF4 \x1b[2J"}});
     int written = 0;
     for (const auto& p : all) {
       if (p.stream->id != protocol::StreamId::kNavigationPose || written++ >= 60) continue;
@@ -92,6 +137,12 @@ int main(int argc, char** argv) {
     if (compression == protocol::McapCompression::kZstd) {
       WriteFile(dir / "mcap" / "zstd-torn.mcap",
                 std::string_view(sink.out).substr(0, sink.out.size() * 2 / 3));
+      // The summary's Channel record damaged and the summary CRC zeroed: no CRC catches it.
+      std::string damaged = sink.out;
+      const size_t at = damaged.rfind("/rover1/navigation_pose");
+      damaged[at + 3] ^= 0x01;
+      std::fill(damaged.end() - 12, damaged.end() - 8, '\0');
+      WriteFile(dir / "mcap" / "zstd-summary-channel-damaged.mcap", damaged);
     }
   }
   return 0;

@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <span>
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_verify.h"
+#include "protocol/text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace lgs::protocol;
@@ -26,6 +29,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (reader.intact_offset() > size) __builtin_trap();
     static_cast<void>(bytes);
   }
+  // Whatever names and metadata the file holds, gsctl's JSON of them cannot throw (invalid
+  // UTF-8) and its text of them holds no control character.
+  McapMessageReader reader(*file);
+  McapMessage m;
+  while (reader.Next(m)) {
+  }
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& [id, channel] : reader.channels()) {
+    channels.push_back({{"topic", channel.topic}, {"metadata", channel.metadata}});
+    for (const unsigned char c : lgs::text::EscapeForTerminal(channel.topic)) {
+      if (c < 0x20 || c == 0x7F) __builtin_trap();
+    }
+  }
+  static_cast<void>(lgs::text::JsonDump(channels));
   static_cast<void>(VerifyMcap(*file));
   return 0;
 }
