@@ -165,6 +165,51 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
   }
 }
 
+// A publisher the station subscribes to, standing in for the rover.
+class FakeRover {
+ public:
+  explicit FakeRover(const std::string& endpoint) : publisher_(context_, zmq::socket_type::xpub) {
+    publisher_.set(zmq::sockopt::sndhwm, 0);
+    // Every subscription, a reconnecting station's repeat of one it already had included.
+    publisher_.set(zmq::sockopt::xpub_verbose, 1);
+    publisher_.set(zmq::sockopt::linger, 5000);
+    publisher_.bind(endpoint);
+  }
+  // Waits for a subscription (an earlier station's unsubscription does not count).
+  bool WaitForSubscriber() {
+    zmq::message_t subscription;
+    publisher_.set(zmq::sockopt::rcvtimeo, 20'000);
+    while (publisher_.recv(subscription)) {
+      if (subscription.size() > 0 && static_cast<const uint8_t*>(subscription.data())[0] == 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Housekeeping at 1 Hz on-board: sequence `seq` at on-board second `seq` (so a real outage's
+  // jump is explained by the clock, and a corrupted one is not).
+  void Hk(uint32_t seq, protocol::TimestampNs onboard_ns = -1) {
+    const protocol::TimestampNs t =
+        onboard_ns >= 0 ? onboard_ns : kSomeTimeNs + int64_t{seq % 100'000} * 1'000'000'000;
+    Send(Topic(StreamId::kHousekeeping), HousekeepingPacket(seq, 50.0, t));
+  }
+  void Send(const std::string& topic, const std::string& packet) {
+    publisher_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    publisher_.send(zmq::buffer(packet));
+  }
+  zmq::context_t& context() { return context_; }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t publisher_;
+};
+
+std::vector<uint32_t> JsonlSequences(const std::string& path) {
+  std::vector<uint32_t> seqs;
+  for (const std::string& line : ReadLines(path)) seqs.push_back(json::parse(line)["seq"]);
+  return seqs;
+}
+
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -177,24 +222,14 @@ size_t Count(const std::string& text, const std::string& what) {
 TEST(BadInput, TextFromTheLinkIsEscapedAndProtobufComplaintsAreRateLimited) {
   ScratchDir dir;
   const std::string endpoint = dir.IpcEndpoint("tm");
-  zmq::context_t context;
-  zmq::socket_t publisher(context, zmq::socket_type::xpub);
-  publisher.set(zmq::sockopt::sndhwm, 0);
-  publisher.set(zmq::sockopt::linger, 5000);
-  publisher.bind(endpoint);
+  FakeRover rover(endpoint);
   ChildProcess station(LGS_STATION_BIN,
                        {"--insecure", "--connect", endpoint, "--record", dir.File("rec"),
                         "--summary-json", dir.File("summary.json"), "--print-interval", "0",
                         "--stats-interval", "0", "--reject-log-interval", "600"},
                        dir.path(), "station");
-  zmq::message_t subscription;
-  publisher.set(zmq::sockopt::rcvtimeo, 20'000);
-  ASSERT_TRUE(publisher.recv(subscription)) << "station never subscribed";
-  const std::string topic = Topic(StreamId::kEvent);
-  const auto send = [&](const std::string& packet) {
-    publisher.send(zmq::buffer(topic), zmq::send_flags::sndmore);
-    publisher.send(zmq::buffer(packet));
-  };
+  ASSERT_TRUE(rover.WaitForSubscriber()) << "station never subscribed";
+  const auto send = [&](const std::string& packet) { rover.Send(Topic(StreamId::kEvent), packet); };
   rover::v1::Event event;
   event.set_severity(rover::v1::EVENT_SEVERITY_WARNING);
   event.set_kind(rover::v1::EVENT_KIND_THERMAL_LIMIT);
@@ -262,49 +297,6 @@ TEST(BadInput, TextFromTheLinkIsEscapedAndProtobufComplaintsAreRateLimited) {
     ++lines;
   }
   EXPECT_EQ(lines, 4u);
-}
-
-// A publisher the station subscribes to, standing in for the rover.
-class FakeRover {
- public:
-  explicit FakeRover(const std::string& endpoint) : publisher_(context_, zmq::socket_type::xpub) {
-    publisher_.set(zmq::sockopt::sndhwm, 0);
-    publisher_.set(zmq::sockopt::linger, 5000);
-    publisher_.bind(endpoint);
-  }
-  // Waits for a subscription (an earlier station's unsubscription does not count).
-  bool WaitForSubscriber() {
-    zmq::message_t subscription;
-    publisher_.set(zmq::sockopt::rcvtimeo, 20'000);
-    while (publisher_.recv(subscription)) {
-      if (subscription.size() > 0 && static_cast<const uint8_t*>(subscription.data())[0] == 1) {
-        return true;
-      }
-    }
-    return false;
-  }
-  // Housekeeping at 1 Hz on-board: sequence `seq` at on-board second `seq` (so a real outage's
-  // jump is explained by the clock, and a corrupted one is not).
-  void Hk(uint32_t seq, protocol::TimestampNs onboard_ns = -1) {
-    const protocol::TimestampNs t =
-        onboard_ns >= 0 ? onboard_ns : kSomeTimeNs + int64_t{seq % 100'000} * 1'000'000'000;
-    Send(Topic(StreamId::kHousekeeping), HousekeepingPacket(seq, 50.0, t));
-  }
-  void Send(const std::string& topic, const std::string& packet) {
-    publisher_.send(zmq::buffer(topic), zmq::send_flags::sndmore);
-    publisher_.send(zmq::buffer(packet));
-  }
-  zmq::context_t& context() { return context_; }
-
- private:
-  zmq::context_t context_;
-  zmq::socket_t publisher_;
-};
-
-std::vector<uint32_t> JsonlSequences(const std::string& path) {
-  std::vector<uint32_t> seqs;
-  for (const std::string& line : ReadLines(path)) seqs.push_back(json::parse(line)["seq"]);
-  return seqs;
 }
 
 // One packet with a wild extended sequence (what a CRC-16 lets through once in 65 536 damaged
