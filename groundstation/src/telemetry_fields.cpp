@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "groundstation/limits.h"
+#include "protocol/text.h"
 
 namespace lgs::station {
 namespace {
@@ -89,7 +90,11 @@ void AppendNumber(double v, std::string& out) {
   }
 }
 
-void AppendString(const std::string& s, std::string& out) {
+void AppendString(const std::string& raw, std::string& out) {
+  // Protobuf checks UTF-8 when it parses, but a string can come from anywhere (a recording
+  // written by another tool): JSON must stay valid all the same.
+  const std::string sanitized = text::IsValidUtf8(raw) ? std::string() : text::SanitizeUtf8(raw);
+  const std::string& s = sanitized.empty() ? raw : sanitized;
   out += '"';
   for (const char c : s) {
     switch (c) {
