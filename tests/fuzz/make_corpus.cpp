@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
     auto sid = writer.AddSchema(nav.prototype->GetDescriptor()->full_name(), "protobuf",
                                 protocol::AsBytes(schema));
     // Metadata as a hostile file may carry it: invalid UTF-8 and a terminal escape.
-    auto channel = writer.AddChannel(
-        "/rover1/navigation_pose", "protobuf", *sid,
-        {{"apid", std::to_string(nav.apid)}, {"note", "\xF4 \x1b[2J"}});
+    auto channel =
+        writer.AddChannel("/rover1/navigation_pose", "protobuf", *sid,
+                          {{"apid", std::to_string(nav.apid)}, {"note", "\xF4 \x1b[2J"}});
     int written = 0;
     for (const auto& p : all) {
       if (p.stream->id != protocol::StreamId::kNavigationPose || written++ >= 60) continue;

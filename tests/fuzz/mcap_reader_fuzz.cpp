@@ -3,9 +3,8 @@
 // hang, huge allocation or out-of-bounds read.
 #include <cstddef>
 #include <cstdint>
-#include <span>
-
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_verify.h"
