@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "groundstation/telemetry_fields.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
 
@@ -58,8 +59,5 @@ class LimitSet {
   std::array<std::vector<size_t>, protocol::kStreamCount> by_stream_;
   std::vector<size_t> latency_, gap_rate_, silence_;
 };
-
-// The unit a field name's suffix declares ("battery_soc_percent" -> "%"), "" if none.
-std::string_view UnitOfField(std::string_view field_name);
 
 }  // namespace lgs::station

@@ -90,7 +90,7 @@ struct StationOptions {
   // "" = <control directory>/<rover>.http-token; given, the token is needed on loopback too.
   std::string http_token_path;
   // The web UI's files: our page and plugin, and Open MCT's distribution ("" = the copies in
-  // the source tree, groundstation/web and node_modules/openmct/dist, installed by tools/setup).
+  // the source tree, groundstation/web/ui and node_modules/openmct/dist, installed by tools/setup).
   std::string web_root;
   std::string openmct_root;
   RealtimeOptions realtime;

@@ -81,4 +81,7 @@ std::optional<double> FieldNumber(const TelemetryField& field,
 // Readable name of a field or stream name: "battery_soc_percent" -> "battery soc".
 std::string ReadableFieldName(const std::string& name);
 
+// The unit a field name's suffix declares ("battery_soc_percent" -> "%"), "" if none.
+std::string_view UnitOfField(std::string_view field_name);
+
 }  // namespace lgs::station

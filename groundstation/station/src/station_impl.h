@@ -1,5 +1,5 @@
 // Station::Impl, shared by station.cpp (ingest, lifecycle), station_control.cpp (the control
-// channel) and station_web.cpp (HTTP, realtime, history). Internal to groundstation_lib.
+// channel) and station_web.cpp (HTTP, realtime, history). Internal to gs_station.
 #pragma once
 
 #include <fcntl.h>

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
                  "token, on loopback too (always with --http-remote)");
   app.add_option("--web-root", options.web_root,
                  "directory of the web UI's page and plugin (default: the source tree's "
-                 "groundstation/web)")
+                 "groundstation/web/ui)")
       ->check(CLI::ExistingDirectory);
   app.add_option("--openmct-root", options.openmct_root,
                  "directory of Open MCT's dist/ (default: node_modules/openmct/dist, installed by "

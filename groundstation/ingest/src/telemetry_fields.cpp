@@ -8,10 +8,35 @@
 #include <iterator>
 #include <unordered_map>
 
-#include "groundstation/limits.h"
 #include "protocol/text.h"
 
 namespace lgs::station {
+
+std::string_view UnitOfField(std::string_view name) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kSuffixes = {{
+      {"_percent", "%"},
+      {"_ugy_per_h", "uGy/h"},
+      {"_usv_per_h", "uSv/h"},
+      {"_m_per_h", "m/h"},
+      {"_per_s", "/s"},
+      {"_deg", "deg"},
+      {"_ms", "ms"},
+      {"_v", "V"},
+      {"_a", "A"},
+      {"_w", "W"},
+      {"_c", "C"},
+      {"_m", "m"},
+      {"_s", "s"},
+      {"_ugy", "uGy"},
+  }};
+  for (const auto& [suffix, unit] : kSuffixes) {
+    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+      return unit;
+    }
+  }
+  return {};
+}
+
 namespace {
 
 using google::protobuf::Descriptor;
