@@ -99,7 +99,8 @@ TEST(TelemetryFields, AFieldInAnUnsetBranchHasNoSample) {
 
 TEST(RealtimeFeed, KeepsOnlyWatchedStreamsAndDropsTheOldestPerStream) {
   RealtimeFeed feed(3);
-  const uint8_t payload[] = {1, 2, 3};
+  rover::v1::Event payload;
+  payload.set_message("\x01\x02\x03");
   EXPECT_FALSE(feed.Wants(protocol::StreamId::kHousekeeping));
   feed.SetWanted(1u << static_cast<unsigned>(protocol::StreamId::kRadiation));
   EXPECT_TRUE(feed.Wants(protocol::StreamId::kRadiation));
@@ -112,7 +113,8 @@ TEST(RealtimeFeed, KeepsOnlyWatchedStreamsAndDropsTheOldestPerStream) {
   EXPECT_EQ(packets[0].ground_ns, 7u);
   EXPECT_EQ(packets[2].ground_ns, 9u);
   EXPECT_EQ(packets[3].stream, protocol::StreamId::kEvent);
-  EXPECT_EQ(packets[3].payload, std::string("\x01\x02\x03"));
+  EXPECT_EQ(static_cast<const rover::v1::Event&>(*packets[3].message).message(),
+            std::string("\x01\x02\x03"));
   EXPECT_EQ(feed.offered(), 11u);
   EXPECT_EQ(feed.dropped(), 7u);
   EXPECT_TRUE(feed.TakeAll().empty());
@@ -121,7 +123,8 @@ TEST(RealtimeFeed, KeepsOnlyWatchedStreamsAndDropsTheOldestPerStream) {
 TEST(RealtimeFeed, IngestAndTheWebThreadCanUseItAtOnce) {
   RealtimeFeed feed(64);
   feed.SetWanted(~0u);
-  const uint8_t payload[] = {7};
+  rover::v1::Housekeeping payload;
+  payload.set_battery_soc_percent(7);
   std::thread ingest([&] {
     for (uint64_t i = 0; i < 100'000; ++i)
       feed.Offer(protocol::StreamId::kHousekeeping, i, i, payload);
@@ -129,11 +132,13 @@ TEST(RealtimeFeed, IngestAndTheWebThreadCanUseItAtOnce) {
   uint64_t taken = 0, last = 0;
   bool ordered = true;
   while (taken + feed.dropped() < 100'000) {
-    for (const auto& p : feed.TakeAll()) {
+    auto packets = feed.TakeAll();
+    for (const auto& p : packets) {
       ordered = ordered && (taken == 0 || p.ground_ns > last);
       last = p.ground_ns;
       ++taken;
     }
+    feed.Recycle(packets);  // the messages go back to the ingest side, as the web's do
   }
   ingest.join();
   taken += feed.TakeAll().size();

@@ -177,8 +177,8 @@ TEST(Security, AStationRefusedByTheRoverSaysSoAndGetsInOnceTheRoverAllowsIt) {
   ChildProcess station(
       LGS_STATION_BIN,
       {"--connect", tm, "--secret-key", dir.File("keys/ground.key"), "--rover-key",
-       dir.File("keys/rover.pub"), "--quiet", "--stats-interval", "0", "--reject-log-interval",
-       "600", "--http", "none", "--summary-json", dir.File("station.json")},
+       dir.File("keys/rover.pub"), "--stats-interval", "0", "--reject-log-interval", "600",
+       "--http", "none", "--summary-json", dir.File("station.json")},
       dir.path(), "station");
   const auto rover = [&](const std::string& allowed, const std::string& name) {
     return std::make_unique<ChildProcess>(
@@ -203,6 +203,9 @@ TEST(Security, AStationRefusedByTheRoverSaysSoAndGetsInOnceTheRoverAllowsIt) {
   auto allowing = rover("ground", "allowing");
   EXPECT_TRUE(
       WaitUntil([&] { return station.Stderr().find("authenticated") != std::string::npos; }, 15s))
+      << station.Stderr();
+  // Authenticated is not yet received: the rover is stopped only once telemetry has arrived.
+  EXPECT_TRUE(WaitUntil([&] { return station.Stdout().find("HK ") != std::string::npos; }, 15s))
       << station.Stderr();
   allowing->Signal(SIGTERM);
   EXPECT_EQ(allowing->Wait(20s), 0);

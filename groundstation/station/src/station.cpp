@@ -93,10 +93,9 @@ Status Station::Impl::Start() {
   if (!options.recorder.directory.empty()) {
     options.recorder.rover_id = options.rover_id;
     recorder = std::make_unique<Recorder>(options.recorder);
-    last_recorded_stats_ns = WallNowNs();
-    if (Status s = recorder->Open(last_recorded_stats_ns); !s.ok()) return s;
+    recorder_opened_ns = WallNowNs();
+    if (Status s = recorder->Open(recorder_opened_ns); !s.ok()) return s;
   }
-  reporter = std::make_unique<RejectReporter>(Seconds(options.reject_log_interval_s));
   gaps_at_start = accounting.Snapshot().total_gaps();  // what resuming found is not a rate
 
   if (options.insecure) {
@@ -180,6 +179,7 @@ Status Station::Impl::Start() {
     alarms = std::make_unique<AlarmManager>(std::move(*limits));
   }
   if (Status s = StartHttp(); !s.ok()) return s;
+  if (Status s = BuildPipeline(); !s.ok()) return s;
   if (options.commanding.enabled) return StartCommanding();
   if (alarms) {
     // Without commanding the control channel is only for acknowledging alarms: a station that
@@ -194,13 +194,55 @@ Status Station::Impl::Start() {
   return Status::Ok();
 }
 
-protocol::RoverContext Station::Impl::RoverNow() const {
-  protocol::RoverContext rover;
-  rover.mode = static_cast<rover::v1::RoverMode>(rover_mode.load(std::memory_order_relaxed));
-  rover.position_known = rover_position_known.load(std::memory_order_relaxed);
-  rover.x_m = rover_x_m.load(std::memory_order_relaxed);
-  rover.y_m = rover_y_m.load(std::memory_order_relaxed);
-  return rover;
+// What every accepted packet goes through, in this order. The uplink sinks exist when something
+// uplinks (their readers are built by StartCommanding and the gap filler, after this, before the
+// ingest thread starts).
+Status Station::Impl::BuildPipeline() {
+  // Statistics to the recording, and the gap rate checked, at the statistics interval.
+  const double record_stats_interval_s =
+      options.stats_interval_s > 0 ? options.stats_interval_s : 5.0;
+  pipeline.Add(std::make_unique<RejectLogSink>(options.reject_log_interval_s));
+  if (recorder) {
+    recorder_sink = &pipeline.Add(std::make_unique<RecorderSink>(
+        *recorder, accounting, record_stats_interval_s, recorder_opened_ns));
+  }
+  if (realtime_feed) pipeline.Add(std::make_unique<RealtimeSink>(*realtime_feed));
+  if (alarms) {
+    alarm_sink = &pipeline.Add(std::make_unique<AlarmSink>(
+        *alarms, accounting, record_stats_interval_s, gaps_at_start,
+        [this](const AlarmManager::Transitions& t, protocol::TimestampNs ground_ns) {
+          PublishAlarms(t, ground_ns);
+        }));
+  }
+  if (options.gap_fill.enabled || options.commanding.enabled) {
+    pipeline.Add(std::make_unique<VerificationSink>(
+        [this](std::shared_ptr<const rover::v1::CommandVerification> report) {
+          const bool sent = bridge.ToAsio([this, report = std::move(report)] {
+            if (tracker) {
+              CommandTracker::Transitions transitions;
+              const bool ours = tracker->OnReport(*report, Clock::now(), transitions);
+              Publish(transitions);
+              if (ours) return;
+            }
+            if (gap_filler) gap_filler->OnReport(*report, accounting);
+          });
+          if (!sent)
+            spdlog::error(
+                "a command verification report was dropped: the Asio thread "
+                "is not keeping up");
+        }));
+  }
+  if (options.commanding.enabled) {
+    pipeline.Add(std::make_unique<RoverStateSink>([this](const protocol::RoverContext& state) {
+      // A lost update is replaced by the next one.
+      static_cast<void>(bridge.ToAsio([this, state] { rover_now = state; }));
+    }));
+  }
+  if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl));
+  if (options.print_telemetry) {
+    pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.print_interval_s));
+  }
+  return Status::Ok();
 }
 
 Status Station::Impl::StartCommanding() {
@@ -223,22 +265,16 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
     const std::string detail = fmt::format("{} frame(s), topic '{}'", frames,
                                            topic.substr(0, std::min<size_t>(topic.size(), 48)));
     accounting.Reject(protocol::RejectReason::kWrongFrameCount);
-    reporter->Report(protocol::RejectReason::kWrongFrameCount, detail, Clock::now());
-    if (recorder) {
-      recorder->RecordRejected(protocol::RejectReason::kWrongFrameCount, detail, topic, packet,
-                               frames, ground_ns);
-    }
+    pipeline.Rejected(RejectedMessage{protocol::RejectReason::kWrongFrameCount, detail, topic,
+                                      packet, frames, ground_ns});
     return;
   }
   auto decoded = decoder->Decode(topic, packet);
   if (!decoded) {
     const protocol::Rejection& rejection = decoded.error();
     accounting.Reject(rejection.reason);
-    reporter->Report(rejection.reason, rejection.detail, Clock::now());
-    if (recorder) {
-      recorder->RecordRejected(rejection.reason, rejection.detail, topic, packet, frames,
-                               ground_ns);
-    }
+    pipeline.Rejected(
+        RejectedMessage{rejection.reason, rejection.detail, topic, packet, frames, ground_ns});
     return;
   }
   const protocol::DecodedPacket& p = decoded.value();
@@ -293,12 +329,9 @@ void Station::Impl::SetAside(StreamId stream, uint32_t seq) {
   const std::string detail = fmt::format(
       "{} sequence {} (the stream is at {}..{}), and no packet after it confirmed the jump",
       protocol::Stream(stream).name, seq, st.first_seq, st.highest_seq);
-  reporter->Report(protocol::RejectReason::kImplausibleSequence, detail, Clock::now());
-  if (recorder) {
-    recorder->RecordRejected(protocol::RejectReason::kImplausibleSequence, detail, h->topic,
-                             protocol::AsBytes(h->bytes), protocol::kTelemetryFrameCount,
-                             h->ground_ns);
-  }
+  pipeline.Rejected(RejectedMessage{protocol::RejectReason::kImplausibleSequence, detail, h->topic,
+                                    protocol::AsBytes(h->bytes), protocol::kTelemetryFrameCount,
+                                    h->ground_ns});
 }
 
 void Station::Impl::Release(StreamId stream, uint32_t seq) {
@@ -316,80 +349,6 @@ void Station::Impl::ExpireSuspects(protocol::TimestampNs now_ns) {
       Release(e.stream, e.seq);
     } else {
       SetAside(e.stream, e.seq);
-    }
-  }
-}
-
-void Station::Impl::Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns,
-                            const Observation* latency) {
-  if (recorder) recorder->RecordTelemetry(p, ground_ns);
-  if (realtime_feed && realtime_feed->Wants(p.stream->id)) {
-    realtime_feed->Offer(p.stream->id, ground_ns, p.packet.onboard_time_ns, p.packet.payload);
-  }
-  if (alarms) {
-    alarm_out.clear();
-    alarms->Evaluate(p.stream->id, *p.message, ground_ns, alarm_out);
-    // Judged only on live packets, and only once the accounting knows how the on-board clock
-    // relates to the ground's (a replay or an emulator at --speed would raise it falsely).
-    if (latency != nullptr && latency->has_latency && latency->latency_settled &&
-        !alarms->limits().ForLink(LinkMetric::kLatencyMs).empty()) {
-      alarms->EvaluateLink(LinkMetric::kLatencyMs, static_cast<double>(latency->latency_ns) / 1e6,
-                           ground_ns, alarm_out);
-    }
-    if (!alarm_out.empty()) PublishAlarms(alarm_out, ground_ns);
-  }
-  if ((gap_filler || tracker) && p.stream->id == StreamId::kCommandVerification) {
-    auto report = std::make_shared<rover::v1::CommandVerification>();
-    report->CopyFrom(*p.message);
-    asio::post(io, [this, report] {
-      if (tracker) {
-        CommandTracker::Transitions transitions;
-        const bool ours = tracker->OnReport(*report, Clock::now(), transitions);
-        Publish(transitions);
-        if (ours) return;
-      }
-      if (gap_filler) gap_filler->OnReport(*report, accounting);
-    });
-  }
-  if (tracker) {
-    // What commands are checked against: the rover's mode and position as last reported.
-    if (p.stream->id == StreamId::kHousekeeping) {
-      rover_mode.store(static_cast<const rover::v1::Housekeeping&>(*p.message).mode(),
-                       std::memory_order_relaxed);
-    } else if (p.stream->id == StreamId::kEvent) {
-      // A hibernating rover sends no housekeeping: its mode-change event (value = the new mode)
-      // is the last word on it.
-      const auto& event = static_cast<const rover::v1::Event&>(*p.message);
-      const auto mode = static_cast<int>(event.value());
-      if (event.kind() == rover::v1::EVENT_KIND_MODE_CHANGE && rover::v1::RoverMode_IsValid(mode) &&
-          static_cast<double>(mode) == event.value()) {
-        rover_mode.store(mode, std::memory_order_relaxed);
-      }
-    } else if (p.stream->id == StreamId::kNavigationPose) {
-      const auto& pose = static_cast<const rover::v1::NavigationPose&>(*p.message);
-      rover_x_m.store(pose.x_m(), std::memory_order_relaxed);
-      rover_y_m.store(pose.y_m(), std::memory_order_relaxed);
-      rover_position_known.store(true, std::memory_order_relaxed);
-    }
-  }
-
-  if (jsonl.is_open() && !jsonl_failed) {
-    json_buffer.clear();
-    AppendPacketJson(p, ground_ns, json_buffer);
-    if (!jsonl.Write(json_buffer)) {
-      jsonl_failed = true;
-      spdlog::error("writing '{}' failed ({}); JSON lines output stopped, decoding goes on",
-                    jsonl.path(), std::strerror(errno));
-    }
-  }
-
-  if (options.print_telemetry) {
-    const bool always = p.stream->nominal_rate_hz == 0.0;  // events and command reports
-    auto& last = last_printed[static_cast<size_t>(p.stream->id)];
-    const auto now = Clock::now();
-    if (always || now - last >= Seconds(options.print_interval_s)) {
-      last = now;
-      view_queue.Push(FormatTelemetryLine(p));
     }
   }
 }
@@ -485,15 +444,14 @@ void Station::Impl::WatchLink() {
     view_queue.Push("LINK  telemetry is back");
     spdlog::info("telemetry is back on {}", fmt::join(options.connect, ", "));
   }
-  if (alarms && !alarms->limits().ForLink(LinkMetric::kSilenceS).empty()) {
-    alarm_out.clear();
-    const protocol::TimestampNs now_ns = WallNowNs();
-    alarms->EvaluateLink(LinkMetric::kSilenceS, silent_s, now_ns, alarm_out);
-    if (!alarm_out.empty()) PublishAlarms(alarm_out, now_ns);
+  if (alarm_sink) alarm_sink->EvaluateLink(LinkMetric::kSilenceS, silent_s, WallNowNs());
+  if (now - last_link_watch_post >= kLinkWatchPublishInterval) {
+    last_link_watch_post = now;
+    // A lost snapshot is replaced by the next one.
+    static_cast<void>(bridge.ToAsio([this, snapshot = link_watch->Snapshot(now)]() mutable {
+      link_watch_snapshot = std::move(snapshot);
+    }));
   }
-  LinkWatchSnapshot snapshot = link_watch->Snapshot(now);
-  std::lock_guard lock(link_watch_mutex);
-  link_watch_snapshot = std::move(snapshot);
 }
 
 void Station::Impl::IngestLoop() {
@@ -504,13 +462,6 @@ void Station::Impl::IngestLoop() {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   zmq::message_t topic, packet, extra;
-  const auto flush_jsonl = [this] {
-    if (jsonl.is_open() && !jsonl_failed && !jsonl.Flush()) {
-      jsonl_failed = true;
-      spdlog::error("flushing '{}' failed ({}); JSON lines output stopped", jsonl.path(),
-                    std::strerror(errno));
-    }
-  };
   // Receives every message already queued; returns how many.
   const auto drain = [&]() -> size_t {
     size_t handled = 0;
@@ -536,55 +487,13 @@ void Station::Impl::IngestLoop() {
     }
     return handled;
   };
-  // Recorder housekeeping: flush interval, splits, and the link statistics channel.
-  const double record_stats_interval_s =
-      options.stats_interval_s > 0 ? options.stats_interval_s : 5.0;
-  const auto record_ground = [&] {
-    std::vector<std::pair<ground::v1::GroundCommand, protocol::TimestampNs>> pending;
-    {
-      std::lock_guard lock(ground_mutex);
-      pending.swap(ground_pending);
-    }
-    for (const auto& [command, at_ns] : pending) recorder->RecordCommand(command, at_ns);
-  };
-  const auto tick_alarms = [&] {
-    if (!alarms) return;
-    if (ack_pending.load(std::memory_order_relaxed)) TakeAcknowledgements();
-    const auto now = Clock::now();
-    const double since_s = std::chrono::duration<double>(now - last_gap_check).count();
-    if (since_s >= record_stats_interval_s) {
-      // Gaps opened in the last minute, counted, not one interval's extrapolated: a single lost
-      // packet in a 5 s interval is one gap a minute, not twelve.
-      const uint64_t gaps = accounting.Snapshot().total_gaps();
-      gap_history.emplace_back(now, gaps);
-      while (gap_history.size() > 1 && now - gap_history[1].first >= std::chrono::seconds(60)) {
-        gap_history.pop_front();
-      }
-      const uint64_t in_last_minute = now - gap_history.front().first >= std::chrono::seconds(60)
-                                          ? gaps - gap_history.front().second
-                                          : gaps - gaps_at_start;
-      alarm_out.clear();
-      alarms->EvaluateLink(LinkMetric::kGapRatePerMin, static_cast<double>(in_last_minute),
-                           WallNowNs(), alarm_out);
-      if (!alarm_out.empty()) PublishAlarms(alarm_out, WallNowNs());
-      last_gap_check = now;
-    }
-  };
-  const auto tick_recorder = [&] {
-    ExpireSuspects(WallNowNs());
-    WatchLink();
-    tick_alarms();
-    if (!recorder) return;
-    record_ground();
+  // After every poll: work from the Asio thread, held packets, the link watch, then the sinks.
+  const auto tick = [&](bool idle) {
+    bridge.RunIngestWork();
     const protocol::TimestampNs now_ns = WallNowNs();
-    const double since_s = static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9;
-    if (since_s >= record_stats_interval_s) {
-      LinkSnapshot snapshot = accounting.Snapshot();
-      recorder->RecordLinkStats(snapshot, last_recorded_stats, accounting, since_s, now_ns);
-      last_recorded_stats = std::move(snapshot);
-      last_recorded_stats_ns = now_ns;
-    }
-    recorder->Tick(now_ns);
+    ExpireSuspects(now_ns);
+    WatchLink();
+    pipeline.Tick(IngestTick{Clock::now(), now_ns, idle});
   };
   try {
     zmq::pollitem_t items[2] = {{socket->handle(), 0, ZMQ_POLLIN, 0},
@@ -596,43 +505,40 @@ void Station::Impl::IngestLoop() {
     while (!stop_ingest.load(std::memory_order_relaxed)) {
       const int ready = zmq::poll(items, item_count, kIngestPoll);
       if (ready > 0 && monitor && (items[1].revents & ZMQ_POLLIN)) ReadMonitor();
+      bool idle = true;
       if (ready > 0 && (items[0].revents & ZMQ_POLLIN) && drain() > 0) {
+        idle = false;
         received_any = true;
         last_activity = Clock::now();
         link_watch->OnMessage(last_activity);
       } else {
-        flush_jsonl();  // idle: make the file current for anyone tailing it
         // With gap fill still waiting for packets, idle means four times as long: the rover
         // may be gone for good, and a station must not wait for ever.
-        const bool waiting = gap_fill_busy.load(std::memory_order_relaxed);
+        const bool waiting = gap_fill_waiting;
         if (options.idle_exit_s && received_any && !idle_stop_posted &&
             Clock::now() - last_activity >=
                 Seconds(*options.idle_exit_s * (waiting ? kIdleExitGapFillFactor : 1))) {
-          idle_stop_posted = true;
-          spdlog::info("no telemetry for {} s: stopping{}", *options.idle_exit_s,
-                       waiting ? " with packets still missing" : "");
-          asio::post(io, [this] { RequestStop(); });
+          // Refused only by a stuck Asio thread: tried again at the next poll.
+          idle_stop_posted = bridge.ToAsio([this] { RequestStop(); });
+          if (idle_stop_posted) {
+            spdlog::info("no telemetry for {} s: stopping{}", *options.idle_exit_s,
+                         waiting ? " with packets still missing" : "");
+          }
         }
       }
-      tick_recorder();
+      tick(idle);
     }
     drain();  // whatever arrived before the stop was requested
   } catch (const zmq::error_t& e) {
     ingest_error = fmt::format("telemetry receive failed: {}", e.what());
-    asio::post(io, [this] { RequestStop(); });
-  }
-  // Held packets are decided now: a first packet nothing contradicted is accepted.
-  ExpireSuspects(std::numeric_limits<protocol::TimestampNs>::max());
-  flush_jsonl();
-  if (recorder) {
-    record_ground();
-    const protocol::TimestampNs now_ns = WallNowNs();
-    recorder->RecordLinkStats(accounting.Snapshot(), last_recorded_stats, accounting,
-                              static_cast<double>(now_ns - last_recorded_stats_ns) / 1e9, now_ns);
-    if (Status s = recorder->Close(); !s.ok() && ingest_error.empty()) {
-      ingest_error = fmt::format("closing the recording failed: {}", s.message());
+    if (!bridge.ToAsio([this] { RequestStop(); })) {
+      spdlog::error("the Asio thread is not keeping up; stop the station");
     }
   }
+  bridge.RunIngestWork();  // the last acknowledgements and command history
+  // Held packets are decided now: a first packet nothing contradicted is accepted.
+  ExpireSuspects(std::numeric_limits<protocol::TimestampNs>::max());
+  if (Status s = pipeline.Stop(); !s.ok() && ingest_error.empty()) ingest_error = s.message();
 }
 
 void Station::Impl::DrainView() {
@@ -746,41 +652,26 @@ void Station::Impl::ScheduleCommands() {
 void Station::Impl::PublishAlarms(const AlarmManager::Transitions& transitions,
                                   protocol::TimestampNs ground_ns) {
   for (const ground::v1::GroundAlarm& a : transitions) {
-    if (recorder) recorder->RecordAlarm(a, ground_ns);
+    if (recorder_sink) recorder_sink->recorder().RecordAlarm(a, ground_ns);
     std::string severity = a.severity();
     for (char& ch : severity) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     view_queue.Push(fmt::format("ALARM {:<8} {} {}: {}", severity, a.id(), a.state(), a.text()));
   }
-  std::vector<ground::v1::GroundAlarm> current = alarms->Current();
-  std::lock_guard lock(alarm_mutex);
-  alarm_snapshot.swap(current);
+  // A lost snapshot is replaced by the next transition's.
+  static_cast<void>(bridge.ToAsio(
+      [this, current = alarms->Current()]() mutable { alarm_snapshot = std::move(current); }));
 }
 
-void Station::Impl::TakeAcknowledgements() {
-  std::vector<AckRequest> requests;
-  {
-    std::lock_guard lock(alarm_mutex);
-    requests.swap(ack_inbox);
-    ack_pending = false;
-  }
-  for (const AckRequest& r : requests) {
-    alarm_out.clear();
-    const protocol::TimestampNs now_ns = WallNowNs();
-    const Status s = alarms->Acknowledge(r.id, r.by, now_ns, alarm_out);
-    if (!alarm_out.empty()) PublishAlarms(alarm_out, now_ns);
-    nlohmann::json reply;
-    if (s.ok()) {
-      nlohmann::json acked = nlohmann::json::array();
-      for (const ground::v1::GroundAlarm& a : alarm_out) acked.push_back(a.id());
-      reply = {{"acknowledged", acked}};
-    } else {
-      reply = {{"error", s.message()}};
-    }
-    // Replies go out on the Asio thread, which owns the control socket (web acks have no peer:
-    // the page reads /api/alarms).
-    if (r.peer.empty()) continue;
-    asio::post(io, [this, peer = r.peer, reply = std::move(reply)] { Reply(peer, reply); });
-  }
+void Station::Impl::Acknowledge(const std::string& id, const std::string& by,
+                                const std::string& peer) {
+  std::vector<std::string> acknowledged;
+  const Status s = alarm_sink->Acknowledge(id, by, WallNowNs(), acknowledged);
+  // Replies go out on the Asio thread, which owns the control socket (web acks have no peer:
+  // the page reads /api/alarms).
+  if (peer.empty()) return;
+  nlohmann::json reply = s.ok() ? nlohmann::json{{"acknowledged", acknowledged}}
+                                : nlohmann::json{{"error", s.message()}};
+  static_cast<void>(bridge.ToAsio([this, peer, reply = std::move(reply)] { Reply(peer, reply); }));
 }
 
 void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
@@ -814,8 +705,15 @@ void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
     }
   }
   if (recorder) {
-    std::lock_guard lock(ground_mutex);
-    for (const ground::v1::GroundCommand& t : transitions) ground_pending.emplace_back(t, now_ns);
+    const bool sent = bridge.ToIngest([this, transitions, now_ns] {
+      for (const ground::v1::GroundCommand& t : transitions) {
+        recorder_sink->recorder().RecordCommand(t, now_ns);
+      }
+    });
+    if (!sent) {
+      spdlog::error("{} command transition(s) not recorded: the ingest thread is not keeping up",
+                    transitions.size());
+    }
   }
 }
 
@@ -826,7 +724,10 @@ void Station::Impl::ScheduleGapFill() {
     for (const rover::v1::RetransmitRequest& request : gap_filler->Poll(accounting, Clock::now())) {
       SendRetransmit(request);
     }
-    gap_fill_busy = gap_filler->busy();
+    if (const bool busy = gap_filler->busy(); busy != gap_fill_busy) {
+      // Refused only by a stuck ingest thread: told again at the next tick.
+      if (bridge.ToIngest([this, busy] { gap_fill_waiting = busy; })) gap_fill_busy = busy;
+    }
     ScheduleGapFill();
   });
 }
@@ -969,7 +870,8 @@ Result<LinkSnapshot> Station::Run() {
     if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
     nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
     json["duration_s"] = seconds;
-    json["link"] = s.LinkWatchJson();
+    // The ingest thread has stopped: its link watch is read directly.
+    json["link"] = Impl::LinkWatchJson(s.link_watch->Snapshot(Clock::now()));
     json["telemetry_auth_failures"] = s.auth_failures.load();
     if (s.alarms) {
       const AlarmStats& a = s.alarms->stats();

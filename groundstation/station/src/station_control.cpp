@@ -134,11 +134,11 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
     if (!alarms) return refuse("limit checking is off (--limits none)");
     const std::string id = text_field("id", "");
     if (id.empty()) return refuse("ack needs an alarm id, or \"all\"");
-    {
-      std::lock_guard lock(alarm_mutex);
-      ack_inbox.push_back({id, text_field("by", "control channel"), peer});
+    if (!bridge.ToIngest([this, id, by = text_field("by", "control channel"), peer] {
+          Acknowledge(id, by, peer);
+        })) {
+      return refuse("the station is too busy to take an acknowledgement now; try again");
     }
-    ack_pending = true;
     return;  // the ingest thread answers once it has acknowledged
   }
   if (!tracker) return refuse("this station does not command (start it with --command)");

@@ -25,22 +25,26 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "groundstation/alarm_sink.h"
 #include "groundstation/bounded_queue.h"
 #include "groundstation/history_store.h"
 #include "groundstation/http_server.h"
+#include "groundstation/ingest_sinks.h"
 #include "groundstation/link_watch.h"
+#include "groundstation/output_file.h"
 #include "groundstation/prior_recordings.h"
 #include "groundstation/realtime.h"
-#include "groundstation/reject_reporter.h"
+#include "groundstation/recorder_sink.h"
+#include "groundstation/sink.h"
 #include "groundstation/static_files.h"
 #include "groundstation/station.h"
 #include "groundstation/telemetry_dictionary.h"
 #include "groundstation/telemetry_format.h"
+#include "groundstation/thread_bridge.h"
+#include "groundstation/uplink_sinks.h"
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "protocol/telemetry_decoder.h"
-#include "rover/v1/housekeeping.pb.h"
-#include "rover/v1/navigation.pb.h"
 #include "transport/control_channel.h"
 #include "transport/curve_keys.h"
 
@@ -53,6 +57,11 @@ using protocol::StreamId;
 
 constexpr auto kIngestPoll = std::chrono::milliseconds(100);
 constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
+// Work waiting in each direction of the thread bridge, at most: far beyond what a working
+// station ever has waiting (a few per tick), small enough that a stuck side costs little.
+constexpr size_t kBridgeDepth = 65'536;
+// How often the ingest thread hands the link watch's state to the Asio thread.
+constexpr auto kLinkWatchPublishInterval = std::chrono::milliseconds(100);
 constexpr double kIdleExitGapFillFactor = 4.0;
 // How often the control channel is read and commands are released and checked for time-outs:
 // fast beside a 2.6 s round trip, cheap when idle.
@@ -72,43 +81,6 @@ inline protocol::TimestampNs WallNowNs() {
 inline Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
-
-// An output file or stdout ("-"), written with a large buffer.
-class OutputFile {
- public:
-  Status Open(const std::string& path, const char* what) {
-    path_ = path;
-    if (path.empty()) return Status::Ok();
-    if (path == "-") {
-      file_ = stdout;
-      return Status::Ok();
-    }
-    file_ = std::fopen(path.c_str(), "w");
-    if (file_ == nullptr) {
-      return Status::Error(
-          fmt::format("cannot write {} '{}': {}", what, path, std::strerror(errno)));
-    }
-    owned_ = true;
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-    return Status::Ok();
-  }
-  ~OutputFile() {
-    if (owned_) std::fclose(file_);
-  }
-  bool is_open() const { return file_ != nullptr; }
-
-  // Returns false on a write error (reported once by the caller).
-  bool Write(std::string_view data) {
-    return std::fwrite(data.data(), 1, data.size(), file_) == data.size();
-  }
-  bool Flush() { return std::fflush(file_) == 0; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  std::FILE* file_ = nullptr;
-  bool owned_ = false;
-};
 
 inline const char* BasisName(ClockCorrelation::Basis basis) {
   switch (basis) {
@@ -317,6 +289,7 @@ struct Station::Impl {
             LinkAccountingOptions{.light_time_ns = static_cast<int64_t>(options.light_time_s * 1e9),
                                   .from_zero = options.gap_fill.enabled}),
         view_queue(options.view_queue_depth),
+        bridge(io, kBridgeDepth),
         signals(io) {}
 
   Status Start();
@@ -329,10 +302,14 @@ struct Station::Impl {
   }
   void IngestLoop();
   void HandleMessage(std::string_view topic, std::span<const uint8_t> packet, size_t frames);
-  // An accepted packet to every consumer: recorder, web, alarms, commanding, JSON lines, view.
-  // `latency`: what the accounting measured of it, when it is a live packet.
+  // The sinks, in the order they see every packet (ingest thread).
+  Status BuildPipeline();
+  // An accepted packet to every sink. `latency`: what the accounting measured of it, when it is
+  // a live packet.
   void Deliver(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns,
-               const Observation* latency = nullptr);
+               const Observation* latency = nullptr) {
+    pipeline.Accepted(AcceptedPacket{p, ground_ns, latency});
+  }
   // Packets with an implausible sequence, held (ingest thread) until the accounting decides.
   struct HeldPacket {
     std::string topic, bytes;
@@ -365,7 +342,7 @@ struct Station::Impl {
   void HandleControlRequest(const std::string& peer, std::string_view body);
   void Publish(const CommandTracker::Transitions& transitions);
   void Reply(const std::string& peer, const nlohmann::json& message);
-  protocol::RoverContext RoverNow() const;
+  protocol::RoverContext RoverNow() const { return rover_now; }
   void ScheduleViewDrain();
   void DrainView();
 
@@ -382,6 +359,8 @@ struct Station::Impl {
   std::unique_ptr<StaticFiles> web_files;
   LinkAccounting accounting;
   BoundedQueue<std::string> view_queue;
+  // The one way work crosses between the Asio thread and the ingest thread.
+  ThreadBridge bridge;
   asio::signal_set signals;
   std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer,
       command_timer;
@@ -405,10 +384,9 @@ struct Station::Impl {
   // Drops libzmq does not retry, and silence: reconnects, reports (ingest thread).
   std::unique_ptr<LinkWatch> link_watch;
   void WatchLink();
-  std::mutex link_watch_mutex;
-  LinkWatchSnapshot link_watch_snapshot;  // guarded by link_watch_mutex, for other threads
-  nlohmann::json LinkWatchJson() {
-    std::lock_guard lock(link_watch_mutex);
+  Clock::time_point last_link_watch_post{};  // ingest thread
+  LinkWatchSnapshot link_watch_snapshot;     // Asio thread: the ingest thread's latest
+  static nlohmann::json LinkWatchJson(const LinkWatchSnapshot& link_watch_snapshot) {
     nlohmann::json endpoints = nlohmann::json::array();
     for (const LinkEndpointState& e : link_watch_snapshot.endpoints) {
       endpoints.push_back({{"endpoint", e.endpoint},
@@ -430,45 +408,34 @@ struct Station::Impl {
   std::array<std::vector<HeldPacket>, protocol::kStreamCount> suspects;
   std::vector<Expired> expired;
   std::unique_ptr<protocol::TelemetryDecoder> decoder;
-  std::unique_ptr<RejectReporter> reporter;
+  Pipeline pipeline;
   OutputFile jsonl;
-  bool jsonl_failed = false;
-  std::string json_buffer;
-  std::array<Clock::time_point, protocol::kStreamCount> last_printed{};
   std::unique_ptr<Recorder> recorder;
+  protocol::TimestampNs recorder_opened_ns = 0;
+  RecorderSink* recorder_sink = nullptr;  // in `pipeline`, when recording
+  AlarmSink* alarm_sink = nullptr;        // in `pipeline`, when checking limits
   PriorRecordings prior;
-  LinkSnapshot last_recorded_stats;
-  protocol::TimestampNs last_recorded_stats_ns = 0;
+  bool gap_fill_waiting = false;  // gap fill still asks for packets (from the Asio thread)
 
   // Gap fill (Asio thread): the filler, the uplink and the request numbering.
   std::unique_ptr<GapFiller> gap_filler;
   std::unique_ptr<zmq::socket_t> uplink;
   uint32_t next_request_sequence = 0;
   std::string tc_buffer, tc_payload;
-  std::atomic<bool> gap_fill_busy{false};  // read by the ingest thread's idle exit
+  bool gap_fill_busy = false;  // as last told to the ingest thread
 
-  // Limits and alarms (ingest thread). Acknowledgements arrive from the control channel on the
-  // Asio thread through a small inbox; the current alarms go the other way as a snapshot.
+  // Limits and alarms (ingest thread: AlarmSink). Acknowledgements cross to it by the bridge;
+  // the unresolved alarms come back the same way, as a snapshot for the Asio thread.
   std::unique_ptr<AlarmManager> alarms;
-  AlarmManager::Transitions alarm_out;
-  struct AckRequest {
-    std::string id, by, peer;
-  };
-  std::mutex alarm_mutex;
-  std::vector<AckRequest> ack_inbox;                    // guarded by alarm_mutex
-  std::vector<ground::v1::GroundAlarm> alarm_snapshot;  // guarded by alarm_mutex
-  std::atomic<bool> ack_pending{false};
-  Clock::time_point last_gap_check = Clock::now();
-  // (time, total gaps) at each check over the last minute: link.gap_rate_per_min is a count over
-  // a sliding minute.
-  std::deque<std::pair<Clock::time_point, uint64_t>> gap_history;
   uint64_t gaps_at_start = 0;
+  std::vector<ground::v1::GroundAlarm> alarm_snapshot;  // Asio thread
+  // Ingest thread: records and shows alarm transitions, and hands the snapshot over.
   void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
-  void TakeAcknowledgements();
-  // The ingest thread's latest snapshot of the unresolved alarms (any thread).
-  nlohmann::json CurrentAlarmsJson() {
+  // Ingest thread: an acknowledgement from the web (no peer) or the control channel.
+  void Acknowledge(const std::string& id, const std::string& by, const std::string& peer);
+  // The Asio thread's latest snapshot of the unresolved alarms.
+  nlohmann::json CurrentAlarmsJson() const {
     nlohmann::json list = nlohmann::json::array();
-    std::lock_guard lock(alarm_mutex);
     for (const ground::v1::GroundAlarm& a : alarm_snapshot) list.push_back(AlarmJson(a));
     return list;
   }
@@ -481,13 +448,8 @@ struct Station::Impl {
   uint64_t control_refused = 0;
   int control_lock_fd = -1;  // flock held while this station owns the control channel
   Clock::time_point last_refusal_log{};
-  // What the telemetry says about the rover, written by the ingest thread.
-  std::atomic<int> rover_mode{rover::v1::ROVER_MODE_UNSPECIFIED};
-  std::atomic<bool> rover_position_known{false};
-  std::atomic<double> rover_x_m{0.0}, rover_y_m{0.0};
-  // Command history for the recorder, handed from the Asio thread to the ingest thread.
-  std::mutex ground_mutex;
-  std::vector<std::pair<ground::v1::GroundCommand, protocol::TimestampNs>> ground_pending;
+  // What the telemetry says about the rover (RoverStateSink, by the bridge).
+  protocol::RoverContext rover_now;
   Clock::time_point started_at = Clock::now();
 
   // Asio-thread state for rates in the statistics line.

@@ -143,7 +143,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
                         {"messages_sent", rt.messages_sent},
                         {"bad_messages", rt.bad_messages},
                         {"feed_dropped", rt.feed_dropped}};
-    link["link"] = LinkWatchJson();
+    link["link"] = LinkWatchJson(link_watch_snapshot);
     const HttpStats& h = http->stats();
     link["http"] = {{"requests", h.requests},
                     {"bad_requests", h.bad_requests},
@@ -165,14 +165,13 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
         !body["id"].is_string() || body["id"].get<std::string>().empty()) {
       return error(400, "expected {\"id\": \"<alarm id>\" or \"all\", \"by\": \"<name>\"}");
     }
-    {
-      std::lock_guard lock(alarm_mutex);
-      const auto by = body.find("by");
-      ack_inbox.push_back({body["id"].get<std::string>(),
-                           by != body.end() && by->is_string() ? by->get<std::string>() : "web",
-                           std::string()});
+    const auto by = body.find("by");
+    if (!bridge.ToIngest([this, id = body["id"].get<std::string>(),
+                          by = by != body.end() && by->is_string()
+                                   ? by->get<std::string>()
+                                   : std::string("web")] { Acknowledge(id, by, std::string()); })) {
+      return error(503, "the station is too busy to take an acknowledgement now; try again");
     }
-    ack_pending = true;
     return json(202, {{"queued", body["id"]}});
   }
   if (r.path == "/api/commands") {

@@ -31,17 +31,33 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 void RealtimeFeed::Offer(protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
-                         std::span<const uint8_t> payload) {
-  Packet packet{stream, ground_ns, onboard_ns,
-                std::string(reinterpret_cast<const char*>(payload.data()), payload.size())};
+                         const google::protobuf::Message& message) {
+  const auto s = static_cast<size_t>(stream);
   std::lock_guard lock(mutex_);
-  auto& queue = queues_[static_cast<size_t>(stream)];
+  auto& queue = queues_[s];
   ++offered_;
+  std::unique_ptr<google::protobuf::Message> copy;
   if (queue.size() >= depth_) {
+    copy = std::move(queue.front().message);  // the oldest is dropped: its message is reused
     queue.pop_front();
     ++dropped_;
+  } else if (!spare_[s].empty()) {
+    copy = std::move(spare_[s].back());
+    spare_[s].pop_back();
+  } else {
+    copy.reset(message.New());
   }
-  queue.push_back(std::move(packet));
+  copy->CopyFrom(message);
+  queue.push_back({stream, ground_ns, onboard_ns, std::move(copy)});
+}
+
+void RealtimeFeed::Recycle(std::vector<Packet>& packets) {
+  std::lock_guard lock(mutex_);
+  for (Packet& p : packets) {
+    auto& spare = spare_[static_cast<size_t>(p.stream)];
+    if (p.message && spare.size() < depth_) spare.push_back(std::move(p.message));
+  }
+  packets.clear();
 }
 
 std::vector<RealtimeFeed::Packet> RealtimeFeed::TakeAll() {
@@ -66,11 +82,7 @@ uint64_t RealtimeFeed::dropped() const {
 
 struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl> {
   Impl(asio::io_context& io, RealtimeFeed& feed, RealtimeOptions options)
-      : io(io), feed(feed), options(options), timer(io) {
-    for (const protocol::StreamInfo& s : protocol::AllStreams()) {
-      messages[static_cast<size_t>(s.id)].reset(s.prototype->New());
-    }
-  }
+      : io(io), feed(feed), options(options), timer(io) {}
 
   class Session : public std::enable_shared_from_this<Session> {
    public:
@@ -330,11 +342,11 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
   // more than one).
   void Deliver() {
     tick.clear();
-    for (const RealtimeFeed::Packet& p : feed.TakeAll()) {
+    std::vector<RealtimeFeed::Packet> packets = feed.TakeAll();
+    for (const RealtimeFeed::Packet& p : packets) {
       const auto s = static_cast<size_t>(p.stream);
       if (by_stream[s].empty()) continue;
-      google::protobuf::Message& m = *messages[s];
-      if (!m.ParseFromString(p.payload)) continue;  // verified by ingest; cannot happen
+      const google::protobuf::Message& m = *p.message;
       for (const TelemetryField* field : by_stream[s]) {
         if (!FieldPresent(*field, m)) continue;
         const size_t begin = text.size();
@@ -347,6 +359,7 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
         tick.push_back({FieldIndex(field), begin, text.size()});
       }
     }
+    feed.Recycle(packets);
     if (!tick.empty()) {
       std::map<std::vector<bool>, std::pair<std::shared_ptr<const std::string>, size_t>> bodies;
       for (const auto& [raw, session] : sessions) {
@@ -379,7 +392,6 @@ struct RealtimeServer::Impl : std::enable_shared_from_this<RealtimeServer::Impl>
   };
   std::vector<TickSample> tick;
   std::string text;
-  std::array<std::unique_ptr<google::protobuf::Message>, protocol::kStreamCount> messages;
   RealtimeStats stats;
 };
 

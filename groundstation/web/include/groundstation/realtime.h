@@ -1,9 +1,11 @@
 // Live telemetry for the web UI over WebSocket.
 //
 // RealtimeFeed is the ingest thread's side: for the streams some client watches, it keeps a copy
-// of each accepted packet's protobuf bytes in a small per-stream queue that drops the oldest
-// (counted) — ingest never waits for the web, and a stream at 100k packets/s cannot crowd out a
-// 1 Hz one. Thread-safe.
+// of each accepted packet's decoded message (the web never parses a packet again) in a small
+// per-stream queue that drops the oldest (counted) — ingest never waits for the web, and a
+// stream at 100k packets/s cannot crowd out a 1 Hz one. The messages are reused: the web hands
+// them back once it has formatted them, so a steady stream allocates nothing. Thread-safe.
+// RealtimeSink puts the feed in the ingest pipeline (groundstation/sink.h).
 //
 // RealtimeServer is the Asio thread's side: WebSocket sessions that subscribe and unsubscribe
 // per field, and every batch interval one JSON message per client with the new samples of its
@@ -17,6 +19,8 @@
 //                  {"type":"data","dropped":N,"data":[{"key","utc","scet","value"}, ...]}
 // (utc = ground receipt time, scet = on-board time, both in ms since 1970).
 #pragma once
+
+#include <google/protobuf/message.h>
 
 #include <array>
 #include <atomic>
@@ -32,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "groundstation/sink.h"
 #include "protocol/stream_registry.h"
 
 namespace lgs::station {
@@ -41,7 +46,7 @@ class RealtimeFeed {
   struct Packet {
     protocol::StreamId stream{};
     uint64_t ground_ns = 0, onboard_ns = 0;
-    std::string payload;  // the packet's protobuf bytes
+    std::unique_ptr<google::protobuf::Message> message;  // a copy of the decoded message
   };
 
   explicit RealtimeFeed(size_t depth_per_stream) : depth_(depth_per_stream) {}
@@ -51,10 +56,12 @@ class RealtimeFeed {
     return (wanted_.load(std::memory_order_relaxed) >> static_cast<unsigned>(stream)) & 1u;
   }
   void Offer(protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
-             std::span<const uint8_t> payload);
+             const google::protobuf::Message& message);
   void SetWanted(uint32_t stream_mask) { wanted_.store(stream_mask, std::memory_order_relaxed); }
   // Everything queued since the last call, oldest first per stream.
   std::vector<Packet> TakeAll();
+  // Gives formatted packets' messages back for reuse.
+  void Recycle(std::vector<Packet>& packets);
   uint64_t offered() const;
   uint64_t dropped() const;
 
@@ -63,7 +70,23 @@ class RealtimeFeed {
   std::atomic<uint32_t> wanted_{0};
   mutable std::mutex mutex_;
   std::array<std::deque<Packet>, protocol::kStreamCount> queues_;  // guarded by mutex_
-  uint64_t offered_ = 0, dropped_ = 0;                             // guarded by mutex_
+  // Messages to reuse, per stream (at most depth_ each).                   guarded by mutex_
+  std::array<std::vector<std::unique_ptr<google::protobuf::Message>>, protocol::kStreamCount>
+      spare_;
+  uint64_t offered_ = 0, dropped_ = 0;  // guarded by mutex_
+};
+
+class RealtimeSink final : public Sink {
+ public:
+  explicit RealtimeSink(RealtimeFeed& feed) : feed_(feed) {}
+  void OnAccepted(const AcceptedPacket& a) override {
+    if (!feed_.Wants(a.packet.stream->id)) return;
+    feed_.Offer(a.packet.stream->id, a.ground_ns, a.packet.packet.onboard_time_ns,
+                *a.packet.message);
+  }
+
+ private:
+  RealtimeFeed& feed_;
 };
 
 struct RealtimeOptions {

@@ -1,0 +1,69 @@
+// The ingest folder's own sinks (groundstation/sink.h): JSON lines and the terminal view.
+//
+// JsonLinesSink writes every accepted packet as one JSON line (the shape of AppendPacketJson)
+// to a file or stdout; it flushes when the link is idle, so anyone tailing the file is current.
+// A write error stops the output (logged once); decoding goes on.
+//
+// TerminalSink puts one line per packet on the terminal view's queue: at most one per stream
+// per print interval, every event and command report. The queue drops the oldest when the
+// terminal is too slow (counted).
+//
+// RejectLogSink logs every rejected message readably without flooding the log (RejectReporter:
+// the first of each reason at once, then one line per reason per interval).
+//
+// Not thread-safe: the ingest thread's, like every sink.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <string>
+
+#include "groundstation/bounded_queue.h"
+#include "groundstation/output_file.h"
+#include "groundstation/reject_reporter.h"
+#include "groundstation/sink.h"
+#include "protocol/stream_registry.h"
+
+namespace lgs::station {
+
+class JsonLinesSink final : public Sink {
+ public:
+  // `out` is open; the sink writes to it and owns nothing else.
+  explicit JsonLinesSink(OutputFile& out) : out_(out) {}
+  void OnAccepted(const AcceptedPacket& packet) override;
+  void OnTick(const IngestTick& tick) override;
+  Status OnStop() override;
+
+ private:
+  void Flush();
+  OutputFile& out_;
+  bool failed_ = false;
+  std::string buffer_;
+};
+
+class TerminalSink final : public Sink {
+ public:
+  TerminalSink(BoundedQueue<std::string>& view, double print_interval_s);
+  void OnAccepted(const AcceptedPacket& packet) override;
+
+ private:
+  BoundedQueue<std::string>& view_;
+  std::chrono::steady_clock::duration interval_;
+  std::array<std::chrono::steady_clock::time_point, protocol::kStreamCount> last_printed_{};
+};
+
+class RejectLogSink final : public Sink {
+ public:
+  explicit RejectLogSink(double interval_s)
+      : reporter_(std::chrono::duration_cast<RejectReporter::Clock::duration>(
+            std::chrono::duration<double>(interval_s))) {}
+  void OnAccepted(const AcceptedPacket&) override {}
+  void OnRejected(const RejectedMessage& m) override {
+    reporter_.Report(m.reason, m.detail, RejectReporter::Clock::now());
+  }
+
+ private:
+  RejectReporter reporter_;
+};
+
+}  // namespace lgs::station
