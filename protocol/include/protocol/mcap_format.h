@@ -1,6 +1,5 @@
-// Constants of the MCAP container (https://mcap.dev/spec, digest in
-// ../shared/reference/formats.md section 1). Our mapping of telemetry onto MCAP is in
-// protocol/FORMAT.md, "Recording".
+// Constants of the MCAP container (https://mcap.dev/spec). Our mapping of telemetry onto MCAP is
+// in protocol/FORMAT.md, "Recording".
 #pragma once
 
 #include <array>

@@ -5,9 +5,9 @@
 // the stream's current reading into the caller's message. Events raised while advancing are
 // queued and taken with TakeEvents(). Not thread-safe.
 //
-// Figures follow ../shared/reference/rover-models.md. The scenario sets the site (terrain, sun),
-// the rover's starting state and thresholds, the traverse, solar particle events and the relay's
-// visibility (for loss/acquisition-of-signal events).
+// Figures follow a Yutu-class rover (rover_emulator/README.md, "Model"). The scenario sets the site
+// (terrain, sun), the rover's starting state and thresholds, the traverse, solar particle events
+// and the relay's visibility (for loss/acquisition-of-signal events).
 #pragma once
 
 #include <array>
