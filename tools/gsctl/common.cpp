@@ -72,23 +72,6 @@ bool TopicSelected(const std::vector<std::string>& topics, const protocol::McapC
   return false;
 }
 
-std::optional<TelemetryChannel> TelemetryChannelOf(const protocol::McapChannel& channel) {
-  const auto apid = channel.metadata.find("apid");
-  const auto topic = channel.metadata.find("zmq_topic");
-  if (apid == channel.metadata.end() || topic == channel.metadata.end()) return std::nullopt;
-  TelemetryChannel t;
-  try {
-    const unsigned long value = std::stoul(apid->second);
-    if (value > 0x7FF) return std::nullopt;
-    t.apid = static_cast<uint16_t>(value);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  t.zmq_topic = topic->second;
-  t.stream = protocol::FindStreamByApid(t.apid);
-  return t;
-}
-
 ProgressBar::ProgressBar(std::string label, uint64_t total)
     : label_(std::move(label)), total_(total), enabled_(isatty(STDERR_FILENO) == 1) {}
 

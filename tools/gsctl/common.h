@@ -9,6 +9,7 @@
 
 #include "protocol/mcap_reader.h"
 #include "protocol/protobuf_schema.h"
+#include "protocol/recording_profile.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
 
@@ -33,13 +34,8 @@ std::string FormatUtc(uint64_t ns);
 // --topics: each entry matches a channel topic exactly ("/rover1/soil") or a stream name ("soil").
 bool TopicSelected(const std::vector<std::string>& topics, const protocol::McapChannel& channel);
 
-// A rover telemetry channel of our recordings, with what it takes to rebuild its packets.
-struct TelemetryChannel {
-  uint16_t apid = 0;
-  std::string zmq_topic;
-  const protocol::StreamInfo* stream = nullptr;  // null for a stream this build does not know
-};
-std::optional<TelemetryChannel> TelemetryChannelOf(const protocol::McapChannel& channel);
+// A rover telemetry channel of our recordings (protocol/recording_profile.h).
+using TelemetryChannel = protocol::recording::RecordedChannel;
 
 // Progress on stderr, only when stderr is a terminal; redrawn at most 10 times a second.
 class ProgressBar {

@@ -84,13 +84,11 @@ int ForEachMessage(const std::string& what, const std::string& path,
     }
     d.message = *message;
     auto [it, inserted] = telemetry.try_emplace(m.channel_id);
-    if (inserted) it->second = TelemetryChannelOf(channel);
+    if (inserted) it->second = protocol::recording::ReadTelemetryChannel(channel);
     protocol::DecodedPacket packet;
     if (it->second && it->second->stream != nullptr &&
         d.message->GetDescriptor() == it->second->stream->prototype->GetDescriptor() &&
-        protocol::EncodeTmPacket(it->second->apid, m.sequence, static_cast<int64_t>(m.publish_time),
-                                 m.data, packet_bytes)
-            .ok()) {
+        protocol::recording::RebuildPacket(*it->second, m, packet_bytes).ok()) {
       auto view = protocol::ParseTmPacket(protocol::AsBytes(packet_bytes));
       if (view.ok()) {
         packet = {it->second->stream, *view, d.message};

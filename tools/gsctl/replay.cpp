@@ -170,7 +170,7 @@ int RunReplay(const ReplayOptions& o) {
       const McapMessage& m = src.next;
       const protocol::McapChannel& channel = src.reader->channels().at(m.channel_id);
       auto [it, inserted] = src.telemetry.try_emplace(m.channel_id);
-      if (inserted) it->second = TelemetryChannelOf(channel);
+      if (inserted) it->second = protocol::recording::ReadTelemetryChannel(channel);
       if (it->second && TopicSelected(o.topics, channel)) {
         if (!clock_started) {
           clock_started = true;
@@ -199,9 +199,7 @@ int RunReplay(const ReplayOptions& o) {
                 std::min(due, Clock::now() + std::chrono::milliseconds(100)));
           }
         }
-        if (Status s = protocol::EncodeTmPacket(
-                it->second->apid, m.sequence, static_cast<int64_t>(m.publish_time), m.data, packet);
-            !s.ok()) {
+        if (Status s = protocol::recording::RebuildPacket(*it->second, m, packet); !s.ok()) {
           fmt::print(stderr, "gsctl replay: {}: {}\n", channel.topic, s.message());
           exit_code = kExitFailure;
           break;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "protocol/mcap_reader.h"
+#include "protocol/recording_profile.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/terrain.pb.h"
 
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 constexpr uint64_t kLatestFirstWindowNs = 10'000'000'000;
 
 std::string TopicOf(const std::string& rover_id, std::string_view stream) {
-  return fmt::format("/{}/{}", rover_id, stream);
+  return protocol::recording::TelemetryChannel(rover_id, stream);
 }
 
 }  // namespace
@@ -34,10 +35,9 @@ HistoryStore::HistoryStore(std::string directory, std::string rover_id)
 Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint64_t end_ns) {
   std::error_code ec;
   std::vector<std::string> names;
-  const std::string prefix = rover_id_ + "_";
   for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.starts_with(prefix) && name.ends_with(".mcap")) names.push_back(it->path().string());
+    if (protocol::recording::IsRecordingOf(name, rover_id_)) names.push_back(it->path().string());
   }
   if (ec) {
     return Status::Error(fmt::format("cannot list recordings in {}: {}", directory_, ec.message()));

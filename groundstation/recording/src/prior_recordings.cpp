@@ -8,6 +8,7 @@
 
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_recover.h"
+#include "protocol/recording_profile.h"
 
 namespace lgs::station {
 
@@ -19,13 +20,9 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) return prior;
   std::vector<std::string> paths;
-  // Built by appending: GCC 12 warns falsely (-Wrestrict) on operator+ chains here.
-  std::string prefix(rover_id);
-  prefix.push_back('_');
   for (const auto& entry : fs::directory_iterator(directory, ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file(ec) && entry.path().extension() == ".mcap" &&
-        name.starts_with(prefix)) {
+    if (entry.is_regular_file(ec) && protocol::recording::IsRecordingOf(name, rover_id)) {
       paths.push_back(entry.path().string());
     }
   }
@@ -34,9 +31,6 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   prior.files = paths.size();
 
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences;
-  std::string channel_prefix = "/";
-  channel_prefix.append(rover_id);
-  channel_prefix.push_back('/');
   // A file that is not a recording at all: renamed out of the way (never deleted: it is
   // someone's), reported, and the station goes on.
   const auto set_aside = [&](const std::string& path, const std::string& why) -> Status {
@@ -84,10 +78,8 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
       auto [it, added] = stream_of.try_emplace(m.channel_id, -1);
       if (added) {
         const protocol::McapChannel& c = reader.channels().at(m.channel_id);
-        if (c.topic.starts_with(channel_prefix)) {
-          if (const auto* s = protocol::FindStreamByName(c.topic.substr(channel_prefix.size()))) {
-            it->second = static_cast<int>(s->id);
-          }
+        if (const auto* s = protocol::recording::StreamOfChannel(c.topic, rover_id)) {
+          it->second = static_cast<int>(s->id);
         }
       }
       if (it->second < 0) continue;

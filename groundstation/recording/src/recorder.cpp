@@ -11,6 +11,7 @@
 #include "ground/v1/ground.pb.h"
 #include "protocol/mcap_format.h"
 #include "protocol/protobuf_schema.h"
+#include "protocol/recording_profile.h"
 
 namespace lgs::station {
 namespace {
@@ -19,15 +20,6 @@ namespace fs = std::filesystem;
 using protocol::TimestampNs;
 
 constexpr int64_t kNsPerS = 1'000'000'000;
-
-// "rover1_2026-11-22T06-30-00.123Z.mcap": sortable, no characters that upset shells or Windows.
-std::string FileNameFor(const std::string& rover, TimestampNs t, int attempt) {
-  const auto tp =
-      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(t / 1'000'000));
-  std::string name = fmt::format("{}_{:%Y-%m-%dT%H-%M-%S}Z", rover, tp);
-  if (attempt > 0) name += fmt::format("_{}", attempt);
-  return name + ".mcap";
-}
 
 }  // namespace
 
@@ -87,7 +79,9 @@ struct Recorder::Impl {
 Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   std::string path;
   for (int attempt = 0;; ++attempt) {
-    path = (fs::path(options.directory) / FileNameFor(options.rover_id, now_ns, attempt)).string();
+    path = (fs::path(options.directory) /
+            protocol::recording::FileName(options.rover_id, now_ns, attempt))
+               .string();
     if (!fs::exists(path)) break;
   }
   auto created = options.open_sink ? options.open_sink(path) : [&] {
@@ -197,7 +191,8 @@ void Recorder::Impl::RecordAlarm(const ground::v1::GroundAlarm& alarm, Timestamp
   alarm.AppendToString(&scratch);
   const uint16_t channel = ChannelFor(kAlarmsSlot, *ground::v1::GroundAlarm::descriptor(), [] {
     return std::pair<std::string, std::map<std::string, std::string>>(
-        "/ground/alarms", {{"content", "alarms the station raised and cleared"}});
+        std::string(protocol::recording::kAlarmsChannel),
+        {{"content", "alarms the station raised and cleared"}});
   });
   Write(channel, alarm_sequence++, now_ns, now_ns, protocol::AsBytes(scratch), stats);
 }
@@ -281,14 +276,8 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
           ? known
           : r.ChannelFor(static_cast<size_t>(stream.id), *stream.prototype->GetDescriptor(), [&] {
               return std::pair<std::string, std::map<std::string, std::string>>(
-                  fmt::format("/{}/{}", r.options.rover_id, stream.name),
-                  {{"apid", std::to_string(stream.apid)},
-                   {"stream", std::string(stream.name)},
-                   {"rover", r.options.rover_id},
-                   {"zmq_topic", protocol::TelemetryTopic(r.options.rover_id, stream)},
-                   {"publish_time", "on-board time (CUC 4+3, agency epoch = Unix epoch UTC)"},
-                   {"log_time", "ground receipt time (station wall clock, UTC)"},
-                   {"sequence", "extended sequence number of the stream"}});
+                  protocol::recording::TelemetryChannel(r.options.rover_id, stream.name),
+                  protocol::recording::TelemetryChannelMetadata(r.options.rover_id, stream));
             });
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
@@ -314,7 +303,8 @@ void Recorder::RecordCommand(const ground::v1::GroundCommand& command, Timestamp
   const uint16_t channel =
       r.ChannelFor(Impl::kCommandsSlot, *ground::v1::GroundCommand::descriptor(), [] {
         return std::pair<std::string, std::map<std::string, std::string>>(
-            "/ground/commands", {{"content", "command history: every stage of every telecommand"}});
+            std::string(protocol::recording::kCommandsChannel),
+            {{"content", "command history: every stage of every telecommand"}});
       });
   r.Write(channel, r.command_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch),
           stats_);
@@ -356,7 +346,7 @@ void Recorder::RecordRejected(protocol::RejectReason reason, std::string_view de
   const uint16_t channel =
       r.ChannelFor(Impl::kRejectedSlot, *ground::v1::RejectedInput::descriptor(), [&] {
         return std::pair<std::string, std::map<std::string, std::string>>(
-            "/link/rejected",
+            std::string(protocol::recording::kRejectedChannel),
             {{"content", "input the station rejected, with the reason"},
              {"data_truncated_to_bytes", std::to_string(r.options.max_rejected_bytes)},
              {"kept_per_s", std::to_string(r.options.max_rejected_per_s)}});
@@ -412,7 +402,8 @@ void Recorder::RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& befo
   const uint16_t channel =
       r.ChannelFor(Impl::kLinkStatsSlot, *ground::v1::LinkStatistics::descriptor(), [] {
         return std::pair<std::string, std::map<std::string, std::string>>(
-            "/ground/link_stats", {{"content", "periodic link accounting of the station"}});
+            std::string(protocol::recording::kLinkStatsChannel),
+            {{"content", "periodic link accounting of the station"}});
       });
   r.Write(channel, r.stats_sequence++, ground_ns, ground_ns, protocol::AsBytes(r.scratch), stats_);
 }

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <map>
 
-#include "protocol/space_packet.h"
+#include "protocol/bytes.h"
 
 namespace lgs::protocol {
 

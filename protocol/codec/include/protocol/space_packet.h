@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/bytes.h"
 #include "protocol/cuc_time.h"
 #include "protocol/packet_format.h"
 #include "protocol/reject_reason.h"
@@ -37,9 +38,5 @@ Status EncodeTmPacket(uint16_t apid, uint32_t extended_sequence, TimestampNs onb
                       std::span<const uint8_t> payload, std::string& out);
 
 Result<TmPacketView, Rejection> ParseTmPacket(std::span<const uint8_t> packet);
-
-inline std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace lgs::protocol
