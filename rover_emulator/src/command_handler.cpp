@@ -1,7 +1,6 @@
 #include "rover_emulator/command_handler.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <memory>
 
@@ -164,9 +163,9 @@ void CommandHandler::LogRefusal(protocol::TimestampNs now, const std::string& li
     return;
   }
   if (refusals_suppressed_ > 0) {
-    spdlog::warn("{} [and {} more refused since the last report]", line, refusals_suppressed_);
+    log_.Warn("{} [and {} more refused since the last report]", line, refusals_suppressed_);
   } else {
-    spdlog::warn("{}", line);
+    log_.Warn("{}", line);
   }
   ++refusals_logged_;
   refusals_suppressed_ = 0;
@@ -204,8 +203,8 @@ void CommandHandler::Execute(Request& request, const protocol::CommandInfo& comm
   if (!started.ok()) {
     ++stats_.failed;
     Fail(start, kCannotStart, started.message());
-    spdlog::info("telecommand {} ({}) cannot start: {}", request.sequence, command.name,
-                 started.message());
+    log_.Info("telecommand {} ({}) cannot start: {}", request.sequence, command.name,
+              started.message());
   }
   Send(request, std::move(start), protocol::kAckStart, reports);
   Collect(reports);  // instant commands complete at once

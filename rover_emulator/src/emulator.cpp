@@ -1,7 +1,6 @@
 #include "rover_emulator/emulator.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <chrono>
@@ -156,6 +155,7 @@ bool Emulator::WaitFor(Clock::time_point deadline) {
 }
 
 Result<EmulatorSummary> Emulator::Run() {
+  Logger& log_ = OrNull(options_.log);
   if (Status s = options_.Validate(); !s.ok()) return s;
   auto loaded = LoadScenario(options_.scenario);
   if (!loaded.ok()) return loaded.error();
@@ -170,13 +170,13 @@ Result<EmulatorSummary> Emulator::Run() {
   // Security first: the ZAP handler must exist before any server socket binds.
   std::unique_ptr<transport::CurveServer> curve;
   if (options_.insecure) {
-    spdlog::warn(
+    log_.Warn(
         "INSECURE: telemetry and telecommands travel in plain text; anyone who can reach "
         "{} can listen to and command this rover (--insecure)",
         options_.bind);
   } else {
     auto loaded_curve = transport::CurveServer::Load(context, options_.secret_key_path,
-                                                     options_.allowed_key_paths, "rover");
+                                                     options_.allowed_key_paths, "rover", log_);
     if (!loaded_curve.ok()) return loaded_curve.error();
     curve = std::move(*loaded_curve);
   }
@@ -196,11 +196,10 @@ Result<EmulatorSummary> Emulator::Run() {
     return Status::Error(
         fmt::format("cannot bind telemetry publisher to '{}': {}", options_.bind, e.what()));
   }
-  spdlog::info("rover '{}' scenario '{}' ({}), seed {}, publishing telemetry on {}",
-               options_.rover_id, scenario.name, scenario.source, seed,
-               publisher.get(zmq::sockopt::last_endpoint));
+  log_.Info("rover '{}' scenario '{}' ({}), seed {}, publishing telemetry on {}", options_.rover_id,
+            scenario.name, scenario.source, seed, publisher.get(zmq::sockopt::last_endpoint));
   const LinkProfile& link_profile = scenario.link;
-  spdlog::info(
+  log_.Info(
       "link: light time {:.2f} s, bandwidth {}, loss {:g}, bit errors {:g}/bit, duplicates {:g}, "
       "reorder {:g}{}",
       link_profile.light_time_s,
@@ -222,7 +221,7 @@ Result<EmulatorSummary> Emulator::Run() {
     }
   };
   if (options_.wait_for_subscribers > 0) {
-    spdlog::info("waiting for {} subscriber(s)", options_.wait_for_subscribers);
+    log_.Info("waiting for {} subscriber(s)", options_.wait_for_subscribers);
     const auto give_up =
         Clock::now() + std::chrono::duration_cast<Clock::duration>(
                            std::chrono::duration<double>(options_.subscriber_wait_timeout_s));
@@ -250,13 +249,13 @@ Result<EmulatorSummary> Emulator::Run() {
       return Status::Error(fmt::format("cannot bind the command endpoint to '{}': {}",
                                        options_.command_bind, e.what()));
     }
-    spdlog::info("accepting telecommands on {}", commands->get(zmq::sockopt::last_endpoint));
+    log_.Info("accepting telecommands on {}", commands->get(zmq::sockopt::last_endpoint));
   }
 
   const protocol::TimestampNs mission_start = options_.mission_start_ns.value_or(WallNowNs());
   TelemetryGenerator generator(seed, options_.rover_id, mission_start, scenario);
   LinkModel link(scenario.link, seed, mission_start);
-  CommandHandler handler(link, generator);
+  CommandHandler handler(link, generator, log_);
   std::vector<GeneratedPacket> batch;
   std::vector<LinkOutcome> outcomes;
   std::vector<std::string> arrived_commands;
@@ -341,8 +340,8 @@ Result<EmulatorSummary> Emulator::Run() {
       }
       if (frames != protocol::kTelecommandFrameCount) {
         ++summary.commands_rejected;
-        spdlog::warn("telecommand message with {} frame(s) ignored (expected one: the packet)",
-                     frames);
+        log_.Warn("telecommand message with {} frame(s) ignored (expected one: the packet)",
+                  frames);
         continue;
       }
       last_uplink = Clock::now();
@@ -356,7 +355,7 @@ Result<EmulatorSummary> Emulator::Run() {
       generating = false;
       if (options_.serve_after_end_s <= 0) break;
       last_uplink = std::max(last_uplink, Clock::now());
-      spdlog::info(
+      log_.Info(
           "mission time is over: serving the link and uplink until the link is idle and "
           "no telecommand has come for {} s",
           options_.serve_after_end_s);

@@ -13,6 +13,7 @@
 #include "protocol/protobuf_log.h"
 #include "rover_emulator/emulator.h"
 #include "rover_emulator/scenario.h"
+#include "spdlog_logger.h"
 
 int main(int argc, char** argv) {
   lgs::emulator::EmulatorOptions options;
@@ -112,6 +113,8 @@ int main(int argc, char** argv) {
       [](lgs::protocol::ProtobufLogLevel, std::string_view line) { spdlog::warn("{}", line); });
   if (mission_start_s > 0) options.mission_start_ns = mission_start_s * 1'000'000'000LL;
 
+  lgs::cli::SpdlogLogger log;
+  options.log = &log;
   lgs::emulator::Emulator emulator(options);
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

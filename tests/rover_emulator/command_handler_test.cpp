@@ -4,8 +4,6 @@
 #include "rover_emulator/command_handler.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <limits>
 #include <map>
@@ -15,6 +13,7 @@
 #include "protocol/telemetry_decoder.h"
 #include "rover/v1/command.pb.h"
 #include "rover_emulator/link_model.h"
+#include "support/log_capture.h"
 
 namespace lgs::emulator {
 namespace {
@@ -144,7 +143,7 @@ class CommandHandlerTest : public ::testing::Test {
   CommandHandlerTest()
       : link_(LinkProfile::Ideal(), 1, kStart),
         generator_(1, "rover1", kStart),
-        handler_(link_, generator_) {
+        handler_(link_, generator_, log_) {
     std::vector<LinkOutcome> out;
     Generate(link_, 100, out);
   }
@@ -208,6 +207,7 @@ class CommandHandlerTest : public ::testing::Test {
     now_ = until;
     return reports;
   }
+  test::LogCapture log_;  // before handler_, which logs to it
   LinkModel link_;
   TelemetryGenerator generator_;
   CommandHandler handler_;
@@ -310,9 +310,6 @@ TEST_F(CommandHandlerTest, OneRequestAtTheTopOfTheRangeDoesNotLockTheSourceOut) 
 }
 
 TEST_F(CommandHandlerTest, RefusedTelecommandsAreCountedAllButLoggedOncePerInterval) {
-  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
   for (uint32_t i = 0; i < 200; ++i) {
     std::string damaged = Request(100 + i, 0, 0);
     damaged[8] ^= 0x40;
@@ -322,8 +319,7 @@ TEST_F(CommandHandlerTest, RefusedTelecommandsAreCountedAllButLoggedOncePerInter
   std::string damaged = Request(400, 0, 0);
   damaged[8] ^= 0x40;
   EXPECT_TRUE(Handle(damaged).empty());
-  spdlog::set_default_logger(previous);
-  const auto lines = sink->last_formatted();
+  const auto lines = log_.lines();
   EXPECT_EQ(handler_.stats().rejected, 201u);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[1].find("[and 199 more refused since the last report]"), std::string::npos)

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "common.h"
 #include "protocol/space_packet.h"
+#include "spdlog_logger.h"
 #include "transport/curve_server.h"
 
 namespace lgs::gsctl {
@@ -68,6 +69,8 @@ int RunReplay(const ReplayOptions& o) {
   read_options.start_ns = range->start_ns;
   read_options.end_ns = range->end_ns;
 
+  // Refused stations are logged (rate-limited) through spdlog, as gsctl's main set it up.
+  cli::SpdlogLogger log;
   zmq::context_t context(1);
   // Security first: the ZAP handler must exist before the publisher binds.
   std::unique_ptr<transport::CurveServer> curve;
@@ -89,8 +92,8 @@ int RunReplay(const ReplayOptions& o) {
                "or --insecure for plain text\n");
     return kExitUsage;
   } else {
-    auto loaded =
-        transport::CurveServer::Load(context, o.secret_key_path, o.allowed_key_paths, "replay");
+    auto loaded = transport::CurveServer::Load(context, o.secret_key_path, o.allowed_key_paths,
+                                               "replay", log);
     if (!loaded.ok()) {
       fmt::print(stderr, "gsctl replay: {}\n", loaded.error().message());
       return kExitFailure;

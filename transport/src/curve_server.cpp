@@ -4,7 +4,7 @@ namespace lgs::transport {
 
 Result<std::unique_ptr<CurveServer>> CurveServer::Load(
     zmq::context_t& context, const std::string& secret_key_path,
-    const std::vector<std::string>& allowed_key_paths, const std::string& what) {
+    const std::vector<std::string>& allowed_key_paths, const std::string& what, Logger& log) {
   auto pair = LoadCurveKeyPair(secret_key_path);
   if (!pair.ok()) return pair.error();
   std::vector<std::string> allowed;
@@ -13,7 +13,7 @@ Result<std::unique_ptr<CurveServer>> CurveServer::Load(
     if (!key.ok()) return key.error();
     allowed.push_back(std::move(*key));
   }
-  auto zap = std::make_unique<ZapAuthenticator>(context, std::move(allowed), what);
+  auto zap = std::make_unique<ZapAuthenticator>(context, std::move(allowed), what, log);
   return std::unique_ptr<CurveServer>(new CurveServer(std::move(*pair), std::move(zap)));
 }
 

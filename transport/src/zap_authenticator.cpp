@@ -1,6 +1,5 @@
 #include "transport/zap_authenticator.h"
 
-#include <spdlog/spdlog.h>
 #include <zmq.h>
 
 #include <array>
@@ -18,10 +17,11 @@ constexpr auto kLogEvery = std::chrono::minutes(1);
 }  // namespace
 
 ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::vector<std::string> allowed,
-                                   std::string what)
+                                   std::string what, Logger& log)
     : socket_(context, zmq::socket_type::rep),
       allowed_(allowed.begin(), allowed.end()),
-      what_(std::move(what)) {
+      what_(std::move(what)),
+      log_(log) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind(kZapEndpoint);
   thread_ = std::thread([this] { Run(); });
@@ -69,7 +69,7 @@ void ZapAuthenticator::Run() {
       auto& last = last_logged[client];
       if (last == std::chrono::steady_clock::time_point{} || now - last >= kLogEvery) {
         last = now;
-        spdlog::warn(
+        log_.Warn(
             "authentication failure: {} refused a {} client with key {} from {} (not "
             "on the allow list)",
             what_, mechanism, client.empty() ? "(none)" : client, address);

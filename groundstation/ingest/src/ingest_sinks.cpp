@@ -1,7 +1,5 @@
 #include "groundstation/ingest_sinks.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -15,8 +13,8 @@ void JsonLinesSink::OnAccepted(const AcceptedPacket& a) {
   AppendPacketJson(a.packet, a.ground_ns, buffer_);
   if (!out_.Write(buffer_)) {
     failed_ = true;
-    spdlog::error("writing '{}' failed ({}); JSON lines output stopped, decoding goes on",
-                  out_.path(), std::strerror(errno));
+    log_.Error("writing '{}' failed ({}); JSON lines output stopped, decoding goes on", out_.path(),
+               std::strerror(errno));
   }
 }
 
@@ -24,8 +22,8 @@ void JsonLinesSink::Flush() {
   if (failed_) return;
   if (!out_.Flush()) {
     failed_ = true;
-    spdlog::error("flushing '{}' failed ({}); JSON lines output stopped", out_.path(),
-                  std::strerror(errno));
+    log_.Error("flushing '{}' failed ({}); JSON lines output stopped", out_.path(),
+               std::strerror(errno));
   }
 }
 

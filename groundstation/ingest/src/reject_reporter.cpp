@@ -1,7 +1,5 @@
 #include "groundstation/reject_reporter.h"
 
-#include <spdlog/spdlog.h>
-
 #include "protocol/text.h"
 
 namespace lgs::station {
@@ -17,10 +15,10 @@ void RejectReporter::Report(protocol::RejectReason reason, std::string_view deta
   // The detail can quote the offending bytes (a topic): never raw to a terminal.
   const std::string shown = text::EscapeForTerminal(detail, 200);
   if (s.suppressed > 0) {
-    spdlog::warn("rejected ({}): {}: {} [and {} more since the last report]", info.name,
-                 info.description, shown, s.suppressed);
+    log_.Warn("rejected ({}): {}: {} [and {} more since the last report]", info.name,
+              info.description, shown, s.suppressed);
   } else {
-    spdlog::warn("rejected ({}): {}: {}", info.name, info.description, shown);
+    log_.Warn("rejected ({}): {}: {}", info.name, info.description, shown);
   }
   s.logged = true;
   s.last_log = now;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,8 +28,8 @@ std::string TopicOf(const std::string& rover_id, std::string_view stream) {
 
 }  // namespace
 
-HistoryStore::HistoryStore(std::string directory, std::string rover_id)
-    : directory_(std::move(directory)), rover_id_(std::move(rover_id)) {}
+HistoryStore::HistoryStore(std::string directory, std::string rover_id, Logger& log)
+    : log_(log), directory_(std::move(directory)), rover_id_(std::move(rover_id)) {}
 
 Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint64_t end_ns) {
   std::error_code ec;
@@ -115,8 +114,8 @@ Status HistoryStore::ForEachMessage(const std::string& path, const std::vector<s
     std::string& said = reported_[path];
     if (said != reader.problem().reason) {
       said = reader.problem().reason;
-      spdlog::warn("history: {} is damaged at byte {}: {} (read up to there)", path,
-                   reader.problem().offset, said);
+      log_.Warn("history: {} is damaged at byte {}: {} (read up to there)", path,
+                reader.problem().offset, said);
     }
   }
   return Status::Ok();
@@ -179,7 +178,7 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
             }
           }
         });
-    if (!s.ok()) spdlog::warn("history: {}", s.message());
+    if (!s.ok()) log_.Warn("history: {}", s.message());
   };
   if (strategy == HistoryStrategy::kLatest) {
     // Newest file first, and in it the last 10 s, then the last 10 min, ...: the answer is
@@ -244,7 +243,7 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
                                   tiles[{tile.tile_x(), tile.tile_y()}] = tile;
                                 }
                               });
-    if (!s.ok()) spdlog::warn("history: {}", s.message());
+    if (!s.ok()) log_.Warn("history: {}", s.message());
   }
   std::stable_sort(
       result.path.begin(), result.path.end(),

@@ -1,7 +1,6 @@
 #include "groundstation/prior_recordings.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,7 +13,8 @@ namespace lgs::station {
 
 Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::string_view rover_id,
                                             bool learn_sequences,
-                                            const protocol::McapWriterOptions& recovery_writer) {
+                                            const protocol::McapWriterOptions& recovery_writer,
+                                            Logger& log) {
   namespace fs = std::filesystem;
   PriorRecordings prior;
   std::error_code ec;
@@ -43,7 +43,7 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
                       "aside as '{}': {}",
                       path, why, to, rename_error.message()));
     }
-    spdlog::warn("'{}' is not a readable recording ({}): set aside as '{}'", path, why, to);
+    log.Warn("'{}' is not a readable recording ({}): set aside as '{}'", path, why, to);
     prior.set_aside.push_back(to);
     --prior.files;
     return Status::Ok();
@@ -59,7 +59,7 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
       ++prior.recovered_files;
       prior.recovered_messages += r.messages;
       prior.lost_tail_bytes += r.lost_tail_bytes;
-      spdlog::warn(
+      log.Warn(
           "recording {} was left open (a crash?): recovered {} messages in place; {} "
           "bytes of its torn tail held nothing intact",
           path, r.messages, r.lost_tail_bytes);
@@ -87,7 +87,7 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
       ++prior.messages;
     }
     if (reader.end() != protocol::McapMessageReader::End::kComplete) {
-      spdlog::warn(
+      log.Warn(
           "recording {}: read stopped early ({}); what it holds after that is asked for "
           "again",
           path, reader.problem().reason);

@@ -3,7 +3,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <filesystem>
@@ -106,7 +105,7 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   last_flush_ns = now_ns;
   ++stats.files;
   stats.current_file = path;
-  spdlog::info("recording to {}", path);
+  OrNull(options.log).Info("recording to {}", path);
   return Status::Ok();
 }
 
@@ -150,10 +149,11 @@ void Recorder::Impl::Failed(const Status& status, RecorderStats& stats) {
   }
   writer.reset();
   sink.reset();
-  spdlog::error(
-      "ALARM recording stopped: {}. Decoding and display go on; '{}' is valid up to its last "
-      "chunk ('gsctl recover' completes it); retrying every {} s",
-      status.message(), stats.current_file, options.retry_interval_s);
+  OrNull(options.log)
+      .Error(
+          "ALARM recording stopped: {}. Decoding and display go on; '{}' is valid up to its last "
+          "chunk ('gsctl recover' completes it); retrying every {} s",
+          status.message(), stats.current_file, options.retry_interval_s);
 }
 
 void Recorder::Impl::Retry(TimestampNs now_ns, RecorderStats& stats) {
@@ -169,8 +169,9 @@ void Recorder::Impl::Retry(TimestampNs now_ns, RecorderStats& stats) {
   failed = false;
   ++stats.resumed;
   stats.recording = true;
-  spdlog::warn("recording resumed in {} ({} messages were not recorded while it was stopped)",
-               stats.current_file, stats.not_recorded);
+  OrNull(options.log)
+      .Warn("recording resumed in {} ({} messages were not recorded while it was stopped)",
+            stats.current_file, stats.not_recorded);
   // The alarm could not go into the file that failed; the new one gets its whole story.
   ground::v1::GroundAlarm alarm;
   alarm.set_id("recording_stopped");

@@ -67,21 +67,21 @@ Status Station::Impl::Start() {
   decoder = std::make_unique<protocol::TelemetryDecoder>(options.rover_id);
   if (!options.recorder.directory.empty()) {
     auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
-                                       options.recorder.writer);
+                                       options.recorder.writer, log);
     if (!scanned.ok()) return scanned.error();
     prior = std::move(*scanned);
     if (options.resume) {
       for (const protocol::StreamInfo& info : protocol::AllStreams()) {
         const auto& recorded = prior.recorded[static_cast<size_t>(info.id)];
         if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded); left_out > 0) {
-          spdlog::warn(
+          log.Warn(
               "resuming {}: {} recorded sequence(s) lie far from the rest of the stream (a "
               "corrupted packet an older station believed?) and are not taken as its newest",
               info.name, left_out);
         }
       }
       const LinkSnapshot seeded = accounting.Snapshot();
-      spdlog::info(
+      log.Info(
           "resuming {}: {} packets already recorded in {} file(s); {} missing in {} "
           "gaps{}",
           options.recorder.directory, prior.messages, prior.files, seeded.total_missing(),
@@ -92,6 +92,7 @@ Status Station::Impl::Start() {
   }
   if (!options.recorder.directory.empty()) {
     options.recorder.rover_id = options.rover_id;
+    options.recorder.log = &log;
     recorder = std::make_unique<Recorder>(options.recorder);
     recorder_opened_ns = WallNowNs();
     if (Status s = recorder->Open(recorder_opened_ns); !s.ok()) return s;
@@ -99,7 +100,7 @@ Status Station::Impl::Start() {
   gaps_at_start = accounting.Snapshot().total_gaps();  // what resuming found is not a rate
 
   if (options.insecure) {
-    spdlog::warn(
+    log.Warn(
         "INSECURE: telemetry is accepted in plain text from whoever answers at {}, and "
         "nothing proves it is the rover (--insecure)",
         fmt::join(options.connect, ", "));
@@ -143,11 +144,11 @@ Status Station::Impl::Start() {
       return Status::Error(fmt::format("cannot connect to '{}': {}", endpoint, e.what()));
     }
   }
-  spdlog::info("station for rover '{}' listening to {}", options.rover_id,
-               fmt::join(options.connect, ", "));
+  log.Info("station for rover '{}' listening to {}", options.rover_id,
+           fmt::join(options.connect, ", "));
   if (options.gap_fill.enabled || options.commanding.enabled) {
     if (options.gap_fill.enabled) {
-      gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s);
+      gap_filler = std::make_unique<GapFiller>(options.gap_fill, options.light_time_s, log);
     }
     uplink = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     Secure(*uplink);
@@ -167,15 +168,15 @@ Status Station::Impl::Start() {
     next_request_sequence = static_cast<uint32_t>(
         std::max<int64_t>(0, WallNowNs() / 100'000'000 - kRequestSequenceEpochS * 10));
     if (gap_filler) {
-      spdlog::info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
-                   options.gap_fill.source_id);
+      log.Info("gap fill on: retransmit requests to {} as source {}", options.gap_fill.uplink,
+               options.gap_fill.source_id);
     }
   }
   if (options.limits_enabled) {
     auto limits = LimitSet::Load(options.limits_path);
     if (!limits.ok()) return limits.error();
-    spdlog::info("checking {} limits ({})", limits->limits().size(),
-                 options.limits_path.empty() ? "built-in" : options.limits_path);
+    log.Info("checking {} limits ({})", limits->limits().size(),
+             options.limits_path.empty() ? "built-in" : options.limits_path);
     alarms = std::make_unique<AlarmManager>(std::move(*limits));
   }
   if (Status s = StartHttp(); !s.ok()) return s;
@@ -186,8 +187,8 @@ Status Station::Impl::Start() {
     // cannot have it (another one for this rover holds it) runs on without it.
     if (Status s = StartControl(); !s.ok()) {
       if (!options.commanding.control_endpoint.empty()) return s;  // asked for: an error
-      spdlog::warn("no control channel ({}); alarms can only be acknowledged in the recording",
-                   s.message());
+      log.Warn("no control channel ({}); alarms can only be acknowledged in the recording",
+               s.message());
       control.reset();
     }
   }
@@ -201,7 +202,7 @@ Status Station::Impl::BuildPipeline() {
   // Statistics to the recording, and the gap rate checked, at the statistics interval.
   const double record_stats_interval_s =
       options.stats_interval_s > 0 ? options.stats_interval_s : 5.0;
-  pipeline.Add(std::make_unique<RejectLogSink>(options.reject_log_interval_s));
+  pipeline.Add(std::make_unique<RejectLogSink>(options.reject_log_interval_s, log));
   if (recorder) {
     recorder_sink = &pipeline.Add(std::make_unique<RecorderSink>(
         *recorder, accounting, record_stats_interval_s, recorder_opened_ns));
@@ -227,7 +228,7 @@ Status Station::Impl::BuildPipeline() {
             if (gap_filler) gap_filler->OnReport(*report, accounting);
           });
           if (!sent)
-            spdlog::error(
+            log.Error(
                 "a command verification report was dropped: the Asio thread "
                 "is not keeping up");
         }));
@@ -238,7 +239,7 @@ Status Station::Impl::BuildPipeline() {
       static_cast<void>(bridge.ToAsio([this, state] { rover_now = state; }));
     }));
   }
-  if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl));
+  if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl, log));
   if (options.print_telemetry) {
     pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.print_interval_s));
   }
@@ -251,9 +252,9 @@ Status Station::Impl::StartCommanding() {
   c.tracker.source_id = options.gap_fill.source_id;
   c.tracker.light_time_s = options.light_time_s;
   tracker = std::make_unique<CommandTracker>(c.tracker, [this] { return next_request_sequence++; });
-  spdlog::info("commanding on: control channel {} (token in {}), uplink {} as source {}",
-               control_endpoint, control_token_path, options.gap_fill.uplink,
-               options.gap_fill.source_id);
+  log.Info("commanding on: control channel {} (token in {}), uplink {} as source {}",
+           control_endpoint, control_token_path, options.gap_fill.uplink,
+           options.gap_fill.source_id);
   return Status::Ok();
 }
 
@@ -296,8 +297,8 @@ void Station::Impl::HandleMessage(std::string_view topic, std::span<const uint8_
   // Decoding a held packet reused the stream's message: decode this one again.
   auto again = decoder->Decode(topic, packet);
   if (again.ok()) Deliver(*again, ground_ns, &o);
-  spdlog::info("{}: sequence {} confirmed by the packet after it; the stream goes on from there",
-               protocol::Stream(stream).name, seq);
+  log.Info("{}: sequence {} confirmed by the packet after it; the stream goes on from there",
+           protocol::Stream(stream).name, seq);
 }
 
 void Station::Impl::Hold(const protocol::DecodedPacket& p, std::string_view topic,
@@ -375,10 +376,10 @@ void Station::Impl::ReadMonitor() {
         awaiting_handshake[endpoint] = false;
         if (!authenticated_once) {
           authenticated_once = true;
-          spdlog::info("telemetry link to {} authenticated: the publisher holds the rover's key",
-                       endpoint);
+          log.Info("telemetry link to {} authenticated: the publisher holds the rover's key",
+                   endpoint);
         } else {
-          spdlog::info("telemetry link to {} authenticated again", endpoint);
+          log.Info("telemetry link to {} authenticated again", endpoint);
         }
         break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -412,8 +413,8 @@ void Station::Impl::ReadMonitor() {
     const auto now = Clock::now();
     if (n == 1 || now - last_auth_log >= Seconds(options.reject_log_interval_s)) {
       last_auth_log = now;
-      spdlog::warn("authentication failure on the telemetry link to {}: {} ({} so far)", endpoint,
-                   failure, n);
+      log.Warn("authentication failure on the telemetry link to {}: {} ({} so far)", endpoint,
+               failure, n);
     }
   }
 }
@@ -428,21 +429,21 @@ void Station::Impl::WatchLink() {
     }
     try {
       socket->connect(r.endpoint);
-      spdlog::warn("telemetry link to {}: {}: reconnecting", r.endpoint, r.reason);
+      log.Warn("telemetry link to {}: {}: reconnecting", r.endpoint, r.reason);
     } catch (const zmq::error_t& e) {
-      spdlog::error("telemetry link to {}: {}; reconnecting failed: {}", r.endpoint, r.reason,
-                    e.what());
+      log.Error("telemetry link to {}: {}; reconnecting failed: {}", r.endpoint, r.reason,
+                e.what());
     }
   }
   const double silent_s = link_watch->SilentSeconds(now);
   if (link_watch->JustFellSilent()) {
     view_queue.Push(fmt::format("LINK  SILENT: no telemetry for {:.0f} s; reconnecting", silent_s));
-    spdlog::warn("no telemetry for {:.0f} s from {}: loss of signal, or a link that went deaf",
-                 silent_s, fmt::join(options.connect, ", "));
+    log.Warn("no telemetry for {:.0f} s from {}: loss of signal, or a link that went deaf",
+             silent_s, fmt::join(options.connect, ", "));
   }
   if (link_watch->JustRecovered()) {
     view_queue.Push("LINK  telemetry is back");
-    spdlog::info("telemetry is back on {}", fmt::join(options.connect, ", "));
+    log.Info("telemetry is back on {}", fmt::join(options.connect, ", "));
   }
   if (alarm_sink) alarm_sink->EvaluateLink(LinkMetric::kSilenceS, silent_s, WallNowNs());
   if (now - last_link_watch_post >= kLinkWatchPublishInterval) {
@@ -521,8 +522,8 @@ void Station::Impl::IngestLoop() {
           // Refused only by a stuck Asio thread: tried again at the next poll.
           idle_stop_posted = bridge.ToAsio([this] { RequestStop(); });
           if (idle_stop_posted) {
-            spdlog::info("no telemetry for {} s: stopping{}", *options.idle_exit_s,
-                         waiting ? " with packets still missing" : "");
+            log.Info("no telemetry for {} s: stopping{}", *options.idle_exit_s,
+                     waiting ? " with packets still missing" : "");
           }
         }
       }
@@ -532,7 +533,7 @@ void Station::Impl::IngestLoop() {
   } catch (const zmq::error_t& e) {
     ingest_error = fmt::format("telemetry receive failed: {}", e.what());
     if (!bridge.ToAsio([this] { RequestStop(); })) {
-      spdlog::error("the Asio thread is not keeping up; stop the station");
+      log.Error("the Asio thread is not keeping up; stop the station");
     }
   }
   bridge.RunIngestWork();  // the last acknowledgements and command history
@@ -604,7 +605,7 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
   tc_payload.clear();
   if (!request.AppendToString(&tc_payload) ||
       !protocol::EncodeTcPacket(header, protocol::AsBytes(tc_payload), tc_buffer).ok()) {
-    spdlog::error("cannot encode a retransmit request of {} ranges", request.ranges_size());
+    log.Error("cannot encode a retransmit request of {} ranges", request.ranges_size());
     gap_filler->OnSendFailed(request);
     return;
   }
@@ -612,8 +613,8 @@ void Station::Impl::SendRetransmit(const rover::v1::RetransmitRequest& request) 
     gap_filler->OnSent(header.request_sequence, request);
   } else {
     if (gap_filler->stats().send_failures % 100 == 0) {
-      spdlog::warn("uplink {} not connected: retransmit request held back (retried)",
-                   options.gap_fill.uplink);
+      log.Warn("uplink {} not connected: retransmit request held back (retried)",
+               options.gap_fill.uplink);
     }
     gap_filler->OnSendFailed(request);
   }
@@ -711,8 +712,8 @@ void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
       }
     });
     if (!sent) {
-      spdlog::error("{} command transition(s) not recorded: the ingest thread is not keeping up",
-                    transitions.size());
+      log.Error("{} command transition(s) not recorded: the ingest thread is not keeping up",
+                transitions.size());
     }
   }
 }
@@ -737,7 +738,6 @@ void Station::Impl::RequestStop() {
   shutting_down = true;
   stop_ingest = true;
   if (ingest.joinable()) ingest.join();
-  signals.cancel();
   if (stats_timer) stats_timer->cancel();
   if (view_timer) view_timer->cancel();
   if (duration_timer) duration_timer->cancel();
@@ -746,8 +746,8 @@ void Station::Impl::RequestStop() {
   if (http) http->Stop();
   if (realtime) realtime->Stop();
   if (tracker && tracker->active() > 0) {
-    spdlog::warn("stopping with {} command(s) still in flight: their outcome is not known here",
-                 tracker->active());
+    log.Warn("stopping with {} command(s) still in flight: their outcome is not known here",
+             tracker->active());
   }
   DrainView();
   io.stop();
@@ -769,15 +769,6 @@ Result<LinkSnapshot> Station::Run() {
   Impl& s = *impl_;
   if (Status st = s.Start(); !st.ok()) return st;
 
-  if (s.options.handle_signals) {
-    s.signals.add(SIGINT);
-    s.signals.add(SIGTERM);
-    s.signals.async_wait([&s](const boost::system::error_code& ec, int signal) {
-      if (ec) return;
-      spdlog::info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-      s.RequestStop();
-    });
-  }
   s.view_timer = std::make_unique<asio::steady_timer>(s.io);
   s.ScheduleViewDrain();
   if (s.options.stats_interval_s > 0) {

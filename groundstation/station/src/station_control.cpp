@@ -97,7 +97,7 @@ void Station::Impl::ReadControl() {
       // A request this code did not foresee must not take the station down; its text stays in
       // the log, not in the answer.
       ++control_refused;
-      spdlog::error("control request failed: {}", text::EscapeForTerminal(e.what(), 200));
+      log.Error("control request failed: {}", text::EscapeForTerminal(e.what(), 200));
       Reply(from, {{"error", "internal error (the station logged it)"}});
     }
   }
@@ -109,8 +109,8 @@ void Station::Impl::HandleControlRequest(const std::string& peer, std::string_vi
     const auto now = Clock::now();
     if (now - last_refusal_log >= Seconds(options.reject_log_interval_s)) {
       last_refusal_log = now;
-      spdlog::warn("control request refused: {} ({} refused so far)",
-                   text::EscapeForTerminal(why, 300), control_refused);
+      log.Warn("control request refused: {} ({} refused so far)", text::EscapeForTerminal(why, 300),
+               control_refused);
     }
     Reply(peer, {{"error", why}});
   };

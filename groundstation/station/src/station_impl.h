@@ -5,13 +5,11 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <pthread.h>
-#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
@@ -285,12 +283,12 @@ using namespace internal;
 struct Station::Impl {
   explicit Impl(StationOptions o)
       : options(std::move(o)),
+        log(OrNull(options.log)),
         accounting(
             LinkAccountingOptions{.light_time_ns = static_cast<int64_t>(options.light_time_s * 1e9),
                                   .from_zero = options.gap_fill.enabled}),
         view_queue(options.view_queue_depth),
-        bridge(io, kBridgeDepth),
-        signals(io) {}
+        bridge(io, kBridgeDepth) {}
 
   Status Start();
   // Makes `socket` a CURVE client of the rover (no-op with --insecure).
@@ -347,6 +345,7 @@ struct Station::Impl {
   void DrainView();
 
   StationOptions options;
+  Logger& log;
   asio::io_context io;
   // Everything that does I/O on `io` is declared after it, so it is destroyed before it.
   std::unique_ptr<HttpServer> http;
@@ -361,7 +360,6 @@ struct Station::Impl {
   BoundedQueue<std::string> view_queue;
   // The one way work crosses between the Asio thread and the ingest thread.
   ThreadBridge bridge;
-  asio::signal_set signals;
   std::unique_ptr<asio::steady_timer> stats_timer, view_timer, duration_timer, gap_timer,
       command_timer;
   bool shutting_down = false;

@@ -26,6 +26,7 @@ std::string Quote(std::string_view s, size_t max_bytes = 100) {
 Status Station::Impl::StartHttp() {
   if (options.http == "none") return Status::Ok();
   HttpOptions o;
+  o.log = &log;
   const size_t colon = options.http.rfind(':');
   int port = -1;
   if (colon != std::string::npos) {
@@ -62,12 +63,12 @@ Status Station::Impl::StartHttp() {
     auto token = transport::CreateControlToken(path);
     if (!token.ok()) return token.error();
     http_token = std::move(*token);
-    spdlog::info("HTTP token in {}", path);
+    log.Info("HTTP token in {}", path);
   }
   realtime_feed = std::make_unique<RealtimeFeed>(options.realtime.packets_per_stream_per_batch);
   realtime = std::make_unique<RealtimeServer>(io, *realtime_feed, options.realtime);
   if (!options.recorder.directory.empty()) {
-    history = std::make_unique<HistoryStore>(options.recorder.directory, options.rover_id);
+    history = std::make_unique<HistoryStore>(options.recorder.directory, options.rover_id, log);
   }
   web_files = std::make_unique<StaticFiles>(std::vector<StaticFiles::Mount>{
       {"/", options.web_root.empty() ? std::string(LGS_WEB_DIR) : options.web_root, "no-cache"},
@@ -83,11 +84,11 @@ Status Station::Impl::StartHttp() {
     http.reset();
     realtime.reset();
     if (options.http_explicit) return s;
-    spdlog::warn("{}; running without the web endpoint (give --http another port)", s.message());
+    log.Warn("{}; running without the web endpoint (give --http another port)", s.message());
     return Status::Ok();
   }
   realtime->Start();
-  spdlog::info("serving HTTP on http://{}:{}/", o.address, http->port());
+  log.Info("serving HTTP on http://{}:{}/", o.address, http->port());
   return Status::Ok();
 }
 

@@ -1,7 +1,6 @@
 #include "groundstation/gap_filler.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -32,8 +31,8 @@ Status GapFillOptions::Validate() const {
   return Status::Ok();
 }
 
-GapFiller::GapFiller(GapFillOptions options, double light_time_s)
-    : options_(std::move(options)), round_trip_(Seconds(2.0 * light_time_s)) {}
+GapFiller::GapFiller(GapFillOptions options, double light_time_s, Logger& log)
+    : options_(std::move(options)), log_(log), round_trip_(Seconds(2.0 * light_time_s)) {}
 
 GapFiller::Clock::duration GapFiller::Timeout(int silent_timeouts, uint64_t packets) const {
   const double base = std::chrono::duration<double>(round_trip_).count() + options_.margin_s +
@@ -174,8 +173,8 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
   ++own_reports_;
   if (!report.success()) {
     ++stats_.failed_reports;
-    spdlog::warn("retransmit request {} failed on board: {}", report.request_sequence(),
-                 report.failure_reason());
+    log_.Warn("retransmit request {} failed on board: {}", report.request_sequence(),
+              report.failure_reason());
     return;
   }
   if (report.stage() != rover::v1::VERIFICATION_STAGE_COMPLETION) return;
@@ -200,8 +199,8 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
       const uint64_t lost = accounting.MarkLost(stream->id, first, last);
       stats_.lost += lost;
       if (lost > 0) {
-        spdlog::warn("{} {}..{}: the rover no longer has {} of these packets: lost for good",
-                     stream->name, first, last, lost);
+        log_.Warn("{} {}..{}: the rover no longer has {} of these packets: lost for good",
+                  stream->name, first, last, lost);
       }
     }
   }

@@ -1,7 +1,6 @@
 #include "groundstation/http_server.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -129,8 +128,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (server_->stats.internal_errors == 1 ||
           now - server_->last_internal_log >= std::chrono::seconds(5)) {
         server_->last_internal_log = now;
-        spdlog::error("HTTP handler failed: {} ({} so far)", text::EscapeForTerminal(e.what(), 200),
-                      server_->stats.internal_errors);
+        OrNull(server_->options.log)
+            .Error("HTTP handler failed: {} ({} so far)", text::EscapeForTerminal(e.what(), 200),
+                   server_->stats.internal_errors);
       }
       return {500, "application/json", ErrorBody("internal error (the station logged it)")};
     }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "protocol/cuc_time.h"
+#include "protocol/logger.h"
 #include "protocol/telecommand.h"
 #include "rover/v1/verification.pb.h"
 #include "rover_emulator/link_model.h"
@@ -44,8 +45,8 @@ enum FailureCode : uint32_t {
 
 class CommandHandler {
  public:
-  CommandHandler(LinkModel& link, TelemetryGenerator& generator)
-      : link_(link), generator_(generator) {}
+  CommandHandler(LinkModel& link, TelemetryGenerator& generator, Logger& log = NullLogger())
+      : link_(link), generator_(generator), log_(log) {}
 
   // One TC packet as it arrived on board at `now`; appends the verification reports to send.
   void Handle(std::span<const uint8_t> packet, protocol::TimestampNs now,
@@ -87,6 +88,7 @@ class CommandHandler {
 
   LinkModel& link_;
   TelemetryGenerator& generator_;
+  Logger& log_;
   std::map<uint16_t, SourceHistory> sources_;
   CommandStats stats_;
   uint64_t refusals_logged_ = 0, refusals_suppressed_ = 0;

@@ -16,11 +16,13 @@
 #include <vector>
 
 #include "protocol/cuc_time.h"
+#include "protocol/logger.h"
 #include "protocol/status.h"
 
 namespace lgs::emulator {
 
 struct EmulatorOptions {
+  Logger* log = nullptr;  // not owned; must outlive Run(); null = nothing logged
   std::string bind = "tcp://127.0.0.1:5555";  // ZeroMQ endpoint of the telemetry publisher
   // ZeroMQ endpoint (ROUTER) where telecommands arrive from the ground; "" = no uplink.
   std::string command_bind = "tcp://127.0.0.1:5556";

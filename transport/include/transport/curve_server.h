@@ -8,6 +8,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "protocol/logger.h"
 #include "protocol/status.h"
 #include "transport/curve_keys.h"
 #include "transport/zap_authenticator.h"
@@ -19,7 +20,8 @@ class CurveServer {
   // Loads the key pair and the allowed public keys; `what` names the owner in log lines.
   [[nodiscard]] static Result<std::unique_ptr<CurveServer>> Load(
       zmq::context_t& context, const std::string& secret_key_path,
-      const std::vector<std::string>& allowed_key_paths, const std::string& what);
+      const std::vector<std::string>& allowed_key_paths, const std::string& what,
+      Logger& log = NullLogger());
 
   // Makes `socket` a CURVE server with this key pair.
   void Secure(zmq::socket_t& socket) const;

@@ -14,12 +14,16 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "protocol/logger.h"
+
 namespace lgs::transport {
 
 class ZapAuthenticator {
  public:
   // `allowed` are Z85 public keys. `what` names the endpoint owner in log lines ("rover").
-  ZapAuthenticator(zmq::context_t& context, std::vector<std::string> allowed, std::string what);
+  // Refusals are logged to `log` (rate-limited per key); it must outlive the authenticator.
+  ZapAuthenticator(zmq::context_t& context, std::vector<std::string> allowed, std::string what,
+                   Logger& log = NullLogger());
   ~ZapAuthenticator();
   ZapAuthenticator(const ZapAuthenticator&) = delete;
   ZapAuthenticator& operator=(const ZapAuthenticator&) = delete;
@@ -33,6 +37,7 @@ class ZapAuthenticator {
   zmq::socket_t socket_;
   std::set<std::string> allowed_;
   std::string what_;
+  Logger& log_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> accepted_{0}, refused_{0};
   std::thread thread_;

@@ -29,7 +29,7 @@ namespace lgs::station {
 class JsonLinesSink final : public Sink {
  public:
   // `out` is open; the sink writes to it and owns nothing else.
-  explicit JsonLinesSink(OutputFile& out) : out_(out) {}
+  JsonLinesSink(OutputFile& out, Logger& log) : out_(out), log_(log) {}
   void OnAccepted(const AcceptedPacket& packet) override;
   void OnTick(const IngestTick& tick) override;
   Status OnStop() override;
@@ -37,6 +37,7 @@ class JsonLinesSink final : public Sink {
  private:
   void Flush();
   OutputFile& out_;
+  Logger& log_;
   bool failed_ = false;
   std::string buffer_;
 };
@@ -54,9 +55,10 @@ class TerminalSink final : public Sink {
 
 class RejectLogSink final : public Sink {
  public:
-  explicit RejectLogSink(double interval_s)
+  RejectLogSink(double interval_s, Logger& log)
       : reporter_(std::chrono::duration_cast<RejectReporter::Clock::duration>(
-            std::chrono::duration<double>(interval_s))) {}
+                      std::chrono::duration<double>(interval_s)),
+                  log) {}
   void OnAccepted(const AcceptedPacket&) override {}
   void OnRejected(const RejectedMessage& m) override {
     reporter_.Report(m.reason, m.detail, RejectReporter::Clock::now());

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "protocol/logger.h"
 #include "protocol/reject_reason.h"
 
 namespace lgs::station {
@@ -15,7 +16,8 @@ namespace lgs::station {
 class RejectReporter {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit RejectReporter(Clock::duration interval) : interval_(interval) {}
+  explicit RejectReporter(Clock::duration interval, Logger& log = NullLogger())
+      : interval_(interval), log_(log) {}
 
   // Logs (or counts for later) one rejection; `detail` says what exactly was wrong.
   void Report(protocol::RejectReason reason, std::string_view detail, Clock::time_point now);
@@ -27,6 +29,7 @@ class RejectReporter {
     uint64_t suppressed = 0;
   };
   Clock::duration interval_;
+  Logger& log_;
   std::array<PerReason, protocol::kRejectReasonCount> state_{};
 };
 

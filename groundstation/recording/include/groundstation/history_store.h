@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "groundstation/telemetry_fields.h"
+#include "protocol/logger.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/status.h"
 
@@ -64,7 +65,8 @@ struct TraverseResult {
 
 class HistoryStore {
  public:
-  HistoryStore(std::string directory, std::string rover_id);
+  // Damaged files are logged to `log` (once each).
+  HistoryStore(std::string directory, std::string rover_id, Logger& log = NullLogger());
 
   // Fails only on an unreadable directory; damaged files are skipped (and logged once).
   [[nodiscard]] Result<HistoryResult> Query(const HistoryQuery& query);
@@ -72,6 +74,7 @@ class HistoryStore {
                                                 size_t max_points);
 
  private:
+  Logger& log_;
   struct FileSpan {
     std::filesystem::file_time_type modified;
     uintmax_t size = 0;

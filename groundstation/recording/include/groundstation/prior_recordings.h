@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "groundstation/link_accounting.h"
+#include "protocol/logger.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
@@ -36,6 +37,6 @@ struct PriorRecordings {
 // cannot rename, is an error.
 [[nodiscard]] Result<PriorRecordings> ScanPriorRecordings(
     const std::string& directory, std::string_view rover_id, bool learn_sequences,
-    const protocol::McapWriterOptions& recovery_writer);
+    const protocol::McapWriterOptions& recovery_writer, Logger& log = NullLogger());
 
 }  // namespace lgs::station

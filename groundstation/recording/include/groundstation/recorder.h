@@ -25,6 +25,7 @@
 #include "ground/v1/ground.pb.h"
 #include "groundstation/link_accounting.h"
 #include "protocol/byte_sink.h"
+#include "protocol/logger.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/telemetry_decoder.h"
 
@@ -36,6 +37,7 @@ inline constexpr double kDefaultSplitDurationS = 3600.0;
 struct RecorderOptions {
   std::string directory;  // created if missing
   std::string rover_id = "rover1";
+  Logger* log = nullptr;               // not owned; null = nothing logged
   protocol::McapWriterOptions writer;  // compression, chunk size, fsync
   double flush_interval_s = 1.0;       // a chunk is closed at least this often
   // A file's chunk index is held in memory until the file closes (about 270 B per chunk, and a

@@ -1,11 +1,13 @@
-// Station: the ground station's receive side. An ingest thread receives [topic][packet] messages
-// from the rover's publisher, verifies and decodes them, accounts for every sequence number and
-// feeds the sinks (JSON lines, terminal view); the Asio thread (the caller of Run()) handles
-// signals, the statistics line, the terminal and the duration timer, and — when asked for — the
-// uplink: gap fill's retransmit requests and operators' commands from the control channel.
+// Station: the ground station, composed from StationOptions. An ingest thread receives
+// [topic][packet] messages from the rover's publisher, verifies and decodes them, accounts for
+// every sequence number and hands each accepted packet to the pipeline of sinks (recorder,
+// realtime, alarms, commanding, JSON lines, terminal view); the Asio thread (the caller of Run())
+// handles the statistics line, the terminal, the duration timer, HTTP and WebSocket, and — when
+// asked for — the uplink: gap fill's retransmit requests and operators' commands from the control
+// channel. Signals belong to the program (main() calls Stop()).
 //
-// Run() returns after SIGINT/SIGTERM, Stop(), or the duration: everything already received is
-// processed and flushed first.
+// Run() returns after Stop() or the duration: everything already received is processed and
+// flushed first. Stop() is thread-safe; the rest is for the thread that calls Run().
 #pragma once
 
 #include <atomic>
@@ -22,11 +24,15 @@
 #include "groundstation/link_watch.h"
 #include "groundstation/realtime.h"
 #include "groundstation/recorder.h"
+#include "protocol/logger.h"
 #include "protocol/status.h"
 
 namespace lgs::station {
 
 struct StationOptions {
+  // Where the station and its parts log (not owned; must outlive Run()); null = nothing logged.
+  // The program gives an adapter to spdlog (tools/cli/spdlog_logger.h).
+  Logger* log = nullptr;
   std::vector<std::string> connect = {"tcp://127.0.0.1:5555"};  // rover publishers
   std::string rover_id = "rover1";
   // CurveZMQ: this station's key pair and the rover's public key (the only server it accepts
@@ -44,7 +50,6 @@ struct StationOptions {
   double light_time_s = 1.28;          // one-way light time, subtracted from latency
   // Stop by itself once packets have arrived and then none for this long (replays, benchmarks).
   std::optional<double> idle_exit_s;
-  bool handle_signals = true;  // SIGINT/SIGTERM stop the station
   // ZeroMQ receive side. The HWM is high because the SUB queue is the only buffer between the
   // kernel and the ingest thread: at 100k packets/s it absorbs about a second of stall.
   int receive_hwm = 100'000;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "groundstation/link_accounting.h"
+#include "protocol/logger.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
 #include "rover/v1/command.pb.h"
@@ -64,7 +65,7 @@ class GapFiller {
  public:
   using Clock = std::chrono::steady_clock;
 
-  GapFiller(GapFillOptions options, double light_time_s);
+  GapFiller(GapFillOptions options, double light_time_s, Logger& log = NullLogger());
 
   // The requests to send now (at most one per call), built from what is missing.
   std::vector<rover::v1::RetransmitRequest> Poll(const LinkAccounting& accounting,
@@ -97,6 +98,7 @@ class GapFiller {
   Clock::duration Timeout(int silent_timeouts, uint64_t packets) const;
 
   GapFillOptions options_;
+  Logger& log_;
   Clock::duration round_trip_;
   std::array<std::map<uint32_t, Tracked>, protocol::kStreamCount> tracked_;
   struct Probe {

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/logger.h"
 #include "protocol/status.h"
 
 namespace lgs::station {
@@ -46,6 +47,7 @@ struct HttpResponse {
 };
 
 struct HttpOptions {
+  Logger* log = nullptr;  // handler failures; not owned; null = nothing logged
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0 = any free port (tests)
   size_t max_body_bytes = 64 * 1024;
