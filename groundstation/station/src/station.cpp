@@ -801,126 +801,25 @@ Result<LinkSnapshot> Station::Run() {
     zmq_socket_monitor(s.socket->handle(), nullptr, 0);
     s.monitor.reset();
   }
-  const uint64_t view_drops = s.view_queue.dropped();
   const double seconds = std::chrono::duration<double>(Clock::now() - s.started_at).count();
-  fmt::print(s.human_out, "{}", FormatSummary(final_stats, s.accounting, seconds, view_drops));
-  if (s.gap_filler) {
-    const GapFillStats& g = s.gap_filler->stats();
-    fmt::print(s.human_out,
-               "  gap fill: {} requests ({} ranges, {} packets asked for, {} retries, {} tail "
-               "probes), {} reports, rover queued {} packets, {} lost for good, {} held back by "
-               "the uplink\n",
-               g.requests, g.ranges_requested, g.packets_requested, g.retries, g.probes, g.reports,
-               g.packets_queued, g.lost, g.send_failures);
-  }
-  if (s.alarms) {
-    const AlarmStats& a = s.alarms->stats();
-    const auto current = s.alarms->Current();
-    // "Unresolved" alarms are the ones still on the operator's list: beyond limits now, or back
-    // within but not yet acknowledged. Said as such, so one alarm does not read as two.
-    size_t active = 0;
-    for (const ground::v1::GroundAlarm& alarm : current) active += alarm.active();
-    std::string flapping;
-    if (a.flapping > 0) {
-      flapping = fmt::format(", {} flapping ({} crossings not shown)", a.flapping, a.suppressed);
-    }
-    fmt::print(s.human_out,
-               "  alarms: {} raised, {} escalated, {} acknowledged, {} cleared{}; waiting for the "
-               "operator: {} ({} still beyond limits, {} back within, not acknowledged); {} "
-               "values checked\n",
-               a.raised, a.escalated, a.acknowledged, a.cleared, flapping, current.size(), active,
-               current.size() - active, a.samples);
-  }
-  if (s.auth_failures > 0) {
-    fmt::print(s.human_out,
-               "  telemetry authentication failures: {} (publishers without the rover's key)\n",
-               s.auth_failures.load());
-  }
+  // The ingest thread has stopped: its parts are read directly.
+  StationSummary summary(final_stats, s.accounting, seconds, s.view_queue.dropped());
+  summary.link_watch = s.link_watch->Snapshot(Clock::now());
+  summary.auth_failures = s.auth_failures.load();
+  summary.prior = &s.prior;
+  if (s.gap_filler) summary.gap_fill = s.gap_filler->stats();
+  if (s.alarms) summary.alarms = StationSummary::Alarms{s.alarms->stats(), s.alarms->Current()};
   if (s.tracker) {
-    const CommandTrackerStats& c = s.tracker->stats();
-    fmt::print(s.human_out,
-               "  commands: {} submitted, {} rejected by the station, {} completed, {} failed, {} "
-               "timed out, {} still in flight; {} sends ({} resends)\n",
-               c.submitted, c.rejected, c.completed, c.failed, c.timed_out, s.tracker->active(),
-               c.sent, c.resent);
+    summary.commands =
+        StationSummary::Commands{s.tracker->stats(), s.tracker->active(), s.control_refused};
   }
-  if (s.recorder) {
-    const RecorderStats& r = s.recorder->stats();
-    fmt::print(s.human_out, "  recorded {} messages, {} bytes in {} file(s); last: {}\n",
-               r.messages, r.bytes, r.files, r.current_file);
-    if (r.not_recorded > 0 || r.failures > 0) {
-      fmt::print(s.human_out,
-                 "  NOT recorded: {} messages; recording stopped {} time(s), resumed {} "
-                 "time(s); last error: {}\n",
-                 r.not_recorded, r.failures, r.resumed, r.error);
-    }
-  }
+  if (s.recorder) summary.recording = s.recorder->stats();
+  fmt::print(s.human_out, "{}", SummaryText(summary));
   std::fflush(s.human_out);
   if (!s.options.summary_json_path.empty()) {
-    OutputFile summary;
-    if (Status st = summary.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
-    nlohmann::json json = SummaryJson(final_stats, s.accounting, seconds, view_drops);
-    json["duration_s"] = seconds;
-    // The ingest thread has stopped: its link watch is read directly.
-    json["link"] = Impl::LinkWatchJson(s.link_watch->Snapshot(Clock::now()));
-    json["telemetry_auth_failures"] = s.auth_failures.load();
-    if (s.alarms) {
-      const AlarmStats& a = s.alarms->stats();
-      nlohmann::json unresolved = nlohmann::json::array();
-      for (const ground::v1::GroundAlarm& alarm : s.alarms->Current()) {
-        unresolved.push_back(AlarmJson(alarm));
-      }
-      json["alarms"] = {
-          {"raised", a.raised},     {"escalated", a.escalated},  {"acknowledged", a.acknowledged},
-          {"cleared", a.cleared},   {"samples", a.samples},      {"unresolved", unresolved},
-          {"flapping", a.flapping}, {"suppressed", a.suppressed}};
-    }
-    json["prior_recordings"] = {{"files", s.prior.files},
-                                {"recovered_files", s.prior.recovered_files},
-                                {"recovered_messages", s.prior.recovered_messages},
-                                {"lost_tail_bytes", s.prior.lost_tail_bytes},
-                                {"messages", s.prior.messages},
-                                {"set_aside", s.prior.set_aside}};
-    if (s.gap_filler) {
-      const GapFillStats& g = s.gap_filler->stats();
-      json["gap_fill"] = {{"requests", g.requests},
-                          {"ranges_requested", g.ranges_requested},
-                          {"packets_requested", g.packets_requested},
-                          {"retries", g.retries},
-                          {"probes", g.probes},
-                          {"reports", g.reports},
-                          {"failed_reports", g.failed_reports},
-                          {"packets_queued", g.packets_queued},
-                          {"lost", g.lost},
-                          {"send_failures", g.send_failures},
-                          {"unmatched_reports", g.unmatched_reports}};
-    }
-    if (s.tracker) {
-      const CommandTrackerStats& c = s.tracker->stats();
-      json["commands"] = {{"submitted", c.submitted},
-                          {"rejected", c.rejected},
-                          {"completed", c.completed},
-                          {"failed", c.failed},
-                          {"timed_out", c.timed_out},
-                          {"in_flight", s.tracker->active()},
-                          {"sent", c.sent},
-                          {"resent", c.resent},
-                          {"control_refused", s.control_refused}};
-    }
-    if (s.recorder) {
-      const RecorderStats& r = s.recorder->stats();
-      json["recording"] = {{"files", r.files},
-                           {"messages", r.messages},
-                           {"bytes", r.bytes},
-                           {"not_recorded", r.not_recorded},
-                           {"rejected_not_kept", r.rejected_not_kept},
-                           {"failures", r.failures},
-                           {"resumed", r.resumed},
-                           {"recording", r.recording},
-                           {"last_error", r.error},
-                           {"current_file", r.current_file}};
-    }
-    if (!summary.Write(json.dump(2) + "\n") || !summary.Flush()) {
+    OutputFile file;
+    if (Status st = file.Open(s.options.summary_json_path, "summary file"); !st.ok()) return st;
+    if (!file.Write(SummaryJson(summary).dump(2) + "\n") || !file.Flush()) {
       return Status::Error(fmt::format("writing summary '{}' failed", s.options.summary_json_path));
     }
   }

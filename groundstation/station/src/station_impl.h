@@ -43,6 +43,7 @@
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "protocol/telemetry_decoder.h"
+#include "summary.h"
 #include "transport/control_channel.h"
 #include "transport/curve_keys.h"
 
@@ -78,94 +79,6 @@ inline protocol::TimestampNs WallNowNs() {
 
 inline Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
-inline const char* BasisName(ClockCorrelation::Basis basis) {
-  switch (basis) {
-    case ClockCorrelation::Basis::kAbsolute:
-      return "absolute";
-    case ClockCorrelation::Basis::kRelative:
-      return "relative";
-    case ClockCorrelation::Basis::kLearning:
-      break;
-  }
-  return "learning";
-}
-
-// Latency is worth showing when it was measured against a clock that means something.
-inline bool LatencyShown(const LatencySummary& l) {
-  return l.count > 0 && (l.basis == ClockCorrelation::Basis::kRelative || l.negative == 0);
-}
-
-inline std::string FormatRanges(const std::vector<SequenceRange>& ranges) {
-  std::string out;
-  for (const SequenceRange& r : ranges) {
-    if (!out.empty()) out += ", ";
-    out += r.first == r.last ? fmt::format("{}", r.first) : fmt::format("{}-{}", r.first, r.last);
-  }
-  return out;
-}
-
-inline std::string FormatSummary(const LinkSnapshot& s, const LinkAccounting& accounting,
-                                 double seconds, uint64_t view_drops) {
-  std::string out = "station summary\n";
-  out += fmt::format("  {:<22}{:>10}{:>12}{:>9}{:>11}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", "stream",
-                     "received", "bytes", "pkt/s", "bit/s", "missing", "lost", "gaps", "dup", "ooo",
-                     "latency ms p50/p99/max");
-  const auto row = [&](std::string_view name, uint64_t received, uint64_t bytes, uint64_t missing,
-                       uint64_t lost, uint64_t gaps, uint64_t dup, uint64_t ooo,
-                       const LatencySummary& l) {
-    const std::string latency =
-        LatencyShown(l)
-            ? fmt::format("{:.1f}/{:.1f}/{:.1f}", l.p50_ns / 1e6, l.p99_ns / 1e6, l.max_ns / 1e6)
-            : "-";
-    out += fmt::format("  {:<22}{:>10}{:>12}{:>9.1f}{:>11.0f}{:>9}{:>7}{:>7}{:>7}{:>7}  {}\n", name,
-                       received, bytes, seconds > 0 ? received / seconds : 0.0,
-                       seconds > 0 ? bytes * 8.0 / seconds : 0.0, missing, lost, gaps, dup, ooo,
-                       latency);
-  };
-  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
-    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
-    row(info.name, st.received, st.bytes, st.missing, st.lost, st.gaps, st.duplicates,
-        st.out_of_order, accounting.Latency(info.id));
-  }
-  row("total", s.total_received(), s.total_bytes(), s.total_missing(), s.total_lost(),
-      s.total_gaps(), s.total_duplicates(), s.total_out_of_order(), accounting.Latency());
-  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
-    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
-    if (st.missing > 0) {
-      out += fmt::format("  {} still missing: {}\n", info.name,
-                         FormatRanges(accounting.MissingRanges(info.id, 20)));
-    }
-    if (st.lost > 0) {
-      out += fmt::format("  {} lost for good (the rover no longer has them): {}\n", info.name,
-                         FormatRanges(accounting.LostRanges(info.id, 20)));
-    }
-  }
-  out += fmt::format("  {}\n", accounting.LatencyBasis());
-  out += fmt::format("  rejected: {}", s.total_rejected());
-  for (const auto& info : protocol::kRejectReasons) {
-    const uint64_t n = s.rejected[static_cast<size_t>(info.reason)];
-    if (n > 0) out += fmt::format("  {} {}", info.name, n);
-  }
-  out += "\n";
-  if (view_drops > 0)
-    out += fmt::format("  terminal view dropped {} lines (too slow)\n", view_drops);
-  return out;
-}
-
-inline nlohmann::json AlarmJson(const ground::v1::GroundAlarm& a) {
-  return {{"id", a.id()},
-          {"severity", a.severity()},
-          {"state", a.state()},
-          {"text", a.text()},
-          {"raised_ns", a.raised_ns()},
-          {"value", a.value()},
-          {"limit", a.limit()},
-          {"unit", a.unit()},
-          {"acknowledged", a.acknowledged()},
-          {"acknowledged_by", a.acknowledged_by()},
-          {"active", a.active()}};
 }
 
 inline nlohmann::json RecentCommandsJson(const CommandTracker& tracker) {
@@ -208,73 +121,6 @@ inline Result<CommandRequest> CommandRequestFromJson(const nlohmann::json& body,
   command.origin =
       origin != body.end() && origin->is_string() ? origin->get<std::string>() : default_origin;
   return command;
-}
-
-inline nlohmann::json LatencyJson(const LatencySummary& l) {
-  return {{"count", l.count},
-          {"negative", l.negative},
-          {"p50_ns", l.p50_ns},
-          {"p99_ns", l.p99_ns},
-          {"p999_ns", l.p999_ns},
-          {"max_ns", l.max_ns},
-          {"basis", BasisName(l.basis)},
-          {"clock_rate", l.clock_rate}};
-}
-
-inline nlohmann::json RangesJson(const std::vector<SequenceRange>& ranges) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const SequenceRange& r : ranges) out.push_back({r.first, r.last});
-  return out;
-}
-
-inline nlohmann::json SummaryJson(const LinkSnapshot& s, const LinkAccounting& accounting,
-                                  double seconds, uint64_t view_drops) {
-  nlohmann::json streams = nlohmann::json::object();
-  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
-    const StreamStats& st = s.streams[static_cast<size_t>(info.id)];
-    streams[std::string(info.name)] = {
-        {"packets_per_s", seconds > 0 ? st.received / seconds : 0.0},
-        {"bits_per_s", seconds > 0 ? st.bytes * 8.0 / seconds : 0.0},
-        {"lost", st.lost},
-        {"recorded_before", st.recorded_before},
-        {"latency", LatencyJson(accounting.Latency(info.id))},
-        {"missing_ranges", RangesJson(accounting.MissingRanges(info.id, 1000))},
-        {"lost_ranges", RangesJson(accounting.LostRanges(info.id, 1000))},
-        {"apid", info.apid},
-        {"received", st.received},
-        {"bytes", st.bytes},
-        {"missing", st.missing},
-        {"gaps", st.gaps},
-        {"duplicates", st.duplicates},
-        {"out_of_order", st.out_of_order},
-        {"first_seq", st.first_seq},
-        {"highest_seq", st.highest_seq},
-        {"started", st.started},
-        {"suspects", st.suspects},
-        {"implausible", st.implausible},
-        {"resyncs", st.resyncs},
-        {"ignored_reports", st.ignored_reports},
-    };
-  }
-  nlohmann::json rejected = nlohmann::json::object();
-  for (const auto& info : protocol::kRejectReasons) {
-    rejected[std::string(info.name)] = s.rejected[static_cast<size_t>(info.reason)];
-  }
-  return {{"streams", streams},
-          {"rejected", rejected},
-          {"totals",
-           {{"received", s.total_received()},
-            {"bytes", s.total_bytes()},
-            {"rejected", s.total_rejected()},
-            {"missing", s.total_missing()},
-            {"lost", s.total_lost()},
-            {"gaps", s.total_gaps()},
-            {"duplicates", s.total_duplicates()},
-            {"out_of_order", s.total_out_of_order()},
-            {"first_ground_ns", s.first_ground_ns()},
-            {"last_ground_ns", s.last_ground_ns()}}},
-          {"latency", LatencyJson(accounting.Latency())},
-          {"view_dropped", view_drops}};
 }
 
 }  // namespace internal
@@ -384,20 +230,6 @@ struct Station::Impl {
   void WatchLink();
   Clock::time_point last_link_watch_post{};  // ingest thread
   LinkWatchSnapshot link_watch_snapshot;     // Asio thread: the ingest thread's latest
-  static nlohmann::json LinkWatchJson(const LinkWatchSnapshot& link_watch_snapshot) {
-    nlohmann::json endpoints = nlohmann::json::array();
-    for (const LinkEndpointState& e : link_watch_snapshot.endpoints) {
-      endpoints.push_back({{"endpoint", e.endpoint},
-                           {"connected", e.connected},
-                           {"drops", e.drops},
-                           {"reconnects", e.reconnects}});
-    }
-    return {{"endpoints", endpoints},
-            {"silent", link_watch_snapshot.silent},
-            {"silent_s", link_watch_snapshot.silent_s},
-            {"silences", link_watch_snapshot.silences},
-            {"reconnects", link_watch_snapshot.reconnects}};
-  }
   std::thread ingest;
   std::atomic<bool> stop_ingest{false};
   std::string ingest_error;  // set by the ingest thread before it exits on failure

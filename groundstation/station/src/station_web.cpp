@@ -134,7 +134,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
     if (!only("GET")) return error(405, "GET only");
     const uint64_t drops = view_queue.dropped();
     const double seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
-    nlohmann::json link = SummaryJson(accounting.Snapshot(), accounting, seconds, drops);
+    nlohmann::json link = LinkSummaryJson(accounting.Snapshot(), accounting, seconds, drops);
     const RealtimeStats rt = realtime->stats();
     link["realtime"] = {{"clients", rt.clients},
                         {"clients_total", rt.clients_total},
