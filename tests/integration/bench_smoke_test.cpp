@@ -47,10 +47,20 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
                                              "station full pipeline + 3 web clients",
                                              "latency, station + 3 web at 100000 packets/s"};
   EXPECT_EQ(names, expected);
+  // Rows are found by name, so a new row anywhere changes only the list above.
+  const auto row = [&](const std::string& name) -> const nlohmann::json& {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return result["rows"][i];
+    }
+    ADD_FAILURE() << "no row '" << name << "'";
+    static const nlohmann::json kEmpty = nlohmann::json::object();
+    return kEmpty;
+  };
   // The web rows: three clients connected, subscribed and got samples; the history benchmark
   // asked the station for a recorded span of 10 Hz housekeeping.
-  for (size_t i = 13; i < 15; ++i) {
-    const auto& web = result["rows"][i]["web"];
+  for (const char* name :
+       {"station full pipeline + 3 web clients", "latency, station + 3 web at 100000 packets/s"}) {
+    const auto& web = row(name)["web"];
     EXPECT_EQ(web["station"]["clients"], 3) << web.dump();
     EXPECT_GT(web["station"]["samples_sent"].get<uint64_t>(), 0u) << web.dump();
     EXPECT_GT(web["messages_received"].get<uint64_t>(), 0u) << web.dump();
@@ -61,10 +71,10 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   EXPECT_EQ(history["latest"]["samples"], 1) << history.dump();
   EXPECT_GT(history["minmax_1000"]["samples"].get<int>(), 1000) << history.dump();
   EXPECT_LE(history["minmax_1000"]["samples"].get<int>(), 2000) << history.dump();
-  const auto& pipeline = result["rows"][4];
+  const auto& pipeline = row("station full pipeline (record zstd)");
   EXPECT_TRUE(pipeline.contains("memory"));
   EXPECT_GT(pipeline["memory"]["rss_peak_mb"].get<double>(), 1.0);
-  const auto& memory = result["rows"][5];
+  const auto& memory = row("station memory run");
   EXPECT_TRUE(memory["paced"].get<bool>()) << memory.dump();
   // --quick: 50 000 packets flat out; the paced run lasts at least half a second.
   EXPECT_GE(memory["packets"].get<uint64_t>(), pipeline["packets"].get<uint64_t>());
@@ -75,9 +85,10 @@ TEST(BenchSmoke, QuickRunMeasuresEveryRowWithoutLoss) {
   // when other tests share the machine, never much faster).
   const double paced = std::round(pipeline["packets_per_s"].get<double>() / 2 / 1000) * 1000;
   EXPECT_LE(memory["packets_per_s"].get<double>(), paced * 1.25) << memory.dump();
-  for (size_t i = 7; i < 13; ++i) {
-    const auto& latency = result["rows"][i]["latency"];
-    EXPECT_EQ(latency["count"], result["rows"][i]["packets"]);
+  for (const std::string& name : expected) {
+    if (!name.starts_with("latency, ") || name.find(" web ") != std::string::npos) continue;
+    const auto& latency = row(name)["latency"];
+    EXPECT_EQ(latency["count"], row(name)["packets"]);
     EXPECT_LE(latency["p50_ns"].get<uint64_t>(), latency["p99_ns"].get<uint64_t>());
     EXPECT_LE(latency["p99_ns"].get<uint64_t>(), latency["max_ns"].get<uint64_t>());
   }
