@@ -105,8 +105,11 @@ TEST(RealtimeFeed, KeepsOnlyWatchedStreamsAndDropsTheOldestPerStream) {
   feed.SetWanted(1u << static_cast<unsigned>(protocol::StreamId::kRadiation));
   EXPECT_TRUE(feed.Wants(protocol::StreamId::kRadiation));
   EXPECT_FALSE(feed.Wants(protocol::StreamId::kHousekeeping));
-  for (uint64_t i = 0; i < 10; ++i) feed.Offer(protocol::StreamId::kRadiation, i, i, payload);
-  feed.Offer(protocol::StreamId::kEvent, 100, 100, payload);
+  const auto offer = [&](protocol::StreamId stream, uint64_t t) {
+    static_cast<void>(feed.Offer(stream, t, t, std::make_unique<rover::v1::Event>(payload)));
+  };
+  for (uint64_t i = 0; i < 10; ++i) offer(protocol::StreamId::kRadiation, i);
+  offer(protocol::StreamId::kEvent, 100);
   const auto packets = feed.TakeAll();
   ASSERT_EQ(packets.size(), 4u);
   // The newest three of the busy stream, and the quiet stream's one is not crowded out.
@@ -126,8 +129,15 @@ TEST(RealtimeFeed, IngestAndTheWebThreadCanUseItAtOnce) {
   rover::v1::Housekeeping payload;
   payload.set_battery_soc_percent(7);
   std::thread ingest([&] {
-    for (uint64_t i = 0; i < 100'000; ++i)
-      feed.Offer(protocol::StreamId::kHousekeeping, i, i, payload);
+    // As RealtimeSink does: the message returned is the next one to fill.
+    auto message = std::make_unique<rover::v1::Housekeeping>(payload);
+    for (uint64_t i = 0; i < 100'000; ++i) {
+      auto spare = feed.Offer(protocol::StreamId::kHousekeeping, i, i, std::move(message));
+      message = spare ? std::unique_ptr<rover::v1::Housekeeping>(
+                            static_cast<rover::v1::Housekeeping*>(spare.release()))
+                      : std::make_unique<rover::v1::Housekeeping>();
+      message->CopyFrom(payload);
+    }
   });
   uint64_t taken = 0, last = 0;
   bool ordered = true;

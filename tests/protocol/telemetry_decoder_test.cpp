@@ -112,6 +112,32 @@ TEST(TelemetryDecoder, EveryStreamRoundTrips) {
   }
 }
 
+TEST(TelemetryDecoder, ADecodedMessageCanBeTakenWithoutACopyAndAnotherGivenInItsPlace) {
+  TelemetryDecoder decoder(kRover);
+  const StreamInfo& stream = Stream(StreamId::kRadiation);
+  auto first = SampleMessage(stream.id);
+  const std::string packet = Encode(stream, 1, *first);
+  auto decoded = decoder.Decode(TopicOf(stream.id), AsBytes(packet));
+  ASSERT_TRUE(decoded.ok());
+  const google::protobuf::Message* filled = decoded->message;
+  auto taken = decoder.TakeMessage(stream.id);
+  EXPECT_EQ(taken.get(), filled);  // the same object: the packet's pointer stays valid
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*taken, *first));
+  decoder.GiveMessage(stream.id, nullptr);  // none to give: the decoder makes one
+  auto again = decoder.Decode(TopicOf(stream.id), AsBytes(packet));
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->message, filled);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*again->message, *first));
+  // A used message given back is decoded into afresh.
+  decoder.GiveMessage(stream.id, std::move(taken));
+  rover::v1::Radiation other;
+  other.set_dose_rate_ugy_per_h(12.5);
+  auto third = decoder.Decode(TopicOf(stream.id), AsBytes(Encode(stream, 2, other)));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->message, filled);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*third->message, other));
+}
+
 class Rejects : public ::testing::Test {
  protected:
   RejectReason ReasonFor(std::string_view topic, const std::string& packet) {

@@ -207,7 +207,7 @@ Status Station::Impl::BuildPipeline() {
     recorder_sink = &pipeline.Add(std::make_unique<RecorderSink>(
         *recorder, accounting, record_stats_interval_s, recorder_opened_ns));
   }
-  if (realtime_feed) pipeline.Add(std::make_unique<RealtimeSink>(*realtime_feed));
+  if (realtime_feed) pipeline.Add(std::make_unique<RealtimeSink>(*realtime_feed, *decoder));
   if (alarms) {
     alarm_sink = &pipeline.Add(std::make_unique<AlarmSink>(
         *alarms, accounting, record_stats_interval_s, gaps_at_start,

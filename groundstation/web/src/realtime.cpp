@@ -30,25 +30,24 @@ size_t FieldIndex(const TelemetryField* field) {
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-void RealtimeFeed::Offer(protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
-                         const google::protobuf::Message& message) {
+std::unique_ptr<google::protobuf::Message> RealtimeFeed::Offer(
+    protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
+    std::unique_ptr<google::protobuf::Message> message) {
   const auto s = static_cast<size_t>(stream);
+  std::unique_ptr<google::protobuf::Message> spare;
   std::lock_guard lock(mutex_);
   auto& queue = queues_[s];
   ++offered_;
-  std::unique_ptr<google::protobuf::Message> copy;
   if (queue.size() >= depth_) {
-    copy = std::move(queue.front().message);  // the oldest is dropped: its message is reused
+    spare = std::move(queue.front().message);  // the oldest is dropped: its message is reused
     queue.pop_front();
     ++dropped_;
   } else if (!spare_[s].empty()) {
-    copy = std::move(spare_[s].back());
+    spare = std::move(spare_[s].back());
     spare_[s].pop_back();
-  } else {
-    copy.reset(message.New());
   }
-  copy->CopyFrom(message);
-  queue.push_back({stream, ground_ns, onboard_ns, std::move(copy)});
+  queue.push_back({stream, ground_ns, onboard_ns, std::move(message)});
+  return spare;
 }
 
 void RealtimeFeed::Recycle(std::vector<Packet>& packets) {

@@ -33,6 +33,17 @@ TelemetryDecoder::TelemetryDecoder(std::string rover_id) : rover_id_(std::move(r
 
 TelemetryDecoder::~TelemetryDecoder() = default;
 
+std::unique_ptr<google::protobuf::Message> TelemetryDecoder::TakeMessage(StreamId stream) {
+  return std::move(messages_[static_cast<size_t>(stream)]);
+}
+
+void TelemetryDecoder::GiveMessage(StreamId stream,
+                                   std::unique_ptr<google::protobuf::Message> message) {
+  auto& slot = messages_[static_cast<size_t>(stream)];
+  slot = message ? std::move(message)
+                 : std::unique_ptr<google::protobuf::Message>(Stream(stream).prototype->New());
+}
+
 Result<DecodedPacket, Rejection> TelemetryDecoder::Decode(std::string_view topic,
                                                           std::span<const uint8_t> bytes) {
   auto parsed = ParseTmPacket(bytes);

@@ -1,11 +1,14 @@
 // Live telemetry for the web UI over WebSocket.
 //
-// RealtimeFeed is the ingest thread's side: for the streams some client watches, it keeps a copy
-// of each accepted packet's decoded message (the web never parses a packet again) in a small
-// per-stream queue that drops the oldest (counted) — ingest never waits for the web, and a
-// stream at 100k packets/s cannot crowd out a 1 Hz one. The messages are reused: the web hands
-// them back once it has formatted them, so a steady stream allocates nothing. Thread-safe.
-// RealtimeSink puts the feed in the ingest pipeline (groundstation/sink.h).
+// RealtimeFeed is the ingest thread's side: for the streams some client watches, it keeps each
+// accepted packet's decoded message (the web never parses a packet again) in a small per-stream
+// queue that drops the oldest (counted) — ingest never waits for the web, and a stream at 100k
+// packets/s cannot crowd out a 1 Hz one. Nothing is copied: RealtimeSink takes the message the
+// decoder filled and gives the decoder one to fill next (the oldest dropped, or one the web
+// handed back once it had formatted it), so a steady stream neither copies nor allocates.
+// Thread-safe. RealtimeSink puts the feed in the ingest pipeline (groundstation/sink.h).
+// A message in the queue is read by the web thread while the ingest thread's later sinks may
+// still read it for the same packet: both only read.
 //
 // RealtimeServer is the Asio thread's side: WebSocket sessions that subscribe and unsubscribe
 // per field, and every batch interval one JSON message per client with the new samples of its
@@ -46,7 +49,7 @@ class RealtimeFeed {
   struct Packet {
     protocol::StreamId stream{};
     uint64_t ground_ns = 0, onboard_ns = 0;
-    std::unique_ptr<google::protobuf::Message> message;  // a copy of the decoded message
+    std::unique_ptr<google::protobuf::Message> message;  // the decoded message
   };
 
   explicit RealtimeFeed(size_t depth_per_stream) : depth_(depth_per_stream) {}
@@ -55,8 +58,11 @@ class RealtimeFeed {
   bool Wants(protocol::StreamId stream) const {
     return (wanted_.load(std::memory_order_relaxed) >> static_cast<unsigned>(stream)) & 1u;
   }
-  void Offer(protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
-             const google::protobuf::Message& message);
+  // Queues `message`; returns a message of the same stream for the caller to decode into next
+  // (the oldest dropped, or one given back), or null when there is none.
+  std::unique_ptr<google::protobuf::Message> Offer(
+      protocol::StreamId stream, uint64_t ground_ns, uint64_t onboard_ns,
+      std::unique_ptr<google::protobuf::Message> message);
   void SetWanted(uint32_t stream_mask) { wanted_.store(stream_mask, std::memory_order_relaxed); }
   // Everything queued since the last call, oldest first per stream.
   std::vector<Packet> TakeAll();
@@ -78,15 +84,19 @@ class RealtimeFeed {
 
 class RealtimeSink final : public Sink {
  public:
-  explicit RealtimeSink(RealtimeFeed& feed) : feed_(feed) {}
+  // `decoder` is the one that decoded the packets this sink sees.
+  RealtimeSink(RealtimeFeed& feed, protocol::TelemetryDecoder& decoder)
+      : feed_(feed), decoder_(decoder) {}
   void OnAccepted(const AcceptedPacket& a) override {
-    if (!feed_.Wants(a.packet.stream->id)) return;
-    feed_.Offer(a.packet.stream->id, a.ground_ns, a.packet.packet.onboard_time_ns,
-                *a.packet.message);
+    const protocol::StreamId stream = a.packet.stream->id;
+    if (!feed_.Wants(stream)) return;
+    decoder_.GiveMessage(stream, feed_.Offer(stream, a.ground_ns, a.packet.packet.onboard_time_ns,
+                                             decoder_.TakeMessage(stream)));
   }
 
  private:
   RealtimeFeed& feed_;
+  protocol::TelemetryDecoder& decoder_;
 };
 
 struct RealtimeOptions {

@@ -34,6 +34,13 @@ class TelemetryDecoder {
 
   const std::string& rover_id() const { return rover_id_; }
 
+  // Hands over the message the last Decode() of `stream` filled (a DecodedPacket that points to
+  // it stays valid: the object moves, not its memory), for a consumer that keeps it without a
+  // copy. GiveMessage() must follow before the stream's next Decode(): a message of the same
+  // type to decode into (a used one is fine), or null for a new one.
+  std::unique_ptr<google::protobuf::Message> TakeMessage(StreamId stream);
+  void GiveMessage(StreamId stream, std::unique_ptr<google::protobuf::Message> message);
+
  private:
   std::string rover_id_;
   std::array<std::string, kStreamCount> topics_;
