@@ -1,19 +1,15 @@
 // rover_emulator: the emulated lunar rover. Arguments -> EmulatorOptions -> Emulator -> exit code.
-#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <csignal>
-#include <thread>
 
 #include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 #include "rover_emulator/emulator.h"
 #include "rover_emulator/scenario.h"
 #include "spdlog_logger.h"
+#include "stop_signals.h"
 
 int main(int argc, char** argv) {
   lgs::emulator::EmulatorOptions options;
@@ -116,26 +112,10 @@ int main(int argc, char** argv) {
   lgs::cli::SpdlogLogger log;
   options.log = &log;
   lgs::emulator::Emulator emulator(options);
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) emulator.Stop();
-  });
-  // Only the signal thread takes SIGINT/SIGTERM: a signal landing in the emulator's thread would
-  // interrupt its ZeroMQ calls (EINTR) mid-packet.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::thread signal_thread([&io, stop_signals] {
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
-    io.run();
-  });
-
-  auto result = emulator.Run();
-  io.stop();
-  signal_thread.join();
+  auto result = [&] {
+    const lgs::cli::StopSignals signals([&](int) { emulator.Stop(); });
+    return emulator.Run();
+  }();
   if (!result.ok()) {
     spdlog::error("{}", result.error().message());
     return 1;

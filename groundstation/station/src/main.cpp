@@ -1,18 +1,14 @@
 // groundstation: the lunar rover ground station. Arguments -> StationOptions -> Station -> exit.
-#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <csignal>
-#include <thread>
 
 #include "groundstation/station.h"
 #include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 #include "spdlog_logger.h"
+#include "stop_signals.h"
 
 int main(int argc, char** argv) {
   lgs::station::StationOptions options;
@@ -187,27 +183,13 @@ int main(int argc, char** argv) {
   lgs::cli::SpdlogLogger log;
   options.log = &log;
   lgs::station::Station station(options);
-  // SIGINT/SIGTERM stop the station. Only this thread takes them: landing in the station's
-  // threads they would interrupt ZeroMQ calls (EINTR).
-  boost::asio::io_context signal_io;
-  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log.Info("{} received: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    station.Stop();
-  });
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::thread signal_thread([&signal_io, stop_signals] {
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
-    signal_io.run();
-  });
-  auto result = station.Run();
-  signal_io.stop();
-  signal_thread.join();
+  auto result = [&] {
+    const lgs::cli::StopSignals signals([&](int signal) {
+      log.Info("{} received: stopping", lgs::cli::StopSignals::Name(signal));
+      station.Stop();
+    });
+    return station.Run();
+  }();
   if (!result.ok()) {
     spdlog::error("{}", result.error().message());
     return 1;
