@@ -22,10 +22,6 @@ namespace fs = std::filesystem;
 // `latest` looks at the last 10 s of the newest file first (then 60 times more each time).
 constexpr uint64_t kLatestFirstWindowNs = 10'000'000'000;
 
-std::string TopicOf(const std::string& rover_id, std::string_view stream) {
-  return protocol::recording::TelemetryChannel(rover_id, stream);
-}
-
 }  // namespace
 
 HistoryStore::HistoryStore(std::string directory, std::string rover_id, Logger& log)
@@ -125,7 +121,8 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   auto files = FilesFor(q.start_ns, q.end_ns);
   if (!files.ok()) return files.error();
   const TelemetryField& field = *q.field;
-  const std::vector<std::string> topics = {TopicOf(rover_id_, field.stream->name)};
+  const std::vector<std::string> topics = {
+      protocol::recording::TelemetryChannel(rover_id_, field.stream->name)};
   std::unique_ptr<google::protobuf::Message> message(field.stream->prototype->New());
   const bool numeric = field.format != FieldFormat::kString && field.format != FieldFormat::kArray;
   const HistoryStrategy strategy =
@@ -225,8 +222,10 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
   auto files = FilesFor(start_ns, end_ns);
   if (!files.ok()) return files.error();
   const std::vector<std::string> topics = {
-      TopicOf(rover_id_, protocol::Stream(protocol::StreamId::kNavigationPose).name),
-      TopicOf(rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name)};
+      protocol::recording::TelemetryChannel(
+          rover_id_, protocol::Stream(protocol::StreamId::kNavigationPose).name),
+      protocol::recording::TelemetryChannel(
+          rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name)};
   TraverseResult result;
   rover::v1::NavigationPose pose;
   std::map<std::pair<int32_t, int32_t>, rover::v1::TerrainTile> tiles;

@@ -1,6 +1,5 @@
 #include "groundstation/recorder.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
 

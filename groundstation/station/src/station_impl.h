@@ -15,9 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <limits>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
