@@ -23,6 +23,7 @@ void AlarmSink::OnAccepted(const AcceptedPacket& a) {
 }
 
 void AlarmSink::OnTick(const IngestTick& tick) {
+  EvaluateLink(LinkMetric::kSilenceS, tick.silent_s, tick.now_ns);
   const auto now = tick.now;
   const double since_s = std::chrono::duration<double>(now - last_gap_check_).count();
   if (since_s < check_interval_s_) return;

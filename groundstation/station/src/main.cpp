@@ -15,34 +15,34 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Lunar rover ground station: receives CCSDS telemetry over ZeroMQ, verifies and decodes "
       "every packet, accounts for every sequence number and shows it live."};
-  app.add_option("--connect", options.connect,
+  app.add_option("--connect", options.link.connect,
                  "rover telemetry endpoint(s) to subscribe to (repeatable)")
       ->capture_default_str();
-  app.add_option("--secret-key", options.secret_key_path,
+  app.add_option("--secret-key", options.keys.secret_key_path,
                  "this station's CurveZMQ key pair file (gsctl keygen ground)");
-  app.add_option("--rover-key", options.rover_key_path,
+  app.add_option("--rover-key", options.keys.rover_key_path,
                  "the rover's public key file: telemetry is accepted from it only");
-  app.add_flag("--insecure", options.insecure,
+  app.add_flag("--insecure", options.keys.insecure,
                "plain text, no authentication: anyone who answers at --connect is believed");
   app.add_option("--rover-id", options.rover_id, "rover whose telemetry to receive")
       ->capture_default_str();
-  app.add_option("--jsonl", options.jsonl_path,
+  app.add_option("--jsonl", options.view.jsonl_path,
                  "write one JSON line per accepted packet to FILE, - for stdout");
-  app.add_option("--summary-json", options.summary_json_path,
+  app.add_option("--summary-json", options.view.summary_json_path,
                  "write the final link summary as JSON to FILE, - for stdout");
   app.add_option("--duration", options.duration_s, "stop by itself after SECONDS")
       ->check(CLI::PositiveNumber);
-  app.add_option("--stats-interval", options.stats_interval_s,
+  app.add_option("--stats-interval", options.view.stats_interval_s,
                  "seconds between link-statistics lines, 0 for none")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--print-interval", options.print_interval_s,
+  app.add_option("--print-interval", options.view.print_interval_s,
                  "at most one telemetry line per stream per SECONDS (0 = every packet)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   bool quiet = false;
   app.add_flag("--quiet", quiet, "do not print decoded telemetry lines");
-  app.add_option("--reject-log-interval", options.reject_log_interval_s,
+  app.add_option("--reject-log-interval", options.view.reject_log_interval_s,
                  "log each rejection reason at most once per SECONDS")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -50,17 +50,17 @@ int main(int argc, char** argv) {
                  "one-way light time in SECONDS, subtracted from the reported latency")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
-  app.add_option("--silence-timeout", options.link_watch.silence_timeout_s,
+  app.add_option("--silence-timeout", options.link.watch.silence_timeout_s,
                  "a connected rover silent for SECONDS is reported (link.silence_s) and "
                  "reconnected")
       ->capture_default_str();
-  uint64_t max_message_size = static_cast<uint64_t>(options.max_message_bytes);
+  uint64_t max_message_size = static_cast<uint64_t>(options.link.max_message_bytes);
   app.add_option("--max-message-size", max_message_size,
                  "messages larger than this are dropped with their connection (which the station "
                  "then reconnects); smaller oversized ones are counted as message_too_large")
       ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
-  app.add_option("--idle-exit", options.idle_exit_s,
+  app.add_option("--idle-exit", options.link.idle_exit_s,
                  "stop once telemetry has arrived and then none for SECONDS")
       ->check(CLI::PositiveNumber);
   app.add_option("--record", options.recorder.directory,
@@ -108,13 +108,13 @@ int main(int argc, char** argv) {
   app.add_flag("--command", options.commanding.enabled,
                "accept operators' commands (gsctl command) on the control channel, validate, "
                "uplink and track them (needs the rover's command endpoint, --uplink)");
-  app.add_option("--control", options.commanding.control_endpoint,
+  app.add_option("--control", options.commanding.control.endpoint,
                  "control channel endpoint (default: ipc:// in a 0700 directory, "
                  "$XDG_RUNTIME_DIR/lunar-gs or /tmp/lunar-gs-UID)");
-  app.add_option("--control-token", options.commanding.token_path,
+  app.add_option("--control-token", options.commanding.control.token_path,
                  "file the control channel's token is written to (0600; default beside the "
                  "default endpoint)");
-  app.add_flag("--control-remote", options.commanding.allow_remote,
+  app.add_flag("--control-remote", options.commanding.control.allow_remote,
                "allow a --control endpoint that is not ipc:// or loopback (the token is then "
                "the only guard)");
   app.add_option("--command-sends", options.commanding.tracker.max_sends,
@@ -134,21 +134,21 @@ int main(int argc, char** argv) {
   app.add_option("--limits", limits,
                  "limit definitions (YAML, see groundstation/limits/default.yaml); 'none' = no "
                  "limit checking (default: the built-in set)");
-  auto* http = app.add_option("--http", options.http,
+  auto* http = app.add_option("--http", options.web.address,
                               "HTTP API (and web UI) address:port, 'none' = off; not loopback "
                               "needs --http-remote")
                    ->capture_default_str();
-  app.add_flag("--http-remote", options.http_remote,
+  app.add_flag("--http-remote", options.web.remote,
                "allow a --http address other than loopback; requests then need the token "
                "written to --http-token");
-  app.add_option("--http-token", options.http_token_path,
+  app.add_option("--http-token", options.web.token_path,
                  "file the HTTP token is written to (0600); with it every HTTP request needs the "
                  "token, on loopback too (always with --http-remote)");
-  app.add_option("--web-root", options.web_root,
+  app.add_option("--web-root", options.web.web_root,
                  "directory of the web UI's page and plugin (default: the source tree's "
                  "groundstation/web/ui)")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--openmct-root", options.openmct_root,
+  app.add_option("--openmct-root", options.web.openmct_root,
                  "directory of Open MCT's dist/ (default: node_modules/openmct/dist, installed by "
                  "tools/setup)")
       ->check(CLI::ExistingDirectory);
@@ -158,12 +158,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   lgs::cli::CheckNumbers(app);
   CLI11_PARSE(app, argc, argv);
-  options.print_telemetry = !quiet;
-  options.max_message_bytes =
+  options.view.print_telemetry = !quiet;
+  options.link.max_message_bytes =
       static_cast<int64_t>(std::min<uint64_t>(max_message_size, 1ULL << 40));
-  options.http_explicit = http->count() > 0;
-  options.limits_enabled = limits != "none";
-  if (limits != "none") options.limits_path = limits;
+  options.web.address_explicit = http->count() > 0;
+  options.limits.enabled = limits != "none";
+  if (limits != "none") options.limits.path = limits;
   options.recorder.writer.compression = *lgs::protocol::ParseMcapCompression(compression);
   options.recorder.writer.sync_on_chunk = !no_fsync;
   options.recorder.split_size_bytes =
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%^[station %H:%M:%S.%e] %l:%$ %v");
   lgs::protocol::RouteProtobufLogging(
       [](lgs::protocol::ProtobufLogLevel, std::string_view line) { spdlog::warn("{}", line); },
-      options.reject_log_interval_s);
+      options.view.reject_log_interval_s);
 
   lgs::cli::SpdlogLogger log;
   options.log = &log;

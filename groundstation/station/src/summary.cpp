@@ -296,4 +296,19 @@ nlohmann::json SummaryJson(const StationSummary& s) {
   return json;
 }
 
+std::string StatsLine(const LinkSnapshot& now, const LinkSnapshot& before, double dt_s,
+                      const LatencySummary& latency) {
+  const double pps = (now.total_received() - before.total_received()) / dt_s;
+  const double kbps = (now.total_bytes() - before.total_bytes()) * 8.0 / 1000.0 / dt_s;
+  const std::string latency_text = LatencyShown(latency)
+                                       ? fmt::format(" | latency p50 {:.1f} ms p99 {:.1f} ms",
+                                                     latency.p50_ns / 1e6, latency.p99_ns / 1e6)
+                                       : "";
+  return fmt::format(
+      "LINK  {} packets  {:.1f} pkt/s  {:.1f} kbit/s | rejected {} | missing {} in {} gaps | "
+      "duplicates {} | out of order {}{}\n",
+      now.total_received(), pps, kbps, now.total_rejected(), now.total_missing(), now.total_gaps(),
+      now.total_duplicates(), now.total_out_of_order(), latency_text);
+}
+
 }  // namespace lgs::station

@@ -56,6 +56,9 @@ nlohmann::json LinkSummaryJson(const LinkSnapshot& s, const LinkAccounting& acco
                                double seconds, uint64_t view_drops);
 nlohmann::json LinkWatchJson(const LinkWatchSnapshot& link_watch);
 nlohmann::json AlarmJson(const ground::v1::GroundAlarm& a);
+// The periodic statistics line: `now` against `before`, `dt_s` apart.
+std::string StatsLine(const LinkSnapshot& now, const LinkSnapshot& before, double dt_s,
+                      const LatencySummary& latency);
 // Latency is worth showing when it was measured against a clock that means something.
 bool LatencyShown(const LatencySummary& l);
 

@@ -36,6 +36,20 @@ struct LimitSpec {
   LinkMetric link = LinkMetric::kNone;
 };
 
+// Which limits the station checks.
+struct LimitOptions {
+  bool enabled = true;
+  std::string path;  // "" = the built-in set, groundstation/limits/default.yaml
+
+  // The file itself is read (and its errors said) by LimitSet::Load.
+  [[nodiscard]] Status Validate() const {
+    if (!enabled && !path.empty()) {
+      return Status::Error("a limits file and no limit checking contradict each other");
+    }
+    return Status::Ok();
+  }
+};
+
 class LimitSet {
  public:
   // Parses limit YAML; `source` names it in errors ("limits.yaml: limits[3].field: ...").

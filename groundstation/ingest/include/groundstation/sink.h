@@ -54,6 +54,7 @@ struct IngestTick {
   std::chrono::steady_clock::time_point now;
   protocol::TimestampNs now_ns = 0;  // wall clock
   bool idle = false;                 // nothing arrived since the last tick
+  double silent_s = 0;               // since the link last carried telemetry (LinkWatch)
 };
 
 class Sink {

@@ -1,9 +1,12 @@
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdlib>
 
+#include "groundstation/telemetry_dictionary.h"
 #include "groundstation/telemetry_fields.h"
+#include "groundstation/web_server.h"
 #include "protocol/text.h"
-#include "station_impl.h"
 
 namespace lgs::station {
 
@@ -16,6 +19,10 @@ HttpResponse error(unsigned status, std::string_view why) {
                       text::JsonDump(nlohmann::json{{"error", text::SanitizeUtf8(why, 300)}})};
 }
 
+HttpResponse json(unsigned status, const nlohmann::json& body) {
+  return HttpResponse{status, "application/json", text::JsonDump(body)};
+}
+
 // What a client sent, quoted in an answer: valid UTF-8 and short.
 std::string Quote(std::string_view s, size_t max_bytes = 100) {
   return text::SanitizeUtf8(s, max_bytes);
@@ -23,88 +30,16 @@ std::string Quote(std::string_view s, size_t max_bytes = 100) {
 
 }  // namespace
 
-Status Station::Impl::StartHttp() {
-  if (options.http == "none") return Status::Ok();
-  HttpOptions o;
-  o.log = &log;
-  const size_t colon = options.http.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos) {
-    try {
-      port = std::stoi(options.http.substr(colon + 1));
-    } catch (const std::exception&) {
-      port = -1;
-    }
-  }
-  if (colon == std::string::npos || port < 0 || port > 65535) {
-    return Status::Error(fmt::format("--http '{}' is not ADDRESS:PORT", options.http));
-  }
-  o.address = options.http.substr(0, colon);
-  o.port = static_cast<uint16_t>(port);
-  const bool loopback = o.address.rfind("127.", 0) == 0 || o.address == "::1";
-  if (!loopback && !options.http_remote) {
-    return Status::Error(fmt::format(
-        "--http {} is not a loopback address: anyone on that network could reach the station; "
-        "add --http-remote (requests then need the token)",
-        options.http));
-  }
-  // Remote access always needs the token; on loopback an explicit --http-token asks for it too
-  // (other users of a shared ground-station host can reach loopback).
-  if (!loopback || !options.http_token_path.empty()) {
-    if (Status s = transport::PrepareControlDirectory(transport::DefaultControlDirectory());
-        !s.ok() && options.http_token_path.empty()) {
-      return s;
-    }
-    const std::string path =
-        options.http_token_path.empty()
-            ? fmt::format("{}/{}.http-token", transport::DefaultControlDirectory(),
-                          options.rover_id)
-            : options.http_token_path;
-    auto token = transport::CreateControlToken(path);
-    if (!token.ok()) return token.error();
-    http_token = std::move(*token);
-    log.Info("HTTP token in {}", path);
-  }
-  realtime_feed = std::make_unique<RealtimeFeed>(options.realtime.packets_per_stream_per_batch);
-  realtime = std::make_unique<RealtimeServer>(io, *realtime_feed, options.realtime);
-  if (!options.recorder.directory.empty()) {
-    history = std::make_unique<HistoryStore>(options.recorder.directory, options.rover_id, log);
-  }
-  web_files = std::make_unique<StaticFiles>(std::vector<StaticFiles::Mount>{
-      {"/", options.web_root.empty() ? std::string(LGS_WEB_DIR) : options.web_root, "no-cache"},
-      {"/openmct/",
-       options.openmct_root.empty() ? std::string(LGS_OPENMCT_DIR) : options.openmct_root,
-       "max-age=3600"}});
-  http = std::make_unique<HttpServer>(
-      io, o, [this](const HttpRequest& r) { return HandleHttp(r); },
-      [this](const HttpRequest& r, boost::beast::tcp_stream& stream, HttpServer::Request& request) {
-        return UpgradeHttp(r, stream, request);
-      });
-  if (Status s = http->Start(); !s.ok()) {
-    http.reset();
-    realtime.reset();
-    if (options.http_explicit) return s;
-    log.Warn("{}; running without the web endpoint (give --http another port)", s.message());
-    return Status::Ok();
-  }
-  realtime->Start();
-  log.Info("serving HTTP on http://{}:{}/", o.address, http->port());
-  return Status::Ok();
-}
-
-HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
-  const auto json = [](unsigned status, const nlohmann::json& body) {
-    return HttpResponse{status, "application/json", text::JsonDump(body)};
-  };
+HttpResponse WebServer::Handle(const HttpRequest& r) {
   const auto only = [&](const char* method) { return r.method == method; };
-  if (r.path == "/login" && !http_token.empty()) {
+  if (r.path == "/login" && !token_.empty()) {
     // A browser cannot send a bearer token with a page load or a WebSocket: /login?token=...
     // turns the token into a cookie, then every request carries it.
-    if (r.query != "token=" + http_token) return error(401, "wrong or missing token");
+    if (r.query != "token=" + token_) return error(401, "wrong or missing token");
     HttpResponse redirect{303, "text/plain", "see /"};
     redirect.headers = {
         {"Location", "/"},
-        {"Set-Cookie", fmt::format("lgs_token={}; Path=/; HttpOnly; SameSite=Strict", http_token)}};
+        {"Set-Cookie", fmt::format("lgs_token={}; Path=/; HttpOnly; SameSite=Strict", token_)}};
     return redirect;
   }
   if (!Authorized(r)) {
@@ -123,8 +58,7 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   if (r.path == "/api/realtime") return error(426, "this is a WebSocket endpoint: upgrade");
   if (r.path == "/api/dictionary") {
     if (!only("GET")) return error(405, "GET only");
-    return json(200,
-                TelemetryDictionaryJson(options.rover_id, alarms ? &alarms->limits() : nullptr));
+    return json(200, TelemetryDictionaryJson(rover_id_, backend_.limits()));
   }
   if (r.path == "/api/commands/dictionary") {
     if (!only("GET")) return error(405, "GET only");
@@ -132,74 +66,36 @@ HttpResponse Station::Impl::HandleHttp(const HttpRequest& r) {
   }
   if (r.path == "/api/link") {
     if (!only("GET")) return error(405, "GET only");
-    const uint64_t drops = view_queue.dropped();
-    const double seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
-    nlohmann::json link = LinkSummaryJson(accounting.Snapshot(), accounting, seconds, drops);
-    const RealtimeStats rt = realtime->stats();
-    link["realtime"] = {{"clients", rt.clients},
-                        {"clients_total", rt.clients_total},
-                        {"refused", rt.refused},
-                        {"samples_sent", rt.samples_sent},
-                        {"samples_dropped", rt.samples_dropped},
-                        {"messages_sent", rt.messages_sent},
-                        {"bad_messages", rt.bad_messages},
-                        {"feed_dropped", rt.feed_dropped}};
-    link["link"] = LinkWatchJson(link_watch_snapshot);
-    const HttpStats& h = http->stats();
-    link["http"] = {{"requests", h.requests},
-                    {"bad_requests", h.bad_requests},
-                    {"refused_connections", h.refused_connections},
-                    {"evicted_connections", h.evicted_connections},
-                    {"internal_errors", h.internal_errors}};
-    return json(200, link);
+    return HandleLink();
   }
   if (r.path == "/api/alarms") {
     if (!only("GET")) return error(405, "GET only");
-    if (!alarms) return error(404, "limit checking is off (--limits none)");
-    return json(200, {{"alarms", CurrentAlarmsJson()}});
+    if (backend_.limits() == nullptr) return error(404, "limit checking is off (--limits none)");
+    return json(200, {{"alarms", backend_.Alarms()}});
   }
   if (r.path == "/api/alarms/ack") {
     if (!only("POST")) return error(405, "POST only");
-    if (!alarms) return error(404, "limit checking is off (--limits none)");
-    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("id") ||
-        !body["id"].is_string() || body["id"].get<std::string>().empty()) {
-      return error(400, "expected {\"id\": \"<alarm id>\" or \"all\", \"by\": \"<name>\"}");
-    }
-    const auto by = body.find("by");
-    if (!bridge.ToIngest([this, id = body["id"].get<std::string>(),
-                          by = by != body.end() && by->is_string()
-                                   ? by->get<std::string>()
-                                   : std::string("web")] { Acknowledge(id, by, std::string()); })) {
-      return error(503, "the station is too busy to take an acknowledgement now; try again");
-    }
-    return json(202, {{"queued", body["id"]}});
+    if (backend_.limits() == nullptr) return error(404, "limit checking is off (--limits none)");
+    return HandleAck(r);
   }
   if (r.path == "/api/commands") {
-    if (!tracker) return error(404, "this station does not command (start it with --command)");
-    if (only("GET")) return json(200, {{"commands", RecentCommandsJson(*tracker)}});
+    if (!backend_.commanding()) {
+      return error(404, "this station does not command (start it with --command)");
+    }
+    if (only("GET")) return json(200, {{"commands", control::ToJson(backend_.RecentCommands())}});
     if (!only("POST")) return error(405, "GET or POST");
-    auto parsed = CommandRequestFromJson(nlohmann::json::parse(r.body, nullptr, false), "web");
-    if (!parsed.ok()) return error(400, parsed.error().message());
-    const CommandRequest& command = *parsed;
-    CommandTracker::Transitions transitions;
-    const uint64_t id = tracker->Submit(command, RoverNow(), Clock::now(), transitions);
-    Publish(transitions);
-    const ground::v1::GroundCommand& t = transitions.back();
-    const bool rejected = t.stage() == ground::v1::COMMAND_STAGE_REJECTED;
-    return json(rejected ? 422 : 202,
-                {{"command_id", id}, {"stage", StageName(t.stage())}, {"detail", t.detail()}});
+    return HandleCommands(r);
   }
   if (!r.path.starts_with("/api/") && only("GET")) {
-    if (auto file = web_files->Serve(r.path)) return *file;
+    if (auto file = files_->Serve(r.path)) return *file;
   }
   return error(404, fmt::format("no such resource: {}", Quote(r.path, 200)));
 }
 
-bool Station::Impl::Authorized(const HttpRequest& r) const {
-  if (http_token.empty()) return true;
-  if (r.authorization == "Bearer " + http_token) return true;
-  const std::string cookie = "lgs_token=" + http_token;
+bool WebServer::Authorized(const HttpRequest& r) const {
+  if (token_.empty()) return true;
+  if (r.authorization == "Bearer " + token_) return true;
+  const std::string cookie = "lgs_token=" + token_;
   size_t at = r.cookie.find(cookie);
   while (at != std::string::npos) {
     const size_t end = at + cookie.size();
@@ -212,14 +108,14 @@ bool Station::Impl::Authorized(const HttpRequest& r) const {
   return false;
 }
 
-std::optional<HttpResponse> Station::Impl::UpgradeHttp(const HttpRequest& r,
-                                                       boost::beast::tcp_stream& stream,
-                                                       HttpServer::Request& request) {
+std::optional<HttpResponse> WebServer::Upgrade(const HttpRequest& r,
+                                               boost::beast::tcp_stream& stream,
+                                               HttpServer::Request& request) {
   if (!Authorized(r)) return error(401, "this endpoint needs the station's HTTP token");
   if (r.path != "/api/realtime") {
     return error(404, fmt::format("no WebSocket at {}", Quote(r.path, 200)));
   }
-  realtime->Accept(std::move(stream), std::move(request));
+  realtime_->Accept(std::move(stream), std::move(request));
   return std::nullopt;
 }
 
@@ -281,7 +177,52 @@ Result<TimeRange> ParseRange(const std::string& query) {
 
 }  // namespace
 
-HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
+HttpResponse WebServer::HandleLink() {
+  nlohmann::json link = backend_.LinkStatus();
+  const RealtimeStats rt = realtime_->stats();
+  link["realtime"] = {{"clients", rt.clients},
+                      {"clients_total", rt.clients_total},
+                      {"refused", rt.refused},
+                      {"samples_sent", rt.samples_sent},
+                      {"samples_dropped", rt.samples_dropped},
+                      {"messages_sent", rt.messages_sent},
+                      {"bad_messages", rt.bad_messages},
+                      {"feed_dropped", rt.feed_dropped}};
+  const HttpStats& h = http_->stats();
+  link["http"] = {{"requests", h.requests},
+                  {"bad_requests", h.bad_requests},
+                  {"refused_connections", h.refused_connections},
+                  {"evicted_connections", h.evicted_connections},
+                  {"internal_errors", h.internal_errors}};
+  return json(200, link);
+}
+
+HttpResponse WebServer::HandleAck(const HttpRequest& r) {
+  const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("id") || !body["id"].is_string() ||
+      body["id"].get<std::string>().empty()) {
+    return error(400, "expected {\"id\": \"<alarm id>\" or \"all\", \"by\": \"<name>\"}");
+  }
+  const auto by = body.find("by");
+  if (!backend_.Acknowledge(body["id"].get<std::string>(), by != body.end() && by->is_string()
+                                                               ? by->get<std::string>()
+                                                               : std::string("web"))) {
+    return error(503, "the station is too busy to take an acknowledgement now; try again");
+  }
+  return json(202, {{"queued", body["id"]}});
+}
+
+HttpResponse WebServer::HandleCommands(const HttpRequest& r) {
+  auto parsed = control::CommandFromJson(nlohmann::json::parse(r.body, nullptr, false), "web");
+  if (!parsed.ok()) return error(400, parsed.error().message());
+  const auto [id, first] = backend_.Submit(*parsed);
+  const bool rejected = first.stage() == ground::v1::COMMAND_STAGE_REJECTED;
+  return json(
+      rejected ? 422 : 202,
+      {{"command_id", id}, {"stage", StageName(first.stage())}, {"detail", first.detail()}});
+}
+
+HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   const std::string key = QueryText(r.query, "key");
   HistoryQuery q;
   q.field = FindTelemetryField(key);
@@ -308,8 +249,8 @@ HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
     }
     q.size = static_cast<size_t>(*size);
   }
-  if (!history) return HttpResponse{200, "application/json", "[]"};  // nothing is recorded
-  auto result = history->Query(q);
+  if (!history_) return HttpResponse{200, "application/json", "[]"};  // nothing is recorded
+  auto result = history_->Query(q);
   if (!result.ok()) return error(500, result.error().message());
   std::string body = "[";
   for (const HistorySample& s : result->samples) {
@@ -328,12 +269,12 @@ HttpResponse Station::Impl::HandleHistory(const HttpRequest& r) {
   return response;
 }
 
-HttpResponse Station::Impl::HandleTraverse(const HttpRequest& r) {
+HttpResponse WebServer::HandleTraverse(const HttpRequest& r) {
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
   nlohmann::json path = nlohmann::json::array(), hazards = nlohmann::json::array();
-  if (history) {
-    auto result = history->Traverse(range->start_ns, range->end_ns, 5000);
+  if (history_) {
+    auto result = history_->Traverse(range->start_ns, range->end_ns, 5000);
     if (!result.ok()) return error(500, result.error().message());
     for (const TraversePoint& p : result->path) {
       path.push_back({static_cast<double>(p.ground_ns) / 1e6, p.x_m, p.y_m});
