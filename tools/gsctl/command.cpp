@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "groundstation/control_protocol.h"
 #include "protocol/command_dictionary.h"
 #include "protocol/regular_file.h"
 #include "protocol/text.h"
@@ -23,6 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+using station::CommandRequest;
+namespace control = station::control;
 
 // The station is asked whether it is still there after this much silence.
 constexpr auto kLivenessInterval = std::chrono::seconds(5);
@@ -118,6 +121,7 @@ Status CheckPlan(const std::vector<PlanStep>& plan, bool confirmed) {
   return Status::Ok();
 }
 
+// The station's control channel, as gsctl sees it: typed requests out, typed answers in.
 class StationLink {
  public:
   StationLink(std::string endpoint, std::string token)
@@ -128,21 +132,18 @@ class StationLink {
     socket_.connect(endpoint_);
   }
 
-  void Send(nlohmann::json request) {
-    request["token"] = token_;
-    const std::string body = text::JsonDump(request);
+  void Send(const control::Request& request) {
+    const std::string body = control::EncodeRequest(request, token_);
     static_cast<void>(socket_.send(zmq::buffer(body), zmq::send_flags::none));
   }
 
-  // The next message, or nothing after `timeout`.
-  std::optional<nlohmann::json> Receive(std::chrono::milliseconds timeout) {
+  // The next answer, or nothing after `timeout`.
+  std::optional<control::Reply> Receive(std::chrono::milliseconds timeout) {
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     if (zmq::poll(&item, 1, timeout) <= 0) return std::nullopt;
     zmq::message_t message;
     if (!socket_.recv(message, zmq::recv_flags::dontwait)) return std::nullopt;
-    nlohmann::json parsed = nlohmann::json::parse(message.to_string_view(), nullptr, false);
-    if (parsed.is_discarded()) return nlohmann::json{{"error", "unreadable answer"}};
-    return parsed;
+    return control::DecodeReply(message.to_string_view());
   }
 
   const std::string& endpoint() const { return endpoint_; }
@@ -156,13 +157,8 @@ class StationLink {
 // Sends one command and follows it. Returns the exit code.
 int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, size_t index,
             size_t count) {
-  nlohmann::json args = nlohmann::json::object();
-  for (const auto& [name, value] : step.arguments) args[name] = value;
-  link.Send({{"op", "command"},
-             {"name", step.name},
-             {"args", args},
-             {"confirm", o.confirm},
-             {"origin", fmt::format("gsctl pid {} user {}", ::getpid(), UserName())}});
+  link.Send(CommandRequest{step.name, step.arguments, o.confirm,
+                           fmt::format("gsctl pid {} user {}", ::getpid(), UserName())});
   const auto started = Clock::now();
   auto last_heard = started;
   bool heard = false, asked_status = false;
@@ -186,7 +182,7 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
           return kExitFailure;
         }
         if (!asked_status) {
-          link.Send({{"op", "status"}});
+          link.Send(control::StatusRequest{});
           asked_status = true;
         }
       }
@@ -194,28 +190,29 @@ int RunStep(StationLink& link, const PlanStep& step, const CommandOptions& o, si
     }
     last_heard = now;
     asked_status = false;
-    if (message->contains("error")) {
-      fmt::print(stderr, "gsctl command: the station refused the request: {}\n",
-                 (*message)["error"].get<std::string>());
+    if (const auto* refusal = std::get_if<control::ErrorReply>(&*message)) {
+      fmt::print(stderr, "gsctl command: the station refused the request: {}\n", refusal->error);
       return kExitFailure;
     }
-    if (message->contains("commands")) continue;  // a liveness answer
+    const auto* update = std::get_if<control::CommandUpdate>(&*message);
+    if (update == nullptr) continue;  // a liveness answer
     heard = true;
     const double elapsed = std::chrono::duration<double>(now - started).count();
-    const std::string stage = message->value("stage", "");
     if (o.json) {
-      (*message)["elapsed_s"] = elapsed;
-      fmt::print("{}\n", text::JsonDump(*message));
+      json line = control::ToJson(*message);
+      line["elapsed_s"] = elapsed;
+      fmt::print("{}\n", text::JsonDump(line));
     } else {
-      std::string detail = message->value("detail", "");
-      if (stage == "progress") detail = fmt::format("step {}", message->value("progress_step", 0));
-      fmt::print("{}{:>+8.2f} s  #{} {} {}  {:<10}{}\n", prefix, elapsed,
-                 message->value("command_id", 0), message->value("name", ""),
-                 message->value("arguments", ""), stage, detail.empty() ? "" : "  " + detail);
+      const std::string detail = update->stage == "progress"
+                                     ? fmt::format("step {}", update->progress_step)
+                                     : update->detail;
+      fmt::print("{}{:>+8.2f} s  #{} {} {}  {:<10}{}\n", prefix, elapsed, update->command_id,
+                 update->name, update->arguments, update->stage,
+                 detail.empty() ? "" : "  " + detail);
     }
     std::fflush(stdout);
-    if (message->value("final", false)) return message->value("ok", false) ? kExitOk : kExitFailure;
-    if (o.no_wait && stage == "released") return kExitOk;
+    if (update->final) return update->ok.value_or(false) ? kExitOk : kExitFailure;
+    if (o.no_wait && update->stage == "released") return kExitOk;
   }
 }
 
@@ -229,7 +226,8 @@ std::string EndpointFor(const ControlOptions& o) {
 }
 
 // One request, one answer. Prints the reason and returns nothing on failure.
-std::optional<json> Ask(const ControlOptions& o, const char* tool, json request) {
+std::optional<control::Reply> Ask(const ControlOptions& o, const char* tool,
+                                  const control::Request& request) {
   auto token = TokenFor(o);
   if (!token.ok()) {
     fmt::print(stderr, "gsctl {}: {}\n", tool, token.error().message());
@@ -237,7 +235,7 @@ std::optional<json> Ask(const ControlOptions& o, const char* tool, json request)
   }
   try {
     StationLink link(EndpointFor(o), *token);
-    link.Send(std::move(request));
+    link.Send(request);
     auto reply =
         link.Receive(std::chrono::milliseconds(static_cast<int64_t>(o.connect_timeout_s * 1000)));
     if (!reply) {
@@ -245,9 +243,8 @@ std::optional<json> Ask(const ControlOptions& o, const char* tool, json request)
                  link.endpoint(), o.connect_timeout_s);
       return std::nullopt;
     }
-    if (reply->contains("error")) {
-      fmt::print(stderr, "gsctl {}: the station refused the request: {}\n", tool,
-                 (*reply)["error"].get<std::string>());
+    if (const auto* refusal = std::get_if<control::ErrorReply>(&*reply)) {
+      fmt::print(stderr, "gsctl {}: the station refused the request: {}\n", tool, refusal->error);
       return std::nullopt;
     }
     return reply;
@@ -257,18 +254,28 @@ std::optional<json> Ask(const ControlOptions& o, const char* tool, json request)
   }
 }
 
+// The answer of the kind asked for, or a complaint and nothing.
+template <class T>
+const T* As(const std::optional<control::Reply>& reply, const char* tool) {
+  if (!reply) return nullptr;
+  const T* answer = std::get_if<T>(&*reply);
+  if (answer == nullptr)
+    fmt::print(stderr, "gsctl {}: the station answered something else\n", tool);
+  return answer;
+}
+
 int RunStatus(const CommandOptions& o) {
-  const auto reply = Ask(o, "command", {{"op", "status"}});
-  if (!reply) return kExitFailure;
+  const auto reply = Ask(o, "command", control::StatusRequest{});
+  const auto* status = As<control::StatusReply>(reply, "command");
+  if (status == nullptr) return kExitFailure;
   if (o.json) {
-    fmt::print("{}\n", text::JsonDump(*reply));
+    fmt::print("{}\n", text::JsonDump(control::ToJson(*reply)));
     return kExitOk;
   }
-  fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n",
-             reply->value("rover_mode", "?"), reply->value("in_flight", 0));
-  for (const json& c : (*reply)["commands"]) {
-    fmt::print("#{:<5} {:<10} {} {}  {}\n", c.value("command_id", 0), c.value("stage", ""),
-               c.value("name", ""), c.value("arguments", ""), c.value("detail", ""));
+  fmt::print("rover mode {} (latest housekeeping); {} command(s) in flight\n", status->rover_mode,
+             status->in_flight);
+  for (const control::CommandSummary& c : status->commands) {
+    fmt::print("#{:<5} {:<10} {} {}  {}\n", c.command_id, c.stage, c.name, c.arguments, c.detail);
   }
   return kExitOk;
 }
@@ -278,26 +285,25 @@ int RunStatus(const CommandOptions& o) {
 int RunAlarms(const AlarmsOptions& o) {
   if (!o.ack.empty()) {
     const std::string by = !o.by.empty() ? o.by : fmt::format("{} (gsctl)", UserName());
-    const auto reply = Ask(o, "alarms", {{"op", "ack"}, {"id", o.ack}, {"by", by}});
-    if (!reply) return kExitFailure;
+    const auto reply = Ask(o, "alarms", control::AckRequest{o.ack, by});
+    const auto* ack = As<control::AckReply>(reply, "alarms");
+    if (ack == nullptr) return kExitFailure;
     if (o.json) {
-      fmt::print("{}\n", text::JsonDump(*reply));
+      fmt::print("{}\n", text::JsonDump(control::ToJson(*reply)));
     } else {
-      for (const json& id : (*reply)["acknowledged"]) {
-        fmt::print("acknowledged {}\n", id.get<std::string>());
-      }
+      for (const std::string& id : ack->acknowledged) fmt::print("acknowledged {}\n", id);
     }
     return kExitOk;
   }
-  const auto reply = Ask(o, "alarms", {{"op", "alarms"}});
-  if (!reply) return kExitFailure;
+  const auto reply = Ask(o, "alarms", control::AlarmsRequest{});
+  const auto* list = As<control::AlarmsReply>(reply, "alarms");
+  if (list == nullptr) return kExitFailure;
   if (o.json) {
-    fmt::print("{}\n", text::JsonDump(*reply));
+    fmt::print("{}\n", text::JsonDump(control::ToJson(*reply)));
     return kExitOk;
   }
-  const json& alarms = (*reply)["alarms"];
-  if (alarms.empty()) fmt::print("no alarms\n");
-  for (const json& a : alarms) {
+  if (list->alarms.empty()) fmt::print("no alarms\n");
+  for (const json& a : list->alarms) {
     fmt::print("{:<8} {:<42} {:<8} {:<14} {:.4g} {} ({})\n", a.value("severity", ""),
                a.value("id", ""), a.value("state", ""),
                a.value("acknowledged", false) ? "acknowledged" : "unacknowledged",
