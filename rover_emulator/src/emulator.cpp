@@ -55,12 +55,12 @@ class TruthWriter {
   void Write(const LinkOutcome& o) {
     if (file_ == nullptr) return;
     const LinkPacket& p = o.packet;
-    fmt::print(file_,
-               "{{\"stream\":\"{}\",\"apid\":{},\"seq\":{},\"size\":{},\"onboard_time_ns\":{},"
-               "\"crc\":{},\"fate\":\"{}\",\"stored\":{},\"reordered\":{},\"retransmit\":{},"
-               "\"sent_ns\":{},\"arrival_ns\":{}}}\n",
-               p.stream->name, p.stream->apid, p.sequence, p.bytes.size(), p.onboard_time_ns, p.crc,
-               NameOf(o.fate), o.from_store, o.reordered, o.retransmitted, o.sent_ns, o.arrival_ns);
+    Emit(fmt::format(
+        "{{\"stream\":\"{}\",\"apid\":{},\"seq\":{},\"size\":{},\"onboard_time_ns\":{},"
+        "\"crc\":{},\"fate\":\"{}\",\"stored\":{},\"reordered\":{},\"retransmit\":{},"
+        "\"sent_ns\":{},\"arrival_ns\":{}}}\n",
+        p.stream->name, p.stream->apid, p.sequence, p.bytes.size(), p.onboard_time_ns, p.crc,
+        NameOf(o.fate), o.from_store, o.reordered, o.retransmitted, o.sent_ns, o.arrival_ns));
   }
   // A telecommand that reached the rover, and what the rover did with it.
   void WriteTelecommand(std::span<const uint8_t> packet, std::string_view outcome,
@@ -68,20 +68,22 @@ class TruthWriter {
     if (file_ == nullptr) return;
     auto tc = protocol::ParseTcPacket(packet);
     if (!tc.ok()) {
-      fmt::print(file_, "{{\"telecommand\":true,\"outcome\":\"{}\",\"onboard_ns\":{}}}\n", outcome,
-                 onboard_ns);
+      Emit(fmt::format("{{\"telecommand\":true,\"outcome\":\"{}\",\"onboard_ns\":{}}}\n", outcome,
+                       onboard_ns));
       return;
     }
     const protocol::CommandInfo* command =
         protocol::FindCommand(tc->header.service, tc->header.subtype);
-    fmt::print(file_,
-               "{{\"telecommand\":true,\"source\":{},\"request\":{},\"command\":\"{}\","
-               "\"outcome\":\"{}\",\"onboard_ns\":{}}}\n",
-               tc->header.source_id, tc->header.request_sequence,
-               command != nullptr ? command->name : "unknown", outcome, onboard_ns);
+    Emit(
+        fmt::format("{{\"telecommand\":true,\"source\":{},\"request\":{},\"command\":\"{}\","
+                    "\"outcome\":\"{}\",\"onboard_ns\":{}}}\n",
+                    tc->header.source_id, tc->header.request_sequence,
+                    command != nullptr ? command->name : "unknown", outcome, onboard_ns));
   }
 
  private:
+  void Emit(std::string_view line) { std::fwrite(line.data(), 1, line.size(), file_); }
+
   std::FILE* file_ = nullptr;
   bool owned_ = false;
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "groundstation/telemetry_format.h"
+#include "protocol/text.h"
 
 namespace lgs::station {
 
@@ -50,6 +51,24 @@ void TerminalSink::OnAccepted(const AcceptedPacket& a) {
     last = now;
     view_.Push(FormatTelemetryLine(p));
   }
+}
+
+void TerminalView::Drain() {
+  std::vector<std::string> lines = queue_.TakeAll();
+  if (lines.empty()) return;
+  std::string out;
+  for (const std::string& line : lines) {
+    // Every line may quote the link (event text, a rover's failure reason): one escape here,
+    // where everything the station prints passes.
+    out += text::EscapeForTerminal(line, 4096);
+    out += '\n';
+  }
+  Print(out);
+}
+
+void TerminalView::Print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), out_);
+  std::fflush(out_);
 }
 
 }  // namespace lgs::station

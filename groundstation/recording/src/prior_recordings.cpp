@@ -109,4 +109,21 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
   return prior;
 }
 
+void SeedAccounting(const PriorRecordings& prior, const std::string& directory, bool gap_fill,
+                    LinkAccounting& accounting, Logger& log) {
+  for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    const auto& recorded = prior.recorded[static_cast<size_t>(info.id)];
+    if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded); left_out > 0) {
+      log.Warn(
+          "resuming {}: {} recorded sequence(s) lie far from the rest of the stream (a corrupted "
+          "packet an older station believed?) and are not taken as its newest",
+          info.name, left_out);
+    }
+  }
+  const LinkSnapshot seeded = accounting.Snapshot();
+  log.Info("resuming {}: {} packets already recorded in {} file(s); {} missing in {} gaps{}",
+           directory, prior.messages, prior.files, seeded.total_missing(), seeded.total_gaps(),
+           gap_fill ? " (gap fill will ask for them)" : "");
+}
+
 }  // namespace lgs::station

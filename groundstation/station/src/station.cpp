@@ -12,6 +12,7 @@
 
 #include "groundstation/alarm_sink.h"
 #include "groundstation/bounded_queue.h"
+#include "groundstation/commanding.h"
 #include "groundstation/ingest_sinks.h"
 #include "groundstation/output_file.h"
 #include "groundstation/prior_recordings.h"
@@ -49,69 +50,7 @@ Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
-void Write(std::FILE* out, std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), out);
-  std::fflush(out);
-}
-
 }  // namespace
-
-Status KeyOptions::Validate() const {
-  if (insecure && (!secret_key_path.empty() || !rover_key_path.empty())) {
-    return Status::Error(
-        "--insecure and --secret-key/--rover-key contradict each other: plain text would "
-        "silently drop the keys; give the keys or --insecure, not both");
-  }
-  if (!insecure && (secret_key_path.empty() || rover_key_path.empty())) {
-    return Status::Error(
-        "CurveZMQ keys are needed: --secret-key FILE (this station's key pair) and --rover-key "
-        "FILE (the rover's public key; gsctl keygen makes them), or --insecure for plain text");
-  }
-  return Status::Ok();
-}
-
-Status ViewOptions::Validate() const {
-  // Written !(x >= lo) so that NaN fails too (it passes every "x < lo" test).
-  if (!(stats_interval_s >= 0.0 && print_interval_s >= 0.0 && reject_log_interval_s >= 0.0) ||
-      !std::isfinite(stats_interval_s + print_interval_s + reject_log_interval_s)) {
-    return Status::Error("intervals must be finite and not negative");
-  }
-  if (queue_depth == 0) return Status::Error("view queue depth must be positive");
-  return Status::Ok();
-}
-
-Status CommandingOptions::Validate() const {
-  if (!enabled) return Status::Ok();
-  if (Status s = tracker.Validate(); !s.ok()) return s;
-  return control.Validate();
-}
-
-Status StationOptions::Validate() const {
-  if (link.connect.empty()) return Status::Error("no endpoint to connect to");
-  if (Status s = keys.Validate(); !s.ok()) return s;
-  if (!protocol::IsValidRoverId(rover_id)) {
-    return Status::Error(
-        fmt::format("rover id '{}' must be 1-32 characters of a-z 0-9 _ -", rover_id));
-  }
-  if (duration_s && !(*duration_s > 0.0)) {
-    return Status::Error(fmt::format("duration {} s must be positive", *duration_s));
-  }
-  if (!(light_time_s >= 0.0 && light_time_s <= 60.0)) {
-    return Status::Error(fmt::format("light time {} s is outside 0..60", light_time_s));
-  }
-  for (const Status& s : {view.Validate(), link.Validate(), limits.Validate(), web.Validate(),
-                          commanding.Validate()}) {
-    if (!s.ok()) return s;
-  }
-  if (gap_fill.enabled || commanding.enabled) {
-    if (Status s = gap_fill.Validate(); !s.ok()) return s;
-  }
-  if (resume && recorder.directory.empty()) {
-    return Status::Error("--resume needs a recording directory (--record DIR)");
-  }
-  if (!recorder.directory.empty()) return recorder.Validate();
-  return Status::Ok();
-}
 
 struct Station::Impl final : WebBackend {
   explicit Impl(StationOptions o)
@@ -133,7 +72,6 @@ struct Station::Impl final : WebBackend {
   void Acknowledge(const std::string& id, const std::string& by, const std::string& peer);
   void Every(asio::steady_timer& timer, Clock::duration interval, std::function<void()> work);
   void RequestStop();
-  void DrainView();
   StationSummary Summary(const LinkSnapshot& final_stats) const;
 
   // WebBackend (Asio thread).
@@ -153,15 +91,12 @@ struct Station::Impl final : WebBackend {
   bool Acknowledge(const std::string& id, const std::string& by) override {
     return bridge.ToIngest([this, id, by] { Acknowledge(id, by, std::string()); });
   }
-  bool commanding() const override { return tracker != nullptr; }
+  bool commanding() const override { return commands != nullptr; }
   std::vector<control::CommandSummary> RecentCommands() const override {
-    return control::RecentCommands(*tracker);
+    return commands->Recent();
   }
   std::pair<uint64_t, ground::v1::GroundCommand> Submit(const CommandRequest& command) override {
-    CommandTracker::Transitions transitions;
-    const uint64_t id = tracker->Submit(command, rover_now, Clock::now(), transitions);
-    Publish(transitions);
-    return {id, transitions.back()};
+    return commands->Submit(command);
   }
 
   StationOptions options;
@@ -176,7 +111,7 @@ struct Station::Impl final : WebBackend {
       command_timer{io};
   bool shutting_down = false;
   // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
-  std::FILE* human_out = stdout;
+  TerminalView terminal{view_queue, stdout};
   zmq::context_t context{1};
   std::optional<transport::CurveClient> curve;
   Clock::time_point started_at = Clock::now();
@@ -199,12 +134,10 @@ struct Station::Impl final : WebBackend {
   std::unique_ptr<GapFiller> gap_filler;
   std::unique_ptr<Uplink> uplink;
   bool gap_fill_busy = false;  // as last told to the ingest thread
-  std::unique_ptr<CommandTracker> tracker;
   std::unique_ptr<ControlServer> control;
-  std::map<uint64_t, std::string> command_clients;  // command id -> control channel peer
+  std::unique_ptr<Commanding> commands;
   std::vector<ground::v1::GroundAlarm> alarm_snapshot;
   LinkWatchSnapshot link_watch_snapshot;
-  protocol::RoverContext rover_now;
   LinkSnapshot last_stats;  // for the rates in the statistics line
   Clock::time_point last_stats_time = Clock::now();
 };
@@ -212,27 +145,15 @@ struct Station::Impl final : WebBackend {
 Status Station::Impl::Start() {
   if (Status s = options.Validate(); !s.ok()) return s;
   if (Status s = jsonl.Open(options.view.jsonl_path, "JSON lines file"); !s.ok()) return s;
-  if (options.view.jsonl_path == "-" || options.view.summary_json_path == "-") human_out = stderr;
+  if (options.view.jsonl_path == "-" || options.view.summary_json_path == "-")
+    terminal.set_out(stderr);
   if (!options.recorder.directory.empty()) {
     auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
                                        options.recorder.writer, log);
     if (!scanned.ok()) return scanned.error();
     prior = std::move(*scanned);
     if (options.resume) {
-      for (const protocol::StreamInfo& info : protocol::AllStreams()) {
-        const auto& recorded = prior.recorded[static_cast<size_t>(info.id)];
-        if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded); left_out > 0) {
-          log.Warn(
-              "resuming {}: {} recorded sequence(s) lie far from the rest of the stream (a "
-              "corrupted packet an older station believed?) and are not taken as its newest",
-              info.name, left_out);
-        }
-      }
-      const LinkSnapshot seeded = accounting.Snapshot();
-      log.Info("resuming {}: {} packets already recorded in {} file(s); {} missing in {} gaps{}",
-               options.recorder.directory, prior.messages, prior.files, seeded.total_missing(),
-               seeded.total_gaps(),
-               options.gap_fill.enabled ? " (gap fill will ask for them)" : "");
+      SeedAccounting(prior, options.recorder.directory, options.gap_fill.enabled, accounting, log);
     }
     options.recorder.rover_id = options.rover_id;
     options.recorder.log = &log;
@@ -269,7 +190,9 @@ Status Station::Impl::Start() {
     CommandTrackerOptions& t = options.commanding.tracker;
     t.source_id = options.gap_fill.source_id;
     t.light_time_s = options.light_time_s;
-    tracker = std::make_unique<CommandTracker>(t, [this] { return uplink->NextRequestSequence(); });
+    commands = std::make_unique<Commanding>(
+        t, *uplink, *control,
+        [this](const CommandTracker::Transitions& transitions) { Publish(transitions); });
     log.Info("commanding on: control channel {} (token in {}), uplink {} as source {}",
              control->endpoint(), control->token_path(), options.gap_fill.uplink,
              options.gap_fill.source_id);
@@ -339,12 +262,7 @@ Status Station::Impl::BuildPipeline() {
     pipeline.Add(std::make_unique<VerificationSink>(
         [this](std::shared_ptr<const rover::v1::CommandVerification> report) {
           const bool sent = bridge.ToAsio([this, report = std::move(report)] {
-            if (tracker) {
-              CommandTracker::Transitions transitions;
-              const bool ours = tracker->OnReport(*report, Clock::now(), transitions);
-              Publish(transitions);
-              if (ours) return;
-            }
+            if (commands && commands->OnReport(*report)) return;
             if (gap_filler) gap_filler->OnReport(*report, accounting);
           });
           if (!sent) {
@@ -357,7 +275,7 @@ Status Station::Impl::BuildPipeline() {
   if (options.commanding.enabled) {
     pipeline.Add(std::make_unique<RoverStateSink>([this](const protocol::RoverContext& state) {
       // A lost update is replaced by the next one.
-      static_cast<void>(bridge.ToAsio([this, state] { rover_now = state; }));
+      static_cast<void>(bridge.ToAsio([this, state] { commands->SetRover(state); }));
     }));
   }
   if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl, log));
@@ -372,7 +290,7 @@ void Station::Impl::OnControl(const std::string& peer, const control::Envelope& 
   if (control::IsAboutAlarms(envelope) && !alarms) {
     return control->Refuse(peer, "limit checking is off (--limits none)");
   }
-  if (!control::IsAboutAlarms(envelope) && !tracker) {
+  if (!control::IsAboutAlarms(envelope) && !commands) {
     return control->Refuse(peer, "this station does not command (start it with --command)");
   }
   auto request = control::ParseRequest(envelope, "control channel");
@@ -387,38 +305,16 @@ void Station::Impl::OnControl(const std::string& peer, const control::Envelope& 
     return;  // the ingest thread answers once it has acknowledged
   }
   if (std::holds_alternative<control::StatusRequest>(*request)) {
-    return control->Reply(
-        peer,
-        control::StatusReply{control::RecentCommands(*tracker),
-                             std::string(protocol::ModeName(rover_now.mode)), tracker->active()});
+    return control->Reply(peer, commands->Status());
   }
-  CommandTracker::Transitions transitions;
-  const uint64_t id =
-      tracker->Submit(std::get<CommandRequest>(*request), rover_now, Clock::now(), transitions);
-  command_clients[id] = peer;
-  Publish(transitions);
+  static_cast<void>(commands->Submit(std::get<CommandRequest>(*request), peer));
 }
 
-// Command stages (Asio thread): to the terminal, to the client that asked, to the recording.
+// Command stages (Asio thread; the client that asked has been answered): to the terminal and
+// to the recording.
 void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
-  if (transitions.empty()) return;
   const protocol::TimestampNs now_ns = WallNowNs();
-  for (const ground::v1::GroundCommand& t : transitions) {
-    std::string line =
-        fmt::format("CMD   #{} {}{}{}: {}", t.command_id(), t.name(),
-                    t.arguments().empty() ? "" : " ", t.arguments(), StageName(t.stage()));
-    if (t.stage() == ground::v1::COMMAND_STAGE_PROGRESS) {
-      line += fmt::format(" {}", t.progress_step());
-    } else if (!t.detail().empty()) {
-      line += fmt::format(" ({})", t.detail());
-    }
-    view_queue.Push(std::move(line));
-    if (auto client = command_clients.find(t.command_id()); client != command_clients.end()) {
-      const control::CommandUpdate update = control::UpdateOf(t);
-      control->Reply(client->second, update);
-      if (update.final) command_clients.erase(client);
-    }
-  }
+  for (const ground::v1::GroundCommand& t : transitions) view_queue.Push(Commanding::Line(t));
   if (recorder) {
     const bool sent = bridge.ToIngest([this, transitions, now_ns] {
       for (const ground::v1::GroundCommand& t : transitions) {
@@ -471,19 +367,6 @@ void Station::Impl::Every(asio::steady_timer& timer, Clock::duration interval,
   });
 }
 
-void Station::Impl::DrainView() {
-  std::vector<std::string> lines = view_queue.TakeAll();
-  if (lines.empty()) return;
-  std::string out;
-  for (const std::string& line : lines) {
-    // Every line may quote the link (event text, a rover's failure reason): one escape here,
-    // where everything the station prints passes, so none of it reaches the terminal raw.
-    out += text::EscapeForTerminal(line, 4096);
-    out += '\n';
-  }
-  Write(human_out, out);
-}
-
 void Station::Impl::RequestStop() {
   if (shutting_down) return;
   shutting_down = true;
@@ -493,11 +376,11 @@ void Station::Impl::RequestStop() {
     t->cancel();
   }
   web->Stop();
-  if (tracker && tracker->active() > 0) {
+  if (commands && commands->active() > 0) {
     log.Warn("stopping with {} command(s) still in flight: their outcome is not known here",
-             tracker->active());
+             commands->active());
   }
-  DrainView();
+  terminal.Drain();
   io.stop();
 }
 
@@ -510,8 +393,8 @@ StationSummary Station::Impl::Summary(const LinkSnapshot& final_stats) const {
   summary.prior = &prior;
   if (gap_filler) summary.gap_fill = gap_filler->stats();
   if (alarms) summary.alarms = StationSummary::Alarms{alarms->stats(), alarms->Current()};
-  if (tracker) {
-    summary.commands = StationSummary::Commands{tracker->stats(), tracker->active(),
+  if (commands) {
+    summary.commands = StationSummary::Commands{commands->stats(), commands->active(),
                                                 control ? control->refused() : 0};
   }
   if (recorder) summary.recording = recorder->stats();
@@ -529,15 +412,15 @@ void Station::Stop() {
 Result<LinkSnapshot> Station::Run() {
   Impl& s = *impl_;
   if (Status st = s.Start(); !st.ok()) return st;
-  s.Every(s.view_timer, kViewDrainInterval, [&s] { s.DrainView(); });
+  s.Every(s.view_timer, kViewDrainInterval, [&s] { s.terminal.Drain(); });
   if (s.options.view.stats_interval_s > 0) {
     s.Every(s.stats_timer, Seconds(s.options.view.stats_interval_s), [&s] {
       const LinkSnapshot now = s.accounting.Snapshot();
       const auto t = Clock::now();
-      s.DrainView();
-      Write(s.human_out, StatsLine(now, s.last_stats,
-                                   std::chrono::duration<double>(t - s.last_stats_time).count(),
-                                   s.accounting.Latency()));
+      s.terminal.Drain();
+      s.terminal.Print(StatsLine(now, s.last_stats,
+                                 std::chrono::duration<double>(t - s.last_stats_time).count(),
+                                 s.accounting.Latency()));
       s.last_stats = now;
       s.last_stats_time = t;
     });
@@ -566,19 +449,7 @@ Result<LinkSnapshot> Station::Run() {
       s.control->Read([&s](const std::string& peer, const control::Envelope& envelope) {
         s.OnControl(peer, envelope);
       });
-      if (!s.tracker) return;
-      std::vector<Transmission> transmit;
-      CommandTracker::Transitions transitions;
-      const auto now = Clock::now();
-      s.tracker->Poll(now, transmit, transitions);
-      for (const Transmission& t : transmit) {
-        if (s.uplink->Send(*t.packet)) {
-          s.tracker->OnSent(t.command_id, now, transitions);
-        } else {
-          s.tracker->OnSendFailed(t.command_id);
-        }
-      }
-      s.Publish(transitions);
+      if (s.commands) s.commands->Tick();
     });
   }
   s.started_at = Clock::now();
@@ -588,7 +459,7 @@ Result<LinkSnapshot> Station::Run() {
 
   const LinkSnapshot final_stats = s.accounting.Snapshot();
   const StationSummary summary = s.Summary(final_stats);
-  Write(s.human_out, SummaryText(summary));
+  s.terminal.Print(SummaryText(summary));
   if (!s.options.view.summary_json_path.empty()) {
     OutputFile file;
     if (Status st = file.Open(s.options.view.summary_json_path, "summary file"); !st.ok()) {

@@ -16,7 +16,9 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "groundstation/bounded_queue.h"
 #include "groundstation/output_file.h"
@@ -51,6 +53,20 @@ class TerminalSink final : public Sink {
   BoundedQueue<std::string>& view_;
   std::chrono::steady_clock::duration interval_;
   std::array<std::chrono::steady_clock::time_point, protocol::kStreamCount> last_printed_{};
+};
+
+// Where the terminal lines the sinks queue (and the station's own) reach the operator: escaped,
+// so nothing from the link reaches the terminal raw. The Asio thread drains it.
+class TerminalView {
+ public:
+  TerminalView(BoundedQueue<std::string>& queue, std::FILE* out) : queue_(queue), out_(out) {}
+  void Drain();
+  void Print(std::string_view text);  // as it is: the station's own text
+  void set_out(std::FILE* out) { out_ = out; }
+
+ private:
+  BoundedQueue<std::string>& queue_;
+  std::FILE* out_;
 };
 
 class RejectLogSink final : public Sink {

@@ -39,4 +39,9 @@ struct PriorRecordings {
     const std::string& directory, std::string_view rover_id, bool learn_sequences,
     const protocol::McapWriterOptions& recovery_writer, Logger& log = NullLogger());
 
+// Resuming: tells `accounting` what the recordings already hold, so it is not recorded again
+// and the holes in it count as missing (for gap fill to ask for), and logs what it found.
+void SeedAccounting(const PriorRecordings& prior, const std::string& directory, bool gap_fill,
+                    LinkAccounting& accounting, Logger& log);
+
 }  // namespace lgs::station
