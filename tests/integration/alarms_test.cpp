@@ -12,6 +12,7 @@
 #include "protocol/mcap_reader.h"
 #include "rover/v1/radiation.pb.h"
 #include "support/process.h"
+#include "support/recording.h"
 
 namespace lgs::test {
 namespace {
@@ -78,22 +79,16 @@ TEST(Alarms, ASolarParticleEventRaisesTheDoseRateAlarmAndAnOperatorAcknowledgesI
   std::vector<double> dose;
   std::vector<ground::v1::GroundAlarm> transitions;
   std::vector<size_t> samples_before;  // dose samples recorded before each transition
-  for (const auto& entry : std::filesystem::directory_iterator(dir.File("rec"))) {
-    auto file = protocol::McapFile::Open(entry.path().string());
-    ASSERT_TRUE(file.ok());
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      const std::string& topic = reader.channels().at(m.channel_id).topic;
-      const int size = static_cast<int>(m.data.size());
-      if (topic == "/rover1/radiation") {
-        rover::v1::Radiation r;
-        ASSERT_TRUE(r.ParseFromArray(m.data.data(), size));
-        dose.push_back(r.dose_rate_ugy_per_h());
-      } else if (topic == "/ground/alarms") {
-        ASSERT_TRUE(transitions.emplace_back().ParseFromArray(m.data.data(), size));
-        samples_before.push_back(dose.size());
-      }
+  const Recording recording = ReadRecording(dir.File("rec"));
+  EXPECT_TRUE(recording.incomplete.empty());
+  for (const RecordedMessage& m : recording.messages) {
+    if (m.topic == "/rover1/radiation") {
+      rover::v1::Radiation r;
+      ASSERT_TRUE(m.ParseAs(r));
+      dose.push_back(r.dose_rate_ugy_per_h());
+    } else if (m.topic == "/ground/alarms") {
+      ASSERT_TRUE(m.ParseAs(transitions.emplace_back()));
+      samples_before.push_back(dose.size());
     }
   }
   ASSERT_FALSE(transitions.empty());

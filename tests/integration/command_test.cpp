@@ -17,6 +17,7 @@
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/verification.pb.h"
 #include "support/process.h"
+#include "support/recording.h"
 
 namespace lgs::test {
 namespace {
@@ -134,28 +135,16 @@ struct Recorded {
   std::vector<std::pair<int64_t, rover::v1::NavigationPose>> poses;
 };
 
-Recorded ReadRecording(const std::filesystem::path& dir) {
+Recorded ReadCommanding(const std::filesystem::path& dir) {
   Recorded r;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    auto file = protocol::McapFile::Open(entry.path().string());
-    EXPECT_TRUE(file.ok()) << entry.path();
-    if (!file.ok()) continue;
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      const std::string& topic = reader.channels().at(m.channel_id).topic;
-      const auto* data = m.data.data();
-      const int size = static_cast<int>(m.data.size());
-      const auto t = static_cast<int64_t>(m.publish_time);
-      if (topic == "/ground/commands") {
-        EXPECT_TRUE(r.commands.emplace_back().ParseFromArray(data, size));
-      } else if (topic == "/rover1/command_verification") {
-        EXPECT_TRUE(r.reports.emplace_back(t, rover::v1::CommandVerification())
-                        .second.ParseFromArray(data, size));
-      } else if (topic == "/rover1/navigation_pose") {
-        EXPECT_TRUE(
-            r.poses.emplace_back(t, rover::v1::NavigationPose()).second.ParseFromArray(data, size));
-      }
+  for (const RecordedMessage& m : ReadRecording(dir).messages) {
+    const auto t = static_cast<int64_t>(m.publish_time);
+    if (m.topic == "/ground/commands") {
+      EXPECT_TRUE(m.ParseAs(r.commands.emplace_back()));
+    } else if (m.topic == "/rover1/command_verification") {
+      EXPECT_TRUE(m.ParseAs(r.reports.emplace_back(t, rover::v1::CommandVerification()).second));
+    } else if (m.topic == "/rover1/navigation_pose") {
+      EXPECT_TRUE(m.ParseAs(r.poses.emplace_back(t, rover::v1::NavigationPose()).second));
     }
   }
   return r;
@@ -223,7 +212,7 @@ TEST(Commanding, RoundTripAtLunarLightTimePassesEveryStageAndTheRoverMoves) {
 
   // The recording holds the command history, stage by stage as gsctl saw it, and the rover's
   // reports; the rover's own pose says the drive moved it about 0.3 m east.
-  const Recorded rec = ReadRecording(dir.File("rec"));
+  const Recorded rec = ReadCommanding(dir.File("rec"));
   std::map<uint64_t, std::vector<std::string>> history;
   for (const auto& c : rec.commands)
     history[c.command_id()].push_back(

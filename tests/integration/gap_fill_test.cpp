@@ -11,10 +11,12 @@
 #include <set>
 #include <thread>
 
-#include "protocol/mcap_reader.h"
+#include "protocol/bytes.h"
 #include "protocol/space_packet.h"
 #include "protocol/stream_registry.h"
 #include "support/process.h"
+#include "support/programs.h"
+#include "support/recording.h"
 
 namespace lgs::test {
 namespace {
@@ -25,7 +27,7 @@ using Key = std::pair<std::string, uint32_t>;
 
 constexpr int64_t kMissionStartS = 1'800'000'000;
 
-struct Truth {
+struct TruthSummary {
   std::set<Key> generated;      // every packet the rover made
   std::set<Key> evicted;        // pushed out of the on-board store before being sent
   std::map<Key, uint16_t> crc;  // of the packet as generated
@@ -33,73 +35,62 @@ struct Truth {
   size_t requests_executed = 0;  // retransmit telecommands executed on board
 };
 
-Truth ReadTruth(const std::string& path) {
-  Truth t;
-  for (const std::string& line : ReadLines(path)) {
-    const json j = json::parse(line);
-    if (j.value("telecommand", false)) {
-      // Every retransmit request that reached the rover ran once; copies were only answered.
-      if (j["outcome"] == "executed") ++t.requests_executed;
-      continue;
-    }
-    const Key key{j["stream"].get<std::string>(), j["seq"].get<uint32_t>()};
-    const std::string fate = j["fate"];
-    if (!j["retransmit"].get<bool>()) {
+TruthSummary SummarizeTruth(const std::string& path) {
+  TruthSummary t;
+  const Truth truth = ReadTruth(path);
+  for (const TruthTelecommand& tc : truth.telecommands) {
+    // Every retransmit request that reached the rover ran once; copies were only answered.
+    if (tc.outcome == "executed") ++t.requests_executed;
+  }
+  for (const TruthPacket& p : truth.packets) {
+    const Key key{p.stream, p.seq};
+    if (!p.retransmit) {
       t.generated.insert(key);
-      t.crc[key] = j["crc"].get<uint16_t>();
+      t.crc[key] = static_cast<uint16_t>(p.crc);
     } else {
       ++t.retransmitted;
     }
-    if (fate == "evicted") t.evicted.insert(key);
-    if (fate == "dropped") ++t.dropped;
-    if (fate == "pending") ++t.pending;
+    if (p.fate == "evicted") t.evicted.insert(key);
+    if (p.fate == "dropped") ++t.dropped;
+    if (p.fate == "pending") ++t.pending;
   }
   return t;
 }
 
-struct Recording {
+struct RecordedCounts {
   std::map<Key, int> count;  // how many times each packet is in the recording
   size_t messages = 0;
   size_t crc_mismatches = 0;  // rebuilt packet differs from what the rover generated
 };
 
-Recording ReadRecording(const std::filesystem::path& dir, const Truth& truth) {
-  Recording r;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() != ".mcap") continue;
-    auto file = protocol::McapFile::Open(entry.path().string());
-    EXPECT_TRUE(file.ok()) << entry.path();
-    if (!file.ok()) continue;
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      const auto& channel = reader.channels().at(m.channel_id);
-      if (!channel.metadata.contains("apid")) continue;
-      const protocol::StreamInfo* stream =
-          protocol::FindStreamByApid(static_cast<uint16_t>(std::stoi(channel.metadata.at("apid"))));
-      EXPECT_NE(stream, nullptr) << channel.topic;
-      if (stream == nullptr) continue;
-      const Key key{std::string(stream->name), m.sequence};
-      ++r.count[key];
-      ++r.messages;
-      // The packet rebuilt from the recording carries the CRC of the one the rover generated.
-      std::string packet;
-      EXPECT_TRUE(protocol::EncodeTmPacket(stream->apid, m.sequence,
-                                           static_cast<int64_t>(m.publish_time), m.data, packet)
-                      .ok());
-      const auto* b = reinterpret_cast<const uint8_t*>(packet.data());
-      const auto crc = static_cast<uint16_t>((b[packet.size() - 2] << 8) | b[packet.size() - 1]);
-      auto it = truth.crc.find(key);
-      if (it == truth.crc.end() || it->second != crc) ++r.crc_mismatches;
-    }
-    EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete) << entry.path();
+RecordedCounts CountRecording(const std::filesystem::path& dir, const TruthSummary& truth) {
+  RecordedCounts r;
+  const Recording recording = ReadRecording(dir);
+  for (const auto& [file, why] : recording.incomplete) ADD_FAILURE() << file << ": " << why;
+  for (const RecordedMessage& m : recording.messages) {
+    if (!m.rover_channel) continue;
+    EXPECT_NE(m.stream, nullptr) << m.topic;
+    if (m.stream == nullptr) continue;
+    const Key key{std::string(m.stream->name), m.sequence};
+    ++r.count[key];
+    ++r.messages;
+    // The packet rebuilt from the recording carries the CRC of the one the rover generated.
+    std::string packet;
+    EXPECT_TRUE(protocol::EncodeTmPacket(m.stream->apid, m.sequence,
+                                         static_cast<int64_t>(m.publish_time),
+                                         protocol::AsBytes(m.data), packet)
+                    .ok());
+    const auto* b = reinterpret_cast<const uint8_t*>(packet.data());
+    const auto crc = static_cast<uint16_t>((b[packet.size() - 2] << 8) | b[packet.size() - 1]);
+    auto it = truth.crc.find(key);
+    if (it == truth.crc.end() || it->second != crc) ++r.crc_mismatches;
   }
   return r;
 }
 
 struct GapFillRun {
-  Truth truth;
-  Recording recording;
+  TruthSummary truth;
+  RecordedCounts recording;
   json summary;
   std::string station_err, emulator_err;
 };
@@ -109,24 +100,38 @@ GapFillRun RunWithGapFill(const ScratchDir& dir, const std::string& scenario,
   GapFillRun run;
   const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", tm, "--gap-fill", "--uplink", tc, "--tail-probe",
-                        "1", "--light-time", "0.5", "--record", dir.File("rec"), "--quiet",
-                        "--stats-interval", "0", "--summary-json", dir.File("summary.json")},
+                       StationArgs()
+                           .Connect(tm)
+                           .GapFill(tc)
+                           .Arg("--tail-probe", "1")
+                           .LightTime(0.5)
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .StatsInterval(0)
+                           .SummaryJson(dir.File("summary.json"))
+                           .Args(),
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--scenario", scenario, "--speed", speed, "--until", until,
-       "--serve-after-end", "6", "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1",
-       "--mission-start", std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Scenario(scenario)
+                            .Arg("--speed", speed)
+                            .Until(until)
+                            .ServeAfterEnd(6)
+                            .Bind(tm)
+                            .CommandBind(tc)
+                            .WaitForSubscribers()
+                            .MissionStart(kMissionStartS)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(120s), 0) << emulator.Stderr();
   station.Signal(SIGTERM);
   EXPECT_EQ(station.Wait(30s), 0) << station.Stderr();
   run.station_err = station.Stderr();
   run.emulator_err = emulator.Stderr();
-  run.truth = ReadTruth(dir.File("truth.jsonl"));
-  run.recording = ReadRecording(dir.path() / "rec", run.truth);
+  run.truth = SummarizeTruth(dir.File("truth.jsonl"));
+  run.recording = CountRecording(dir.path() / "rec", run.truth);
   run.summary = json::parse(ReadFile(dir.File("summary.json")));
   return run;
 }
@@ -144,7 +149,7 @@ std::set<Key> LostBySummary(const json& summary) {
 }
 
 void ExpectCompleteExceptEvicted(const GapFillRun& run) {
-  const Truth& t = run.truth;
+  const TruthSummary& t = run.truth;
   EXPECT_EQ(t.pending, 0u) << "the emulator ended with packets not yet sent";
   std::set<Key> expected;
   for (const Key& k : t.generated) {
@@ -219,37 +224,33 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
   ScratchDir dir;
   const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
   const auto station_args = [&](bool resume) {
-    std::vector<std::string> args = {"--insecure",
-                                     "--connect",
-                                     tm,
-                                     "--gap-fill",
-                                     "--uplink",
-                                     tc,
-                                     "--tail-probe",
-                                     "1",
-                                     "--light-time",
-                                     "0.5",
-                                     "--record",
-                                     dir.File("rec"),
-                                     "--quiet",
-                                     "--stats-interval",
-                                     "0",
-                                     "--flush-interval",
-                                     "0.5"};
-    if (resume) {
-      for (const char* a : {"--resume", "--summary-json"}) args.emplace_back(a);
-      args.push_back(dir.File("summary.json"));
-    }
-    return args;
+    StationArgs args;
+    args.Connect(tm)
+        .GapFill(tc)
+        .Arg("--tail-probe", "1")
+        .LightTime(0.5)
+        .Record(dir.File("rec"))
+        .Quiet()
+        .StatsInterval(0)
+        .Arg("--flush-interval", "0.5");
+    if (resume) args.Resume().SummaryJson(dir.File("summary.json"));
+    return args.Args();
   };
   auto first =
       std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args(false), dir.path(), "station-a");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--scenario", "lossy-link", "--speed", "60", "--until", "10m",
-       "--serve-after-end", "6", "--bind", tm, "--command-bind", tc, "--wait-for-subscribers", "1",
-       "--mission-start", std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Scenario("lossy-link")
+                            .Speed(60)
+                            .Until("10m")
+                            .ServeAfterEnd(6)
+                            .Bind(tm)
+                            .CommandBind(tc)
+                            .WaitForSubscribers()
+                            .MissionStart(kMissionStartS)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   // Let it record for a while, then kill it without warning: its file is left open.
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -270,8 +271,8 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
   second.Signal(SIGTERM);
   EXPECT_EQ(second.Wait(30s), 0) << second.Stderr();
 
-  const Truth truth = ReadTruth(dir.File("truth.jsonl"));
-  const Recording recording = ReadRecording(dir.path() / "rec", truth);
+  const TruthSummary truth = SummarizeTruth(dir.File("truth.jsonl"));
+  const RecordedCounts recording = CountRecording(dir.path() / "rec", truth);
   const json summary = json::parse(ReadFile(dir.File("summary.json")));
   EXPECT_EQ(summary["prior_recordings"]["recovered_files"], 1) << second.Stderr();
   EXPECT_GT(summary["prior_recordings"]["messages"].get<int>(), 300);

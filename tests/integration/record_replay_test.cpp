@@ -11,6 +11,7 @@
 #include "support/capture.h"
 #include "support/official_reader.h"
 #include "support/process.h"
+#include "support/recording.h"
 
 namespace lgs::test {
 namespace {
@@ -40,19 +41,10 @@ struct Recorded {
 // Every message on the rover's channels (not the ground products), in file order.
 std::vector<Recorded> RoverMessages(const std::vector<std::string>& files) {
   std::vector<Recorded> out;
-  for (const std::string& path : files) {
-    auto file = protocol::McapFile::Open(path);
-    EXPECT_TRUE(file.ok()) << path;
-    if (!file.ok()) continue;
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      const auto& channel = reader.channels().at(m.channel_id);
-      if (!channel.metadata.contains("apid")) continue;
-      out.push_back({m.channel_id, channel.topic, m.sequence, m.publish_time,
-                     std::string(reinterpret_cast<const char*>(m.data.data()), m.data.size())});
-    }
-    EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete) << path;
+  const Recording recording = ReadRecordingFiles(files);
+  for (const auto& [file, why] : recording.incomplete) ADD_FAILURE() << file << ": " << why;
+  for (const RecordedMessage& m : recording.messages) {
+    if (m.rover_channel) out.push_back({m.channel_id, m.topic, m.sequence, m.publish_time, m.data});
   }
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include "protocol/mcap_reader.h"
 #include "support/process.h"
+#include "support/recording.h"
 
 namespace lgs::test {
 namespace {
@@ -67,15 +68,10 @@ TEST(RecordingFailure, DirectoryGoneRaisesAlarmDecodingGoesOnAndRecordingResumes
   uint64_t messages = 0;
   size_t files = 0;
   for (const fs::path& d : {dir.path() / "rec-before", rec}) {
-    for (const auto& entry : fs::directory_iterator(d)) {
-      auto file = protocol::McapFile::Open(entry.path().string());
-      ASSERT_TRUE(file.ok());
-      protocol::McapMessageReader reader(**file);
-      protocol::McapMessage m;
-      while (reader.Next(m)) ++messages;
-      EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete) << entry.path();
-      ++files;
-    }
+    const Recording recording = ReadRecording(d);
+    EXPECT_TRUE(recording.incomplete.empty()) << d;
+    messages += recording.messages.size();
+    files += recording.files;
   }
   EXPECT_GE(files, 3u);
   EXPECT_EQ(messages, r["messages"].get<uint64_t>());
@@ -145,19 +141,14 @@ TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
   EXPECT_EQ(r["recording"], true);
   EXPECT_GT(r["not_recorded"].get<uint64_t>(), 0u);
   // What was written stays readable: every message the recorder counted as written is there.
-  uint64_t messages = 0, alarms = 0;
+  const Recording recording = ReadRecording(rec);
+  const uint64_t messages = recording.messages.size();
+  const uint64_t alarms = recording.OnTopic("/ground/alarms").size();
+  EXPECT_EQ(recording.ends.size(), recording.files);  // every file opened
   size_t complete = 0;
-  for (const auto& entry : fs::directory_iterator(rec)) {
-    auto file = protocol::McapFile::Open(entry.path().string());
-    ASSERT_TRUE(file.ok()) << entry.path();
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      ++messages;
-      alarms += reader.channels().at(m.channel_id).topic == "/ground/alarms";
-    }
-    EXPECT_NE(reader.end(), protocol::McapMessageReader::End::kDamaged) << entry.path();
-    complete += reader.end() == protocol::McapMessageReader::End::kComplete;
+  for (const auto& [file, end] : recording.ends) {
+    EXPECT_NE(end, protocol::McapMessageReader::End::kDamaged) << file;
+    complete += end == protocol::McapMessageReader::End::kComplete;
   }
   EXPECT_GE(complete, 1u);  // the file after the resume was closed properly
   // The file recording resumed in holds the alarm: raised (at the failure), then cleared.
