@@ -12,6 +12,7 @@
 #include "protocol/mcap_reader.h"
 #include "rover/v1/radiation.pb.h"
 #include "support/process.h"
+#include "support/programs.h"
 #include "support/recording.h"
 
 namespace lgs::test {
@@ -27,16 +28,25 @@ TEST(Alarms, ASolarParticleEventRaisesTheDoseRateAlarmAndAnOperatorAcknowledgesI
   const std::string tm = dir.IpcEndpoint("tm");
   const std::vector<std::string> control = {"--control", dir.IpcEndpoint("control"),
                                             "--control-token", dir.File("control.token")};
-  std::vector<std::string> station_args = {
-      "--insecure", "--connect",        tm,  "--record",       dir.File("rec"),
-      "--quiet",    "--stats-interval", "0", "--summary-json", dir.File("summary.json")};
-  station_args.insert(station_args.end(), control.begin(), control.end());
-  ChildProcess station(LGS_STATION_BIN, station_args, dir.path(), "station");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--scenario", "spe-storm", "--speed", "200", "--bind", tm, "--command-bind",
-       "none", "--wait-for-subscribers", "1", "--duration", "60"},
-      dir.path(), "emulator");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(tm)
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .StatsInterval(0)
+                           .SummaryJson(dir.File("summary.json"))
+                           .Append(control)
+                           .Args(),
+                       dir.path(), "station");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Scenario("spe-storm")
+                            .Speed(200)
+                            .Bind(tm)
+                            .WaitForSubscribers()
+                            .Duration(60)
+                            .Args(),
+                        dir.path(), "emulator");
   const auto gsctl = [&](std::vector<std::string> args, const std::string& name) {
     args.insert(args.end(), control.begin(), control.end());
     ChildProcess p(LGS_GSCTL_BIN, args, dir.path(), name);

@@ -22,6 +22,7 @@
 #include "rover/v1/verification.pb.h"
 #include "support/packets.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -88,11 +89,15 @@ TEST(BadInput, GarbageIsCountedByReasonAndEveryGoodPacketArrives) {
   publisher.set(zmq::sockopt::linger, 5000);
   publisher.bind(endpoint);
 
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
-       dir.File("summary.json"), "--quiet", "--reject-log-interval", "600"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .Quiet()
+                           .Arg("--reject-log-interval", "600")
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(station.started());
   zmq::message_t subscription;
   publisher.set(zmq::sockopt::rcvtimeo, 20'000);
@@ -225,9 +230,14 @@ TEST(BadInput, TextFromTheLinkIsEscapedAndProtobufComplaintsAreRateLimited) {
   const std::string endpoint = dir.IpcEndpoint("tm");
   FakeRover rover(endpoint);
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", endpoint, "--record", dir.File("rec"),
-                        "--summary-json", dir.File("summary.json"), "--print-interval", "0",
-                        "--stats-interval", "0", "--reject-log-interval", "600"},
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Record(dir.File("rec"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .Arg("--print-interval", "0")
+                           .StatsInterval(0)
+                           .Arg("--reject-log-interval", "600")
+                           .Args(),
                        dir.path(), "station");
   ASSERT_TRUE(rover.WaitForSubscriber()) << "station never subscribed";
   const auto send = [&](const std::string& packet) { rover.Send(Topic(StreamId::kEvent), packet); };
@@ -310,20 +320,15 @@ TEST(BadInput, AFarSequenceNumberIsHeldAndSetAsideNotBelieved) {
   const std::string endpoint = dir.IpcEndpoint("tm");
   FakeRover rover(endpoint);
   const auto station_args = [&](const std::string& name, bool resume) {
-    std::vector<std::string> args = {"--insecure",
-                                     "--connect",
-                                     endpoint,
-                                     "--jsonl",
-                                     dir.File(name + ".jsonl"),
-                                     "--summary-json",
-                                     dir.File(name + ".json"),
-                                     "--record",
-                                     dir.File("rec"),
-                                     "--quiet",
-                                     "--reject-log-interval",
-                                     "600"};
-    if (resume) args.push_back("--resume");
-    return args;
+    StationArgs args;
+    args.Connect(endpoint)
+        .Jsonl(dir.File(name + ".jsonl"))
+        .SummaryJson(dir.File(name + ".json"))
+        .Record(dir.File("rec"))
+        .Quiet()
+        .Arg("--reject-log-interval", "600");
+    if (resume) args.Resume();
+    return args.Args();
   };
   {
     ChildProcess station(LGS_STATION_BIN, station_args("first", false), dir.path(), "first");
@@ -379,12 +384,18 @@ TEST(BadInput, GapFillAsksOnlyForWhatIsPlausiblyMissingAndTrustsOnlyReportsToIts
   zmq::socket_t uplink(rover.context(), zmq::socket_type::router);
   uplink.set(zmq::sockopt::linger, 0);
   uplink.bind(dir.IpcEndpoint("tc"));
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--gap-fill", "--uplink", dir.IpcEndpoint("tc"),
-       "--light-time", "0", "--tail-probe", "1", "--summary-json", dir.File("summary.json"),
-       "--quiet", "--limits", "none", "--http", "none"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .GapFill(dir.IpcEndpoint("tc"))
+                           .LightTime(0)
+                           .Arg("--tail-probe", "1")
+                           .SummaryJson(dir.File("summary.json"))
+                           .Quiet()
+                           .Arg("--limits", "none")
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(rover.WaitForSubscriber());
   for (uint32_t seq = 0; seq < 50; ++seq) rover.Hk(seq);
   rover.Hk(4'000'000'000u, kSomeTimeNs + 50'000'000'000);
@@ -462,12 +473,18 @@ TEST(BadInput, SilenceFromAConnectedRoverIsReportedAlarmedAndReconnected) {
     std::ofstream limits(dir.File("limits.yaml"));
     limits << "limits:\n  - field: link.silence_s\n    yellow_high: 1\n    persistence: 1\n";
   }
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
-       dir.File("summary.json"), "--silence-timeout", "1", "--limits", dir.File("limits.yaml"),
-       "--stats-interval", "0", "--print-interval", "100", "--http", "none"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .Arg("--silence-timeout", "1")
+                           .Arg("--limits", dir.File("limits.yaml"))
+                           .StatsInterval(0)
+                           .Arg("--print-interval", "100")
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(rover.WaitForSubscriber());
   for (uint32_t seq = 0; seq < 10; ++seq) rover.Hk(seq);
   ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 10; }, 10s));
@@ -524,11 +541,16 @@ TEST(BadInput, AGarbageFloodIsCountedButCostsBoundedMemoryAndRecording) {
                               ":quarantine_size_mb=0:allocator_release_to_os_interval_ms=100";
   ::setenv("ASAN_OPTIONS", options.c_str(), 1);
 #endif
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--record", dir.File("rec"), "--summary-json",
-       dir.File("summary.json"), "--jsonl", dir.File("station.jsonl"), "--quiet", "--http", "none"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Record(dir.File("rec"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(rover.WaitForSubscriber());
   rover.Hk(0);
   ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 1; }, 10s));
@@ -579,11 +601,16 @@ TEST(BadInput, AfterAMessageOverTheTransportLimitTheStationReconnectsAndGoesOn) 
   ScratchDir dir;
   const std::string endpoint = dir.IpcEndpoint("tm");
   FakeRover rover(endpoint);
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"), "--summary-json",
-       dir.File("summary.json"), "--quiet", "--max-message-size", "1MiB", "--http", "none"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .Quiet()
+                           .Arg("--max-message-size", "1MiB")
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(rover.WaitForSubscriber());
   for (uint32_t seq = 0; seq < 50; ++seq) rover.Hk(seq);
   ASSERT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= 50; }, 10s));

@@ -17,6 +17,7 @@
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/verification.pb.h"
 #include "support/process.h"
+#include "support/programs.h"
 #include "support/recording.h"
 
 namespace lgs::test {
@@ -49,39 +50,29 @@ class Mission {
                    std::vector<std::string> station_extra = {})
       : dir_(dir) {
     const std::string tm = dir.IpcEndpoint("tm"), tc = dir.IpcEndpoint("tc");
-    std::vector<std::string> station_args = {"--insecure",
-                                             "--connect",
-                                             tm,
-                                             "--uplink",
-                                             tc,
-                                             "--command",
-                                             "--control",
-                                             dir.IpcEndpoint("control"),
-                                             "--control-token",
-                                             dir.File("control.token"),
-                                             "--record",
-                                             dir.File("rec"),
-                                             "--quiet",
-                                             "--stats-interval",
-                                             "0",
-                                             "--summary-json",
-                                             dir.File("summary.json")};
-    station_args.insert(station_args.end(), station_extra.begin(), station_extra.end());
-    station_ = std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args, dir.path(), "station");
-    std::vector<std::string> emulator_args = {"--insecure",
-                                              "--bind",
-                                              tm,
-                                              "--command-bind",
-                                              tc,
-                                              "--wait-for-subscribers",
-                                              "1",
-                                              "--duration",
-                                              "90",
-                                              "--truth",
-                                              dir.File("truth.jsonl")};
-    emulator_args.insert(emulator_args.end(), emulator_extra.begin(), emulator_extra.end());
-    emulator_ =
-        std::make_unique<ChildProcess>(LGS_EMULATOR_BIN, emulator_args, dir.path(), "emulator");
+    station_ = std::make_unique<ChildProcess>(LGS_STATION_BIN,
+                                              StationArgs()
+                                                  .Connect(tm)
+                                                  .Uplink(tc)
+                                                  .Command()
+                                                  .Control(dir)
+                                                  .Record(dir.File("rec"))
+                                                  .Quiet()
+                                                  .StatsInterval(0)
+                                                  .SummaryJson(dir.File("summary.json"))
+                                                  .Append(station_extra)
+                                                  .Args(),
+                                              dir.path(), "station");
+    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
+                                               EmulatorArgs()
+                                                   .Bind(tm)
+                                                   .CommandBind(tc)
+                                                   .WaitForSubscribers()
+                                                   .Duration(90)
+                                                   .Truth(dir.File("truth.jsonl"))
+                                                   .Append(emulator_extra)
+                                                   .Args(),
+                                               dir.path(), "emulator");
     // Commands are checked against the rover's mode: wait for its first housekeeping.
     EXPECT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("control.token")); }, 10s));
     std::this_thread::sleep_for(1500ms);

@@ -17,6 +17,7 @@
 #include "support/official_reader.h"
 #include "support/packets.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -175,8 +176,7 @@ TEST(Gsctl, ReplayAtTenTimesSpeedTakesAboutATenthOfTheRecording) {
   WireCapture wire(endpoint);
   const auto start = std::chrono::steady_clock::now();
   ChildProcess replay(LGS_GSCTL_BIN,
-                      {"replay", file, "--insecure", "--speed", "10", "--bind", endpoint,
-                       "--wait-for-subscribers", "1"},
+                      ReplayArgs({file}).Speed(10).Bind(endpoint).WaitForSubscribers().Args(),
                       dir.path(), "replay");
   ASSERT_EQ(replay.Wait(60s), 0) << replay.Stderr();
   const double seconds =
@@ -215,8 +215,11 @@ TEST(Gsctl, AMessageWithLogTimeZeroDoesNotStallAReplay) {
   WireCapture wire(endpoint);
   const auto start = std::chrono::steady_clock::now();
   ChildProcess replay(LGS_GSCTL_BIN,
-                      {"replay", recorder.stats().current_file, "--insecure", "--speed", "1000",
-                       "--bind", endpoint, "--wait-for-subscribers", "1"},
+                      ReplayArgs({recorder.stats().current_file})
+                          .Speed(1000)
+                          .Bind(endpoint)
+                          .WaitForSubscribers()
+                          .Args(),
                       dir.path(), "replay");
   ASSERT_EQ(replay.Wait(30s), 0) << replay.Stderr();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
@@ -237,9 +240,14 @@ TEST(Gsctl, ReplayUsesCurveLikeTheRoverAndPlainTextOnlyWhenAsked) {
 
   const std::string endpoint = dir.IpcEndpoint("curve");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--connect", endpoint, "--secret-key", dir.File("keys/ground.key"),
-                        "--rover-key", dir.File("keys/rover.pub"), "--quiet", "--light-time", "0",
-                        "--idle-exit", "1", "--summary-json", dir.File("summary.json")},
+                       StationArgs()
+                           .Keys(dir.File("keys/ground.key"), dir.File("keys/rover.pub"))
+                           .Connect(endpoint)
+                           .Quiet()
+                           .LightTime(0)
+                           .IdleExit(1)
+                           .SummaryJson(dir.File("summary.json"))
+                           .Args(),
                        dir.path(), "station");
   ChildProcess replay(
       LGS_GSCTL_BIN,
@@ -257,10 +265,10 @@ TEST(Gsctl, ReplayLoopsUntilInterrupted) {
   const std::string file = MakeRecording(dir, 50, 1'000'000);
   const std::string endpoint = dir.IpcEndpoint("loop");
   WireCapture wire(endpoint);
-  ChildProcess replay(LGS_GSCTL_BIN,
-                      {"replay", file, "--insecure", "--speed", "1", "--loop", "--bind", endpoint,
-                       "--wait-for-subscribers", "1"},
-                      dir.path(), "replay");
+  ChildProcess replay(
+      LGS_GSCTL_BIN,
+      ReplayArgs({file}).Speed(1).Flag("--loop").Bind(endpoint).WaitForSubscribers().Args(),
+      dir.path(), "replay");
   ASSERT_TRUE(WaitUntil([&] { return wire.size() >= 160; }, 20s)) << wire.size();
   replay.Signal(SIGINT);
   ASSERT_EQ(replay.Wait(10s), 0) << replay.Stderr();

@@ -20,6 +20,7 @@
 #include "protocol/stream_registry.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -84,17 +85,20 @@ class Http : public ::testing::Test {
   void SetUp() override {
     port_ = FreeTcpPort();
     const std::string tm = dir_.IpcEndpoint("tm"), tc = dir_.IpcEndpoint("tc");
-    station_ = std::make_unique<ChildProcess>(
-        LGS_STATION_BIN,
-        std::vector<std::string>{
-            "--insecure", "--connect", tm, "--uplink", tc, "--command", "--control",
-            dir_.IpcEndpoint("control"), "--control-token", dir_.File("control.token"), "--http",
-            "127.0.0.1:" + std::to_string(port_), "--quiet", "--stats-interval", "0"},
-        dir_.path(), "station");
+    station_ = std::make_unique<ChildProcess>(LGS_STATION_BIN,
+                                              StationArgs()
+                                                  .Connect(tm)
+                                                  .Uplink(tc)
+                                                  .Command()
+                                                  .Control(dir_)
+                                                  .Http(port_)
+                                                  .Quiet()
+                                                  .StatsInterval(0)
+                                                  .Args(),
+                                              dir_.path(), "station");
     emulator_ = std::make_unique<ChildProcess>(
         LGS_EMULATOR_BIN,
-        std::vector<std::string>{"--insecure", "--bind", tm, "--command-bind", tc,
-                                 "--wait-for-subscribers", "1", "--duration", "60"},
+        EmulatorArgs().Bind(tm).CommandBind(tc).WaitForSubscribers().Duration(60).Args(),
         dir_.path(), "emulator");
     ASSERT_TRUE(WaitUntil([&] { return Call(port_, "GET", "/api/link").status == 200; }, 10s));
   }

@@ -10,6 +10,7 @@
 #include "protocol/telemetry_decoder.h"
 #include "support/packets.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -45,23 +46,35 @@ TEST(Latency, MeasuredAgainstTheRightClockForAnEmulatorAtSpeedAndForAReplay) {
   // Both run side by side: the emulator at 20x into one station, the replay into another.
   const std::string live = dir.IpcEndpoint("live"), replayed = dir.IpcEndpoint("replayed");
   const auto station = [&](const std::string& endpoint, const std::string& name) {
-    return std::make_unique<ChildProcess>(
-        LGS_STATION_BIN,
-        std::vector<std::string>{"--insecure", "--connect", endpoint, "--summary-json",
-                                 dir.File(name + ".json"), "--stats-interval", "1",
-                                 "--print-interval", "100", "--http", "none", "--idle-exit", "2"},
-        dir.path(), name);
+    return std::make_unique<ChildProcess>(LGS_STATION_BIN,
+                                          StationArgs()
+                                              .Connect(endpoint)
+                                              .SummaryJson(dir.File(name + ".json"))
+                                              .StatsInterval(1)
+                                              .Arg("--print-interval", "100")
+                                              .NoHttp()
+                                              .IdleExit(2)
+                                              .Args(),
+                                          dir.path(), name);
   };
   auto live_station = station(live, "live");
   auto replay_station = station(replayed, "replay");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--bind", live, "--command-bind", "none", "--speed", "20", "--ideal-link",
-       "--light-time", "1.28", "--wait-for-subscribers", "1", "--duration", "7"},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Bind(live)
+                            .Speed(20)
+                            .IdealLink()
+                            .Arg("--light-time", "1.28")
+                            .WaitForSubscribers()
+                            .Duration(7)
+                            .Args(),
+                        dir.path(), "emulator");
   ChildProcess replay(LGS_GSCTL_BIN,
-                      {"replay", recorder.stats().current_file, "--insecure", "--speed", "1",
-                       "--bind", replayed, "--wait-for-subscribers", "1"},
+                      ReplayArgs({recorder.stats().current_file})
+                          .Speed(1)
+                          .Bind(replayed)
+                          .WaitForSubscribers()
+                          .Args(),
                       dir.path(), "replay");
   ASSERT_EQ(emulator.Wait(30s), 0) << emulator.Stderr();
   ASSERT_EQ(replay.Wait(30s), 0) << replay.Stderr();

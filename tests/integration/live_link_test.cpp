@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -28,16 +29,25 @@ RunResult RunLink(const ScratchDir& dir, const std::string& endpoint, double dur
                   double speed, int stop_signal) {
   RunResult r;
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
-                        "--summary-json", dir.File("summary.json"), "--stats-interval", "1"},
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .SummaryJson(dir.File("summary.json"))
+                           .StatsInterval(1)
+                           .Args(),
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
-       "--wait-for-subscribers", "1", "--speed", std::to_string(speed), "--duration",
-       std::to_string(duration_s), "--truth", dir.File("truth.jsonl"), "--seed", "21"},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(endpoint)
+                            .WaitForSubscribers()
+                            .Speed(speed)
+                            .Duration(duration_s)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Seed(21)
+                            .Args(),
+                        dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {
     r.truth.push_back(json::parse(line));
@@ -104,11 +114,15 @@ TEST(LiveLink, StationSeesEveryPacketOverTcpAndStopsOnSigterm) {
 
 TEST(LiveLink, TruthFileHasOneLinePerPacketWithConsecutiveSequences) {
   ScratchDir dir;
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", dir.IpcEndpoint("tm"),
-       "--speed", "100", "--duration", "1", "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(dir.IpcEndpoint("tm"))
+                            .Speed(100)
+                            .Duration(1)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(30s), 0) << emulator.Stderr();
   std::map<std::string, int64_t> next;
   for (const std::string& line : ReadLines(dir.File("truth.jsonl"))) {

@@ -11,6 +11,7 @@
 #include "support/capture.h"
 #include "support/official_reader.h"
 #include "support/process.h"
+#include "support/programs.h"
 #include "support/recording.h"
 
 namespace lgs::test {
@@ -66,14 +67,25 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
   // Live: the emulator, a station recording A, and a raw capture of the wire.
   {
     ChildProcess station(LGS_STATION_BIN,
-                         {"--insecure", "--connect", live, "--record", dir.File("A"), "--quiet",
-                          "--summary-json", dir.File("a.json"), "--flush-interval", "0.3"},
+                         StationArgs()
+                             .Connect(live)
+                             .Record(dir.File("A"))
+                             .Quiet()
+                             .SummaryJson(dir.File("a.json"))
+                             .Arg("--flush-interval", "0.3")
+                             .Args(),
                          dir.path(), "station_a");
     WireCapture wire(live);
     ChildProcess emulator(LGS_EMULATOR_BIN,
-                          {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
-                           "--wait-for-subscribers", "2", "--speed", "25", "--duration", "2",
-                           "--truth", dir.File("truth.jsonl"), "--seed", "5"},
+                          EmulatorArgs()
+                              .IdealLink()
+                              .Bind(live)
+                              .WaitForSubscribers(2)
+                              .Speed(25)
+                              .Duration(2)
+                              .Truth(dir.File("truth.jsonl"))
+                              .Seed(5)
+                              .Args(),
                           dir.path(), "emulator");
     ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
@@ -88,16 +100,19 @@ TEST(RecordReplay, ReplayIsByteIdenticalAndRecordsTheSameMessages) {
     const auto files_a = McapFilesIn(dir.path() / "A");
     ASSERT_EQ(files_a.size(), 1u);
     ChildProcess station_b(LGS_STATION_BIN,
-                           {"--insecure", "--connect", replayed, "--record", dir.File("B"),
-                            "--quiet", "--summary-json", dir.File("b.json")},
+                           StationArgs()
+                               .Connect(replayed)
+                               .Record(dir.File("B"))
+                               .Quiet()
+                               .SummaryJson(dir.File("b.json"))
+                               .Args(),
                            dir.path(), "station_b");
     WireCapture wire_b(replayed);
     std::string replay_err;
-    ASSERT_EQ(RunGsctl(dir,
-                       {"replay", files_a[0], "--insecure", "--max", "--bind", replayed,
-                        "--wait-for-subscribers", "2"},
-                       "replay", nullptr, &replay_err),
-              0)
+    ASSERT_EQ(
+        RunGsctl(dir, ReplayArgs({files_a[0]}).Max().Bind(replayed).WaitForSubscribers(2).Args(),
+                 "replay", nullptr, &replay_err),
+        0)
         << replay_err;
     ASSERT_TRUE(WaitUntil([&] { return wire_b.size() >= sent; }, 20s)) << wire_b.size();
     std::this_thread::sleep_for(500ms);
@@ -148,13 +163,23 @@ TEST(RecordReplay, KilledStationLeavesAFileThatRecoverMakesWhole) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
-                        "--jsonl", dir.File("station.jsonl"), "--flush-interval", "0.2"},
+                       StationArgs()
+                           .Connect(live)
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Arg("--flush-interval", "0.2")
+                           .Args(),
                        dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
-                         "--wait-for-subscribers", "1", "--speed", "25", "--duration", "2",
-                         "--truth", dir.File("truth.jsonl")},
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(live)
+                            .WaitForSubscribers()
+                            .Speed(25)
+                            .Duration(2)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
                         dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
   const auto truth = ReadLines(dir.File("truth.jsonl"));
@@ -197,12 +222,15 @@ TEST(RecordReplay, KillMidStreamRecoversAGaplessPrefixOfEveryStream) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
-                        "--flush-interval", "0.1"},
+                       StationArgs()
+                           .Connect(live)
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .Arg("--flush-interval", "0.1")
+                           .Args(),
                        dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
-                         "--wait-for-subscribers", "1", "--speed", "50"},
+                        EmulatorArgs().IdealLink().Bind(live).WaitForSubscribers().Speed(50).Args(),
                         dir.path(), "emulator");
   std::this_thread::sleep_for(1500ms);
   station.Signal(SIGKILL);
@@ -230,13 +258,23 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
   ScratchDir dir;
   const std::string live = dir.IpcEndpoint("live");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", live, "--record", dir.File("rec"), "--quiet",
-                        "--split-duration", "1", "--compression", "lz4"},
+                       StationArgs()
+                           .Connect(live)
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .Arg("--split-duration", "1")
+                           .Arg("--compression", "lz4")
+                           .Args(),
                        dir.path(), "station");
   ChildProcess emulator(LGS_EMULATOR_BIN,
-                        {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", live,
-                         "--wait-for-subscribers", "1", "--speed", "10", "--duration", "3.5",
-                         "--truth", dir.File("truth.jsonl")},
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(live)
+                            .WaitForSubscribers()
+                            .Speed(10)
+                            .Duration(3.5)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
                         dir.path(), "emulator");
   ASSERT_EQ(emulator.Wait(60s), 0);
   const auto truth = ReadLines(dir.File("truth.jsonl"));
@@ -256,12 +294,7 @@ TEST(RecordReplay, SplitByDurationGivesSoundFilesWhoseUnionIsComplete) {
   // Several files replay merged by time, each packet exactly once.
   const std::string replayed = dir.IpcEndpoint("replay");
   WireCapture wire(replayed);
-  std::vector<std::string> args = {"replay"};
-  args.insert(args.end(), files.begin(), files.end());
-  for (const char* a :
-       {"--insecure", "--max", "--bind", replayed.c_str(), "--wait-for-subscribers", "1"}) {
-    args.emplace_back(a);
-  }
+  const auto args = ReplayArgs(files).Max().Bind(replayed).WaitForSubscribers().Args();
   std::string err;
   ASSERT_EQ(RunGsctl(dir, args, "replay", nullptr, &err), 0) << err;
   ASSERT_TRUE(WaitUntil([&] { return wire.size() >= truth.size(); }, 20s));

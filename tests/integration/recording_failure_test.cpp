@@ -12,6 +12,7 @@
 
 #include "protocol/mcap_reader.h"
 #include "support/process.h"
+#include "support/programs.h"
 #include "support/recording.h"
 
 namespace lgs::test {
@@ -26,16 +27,26 @@ TEST(RecordingFailure, DirectoryGoneRaisesAlarmDecodingGoesOnAndRecordingResumes
   const std::string endpoint = dir.IpcEndpoint("tm");
   const fs::path rec = dir.path() / "rec";
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", endpoint, "--record", rec.string(),
-                        "--split-duration", "1", "--jsonl", dir.File("station.jsonl"), "--quiet",
-                        "--summary-json", dir.File("summary.json"), "--light-time", "0"},
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Record(rec.string())
+                           .Arg("--split-duration", "1")
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .SummaryJson(dir.File("summary.json"))
+                           .LightTime(0)
+                           .Args(),
                        dir.path(), "station");
   ASSERT_TRUE(station.started());
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
-       "--wait-for-subscribers", "1", "--speed", "20", "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(endpoint)
+                            .WaitForSubscribers()
+                            .Speed(20)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   WaitUntil([&] { return fs::exists(rec) && !fs::is_empty(rec); }, 20s);
   std::this_thread::sleep_for(2s);
   // The directory goes away; a plain file takes its name.
@@ -101,18 +112,28 @@ TEST(RecordingFailure, SmallFileSystemFillsUpThenGrowsAndRecordingResumes) {
   } unmount{dir, rec};
 
   const std::string endpoint = dir.IpcEndpoint("tm");
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", endpoint, "--record", rec.string(), "--compression", "none",
-       "--flush-interval", "0.2", "--jsonl", dir.File("station.jsonl"), "--quiet", "--summary-json",
-       dir.File("summary.json"), "--light-time", "0"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Record(rec.string())
+                           .Arg("--compression", "none")
+                           .Arg("--flush-interval", "0.2")
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .SummaryJson(dir.File("summary.json"))
+                           .LightTime(0)
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(station.started());
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--ideal-link", "--bind", endpoint,
-       "--wait-for-subscribers", "1", "--speed", "20", "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(endpoint)
+                            .WaitForSubscribers()
+                            .Speed(20)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   // 256 KiB of uncompressed telemetry at 20x fills in a few seconds.
   ASSERT_TRUE(WaitUntil(
       [&] { return station.Stderr().find("ALARM recording stopped") != std::string::npos; }, 30s))
@@ -166,12 +187,15 @@ TEST(RecordingFailure, UnreadableFilesInTheRecordingDirectoryAreSetAsideNotFatal
     std::ofstream(rec / "rover1_empty.mcap").flush();
     std::ofstream(rec / "rover1_short.mcap") << "\x89MCAP";
     std::ofstream(rec / "rover1_other.mcap") << std::string(200, 'x');
-    std::vector<std::string> args = {"--insecure", "--connect",      dir.IpcEndpoint("tm"),
-                                     "--record",   rec.string(),     "--duration",
-                                     "0.5",        "--quiet",        "--http",
-                                     "none",       "--summary-json", dir.File("summary.json")};
-    if (resume) args.push_back("--resume");
-    ChildProcess station(LGS_STATION_BIN, args, dir.path(), "station");
+    StationArgs args;
+    args.Connect(dir.IpcEndpoint("tm"))
+        .Record(rec.string())
+        .Duration(0.5)
+        .Quiet()
+        .NoHttp()
+        .SummaryJson(dir.File("summary.json"));
+    if (resume) args.Resume();
+    ChildProcess station(LGS_STATION_BIN, args.Args(), dir.path(), "station");
     ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
     for (const char* name : {"rover1_empty.mcap", "rover1_short.mcap", "rover1_other.mcap"}) {
       EXPECT_FALSE(fs::exists(rec / name)) << name;

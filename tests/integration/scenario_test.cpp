@@ -11,6 +11,7 @@
 
 #include "support/capture.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -32,16 +33,26 @@ ScenarioRun RunScenario(const ScratchDir& dir, const std::string& scenario,
   ScenarioRun r;
   const std::string endpoint = dir.IpcEndpoint("tm");
   ChildProcess station(LGS_STATION_BIN,
-                       {"--insecure", "--connect", endpoint, "--jsonl", dir.File("station.jsonl"),
-                        "--quiet", "--summary-json", dir.File("summary.json"), "--idle-exit", "2"},
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .SummaryJson(dir.File("summary.json"))
+                           .IdleExit(2)
+                           .Args(),
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--scenario", scenario, "--max", "--until", until,
-       "--bind", endpoint, "--wait-for-subscribers", "1", "--mission-start",
-       std::to_string(kMissionStartS), "--truth", dir.File("truth.jsonl")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Scenario(scenario)
+                            .Flag("--max")
+                            .Until(until)
+                            .Bind(endpoint)
+                            .WaitForSubscribers()
+                            .MissionStart(kMissionStartS)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(90s), 0) << emulator.Stderr();
   EXPECT_EQ(station.Wait(60s), 0) << station.Stderr();
   for (const std::string& line : ReadLines(dir.File("truth.jsonl")))
@@ -63,12 +74,17 @@ TEST(Scenario, SameSeedAndScenarioPutTheSameBytesOnTheWire) {
     ScratchDir dir;
     const std::string endpoint = dir.IpcEndpoint("tm");
     WireCapture wire(endpoint);
-    ChildProcess emulator(
-        LGS_EMULATOR_BIN,
-        {"--insecure", "--command-bind", "none", "--scenario", "lossy-link", "--seed", seed,
-         "--max", "--until", "20m", "--bind", endpoint, "--wait-for-subscribers", "1",
-         "--mission-start", std::to_string(kMissionStartS)},
-        dir.path(), "emulator");
+    ChildProcess emulator(LGS_EMULATOR_BIN,
+                          EmulatorArgs()
+                              .Scenario("lossy-link")
+                              .Arg("--seed", seed)
+                              .Flag("--max")
+                              .Until("20m")
+                              .Bind(endpoint)
+                              .WaitForSubscribers()
+                              .MissionStart(kMissionStartS)
+                              .Args(),
+                          dir.path(), "emulator");
     EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
     WaitUntil([&] { return false; }, 300ms);  // the last messages in flight
     return wire.messages();
@@ -183,16 +199,14 @@ TEST(Scenario, BadScenarioIsAClearErrorNamingTheFileLineAndField) {
   ScratchDir dir;
   const std::string path = dir.File("bad.yaml");
   { std::ofstream(path) << "name: bad\nlink:\n  loss_probability: 7\n"; }
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--insecure", "--command-bind", "none", "--scenario", path, "--bind", dir.IpcEndpoint("x")},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs().Scenario(path).Bind(dir.IpcEndpoint("x")).Args(), dir.path(),
+                        "emulator");
   EXPECT_EQ(emulator.Wait(10s), 1);
   EXPECT_NE(emulator.Stderr().find(path + ":3:"), std::string::npos) << emulator.Stderr();
   EXPECT_NE(emulator.Stderr().find("link.loss_probability"), std::string::npos);
   ChildProcess unknown(LGS_EMULATOR_BIN,
-                       {"--insecure", "--command-bind", "none", "--scenario", "moonquake", "--bind",
-                        dir.IpcEndpoint("y")},
+                       EmulatorArgs().Scenario("moonquake").Bind(dir.IpcEndpoint("y")).Args(),
                        dir.path(), "emulator2");
   EXPECT_EQ(unknown.Wait(10s), 1);
   EXPECT_NE(unknown.Stderr().find("relay-outage"), std::string::npos) << unknown.Stderr();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -29,20 +30,31 @@ TEST(Security, OnlyKeysTheOtherSideKnowsGetTelemetryOrCommandThrough) {
   const auto station = [&](const std::string& key, const std::string& name) {
     return std::make_unique<ChildProcess>(
         LGS_STATION_BIN,
-        std::vector<std::string>{"--connect", tm, "--secret-key", dir.File("keys/" + key + ".key"),
-                                 "--rover-key", dir.File("keys/rover.pub"), "--gap-fill",
-                                 "--uplink", tc, "--tail-probe", "1", "--quiet", "--light-time",
-                                 "0", "--summary-json", dir.File(name + ".json")},
+        StationArgs()
+            .Keys(dir.File("keys/" + key + ".key"), dir.File("keys/rover.pub"))
+            .Connect(tm)
+            .GapFill(tc)
+            .Arg("--tail-probe", "1")
+            .Quiet()
+            .LightTime(0)
+            .SummaryJson(dir.File(name + ".json"))
+            .Args(),
         dir.path(), name);
   };
   auto ground = station("ground", "ground");
   auto stranger = station("stranger", "stranger");
-  ChildProcess emulator(
-      LGS_EMULATOR_BIN,
-      {"--scenario", "lossy-link", "--light-time", "0", "--speed", "20", "--bind", tm,
-       "--command-bind", tc, "--secret-key", dir.File("keys/rover.key"), "--allow-key",
-       dir.File("keys/ground.pub"), "--wait-for-subscribers", "1", "--duration", "5"},
-      dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Keys(dir.File("keys/rover.key"), {dir.File("keys/ground.pub")})
+                            .Scenario("lossy-link")
+                            .Arg("--light-time", "0")
+                            .Speed(20)
+                            .Bind(tm)
+                            .CommandBind(tc)
+                            .WaitForSubscribers()
+                            .Duration(5)
+                            .Args(),
+                        dir.path(), "emulator");
   EXPECT_EQ(emulator.Wait(30s), 0) << emulator.Stderr();
   std::this_thread::sleep_for(500ms);
   ground->Signal(SIGTERM);
@@ -69,45 +81,45 @@ TEST(Security, AnUnknownKeyCanNeitherCommandTheRoverNorInjectTelemetry) {
   // The real rover admits the ground station only; a station holding the stranger's key tries
   // to command it.
   ChildProcess rover(LGS_EMULATOR_BIN,
-                     {"--bind", tm, "--command-bind", tc, "--secret-key",
-                      dir.File("keys/rover.key"), "--allow-key", dir.File("keys/ground.pub"),
-                      "--duration", "30", "--truth", dir.File("truth.jsonl")},
+                     EmulatorArgs()
+                         .Keys(dir.File("keys/rover.key"), {dir.File("keys/ground.pub")})
+                         .Bind(tm)
+                         .CommandBind(tc)
+                         .Duration(30)
+                         .Truth(dir.File("truth.jsonl"))
+                         .Args(),
                      dir.path(), "rover");
   ChildProcess stranger(LGS_STATION_BIN,
-                        {"--connect",
-                         tm,
-                         "--uplink",
-                         tc,
-                         "--secret-key",
-                         dir.File("keys/stranger.key"),
-                         "--rover-key",
-                         dir.File("keys/rover.pub"),
-                         "--command",
-                         "--control",
-                         dir.IpcEndpoint("control"),
-                         "--control-token",
-                         dir.File("control.token"),
-                         "--light-time",
-                         "0.2",
-                         "--uplink-timeout",
-                         "3",
-                         "--quiet",
-                         "--stats-interval",
-                         "0",
-                         "--summary-json",
-                         dir.File("stranger.json")},
+                        StationArgs()
+                            .Keys(dir.File("keys/stranger.key"), dir.File("keys/rover.pub"))
+                            .Connect(tm)
+                            .Uplink(tc)
+                            .Command()
+                            .Control(dir)
+                            .LightTime(0.2)
+                            .Arg("--uplink-timeout", "3")
+                            .Quiet()
+                            .StatsInterval(0)
+                            .SummaryJson(dir.File("stranger.json"))
+                            .Args(),
                         dir.path(), "stranger");
   // An impostor rover with its own key publishes to a station that believes only the real one.
   const std::string fake = dir.IpcEndpoint("fake");
-  ChildProcess impostor(
-      LGS_EMULATOR_BIN,
-      {"--bind", fake, "--command-bind", "none", "--secret-key", dir.File("keys/impostor.key"),
-       "--allow-key", dir.File("keys/ground.pub"), "--duration", "30"},
-      dir.path(), "impostor");
+  ChildProcess impostor(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Keys(dir.File("keys/impostor.key"), {dir.File("keys/ground.pub")})
+                            .Bind(fake)
+                            .Duration(30)
+                            .Args(),
+                        dir.path(), "impostor");
   ChildProcess victim(LGS_STATION_BIN,
-                      {"--connect", fake, "--secret-key", dir.File("keys/ground.key"),
-                       "--rover-key", dir.File("keys/rover.pub"), "--quiet", "--stats-interval",
-                       "0", "--summary-json", dir.File("victim.json")},
+                      StationArgs()
+                          .Keys(dir.File("keys/ground.key"), dir.File("keys/rover.pub"))
+                          .Connect(fake)
+                          .Quiet()
+                          .StatsInterval(0)
+                          .SummaryJson(dir.File("victim.json"))
+                          .Args(),
                       dir.path(), "victim");
   ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.File("control.token")); }, 10s));
   ChildProcess ping(LGS_GSCTL_BIN,
@@ -174,19 +186,25 @@ TEST(Security, AStationRefusedByTheRoverSaysSoAndGetsInOnceTheRoverAllowsIt) {
   ScratchDir dir;
   for (const char* name : {"rover", "ground", "stranger"}) Keygen(dir, name);
   const std::string tm = dir.IpcEndpoint("tm");
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--connect", tm, "--secret-key", dir.File("keys/ground.key"), "--rover-key",
-       dir.File("keys/rover.pub"), "--stats-interval", "0", "--reject-log-interval", "600",
-       "--http", "none", "--summary-json", dir.File("station.json")},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Keys(dir.File("keys/ground.key"), dir.File("keys/rover.pub"))
+                           .Connect(tm)
+                           .StatsInterval(0)
+                           .Arg("--reject-log-interval", "600")
+                           .NoHttp()
+                           .SummaryJson(dir.File("station.json"))
+                           .Args(),
+                       dir.path(), "station");
   const auto rover = [&](const std::string& allowed, const std::string& name) {
     return std::make_unique<ChildProcess>(
         LGS_EMULATOR_BIN,
-        std::vector<std::string>{"--bind", tm, "--command-bind", "none", "--secret-key",
-                                 dir.File("keys/rover.key"), "--allow-key",
-                                 dir.File("keys/" + allowed + ".pub"), "--speed", "10",
-                                 "--duration", "30"},
+        EmulatorArgs()
+            .Keys(dir.File("keys/rover.key"), {dir.File("keys/" + allowed + ".pub")})
+            .Bind(tm)
+            .Speed(10)
+            .Duration(30)
+            .Args(),
         dir.path(), name);
   };
   auto refusing = rover("stranger", "refusing");

@@ -20,6 +20,7 @@
 
 #include "groundstation/telemetry_fields.h"
 #include "support/process.h"
+#include "support/programs.h"
 
 namespace lgs::test {
 namespace {
@@ -137,37 +138,33 @@ class Web : public ::testing::Test {
              const std::vector<std::string>& more_station_args = {}) {
     port_ = FreeTcpPort();
     const std::string tm = dir_.IpcEndpoint("tm"), tc = dir_.IpcEndpoint("tc");
-    std::vector<std::string> station_args = {"--insecure",
-                                             "--connect",
-                                             tm,
-                                             "--uplink",
-                                             tc,
-                                             "--command",
-                                             "--control",
-                                             dir_.IpcEndpoint("control"),
-                                             "--control-token",
-                                             dir_.File("control.token"),
-                                             "--http",
-                                             "127.0.0.1:" + std::to_string(port_),
-                                             "--record",
-                                             dir_.File("rec"),
-                                             "--jsonl",
-                                             dir_.File("station.jsonl"),
-                                             "--quiet",
-                                             "--stats-interval",
-                                             "0",
-                                             "--light-time",
-                                             "0"};
-    station_args.insert(station_args.end(), more_station_args.begin(), more_station_args.end());
+    const std::vector<std::string> station_args = StationArgs()
+                                                      .Connect(tm)
+                                                      .Uplink(tc)
+                                                      .Command()
+                                                      .Control(dir_)
+                                                      .Http(port_)
+                                                      .Record(dir_.File("rec"))
+                                                      .Jsonl(dir_.File("station.jsonl"))
+                                                      .Quiet()
+                                                      .StatsInterval(0)
+                                                      .LightTime(0)
+                                                      .Append(more_station_args)
+                                                      .Args();
     station_ =
         std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args, dir_.path(), "station");
-    emulator_ = std::make_unique<ChildProcess>(
-        LGS_EMULATOR_BIN,
-        std::vector<std::string>{"--insecure", "--bind", tm, "--command-bind", tc,
-                                 "--wait-for-subscribers", "1", "--duration", "90", "--scenario",
-                                 scenario, "--speed", speed, "--ideal-link", "--truth",
-                                 dir_.File("truth.jsonl")},
-        dir_.path(), "emulator");
+    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
+                                               EmulatorArgs()
+                                                   .Bind(tm)
+                                                   .CommandBind(tc)
+                                                   .WaitForSubscribers()
+                                                   .Duration(90)
+                                                   .Scenario(scenario)
+                                                   .Arg("--speed", speed)
+                                                   .IdealLink()
+                                                   .Truth(dir_.File("truth.jsonl"))
+                                                   .Args(),
+                                               dir_.path(), "emulator");
     ASSERT_TRUE(WaitUntil([&] { return Get(port_, "/api/link").status == 200; }, 10s));
   }
   // Stops both; the station's JSON lines are complete afterwards.
@@ -460,12 +457,16 @@ TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
 TEST(WebToken, WithATokenFileEveryRequestAndTheWebSocketNeedIt) {
   ScratchDir dir;
   const int port = FreeTcpPort();
-  ChildProcess station(
-      LGS_STATION_BIN,
-      {"--insecure", "--connect", dir.IpcEndpoint("tm"), "--control", dir.IpcEndpoint("control"),
-       "--control-token", dir.File("control.token"), "--http", "127.0.0.1:" + std::to_string(port),
-       "--http-token", dir.File("http.token"), "--quiet", "--stats-interval", "0"},
-      dir.path(), "station");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(dir.IpcEndpoint("tm"))
+                           .Control(dir)
+                           .Http(port)
+                           .Arg("--http-token", dir.File("http.token"))
+                           .Quiet()
+                           .StatsInterval(0)
+                           .Args(),
+                       dir.path(), "station");
   ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status != 0; }, 10s));
   std::string token = ReadFile(dir.File("http.token"));
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();

@@ -43,4 +43,16 @@ std::vector<std::string> StationArgs::Args() const {
   return args;
 }
 
+ReplayArgs& ReplayArgs::Speed(double speed) {
+  return Set("--speed", fmt::format("{}", speed));
+}
+
+std::vector<std::string> ReplayArgs::Args() const {
+  std::vector<std::string> args = {"replay"};
+  args.insert(args.end(), files_.begin(), files_.end());
+  args.push_back("--insecure");
+  args.insert(args.end(), args_.begin(), args_.end());
+  return args;
+}
+
 }  // namespace lgs::test

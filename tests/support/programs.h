@@ -61,6 +61,11 @@ class EmulatorArgs : public ArgList {
     Add(std::move(flag));
     return *this;
   }
+  // Arguments a test was handed as they are.
+  EmulatorArgs& Append(const std::vector<std::string>& more) {
+    args_.insert(args_.end(), more.begin(), more.end());
+    return *this;
+  }
 
   std::vector<std::string> Args() const;
 
@@ -107,6 +112,11 @@ class StationArgs : public ArgList {
     Add(std::move(flag));
     return *this;
   }
+  // Arguments a test was handed as they are.
+  StationArgs& Append(const std::vector<std::string>& more) {
+    args_.insert(args_.end(), more.begin(), more.end());
+    return *this;
+  }
 
   std::vector<std::string> Args() const;
 
@@ -117,6 +127,40 @@ class StationArgs : public ArgList {
   }
   static std::string Number(double v);
   std::vector<std::string> keys_;
+};
+
+// gsctl replay FILE...: a recording published again. By default: --insecure.
+class ReplayArgs : public ArgList {
+ public:
+  explicit ReplayArgs(std::vector<std::string> files) : files_(std::move(files)) {}
+
+  ReplayArgs& Bind(std::string endpoint) { return Set("--bind", std::move(endpoint)); }
+  ReplayArgs& Max() { return Flag("--max"); }
+  ReplayArgs& Speed(double speed);
+  ReplayArgs& WaitForSubscribers(int count = 1) {
+    return Set("--wait-for-subscribers", std::to_string(count));
+  }
+  ReplayArgs& Arg(std::string flag, std::string value) {
+    return Set(std::move(flag), std::move(value));
+  }
+  ReplayArgs& Flag(std::string flag) {
+    Add(std::move(flag));
+    return *this;
+  }
+  // Arguments a test was handed as they are.
+  ReplayArgs& Append(const std::vector<std::string>& more) {
+    args_.insert(args_.end(), more.begin(), more.end());
+    return *this;
+  }
+
+  std::vector<std::string> Args() const;
+
+ private:
+  ReplayArgs& Set(std::string flag, std::string value) {
+    Add(std::move(flag), std::move(value));
+    return *this;
+  }
+  std::vector<std::string> files_;
 };
 
 }  // namespace lgs::test
