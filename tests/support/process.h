@@ -1,6 +1,6 @@
 // Test support: real child processes (the emulator, the station) and scratch directories.
 //
-// ChildProcess starts a program with posix_spawn, captures its stdout and stderr into files in a
+// ChildProcess starts a program (tools/process), captures its stdout and stderr into files in a
 // scratch directory, and is always reaped: the destructor kills a process still running.
 #pragma once
 
@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "process/child_process.h"
 
 namespace lgs::test {
 
@@ -31,28 +33,17 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-class ChildProcess {
+// A program under test, its stdout and stderr captured as <output_dir>/<name>.stdout and
+// .stderr (tools/process: the same child-process code gsctl bench uses).
+class ChildProcess : public process::ChildProcess {
  public:
   ChildProcess(std::string program, std::vector<std::string> args,
-               const std::filesystem::path& output_dir, const std::string& name);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  void Signal(int signal);
-  // Exit code, or empty if it did not exit within the timeout. A death by signal gives 128+sig.
-  std::optional<int> Wait(std::chrono::milliseconds timeout);
-  bool Running();
+               const std::filesystem::path& output_dir, const std::string& name)
+      : process::ChildProcess(program, std::move(args), output_dir / (name + ".stdout"),
+                              output_dir / (name + ".stderr")) {}
 
   std::string Stdout() const;
   std::string Stderr() const;
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
-  std::filesystem::path stdout_path_, stderr_path_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
