@@ -68,6 +68,8 @@ struct HttpStats {
   uint64_t internal_errors = 0;      // handlers that threw: answered 500 without their text
 };
 
+struct HttpListener;  // the listener and the state its sessions share (web/src/listener.h)
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
@@ -87,8 +89,7 @@ class HttpServer {
   const HttpStats& stats() const;
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<HttpListener> impl_;
 };
 
 }  // namespace lgs::station

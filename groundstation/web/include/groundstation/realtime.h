@@ -119,6 +119,8 @@ struct RealtimeStats {
   uint64_t feed_dropped = 0;  // packets the feed dropped before the web saw them
 };
 
+struct RealtimeHub;  // the sessions' shared state (web/src/shared_state.h)
+
 class RealtimeServer {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -132,8 +134,7 @@ class RealtimeServer {
   RealtimeStats stats() const;
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<RealtimeHub> impl_;
 };
 
 }  // namespace lgs::station
