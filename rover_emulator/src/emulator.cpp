@@ -10,6 +10,7 @@
 #include <memory>
 #include <zmq.hpp>
 
+#include "protocol/clock.h"
 #include "protocol/crc16.h"
 #include "protocol/space_packet.h"
 #include "protocol/stream_registry.h"
@@ -26,12 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kNsPerS = 1'000'000'000;
-
-protocol::TimestampNs WallNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Truth file: one JSON line per packet the link carried, for tests and audits.
 class TruthWriter {
@@ -254,7 +249,8 @@ Result<EmulatorSummary> Emulator::Run() {
     log_.Info("accepting telecommands on {}", commands->get(zmq::sockopt::last_endpoint));
   }
 
-  const protocol::TimestampNs mission_start = options_.mission_start_ns.value_or(WallNowNs());
+  const protocol::TimestampNs mission_start =
+      options_.mission_start_ns.value_or(protocol::WallNowNs());
   TelemetryGenerator generator(seed, options_.rover_id, mission_start, scenario);
   LinkModel link(scenario.link, seed, mission_start);
   CommandHandler handler(link, generator, log_);

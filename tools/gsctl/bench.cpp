@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "common.h"
 #include "groundstation/latency_histogram.h"
+#include "protocol/clock.h"
 #include "protocol/cuc_time.h"
 #include "protocol/space_packet.h"
 
@@ -40,7 +41,7 @@ int RunBenchSink(const BenchSinkOptions& o) {
   while (received < o.count) {
     if (!socket.recv(topic)) break;
     if (topic.more()) static_cast<void>(socket.recv(packet));
-    last = WallNs();
+    last = protocol::WallNowNs();
     if (received++ == 0) first = last;
     if (o.latency && packet.size() >= protocol::kMinTmPacketSize) {
       const auto* b = static_cast<const uint8_t*>(packet.data());

@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "protocol/bytes.h"
+#include "protocol/clock.h"
 #include "protocol/stream_registry.h"
 
 namespace lgs::station {
@@ -24,16 +25,6 @@ constexpr auto kWatchPublishInterval = std::chrono::milliseconds(100);
 // With gap fill still waiting for packets, idle exit waits this many times as long: the rover
 // may be gone for good, and a station must not wait for ever.
 constexpr double kIdleExitGapFillFactor = 4.0;
-
-protocol::TimestampNs WallNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Clock::duration Seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
 
 }  // namespace
 
@@ -129,7 +120,7 @@ void TelemetryLink::Deliver(const protocol::DecodedPacket& p, protocol::Timestam
 void TelemetryLink::HandleMessage(std::string_view topic, std::span<const uint8_t> packet,
                                   size_t frames) {
   // One clock read per packet on the hot path; the steady clock only where a rate limit needs it.
-  const protocol::TimestampNs ground_ns = WallNowNs();
+  const protocol::TimestampNs ground_ns = protocol::WallNowNs();
   if (frames != protocol::kTelemetryFrameCount) {
     const std::string detail = fmt::format("{} frame(s), topic '{}'", frames,
                                            topic.substr(0, std::min<size_t>(topic.size(), 48)));
@@ -279,7 +270,7 @@ void TelemetryLink::ReadMonitor() {
     if (failure.empty()) continue;
     const uint64_t n = ++auth_failures_;
     const auto now = Clock::now();
-    if (n == 1 || now - last_auth_log_ >= Seconds(options_.auth_log_interval_s)) {
+    if (n == 1 || now - last_auth_log_ >= protocol::SteadySeconds(options_.auth_log_interval_s)) {
       last_auth_log_ = now;
       log_.Warn("authentication failure on the telemetry link to {}: {} ({} so far)", endpoint,
                 failure, n);
@@ -356,7 +347,7 @@ void TelemetryLink::Loop() {
   // After every poll: work from the Asio thread, held packets, the link watch, then the sinks.
   const auto tick = [&](bool idle) {
     bridge_.RunIngestWork();
-    const protocol::TimestampNs now_ns = WallNowNs();
+    const protocol::TimestampNs now_ns = protocol::WallNowNs();
     ExpireSuspects(now_ns);
     const double silent_s = WatchLink();
     pipeline_.Tick(IngestTick{Clock::now(), now_ns, idle, silent_s});
@@ -378,8 +369,8 @@ void TelemetryLink::Loop() {
         watch_->OnMessage(last_activity);
       } else if (options_.idle_exit_s && received_any && !idle_stop_posted &&
                  Clock::now() - last_activity >=
-                     Seconds(*options_.idle_exit_s *
-                             (gap_fill_waiting_ ? kIdleExitGapFillFactor : 1))) {
+                     protocol::SteadySeconds(*options_.idle_exit_s *
+                                             (gap_fill_waiting_ ? kIdleExitGapFillFactor : 1))) {
         idle_stop_posted = hooks_.request_stop();
         if (idle_stop_posted) {
           log_.Info("no telemetry for {} s: stopping{}", *options_.idle_exit_s,

@@ -21,6 +21,7 @@
 #include "groundstation/thread_bridge.h"
 #include "groundstation/uplink.h"
 #include "groundstation/uplink_sinks.h"
+#include "protocol/clock.h"
 #include "protocol/text.h"
 #include "summary.h"
 #include "transport/curve_keys.h"
@@ -39,16 +40,6 @@ constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
 // How often the control channel is read and commands are released and checked for time-outs:
 // fast beside a 2.6 s round trip, cheap when idle.
 constexpr auto kCommandTick = std::chrono::milliseconds(50);
-
-protocol::TimestampNs WallNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Clock::duration Seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
 
 }  // namespace
 
@@ -158,7 +149,7 @@ Status Station::Impl::Start() {
     options.recorder.rover_id = options.rover_id;
     options.recorder.log = &log;
     recorder = std::make_unique<Recorder>(options.recorder);
-    recorder_opened_ns = WallNowNs();
+    recorder_opened_ns = protocol::WallNowNs();
     if (Status s = recorder->Open(recorder_opened_ns); !s.ok()) return s;
   }
   gaps_at_start = accounting.Snapshot().total_gaps();  // what resuming found is not a rate
@@ -313,7 +304,7 @@ void Station::Impl::OnControl(const std::string& peer, const control::Envelope& 
 // Command stages (Asio thread; the client that asked has been answered): to the terminal and
 // to the recording.
 void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
-  const protocol::TimestampNs now_ns = WallNowNs();
+  const protocol::TimestampNs now_ns = protocol::WallNowNs();
   for (const ground::v1::GroundCommand& t : transitions) view_queue.Push(Commanding::Line(t));
   if (recorder) {
     const bool sent = bridge.ToIngest([this, transitions, now_ns] {
@@ -346,7 +337,7 @@ void Station::Impl::PublishAlarms(const AlarmManager::Transitions& transitions,
 void Station::Impl::Acknowledge(const std::string& id, const std::string& by,
                                 const std::string& peer) {
   std::vector<std::string> acknowledged;
-  const Status s = alarm_sink->Acknowledge(id, by, WallNowNs(), acknowledged);
+  const Status s = alarm_sink->Acknowledge(id, by, protocol::WallNowNs(), acknowledged);
   // Replies go out on the Asio thread, which owns the control socket (web acks have no peer:
   // the page reads /api/alarms).
   if (peer.empty()) return;
@@ -414,7 +405,7 @@ Result<LinkSnapshot> Station::Run() {
   if (Status st = s.Start(); !st.ok()) return st;
   s.Every(s.view_timer, kViewDrainInterval, [&s] { s.terminal.Drain(); });
   if (s.options.view.stats_interval_s > 0) {
-    s.Every(s.stats_timer, Seconds(s.options.view.stats_interval_s), [&s] {
+    s.Every(s.stats_timer, protocol::SteadySeconds(s.options.view.stats_interval_s), [&s] {
       const LinkSnapshot now = s.accounting.Snapshot();
       const auto t = Clock::now();
       s.terminal.Drain();
@@ -426,13 +417,13 @@ Result<LinkSnapshot> Station::Run() {
     });
   }
   if (s.options.duration_s) {
-    s.duration_timer.expires_after(Seconds(*s.options.duration_s));
+    s.duration_timer.expires_after(protocol::SteadySeconds(*s.options.duration_s));
     s.duration_timer.async_wait([&s](const boost::system::error_code& ec) {
       if (!ec) s.RequestStop();
     });
   }
   if (s.gap_filler) {
-    s.Every(s.gap_timer, Seconds(s.options.gap_fill.tick_s), [&s] {
+    s.Every(s.gap_timer, protocol::SteadySeconds(s.options.gap_fill.tick_s), [&s] {
       for (const rover::v1::RetransmitRequest& r : s.gap_filler->Poll(s.accounting, Clock::now())) {
         s.uplink->SendRetransmit(r, *s.gap_filler, s.options.gap_fill.source_id);
       }

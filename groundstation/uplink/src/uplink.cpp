@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "protocol/bytes.h"
+#include "protocol/clock.h"
 #include "protocol/command_dictionary.h"
 #include "protocol/telecommand.h"
 
@@ -34,10 +35,7 @@ Status Uplink::Open(const std::string& endpoint,
   } catch (const zmq::error_t& e) {
     return Status::Error(fmt::format("cannot connect the uplink to '{}': {}", endpoint, e.what()));
   }
-  const int64_t now_ds = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count() /
-                         100;
+  const int64_t now_ds = protocol::WallNowNs() / 100'000'000;  // tenths of a second
   next_request_sequence_ =
       static_cast<uint32_t>(std::max<int64_t>(0, now_ds - kRequestSequenceEpochS * 10));
   return Status::Ok();

@@ -13,6 +13,7 @@
 
 #include "bench/memory_sampler.h"
 #include "protocol/bytes.h"
+#include "protocol/clock.h"
 #include "protocol/space_packet.h"
 
 namespace lgs::gsctl::bench {
@@ -156,8 +157,8 @@ Row Bench::Latency(const Mix& mix, double rate, double seconds, bool raw, bool w
         protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
         p.bytes.size() - protocol::kTmOverheadSize);
     // On-board time = now, so the station's latency is send -> fully processed.
-    if (!protocol::EncodeTmPacket(protocol::AllStreams()[p.stream].apid, seq[p.stream]++, WallNs(),
-                                  payload, packet)
+    if (!protocol::EncodeTmPacket(protocol::AllStreams()[p.stream].apid, seq[p.stream]++,
+                                  protocol::WallNowNs(), payload, packet)
              .ok()) {
       return Failed(row, "cannot encode");
     }

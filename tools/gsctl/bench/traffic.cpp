@@ -8,17 +8,12 @@
 
 #include "groundstation/recorder.h"
 #include "protocol/bytes.h"
+#include "protocol/clock.h"
 #include "protocol/crc16.h"
 #include "protocol/telemetry_decoder.h"
 #include "rover_emulator/telemetry_generator.h"
 
 namespace lgs::gsctl::bench {
-
-int64_t WallNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Mix MakeMix(size_t count) {
   Mix mix;
@@ -59,7 +54,7 @@ void Resequence(const Mix& mix, const Mix::Packet& p, uint64_t cycle, std::strin
 std::string FreeEndpoint(const std::string& transport, const fs::path& dir,
                          const std::string& name) {
   if (transport == "ipc") return "ipc://" + (dir / (name + ".ipc")).string();
-  static std::mt19937 rng(static_cast<unsigned>(WallNs()));
+  static std::mt19937 rng(static_cast<unsigned>(protocol::WallNowNs()));
   return fmt::format("tcp://127.0.0.1:{}", 20000 + rng() % 30000);
 }
 

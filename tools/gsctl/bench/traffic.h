@@ -12,8 +12,8 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "protocol/stream_registry.h"
 #include "protocol/cuc_time.h"
+#include "protocol/stream_registry.h"
 
 namespace lgs::gsctl::bench {
 
@@ -21,8 +21,6 @@ namespace fs = std::filesystem;
 
 // Where the benchmark's mission time starts (2026-11-18).
 inline constexpr protocol::TimestampNs kMissionStart = 1'795'000'000'000'000'000;
-
-int64_t WallNs();
 
 // The packets the station will get: the emulator's default stream mix.
 struct Mix {
