@@ -10,6 +10,7 @@
 #include <string>
 
 #include "protocol/byte_sink.h"
+#include "protocol/cfdp_pdu.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/protobuf_schema.h"
 #include "protocol/space_packet.h"
@@ -143,6 +144,49 @@ int main(int argc, char** argv) {
       damaged[at + 3] ^= 0x01;
       std::fill(damaged.end() - 12, damaged.end() - 8, '\0');
       WriteFile(dir / "mcap" / "zstd-summary-channel-damaged.mcap", damaged);
+    }
+  }
+  // CFDP: one PDU of every kind, small IDs and no CRC as most links send them, and the same with
+  // 3-octet IDs, a 5-octet sequence number, 64-bit sizes and a CRC.
+  fs::create_directories(dir / "cfdp");
+  namespace cfdp = protocol::cfdp;
+  const std::string chunk = "navcam image bytes";
+  const std::vector<cfdp::PduBody> bodies = {
+      cfdp::MetadataPdu{true,
+                        cfdp::ChecksumType::kModular,
+                        420'000,
+                        "navcam/0001.jpg",
+                        "products/navcam/0001.jpg",
+                        {{cfdp::kTlvMessageToUser, "frame=1"}}},
+      cfdp::FileDataPdu{0, "", 4096, protocol::AsBytes(chunk)},
+      cfdp::EofPdu{cfdp::ConditionCode::kNoError, 0x9F686A6C, 420'000, {}},
+      cfdp::FinishedPdu{cfdp::ConditionCode::kNoError,
+                        cfdp::DeliveryCode::kComplete,
+                        cfdp::FileStatus::kRetained,
+                        {},
+                        {}},
+      cfdp::AckPdu{cfdp::DirectiveCode::kEof, cfdp::ConditionCode::kNoError,
+                   cfdp::TransactionStatus::kActive},
+      cfdp::NakPdu{0, 420'000, {{0, 0}, {4096, 8192}, {12'000, 16'000}}},
+      cfdp::PromptPdu{true},
+      cfdp::KeepAlivePdu{300'000},
+  };
+  for (const bool wide : {false, true}) {
+    cfdp::PduHeader h;
+    h.source = 5;
+    h.sequence = 1;
+    h.destination = 11;
+    if (wide) {
+      h.crc = true;
+      h.large_file = true;
+      h.entity_id_length = 3;
+      h.sequence_length = 5;
+      h.sequence = 0x0102030405;
+    }
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      std::string pdu;
+      if (!cfdp::EncodePdu(h, bodies[i], pdu).ok()) return 1;
+      WriteFile(dir / "cfdp" / fmt::format("{}-{}.pdu", wide ? "wide" : "small", i), pdu);
     }
   }
   return 0;

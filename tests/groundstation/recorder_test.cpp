@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "protocol/mcap_verify.h"
 #include "support/packets.h"
 #include "support/process.h"
+#include "support/recording.h"
 
 namespace lgs::station {
 namespace {
@@ -107,26 +109,25 @@ TEST(Recorder, DiskFullStopsRecordingKeepsWhatWasWrittenAndResumesWhenThereIsRoo
   uint64_t read_back = 0, telemetry = 0;
   std::set<uint32_t> sequences;
   std::vector<ground::v1::GroundAlarm> alarms;
-  for (const auto& entry : fs::directory_iterator(options.directory)) {
-    auto file = protocol::McapFile::Open(entry.path().string());
-    ASSERT_TRUE(file.ok());
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    while (reader.Next(m)) {
-      ++read_back;
-      if (reader.channels().at(m.channel_id).topic == "/ground/alarms") {
-        EXPECT_TRUE(
-            alarms.emplace_back().ParseFromArray(m.data.data(), static_cast<int>(m.data.size())));
-        continue;
-      }
-      if (!reader.channels().at(m.channel_id).metadata.contains("apid")) continue;
-      ++telemetry;
-      EXPECT_TRUE(sequences.insert(m.sequence).second);
+  const test::Recording recording = test::ReadRecording(options.directory);
+  EXPECT_EQ(recording.ends.size(), recording.files);  // every file opened
+  for (const test::RecordedMessage& m : recording.messages) {
+    ++read_back;
+    if (m.topic == "/ground/alarms") {
+      EXPECT_TRUE(m.ParseAs(alarms.emplace_back()));
+      continue;
     }
-    if (entry.path().string() == first_file) {
-      EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kTorn);
+    if (!m.rover_channel) continue;
+    ++telemetry;
+    EXPECT_TRUE(sequences.insert(m.sequence).second);
+  }
+  for (const auto& [path, end] : recording.ends) {
+    if (path == first_file) {
+      EXPECT_EQ(end, protocol::McapMessageReader::End::kTorn);
     } else {
-      EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete);
+      EXPECT_EQ(end, protocol::McapMessageReader::End::kComplete);
+      auto file = protocol::McapFile::Open(path);
+      ASSERT_TRUE(file.ok());
       EXPECT_TRUE(protocol::VerifyMcap(**file).sound());
     }
   }
@@ -171,27 +172,27 @@ TEST(Recorder, StartsANewFileEveryHourByDefault) {
   }
   ASSERT_TRUE(recorder.Close().ok());
 
-  std::vector<std::pair<protocol::TimestampNs, protocol::TimestampNs>> spans;
+  std::map<std::string, std::pair<protocol::TimestampNs, protocol::TimestampNs>> span_of;
   std::set<uint32_t> sequences;
-  for (const auto& entry : fs::directory_iterator(options.directory)) {
-    auto file = protocol::McapFile::Open(entry.path().string());
+  const test::Recording recording = test::ReadRecording(options.directory);
+  EXPECT_TRUE(recording.incomplete.empty());
+  for (const auto& [path, end] : recording.ends) {
+    auto file = protocol::McapFile::Open(path);
     ASSERT_TRUE(file.ok());
-    EXPECT_TRUE(protocol::VerifyMcap(**file).sound()) << entry.path();
+    EXPECT_TRUE(protocol::VerifyMcap(**file).sound()) << path;
     auto summary = (*file)->ReadSummary();
     ASSERT_TRUE(summary.ok());
-    EXPECT_LE(summary->chunk_indexes.size(), 3'601u) << entry.path();
-    protocol::McapMessageReader reader(**file);
-    protocol::McapMessage m;
-    protocol::TimestampNs first = 0, last = 0;
-    while (reader.Next(m)) {
-      if (!reader.channels().at(m.channel_id).metadata.contains("apid")) continue;
-      EXPECT_TRUE(sequences.insert(m.sequence).second);
-      if (first == 0) first = static_cast<protocol::TimestampNs>(m.log_time);
-      last = static_cast<protocol::TimestampNs>(m.log_time);
-    }
-    EXPECT_EQ(reader.end(), protocol::McapMessageReader::End::kComplete);
-    spans.emplace_back(first, last);
+    EXPECT_LE(summary->chunk_indexes.size(), 3'601u) << path;
   }
+  for (const test::RecordedMessage& m : recording.messages) {
+    if (!m.rover_channel) continue;
+    EXPECT_TRUE(sequences.insert(m.sequence).second);
+    auto [it, fresh] = span_of.try_emplace(m.file, static_cast<protocol::TimestampNs>(m.log_time),
+                                           static_cast<protocol::TimestampNs>(m.log_time));
+    it->second.second = static_cast<protocol::TimestampNs>(m.log_time);
+  }
+  std::vector<std::pair<protocol::TimestampNs, protocol::TimestampNs>> spans;
+  for (const auto& [file, span] : span_of) spans.push_back(span);
   ASSERT_EQ(spans.size(), 3u);
   std::sort(spans.begin(), spans.end());
   for (const auto& [first, last] : spans) EXPECT_LT(last - first, 3'600'000'000'000);
