@@ -256,6 +256,12 @@ TEST(CfdpPdu, MalformedPdusAreRefusedByReason) {
   // A directive with the segment metadata flag; a CRC flag with no room for it.
   EXPECT_EQ(reason(Hex("20 00 02 08 05 01 0b 09 80")), "bad_parameters");
   EXPECT_EQ(reason(Hex("22 00 01 00 05 01 0b 09")), "truncated");
+  // File Data ending past the largest 32-bit file (found by cfdp_pdu_fuzz), and at its edge.
+  EXPECT_EQ(reason(Hex("30 00 05 00 05 01 0b ff ff ff ff 42")), "bad_parameters");
+  EXPECT_EQ(reason(Hex("30 00 05 00 05 01 0b ff ff ff fe 42")), "accepted");
+  EXPECT_EQ(reason(Hex("30 00 05 d5 00 00 ff ff ff ff ff ff ff ff 07 07 07 ff ff ff ff ff ff ff "
+                       "ff ff ff")),
+            "bad_parameters");
   // A Metadata PDU claiming a file of 4 GB decodes (nothing is allocated for it).
   EXPECT_EQ(reason(Hex("20 00 0c 00 05 01 0b 07 40 ff ff ff ff 02 2f 61 02 2f 62")), "accepted");
 }

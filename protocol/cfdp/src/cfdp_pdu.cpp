@@ -280,9 +280,14 @@ Result<PduBody, PduRejection> DecodeFileData(const PduHeader& h, Reader& r) {
     return Reject(PduError::kTruncated, "File Data PDU ends inside its offset");
   }
   d.data = r.Rest();
-  if (d.offset > std::numeric_limits<uint64_t>::max() - d.data.size()) {
+  // The end must be a size the PDU's file-size field could state (found by cfdp_pdu_fuzz: a
+  // 32-bit offset of 0xFFFFFFFF with data ends past any 32-bit file).
+  const uint64_t largest = h.large_file ? std::numeric_limits<uint64_t>::max() : 0xFFFFFFFFull;
+  if (d.data.size() > largest || d.offset > largest - d.data.size()) {
     return Reject(PduError::kBadParameters,
-                  "File Data past the end of any file (offset overflows)");
+                  fmt::format("File Data at offset {} with {} octets ends past the largest file "
+                              "its {}-bit sizes can state",
+                              d.offset, d.data.size(), h.large_file ? 64 : 32));
   }
   return PduBody{d};
 }
