@@ -157,6 +157,14 @@ Receiver::Receiver(ReceiverOptions options, PartialFileFactory files)
 
 Receiver::~Receiver() = default;
 
+void Receiver::Retire(const TransactionId& id, Clock::time_point now) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  it->second->finished_at = now;
+  finished_[id] = std::move(it->second);
+  active_.erase(it);
+}
+
 void Receiver::Send(const Transaction& t, const PduBody& body, Out& out) {
   PduHeader h = t.peer;
   h.direction = Direction::kTowardSender;
@@ -229,9 +237,7 @@ void Receiver::OnPdu(const Pdu& pdu, Clock::time_point now, Out& out, Events& ev
       t.next_fin.reset();
       t.state = t.condition == ConditionCode::kNoError ? TransactionState::kCompleted
                                                        : TransactionState::kFailed;
-      t.finished_at = now;
-      finished_[id] = std::move(it->second);
-      active_.erase(it);
+      Retire(id, now);
     } else if (const auto* e = std::get_if<EofPdu>(&pdu.body)) {
       Send(t, AckPdu{DirectiveCode::kEof, e->condition, TransactionStatus::kActive}, out);
       ++stats_.eof_acks_sent;
@@ -321,9 +327,7 @@ void Receiver::OnEof(Transaction& t, const EofPdu& e, Clock::time_point now, Out
     t.state = TransactionState::kFailed;
     ++stats_.failed;
     events.push_back({ReceiverEvent::Kind::kFailed, t.id, e.condition, t.path, t.detail});
-    t.finished_at = now;
-    finished_[t.id] = std::move(active_[t.id]);
-    active_.erase(t.id);
+    Retire(t.id, now);
     return;
   }
   if (t.eof) return;  // a repeat: the ACK above answers it
@@ -391,10 +395,7 @@ void Receiver::CheckComplete(Transaction& t, Clock::time_point now, Out& out, Ev
   }
   t.state = TransactionState::kCompleted;
   if (t.metadata->closure_requested) SendFinished(t, out);
-  t.finished_at = now;
-  const TransactionId id = t.id;
-  finished_[id] = std::move(active_[id]);
-  active_.erase(id);
+  Retire(t.id, now);
 }
 
 void Receiver::Fault(Transaction& t, ConditionCode condition, std::string detail,
@@ -413,10 +414,7 @@ void Receiver::Fault(Transaction& t, ConditionCode condition, std::string detail
     return;
   }
   t.state = TransactionState::kFailed;
-  t.finished_at = now;
-  const TransactionId id = t.id;
-  finished_[id] = std::move(active_[id]);
-  active_.erase(id);
+  Retire(t.id, now);
 }
 
 void Receiver::SendFinished(Transaction& t, Out& out) {
@@ -471,9 +469,7 @@ void Receiver::Tick(Clock::time_point now, Out& out, Events& events) {
           // Its ACK never came: the file is what it is (nasa/CF: the FIN's ACK is not needed).
           t.state = t.condition == ConditionCode::kNoError ? TransactionState::kCompleted
                                                            : TransactionState::kFailed;
-          t.finished_at = now;
-          finished_[id] = std::move(it->second);
-          active_.erase(it);
+          Retire(id, now);
           continue;
         }
         SendFinished(t, out);

@@ -154,6 +154,9 @@ class Receiver {
   void SendFinished(Transaction& t, Out& out);
   void Send(const Transaction& t, const PduBody& body, Out& out);
   bool NeedsNak(const Transaction& t) const;
+  // Moves a transaction that ended from the active ones to those remembered a while (the
+  // reference to it stays valid: the object moves, not its memory).
+  void Retire(const TransactionId& id, Clock::time_point now);
   TransactionView View(const Transaction& t) const;
 
   ReceiverOptions options_;
