@@ -1,6 +1,7 @@
 // CFDP PDUs and file checksums against ground truth from outside this code: the reference
 // encodings spacepackets-py (us-irs/spacepackets-py b9c6bb1) produced for these PDUs, and the
-// published check values of the checksums (../shared/reference/products.md §1.3, §1.5).
+// published check values of the checksums (modular "123456789" = 0x9F686A6C as yamcs's
+// ModularChecksumCalculator computes it; CRC-32 0xCBF43926, CRC-32C 0xE3069283).
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,8 +1,9 @@
 // CFDP PDUs (CCSDS 727.0-B-5): the fixed header, the file directives (Metadata, EOF, Finished,
 // ACK, NAK, Prompt, Keep Alive) and File Data, as values; DecodePdu reads one from bytes and
-// EncodePdu writes one. The layouts follow the blue book as nasa/CF, spacepackets-py, cfdp-py and
-// yamcs agree on them (../shared/reference/products.md §1); the reference encodings of
-// spacepackets-py are the unit tests' ground truth.
+// EncodePdu writes one. The layouts follow the blue book as nasa/CF (fsw/src/cf_cfdp_pdu.h,
+// cf_codec.c), us-irs/spacepackets-py (cfdp/pdu/), us-irs/cfdp-py and yamcs (yamcs-core
+// .../cfdp/pdu/) agree on them; the reference encodings of spacepackets-py b9c6bb1 are the unit
+// tests' ground truth.
 //
 // Decoding is strict and bounded: every length is checked against the bytes there are, nothing is
 // allocated in proportion to a length or a file size a PDU claims, and each refusal names its

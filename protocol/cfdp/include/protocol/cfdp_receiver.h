@@ -5,12 +5,12 @@
 // for a size a PDU claims. Tick() runs the timers: NAKs while data is missing (class 2), the
 // positive ACK timer of the Finished PDU, the check timer (class 1), inactivity.
 //
-// The procedures follow nasa/CF, yamcs and cfdp-py where they agree (../shared/reference/
-// products.md §1.6-1.7): File Data before Metadata is kept and the Metadata NAKed (0, 0); every
-// EOF is ACKed; a NAK names every gap (up to the EOF's size, or before EOF the highest offset
-// seen); the NAK count starts again whenever new data arrives, so an outage does not use it up;
-// silence beyond the inactivity time stops NAKs until the sender is heard again instead of
-// failing the transaction. Feeding a recording's PDUs back through a fresh receiver (outputs
+// The procedures follow nasa/CF (fsw/src/cf_cfdp_r.c), yamcs (CfdpIncomingTransfer.java) and
+// cfdp-py (handler/dest.py) where they agree: File Data before Metadata is kept and the Metadata
+// NAKed (0, 0); every EOF is ACKed; a NAK names every gap (up to the EOF's size, or before EOF the
+// highest offset seen); the NAK count starts again whenever new data arrives, so an outage does not
+// use it up; silence beyond the inactivity time stops NAKs until the sender is heard again instead
+// of failing the transaction. Feeding a recording's PDUs back through a fresh receiver (outputs
 // discarded) rebuilds every transaction's state: that is how a station resumes.
 //
 // Not thread-safe: one owner (the station's ingest thread).
