@@ -310,7 +310,7 @@ void BM_CfdpReceive(benchmark::State& state) {
   so.max_file_data = piece;
   protocol::cfdp::Sender sender(so);
   const auto now = std::chrono::steady_clock::now();
-  sender.Put(protocol::AsBytes(file), "bench.bin", true, now);
+  sender.Put(protocol::AsBytes(file), "bench.bin", true);
   std::vector<std::string> wire;
   while (auto pdu = sender.NextPdu(now)) wire.push_back(std::move(*pdu));
   const auto dir =

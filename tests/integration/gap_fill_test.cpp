@@ -88,6 +88,22 @@ RecordedCounts CountRecording(const std::filesystem::path& dir, const TruthSumma
   return r;
 }
 
+// The rover of every gap-fill test: a scenario to its end, serving retransmit requests for a
+// while after it, with its truth file.
+EmulatorArgs RoverArgs(const ScratchDir& dir, const std::string& scenario, const std::string& speed,
+                       const std::string& until) {
+  return EmulatorArgs()
+      .Scenario(scenario)
+      .Arg("--speed", speed)
+      .Until(until)
+      .ServeAfterEnd(6)
+      .Bind(dir.IpcEndpoint("tm"))
+      .CommandBind(dir.IpcEndpoint("tc"))
+      .WaitForSubscribers()
+      .MissionStart(kMissionStartS)
+      .Truth(dir.File("truth.jsonl"));
+}
+
 struct GapFillRun {
   TruthSummary truth;
   RecordedCounts recording;
@@ -112,19 +128,8 @@ GapFillRun RunWithGapFill(const ScratchDir& dir, const std::string& scenario,
                            .Args(),
                        dir.path(), "station");
   EXPECT_TRUE(station.started());
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        EmulatorArgs()
-                            .Scenario(scenario)
-                            .Arg("--speed", speed)
-                            .Until(until)
-                            .ServeAfterEnd(6)
-                            .Bind(tm)
-                            .CommandBind(tc)
-                            .WaitForSubscribers()
-                            .MissionStart(kMissionStartS)
-                            .Truth(dir.File("truth.jsonl"))
-                            .Args(),
-                        dir.path(), "emulator");
+  ChildProcess emulator(LGS_EMULATOR_BIN, RoverArgs(dir, scenario, speed, until).Args(), dir.path(),
+                        "emulator");
   EXPECT_EQ(emulator.Wait(120s), 0) << emulator.Stderr();
   station.Signal(SIGTERM);
   EXPECT_EQ(station.Wait(30s), 0) << station.Stderr();
@@ -238,18 +243,7 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
   };
   auto first =
       std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args(false), dir.path(), "station-a");
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        EmulatorArgs()
-                            .Scenario("lossy-link")
-                            .Speed(60)
-                            .Until("10m")
-                            .ServeAfterEnd(6)
-                            .Bind(tm)
-                            .CommandBind(tc)
-                            .WaitForSubscribers()
-                            .MissionStart(kMissionStartS)
-                            .Truth(dir.File("truth.jsonl"))
-                            .Args(),
+  ChildProcess emulator(LGS_EMULATOR_BIN, RoverArgs(dir, "lossy-link", "60", "10m").Args(),
                         dir.path(), "emulator");
   // Let it record for a while, then kill it without warning: its file is left open.
   ASSERT_TRUE(WaitUntil(

@@ -52,7 +52,7 @@ Outcome Transfer(const std::vector<std::pair<std::string, std::string>>& files, 
   std::uniform_real_distribution<double> u(0, 1);
   const Clock::time_point start = Clock::time_point() + 1h;
   Clock::time_point now = start;
-  for (const auto& [name, bytes] : files) sender.Put(AsBytes(bytes), name, acknowledged, now);
+  for (const auto& [name, bytes] : files) sender.Put(AsBytes(bytes), name, acknowledged);
   // In flight: arrival time -> PDU, per direction.
   std::multimap<Clock::time_point, std::string> down, up;
   const auto put = [&](std::multimap<Clock::time_point, std::string>& q, Clock::time_point at,

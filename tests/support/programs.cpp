@@ -4,10 +4,7 @@
 
 namespace lgs::test {
 
-std::string EmulatorArgs::Number(double v) {
-  return fmt::format("{}", v);
-}
-std::string StationArgs::Number(double v) {
+std::string FormatNumber(double v) {
   return fmt::format("{}", v);
 }
 
@@ -34,17 +31,13 @@ StationArgs& StationArgs::Keys(std::string secret_key, std::string rover_key) {
 }
 
 StationArgs& StationArgs::Control(const ScratchDir& dir, const std::string& name) {
-  return Set("--control", dir.IpcEndpoint(name)).Set("--control-token", dir.File(name + ".token"));
+  return Arg("--control", dir.IpcEndpoint(name)).Arg("--control-token", dir.File(name + ".token"));
 }
 
 std::vector<std::string> StationArgs::Args() const {
   std::vector<std::string> args = keys_.empty() ? std::vector<std::string>{"--insecure"} : keys_;
   args.insert(args.end(), args_.begin(), args_.end());
   return args;
-}
-
-ReplayArgs& ReplayArgs::Speed(double speed) {
-  return Set("--speed", fmt::format("{}", speed));
 }
 
 std::vector<std::string> ReplayArgs::Args() const {

@@ -6,8 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <zmq.hpp>
 
 #include "groundstation/alarm_sink.h"
@@ -22,7 +20,6 @@
 #include "groundstation/uplink.h"
 #include "groundstation/uplink_sinks.h"
 #include "protocol/clock.h"
-#include "protocol/text.h"
 #include "summary.h"
 #include "transport/curve_keys.h"
 

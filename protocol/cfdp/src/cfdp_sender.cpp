@@ -47,8 +47,7 @@ std::string Sender::Encode(const Transaction& t, const PduBody& body) const {
   return out;
 }
 
-TransactionId Sender::Put(std::span<const uint8_t> data, std::string name, bool acknowledged,
-                          Clock::time_point now) {
+TransactionId Sender::Put(std::span<const uint8_t> data, std::string name, bool acknowledged) {
   const uint64_t limit = options_.sequence_length >= 8
                              ? ~uint64_t{0}
                              : (uint64_t{1} << (8 * options_.sequence_length)) - 1;
@@ -63,7 +62,6 @@ TransactionId Sender::Put(std::span<const uint8_t> data, std::string name, bool 
   FileChecksum checksum(options_.checksum_type);
   checksum.Update(data);
   t.checksum = checksum.Finish();
-  static_cast<void>(now);
   active_.insert_or_assign(id, std::move(t));
   return id;
 }

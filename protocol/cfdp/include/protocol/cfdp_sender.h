@@ -59,8 +59,7 @@ class Sender {
   explicit Sender(SenderOptions options);
 
   // Starts sending `data` as `name`; returns the transaction. Class 1 with `acknowledged` false.
-  TransactionId Put(std::span<const uint8_t> data, std::string name, bool acknowledged,
-                    Clock::time_point now);
+  TransactionId Put(std::span<const uint8_t> data, std::string name, bool acknowledged);
   // The next PDU to send (encoded), or nothing when every transaction waits.
   std::optional<std::string> NextPdu(Clock::time_point now);
   void OnPdu(const Pdu& pdu, Clock::time_point now);
