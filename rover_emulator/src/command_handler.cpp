@@ -7,6 +7,7 @@
 #include "protocol/command_dictionary.h"
 #include "protocol/telecommand.h"
 #include "rover/v1/command.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 
 namespace lgs::emulator {
 namespace {
@@ -184,6 +185,22 @@ void CommandHandler::Execute(Request& request, const protocol::CommandInfo& comm
       ++stats_.completed;
       Send(request, std::move(completion), protocol::kAckCompletion, reports);
       return;
+    case protocol::CommandId::kFileDeliveryPdu: {
+      // CFDP's own acknowledgements answer these; reports only when the ground asks for them.
+      const std::string& pdu = static_cast<const rover::v1::FilePdu&>(args).pdu();
+      const bool taken =
+          files_ != nullptr &&
+          files_->OnPdu({reinterpret_cast<const uint8_t*>(pdu.data()), pdu.size()}, now);
+      if (!taken) {
+        ++stats_.failed;
+        Fail(completion, kExecutionFailed,
+             files_ == nullptr ? "no file delivery on board" : "not a CFDP PDU");
+      } else {
+        ++stats_.completed;
+      }
+      Send(request, std::move(completion), protocol::kAckCompletion, reports);
+      return;
+    }
     case protocol::CommandId::kSetTelemetryRate: {
       const auto& rate = static_cast<const rover::v1::SetTelemetryRate&>(args);
       Send(request, Report(request, rover::v1::VERIFICATION_STAGE_START), protocol::kAckStart,

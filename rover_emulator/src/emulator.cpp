@@ -16,6 +16,7 @@
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "rover_emulator/command_handler.h"
+#include "rover_emulator/file_downlink.h"
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
@@ -56,6 +57,15 @@ class TruthWriter {
         "\"sent_ns\":{},\"arrival_ns\":{}}}\n",
         p.stream->name, p.stream->apid, p.sequence, p.bytes.size(), p.onboard_time_ns, p.crc,
         NameOf(o.fate), o.from_store, o.reordered, o.retransmitted, o.sent_ns, o.arrival_ns));
+  }
+  // What became of a product of the on-board file store (stored, then one of evicted, delivered,
+  // sent, failed or pending).
+  void WriteFile(const FileReport& r, protocol::TimestampNs onboard_ns) {
+    if (file_ == nullptr) return;
+    Emit(fmt::format(
+        "{{\"product\":\"{}\",\"event\":\"{}\",\"size\":{},\"sha256\":\"{}\",\"priority\":{},"
+        "\"transaction\":{},\"detail\":\"{}\",\"onboard_ns\":{}}}\n",
+        r.name, NameOf(r.kind), r.size, r.sha256, r.priority, r.transaction, r.detail, onboard_ns));
   }
   // A telecommand that reached the rover, and what the rover did with it.
   void WriteTelecommand(std::span<const uint8_t> packet, std::string_view outcome,
@@ -254,6 +264,8 @@ Result<EmulatorSummary> Emulator::Run() {
   TelemetryGenerator generator(seed, options_.rover_id, mission_start, scenario);
   LinkModel link(scenario.link, seed, mission_start);
   CommandHandler handler(link, generator, log_);
+  FileDownlink downlink(scenario.files, scenario.link.light_time_s, mission_start);
+  handler.SetFileDownlink(&downlink);
   std::vector<GeneratedPacket> batch;
   std::vector<LinkOutcome> outcomes;
   std::vector<std::string> arrived_commands;
@@ -300,6 +312,72 @@ Result<EmulatorSummary> Emulator::Run() {
     link.Offer(
         LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)}, t);
     ++summary.packets_generated;
+  };
+
+  // What the file store did becomes truth lines and, where operators must know, events.
+  std::vector<GeneratedPacket> file_batch(1);
+  const auto file_reports = [&](protocol::TimestampNs t) -> Status {
+    for (const FileReport& r : downlink.TakeReports()) {
+      truth.WriteFile(r, t);
+      rover::v1::Event event;
+      switch (r.kind) {
+        case FileReport::Kind::kEvicted:
+          event.set_severity(rover::v1::EVENT_SEVERITY_WARNING);
+          event.set_kind(rover::v1::EVENT_KIND_FILE_EVICTED);
+          event.set_message(
+              fmt::format("file {} evicted from the full store: lost ({} octets)", r.name, r.size));
+          break;
+        case FileReport::Kind::kDelivered:
+          event.set_severity(rover::v1::EVENT_SEVERITY_INFO);
+          event.set_kind(rover::v1::EVENT_KIND_FILE_DOWNLINKED);
+          event.set_message(fmt::format("file {} downlinked ({} octets)", r.name, r.size));
+          break;
+        case FileReport::Kind::kFailed:
+          event.set_severity(rover::v1::EVENT_SEVERITY_WARNING);
+          event.set_kind(rover::v1::EVENT_KIND_FILE_EVICTED);
+          event.set_message(
+              fmt::format("file {} dropped after failed transfers: {}", r.name, r.detail));
+          break;
+        default:
+          continue;
+      }
+      event.set_value(static_cast<double>(r.size));
+      if (Status st = generator.EmitEvent(event, t, file_batch[0]); !st.ok()) return st;
+      offer(file_batch[0], t);
+    }
+    return Status::Ok();
+  };
+  // The file downlink fills what the link leaves: a few PDUs queued at a time, so real time
+  // keeps its priority and NAKed data goes out promptly.
+  constexpr size_t kFileQueueDepth = 4;
+  const auto feed_files = [&](protocol::TimestampNs t) -> Status {
+    // Files go while the rover works and the relay is in view; CFDP's timers wait otherwise.
+    downlink.SetLinkAvailable(
+        !link.InOutage(t) && ModeEmits(generator.model().mode(), protocol::StreamId::kFileDelivery),
+        t);
+    if (t >= downlink.NextTimerNs()) downlink.Tick(t);
+    while (link.file_queued() < kFileQueueDepth) {
+      std::optional<std::string> pdu = downlink.NextPdu(t);
+      if (!pdu) break;
+      GeneratedPacket& p = file_batch[0];
+      if (Status st = generator.EmitFilePdu(*pdu, t, p); !st.ok()) return st;
+      const auto* bytes = reinterpret_cast<const uint8_t*>(p.packet.data());
+      const uint16_t crc =
+          static_cast<uint16_t>((bytes[p.packet.size() - 2] << 8) | bytes[p.packet.size() - 1]);
+      link.OfferFile(
+          LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)},
+          t);
+      ++summary.packets_generated;
+    }
+    return file_reports(t);
+  };
+  // When the link model or the file downlink next has something to do.
+  const auto link_next = [&](protocol::TimestampNs now) {
+    protocol::TimestampNs next = std::min(link.NextEventNs(), downlink.NextTimerNs());
+    if (link.file_queued() == 0 && downlink.HasPdu(now)) {
+      next = std::min(next, std::max(now, link.link_free_ns()));
+    }
+    return next;
   };
 
   const auto wall_start = Clock::now();
@@ -349,7 +427,8 @@ Result<EmulatorSummary> Emulator::Run() {
   uint64_t iterations = 0;
   while (!stop_) {
     const protocol::TimestampNs gen_due = generating ? generator.next_due_ns() : kNever;
-    if (generating && std::min(gen_due, link.NextEventNs()) > mission_end) {
+    const protocol::TimestampNs link_due = link_next(mission_now);
+    if (generating && std::min(gen_due, link_due) > mission_end) {
       generating = false;
       if (options_.serve_after_end_s <= 0) break;
       last_uplink = std::max(last_uplink, Clock::now());
@@ -360,13 +439,14 @@ Result<EmulatorSummary> Emulator::Run() {
       continue;
     }
     Clock::time_point wall_limit = wall_end;
-    if (!generating && link.NextEventNs() == kNever) {
+    // The file downlink's timers alone do not keep the run alive: the ground's PDUs do (uplink).
+    if (!generating && link.NextEventNs() == kNever && !downlink.HasPdu(mission_now)) {
       const Clock::time_point quiet_end = last_uplink + serve_quiet;
       if (Clock::now() >= quiet_end) break;
       wall_limit = std::min(wall_limit, quiet_end);
     }
     if (Clock::now() >= wall_limit) break;
-    const protocol::TimestampNs t = std::max(mission_now, std::min(gen_due, link.NextEventNs()));
+    const protocol::TimestampNs t = std::max(mission_now, std::min(gen_due, link_due));
     if (options_.max && t != kNever) {
       if ((++iterations & 0xFF) == 0) {
         drain_subscriptions(std::chrono::milliseconds(0));
@@ -415,6 +495,9 @@ Result<EmulatorSummary> Emulator::Run() {
       generator.model().SetOnboardStorePackets(link.stored_packets());
       if (Status st = generator.Next(batch); !st.ok()) return st;
       for (GeneratedPacket& p : batch) offer(p, t);
+      for (ImageProduct& product : generator.model().TakeImageProducts()) {
+        downlink.Store(std::move(product), t);
+      }
       // Commanded activities progressed while the model advanced.
       reports.clear();
       handler.Collect(reports);
@@ -425,8 +508,12 @@ Result<EmulatorSummary> Emulator::Run() {
       }
       link.Advance(t, outcomes);
     }
+    if (Status st = feed_files(t); !st.ok()) return st;
+    link.Advance(t, outcomes);
     publish();
   }
+  downlink.Drain();
+  if (Status st = file_reports(mission_now); !st.ok()) return st;
   link.Drain(outcomes);
   for (const LinkOutcome& o : outcomes) account(o);
   outcomes.clear();

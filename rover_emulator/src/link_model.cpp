@@ -149,6 +149,11 @@ void LinkModel::Offer(LinkPacket packet, TimestampNs now_ns) {
   }
 }
 
+void LinkModel::OfferFile(LinkPacket packet, TimestampNs now_ns) {
+  ++stats_.offered;
+  file_.push_back({std::move(packet), now_ns});
+}
+
 void LinkModel::Store(Queued q, std::vector<LinkOutcome>& out) {
   if (profile_.store_capacity_packets == 0) {
     ++stats_.evicted;
@@ -260,11 +265,13 @@ void LinkModel::Overtaken(TimestampNs arrival_ns) {
 void LinkModel::Advance(TimestampNs now_ns, std::vector<LinkOutcome>& out) {
   for (LinkOutcome& d : decided_) out.push_back(std::move(d));
   decided_.clear();
-  while (!realtime_.empty() || !retransmit_.empty() || !store_.empty()) {
-    // Real time first, then what the ground asked for again, then the outage store.
-    const bool from_store = realtime_.empty() && retransmit_.empty();
-    std::deque<Queued>& queue =
-        !realtime_.empty() ? realtime_ : (!retransmit_.empty() ? retransmit_ : store_);
+  while (!realtime_.empty() || !retransmit_.empty() || !store_.empty() || !file_.empty()) {
+    // Real time first, then what the ground asked for again, then the outage store, then files.
+    const bool from_store = realtime_.empty() && retransmit_.empty() && !store_.empty();
+    std::deque<Queued>& queue = !realtime_.empty()     ? realtime_
+                                : !retransmit_.empty() ? retransmit_
+                                : !store_.empty()      ? store_
+                                                       : file_;
     Queued& next = queue.front();
     const TimestampNs start = std::max(link_free_ns_, next.ready_ns);
     if (start > now_ns) break;
@@ -317,6 +324,8 @@ TimestampNs LinkModel::NextEventNs() const {
     next = std::min(next, std::max(link_free_ns_, retransmit_.front().ready_ns));
   } else if (!store_.empty()) {
     next = std::min(next, std::max(link_free_ns_, store_.front().ready_ns));
+  } else if (!file_.empty()) {
+    next = std::min(next, std::max(link_free_ns_, file_.front().ready_ns));
   }
   return next;
 }
@@ -345,6 +354,8 @@ void LinkModel::Drain(std::vector<LinkOutcome>& out) {
     out.push_back({std::move(q.packet), LinkFate::kPending, 0, 0, false, false, true});
   }
   retransmit_.clear();
+  for (Queued& q : file_) pending(std::move(q.packet), false);
+  file_.clear();
 }
 
 }  // namespace lgs::emulator

@@ -355,8 +355,7 @@ void RoverModel::StepActivity(double dt_s) {
              a.total_s - a.remaining_s >=
                  (a.frames_taken + 1) * protocol::kDictionaryFrameSeconds) {
         const double pan = heading_deg_ + a.frames_taken * a.pan_step_deg;
-        FillFrame(a.camera, std::fmod(pan + 360.0, 360.0), a.tilt_deg,
-                  commanded_frames_.emplace_back());
+        CaptureImage(a.camera, std::fmod(pan + 360.0, 360.0), a.tilt_deg, a.format, a.priority);
         ++a.frames_taken;
         if (a.frames > 1 && a.frames_taken < a.frames) {
           activity_reports_.push_back(
@@ -477,6 +476,9 @@ Status RoverModel::StartActivity(uint64_t tag, const protocol::CommandInfo& comm
       a.frames = c.frames();
       a.pan_step_deg = c.pan_step_deg();
       a.tilt_deg = c.tilt_deg();
+      a.format = c.format() == rover::v1::IMAGE_FORMAT_UNSPECIFIED ? rover::v1::IMAGE_FORMAT_JPEG
+                                                                   : c.format();
+      a.priority = c.priority();
       a.remaining_s = a.total_s = a.frames * protocol::kDictionaryFrameSeconds;
       a.mode = mode_ == rover::v1::ROVER_MODE_SAFE ? mode_ : rover::v1::ROVER_MODE_STANDBY;
       break;
@@ -502,6 +504,12 @@ std::vector<ActivityReport> RoverModel::TakeActivityReports() {
 std::vector<rover::v1::CameraFrame> RoverModel::TakeCommandedFrames() {
   std::vector<rover::v1::CameraFrame> taken;
   taken.swap(commanded_frames_);
+  return taken;
+}
+
+std::vector<ImageProduct> RoverModel::TakeImageProducts() {
+  std::vector<ImageProduct> taken;
+  taken.swap(image_products_);
   return taken;
 }
 
@@ -730,6 +738,8 @@ void RoverModel::FillCameraFrame(TimestampNs t, rover::v1::CameraFrame& out) {
   FillFrame(left ? rover::v1::CAMERA_NAVCAM_LEFT : rover::v1::CAMERA_NAVCAM_RIGHT, pan, -20.0, out);
 }
 
+// Periodic navigation frames feed the rover's own visual localisation: they are neither
+// rendered nor kept (image_size_bytes 0), and their exposure follows the sun.
 void RoverModel::FillFrame(rover::v1::Camera camera, double pan_deg, double tilt_deg,
                            rover::v1::CameraFrame& out) {
   out.set_camera(camera);
@@ -743,7 +753,16 @@ void RoverModel::FillFrame(rover::v1::Camera camera, double pan_deg, double tilt
   out.set_pan_deg(pan_deg);
   out.set_tilt_deg(tilt_deg);
   out.set_sun_elevation_deg(sun);
-  out.set_image_size_bytes(static_cast<uint64_t>(random_.Normal(420'000.0, 30'000.0)));
+  out.set_image_size_bytes(0);
+  // The draw that once sized a placeholder image stays, so every seed flies the mission it
+  // always did.
+  static_cast<void>(random_.Normal(420'000.0, 30'000.0));
+  out.set_sun_azimuth_deg(sun_.azimuth_deg);
+  out.set_rover_x_m(x_m_);
+  out.set_rover_y_m(y_m_);
+  out.set_rover_heading_deg(heading_deg_);
+  out.set_camera_height_m(SpecOf(options_.scenario.cameras, camera).height_m);
+  out.set_field_of_view_deg(SpecOf(options_.scenario.cameras, camera).fov_deg);
   out.set_mean_brightness_dn(
       std::clamp(random_.Normal(300.0 + 1500.0 * sunlit_, 80.0), 0.0, 4095.0));
 }
@@ -763,6 +782,8 @@ bool ModeEmits(rover::v1::RoverMode mode, protocol::StreamId stream) {
       return working;
     case StreamId::kCameraFrame:
       return mode == rover::v1::ROVER_MODE_DRIVE;
+    case StreamId::kFileDelivery:  // not periodic: the file downlink sends while working
+      return working;
     case StreamId::kEvent:
     case StreamId::kCommandVerification:
       return true;

@@ -250,6 +250,39 @@ void ReadLink(Fields f, LinkProfile& l) {
   f.Finish();
 }
 
+void ReadCamera(Fields f, CameraSpec& c) {
+  f.Integer("width_px", c.width_px, 16, 8192);
+  f.Integer("height_px", c.height_px, 16, 8192);
+  f.Number("fov_deg", c.fov_deg, 5.0, 150.0);
+  f.Number("height_m", c.height_m, 0.1, 5.0);
+  f.Number("baseline_m", c.baseline_m, 0.0, 2.0);
+  f.Number("fixed_tilt_deg", c.fixed_tilt_deg, -90.0, 45.0);
+  f.Integer("jpeg_quality", c.jpeg_quality, 10, 100);
+  f.Finish();
+}
+
+void ReadCameras(Fields f, CameraSpecs& c) {
+  ReadCamera(Fields(f.ctx(), f.Take("navcam"), f.PathOf("navcam")), c.navcam);
+  ReadCamera(Fields(f.ctx(), f.Take("pancam"), f.PathOf("pancam")), c.pancam);
+  ReadCamera(Fields(f.ctx(), f.Take("hazcam"), f.PathOf("hazcam")), c.hazcam);
+  f.Finish();
+}
+
+void ReadFiles(Fields f, FileDeliverySpec& d) {
+  f.Integer("store_capacity_bytes", d.store_capacity_bytes, 1 << 16, 1ull << 36);
+  std::string mode = d.acknowledged ? "acknowledged" : "unacknowledged";
+  f.String("cfdp_class", mode);
+  if (mode != "acknowledged" && mode != "unacknowledged" && mode != "1" && mode != "2") {
+    f.ctx().Fail(f.Take("cfdp_class"), f.PathOf("cfdp_class"),
+                 "must be acknowledged (class 2) or unacknowledged (class 1)");
+  }
+  d.acknowledged = mode == "acknowledged" || mode == "2";
+  f.Integer("max_file_data", d.max_file_data, 64, 1500);
+  f.Number("ack_interval_s", d.ack_interval_s, 0.0, 3600.0);
+  f.Integer("ack_limit", d.ack_limit, 1, 1000);
+  f.Finish();
+}
+
 void ReadEvents(const Context& ctx, const YAML::Node& list, Scenario& s) {
   if (!list) return;
   if (!list.IsSequence()) ctx.Fail(list, "events", "must be a list");
@@ -295,6 +328,8 @@ Scenario Parse(std::string_view text, std::string_view source) {
   ReadTraverse(Fields(ctx, top.Take("traverse"), "traverse"), s.traverse);
   ReadEvents(ctx, top.Take("events"), s);
   ReadLink(Fields(ctx, top.Take("link"), "link"), s.link);
+  ReadCameras(Fields(ctx, top.Take("cameras"), "cameras"), s.cameras);
+  ReadFiles(Fields(ctx, top.Take("files"), "files"), s.files);
   top.Finish();
   return s;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "protocol/space_packet.h"
+#include "rover/v1/file_delivery.pb.h"
 
 namespace lgs::emulator {
 
@@ -89,6 +90,21 @@ Status TelemetryGenerator::EmitReport(const rover::v1::CommandVerification& repo
   return Emit(s, onboard_ns, out);
 }
 
+Status TelemetryGenerator::EmitFilePdu(std::string_view pdu, TimestampNs onboard_ns,
+                                       GeneratedPacket& out) {
+  StreamState& s = streams_[static_cast<size_t>(StreamId::kFileDelivery)];
+  auto& message = static_cast<rover::v1::FilePdu&>(*s.message);
+  message.set_pdu(pdu.data(), pdu.size());
+  return Emit(s, onboard_ns, out);
+}
+
+Status TelemetryGenerator::EmitEvent(const rover::v1::Event& event, TimestampNs onboard_ns,
+                                     GeneratedPacket& out) {
+  StreamState& s = streams_[static_cast<size_t>(StreamId::kEvent)];
+  s.message->CopyFrom(event);
+  return Emit(s, onboard_ns, out);
+}
+
 Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
   StreamState& due = streams_[Due()];
   const TimestampNs now = due.next_due_ns;
@@ -118,6 +134,7 @@ Status TelemetryGenerator::Next(std::vector<GeneratedPacket>& out) {
         break;
       case StreamId::kEvent:                // emitted below when the model raises one
       case StreamId::kCommandVerification:  // emitted when a command is handled
+      case StreamId::kFileDelivery:         // emitted as the file downlink sends
         break;
     }
   std::vector<rover::v1::Event> events = model_.TakeEvents();

@@ -123,6 +123,8 @@ Terrain::Terrain(const TerrainSpec& spec, uint64_t seed) : spec_(spec) {
     }
   }
 
+  max_elevation_m_ = *std::max_element(height_.begin(), height_.end()) + 0.30;  // tallest rock
+
   // Distant massifs around the plateau.
   Random horizon(seed ^ kHorizonStream);
   for (int i = 0; i < 7; ++i) {

@@ -5,6 +5,7 @@
 
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/event.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/radiation.pb.h"
 #include "rover/v1/soil.pb.h"
@@ -83,6 +84,11 @@ std::unique_ptr<google::protobuf::Message> SampleMessage(StreamId id) {
       m->set_request_id(0x1801C016);
       m->set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
       m->set_success(true);
+      return m;
+    }
+    case StreamId::kFileDelivery: {
+      auto m = std::make_unique<rover::v1::FilePdu>();
+      m->set_pdu(std::string("\x24\x00\x05\x11\x07\x00\x00\x00\x01\x01\x04", 11));
       return m;
     }
   }

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "protocol/cfdp_pdu.h"
 #include "protocol/text.h"
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/event.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/radiation.pb.h"
@@ -122,6 +124,29 @@ std::string Verification(const rover::v1::CommandVerification& m) {
                                                text::EscapeForTerminal(m.failure_reason(), 500)));
 }
 
+std::string FilePdu(const rover::v1::FilePdu& m) {
+  namespace cfdp = protocol::cfdp;
+  auto pdu = cfdp::DecodePdu({reinterpret_cast<const uint8_t*>(m.pdu().data()), m.pdu().size()});
+  if (!pdu.ok()) {
+    return fmt::format("FILE  bad PDU ({} octets): {}", m.pdu().size(),
+                       cfdp::ErrorName(pdu.error().reason));
+  }
+  const std::string txn =
+      fmt::format("transaction {}/{}", pdu->header.source, pdu->header.sequence);
+  if (const auto* d = std::get_if<cfdp::FileDataPdu>(&pdu->body)) {
+    return fmt::format("FILE  {} data at {} ({} octets)", txn, d->offset, d->data.size());
+  }
+  if (const auto* md = std::get_if<cfdp::MetadataPdu>(&pdu->body)) {
+    return fmt::format("FILE  {} metadata: {} ({} octets)", txn,
+                       text::EscapeForTerminal(md->destination_name, 200), md->file_size);
+  }
+  if (const auto* e = std::get_if<cfdp::EofPdu>(&pdu->body)) {
+    return fmt::format("FILE  {} end of file ({} octets, {})", txn, e->file_size,
+                       cfdp::ConditionName(e->condition));
+  }
+  return fmt::format("FILE  {} directive", txn);
+}
+
 }  // namespace
 
 std::string FormatTelemetryLine(const protocol::DecodedPacket& p) {
@@ -143,6 +168,8 @@ std::string FormatTelemetryLine(const protocol::DecodedPacket& p) {
       return Event(static_cast<const rover::v1::Event&>(m));
     case StreamId::kCommandVerification:
       return Verification(static_cast<const rover::v1::CommandVerification&>(m));
+    case StreamId::kFileDelivery:
+      return FilePdu(static_cast<const rover::v1::FilePdu&>(m));
   }
   return std::string(p.stream->name);
 }

@@ -92,6 +92,14 @@ int main(int argc, char** argv) {
                  "close a chunk at this many uncompressed bytes")
       ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
+  app.add_option("--products", options.products.directory,
+                 "keep the files the rover sends over CFDP (images) in DIR, each with a JSON "
+                 "sidecar; with --gap-fill or --command the station also answers the rover's CFDP "
+                 "(NAKs for what was lost, ACKs, Finished)");
+  app.add_option("--cfdp-retry", options.products.retry_interval_s,
+                 "seconds between CFDP NAKs and Finished resends (0 = 2 x light time + 1 s)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--gap-fill", options.gap_fill.enabled,
                "ask the rover to retransmit what the link lost (needs its command endpoint)");
   app.add_option("--uplink", options.gap_fill.uplink,

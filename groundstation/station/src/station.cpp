@@ -112,6 +112,7 @@ struct Station::Impl final : WebBackend {
   protocol::TimestampNs recorder_opened_ns = 0;
   RecorderSink* recorder_sink = nullptr;  // in `pipeline`, when recording
   AlarmSink* alarm_sink = nullptr;        // in `pipeline`, when checking limits
+  ProductSink* product_sink = nullptr;    // in `pipeline`, when keeping products
   std::unique_ptr<AlarmManager> alarms;
   uint64_t gaps_at_start = 0;
   std::unique_ptr<TelemetryLink> link;
@@ -265,6 +266,21 @@ Status Station::Impl::BuildPipeline() {
       // A lost update is replaced by the next one.
       static_cast<void>(bridge.ToAsio([this, state] { commands->SetRover(state); }));
     }));
+  }
+  if (!options.products.directory.empty()) {
+    ProductSink::SendPdu send;
+    if (uplink) {
+      send = [this](std::string pdu) {
+        return bridge.ToAsio([this, pdu = std::move(pdu)] {
+          static_cast<void>(uplink->SendFilePdu(pdu, options.gap_fill.source_id));
+        });
+      };
+    }
+    options.products.log_interval_s = options.view.reject_log_interval_s;
+    product_sink = &pipeline.Add(
+        std::make_unique<ProductSink>(options.products, options.light_time_s, send, log));
+    log.Info("keeping CFDP products in {}{}", options.products.directory,
+             uplink ? "" : " (listening only: no uplink to answer the rover's CFDP)");
   }
   if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl, log));
   if (options.view.print_telemetry) {

@@ -51,7 +51,7 @@ Status StationOptions::Validate() const {
     return Status::Error(fmt::format("light time {} s is outside 0..60", light_time_s));
   }
   for (const Status& s : {view.Validate(), link.Validate(), limits.Validate(), web.Validate(),
-                          commanding.Validate()}) {
+                          commanding.Validate(), products.Validate()}) {
     if (!s.ok()) return s;
   }
   if (gap_fill.enabled || commanding.enabled) {

@@ -46,6 +46,7 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
   const LinkSnapshot snapshot = accounting.Snapshot();
   uint64_t in_flight = 0;
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
+    if (!info.gap_fill) continue;  // recovers its own losses (file delivery: CFDP NAKs)
     const auto index = static_cast<size_t>(info.id);
     // Follow the missing ranges as they are now (arrivals split them, losses remove them);
     // each keeps the request state of the tracked range it came from.
@@ -126,6 +127,7 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
     const Clock::duration quiet = Seconds(options_.tail_probe_s);
     for (const protocol::StreamInfo& info : protocol::AllStreams()) {
       const auto index = static_cast<size_t>(info.id);
+      if (!info.gap_fill) continue;
       if (full()) break;
       Probe& probe = probes_[index];
       const StreamStats& s = snapshot.streams[index];

@@ -9,6 +9,7 @@
 #include "protocol/clock.h"
 #include "protocol/command_dictionary.h"
 #include "protocol/telecommand.h"
+#include "rover/v1/file_delivery.pb.h"
 
 namespace lgs::station {
 
@@ -76,6 +77,25 @@ void Uplink::SendRetransmit(const rover::v1::RetransmitRequest& request, GapFill
     }
     filler.OnSendFailed(request);
   }
+}
+
+bool Uplink::SendFilePdu(std::string_view pdu, uint16_t source_id) {
+  protocol::TcHeader header;
+  const protocol::CommandInfo& command = protocol::Command(protocol::CommandId::kFileDeliveryPdu);
+  header.service = command.service;
+  header.subtype = command.subtype;
+  header.source_id = source_id;
+  header.ack_flags = 0;
+  header.request_sequence = NextRequestSequence();
+  rover::v1::FilePdu message;
+  message.set_pdu(pdu.data(), pdu.size());
+  tc_payload_.clear();
+  if (!message.AppendToString(&tc_payload_) ||
+      !protocol::EncodeTcPacket(header, protocol::AsBytes(tc_payload_), tc_buffer_).ok()) {
+    log_.Error("cannot encode a CFDP PDU of {} octets as a telecommand", pdu.size());
+    return false;
+  }
+  return Send(tc_buffer_);
 }
 
 }  // namespace lgs::station

@@ -12,6 +12,7 @@
 
 #include "protocol/stream_registry.h"
 #include "rover/v1/command.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 
 namespace lgs::protocol {
 namespace {
@@ -86,6 +87,8 @@ constexpr ArgumentSpec kImageArgs[] = {
     {"frames", "frames", "", 1.0, 36.0, "1", "1 = one image, more = a panorama"},
     {"pan_step_deg", "pan_step_deg", "deg", 0.0, 60.0, "30", "pan between panorama frames"},
     {"tilt_deg", "tilt_deg", "deg", -60.0, 30.0, "-20", "camera mast tilt"},
+    {"format", "format", "", 0, 0, "jpeg", "jpeg, or png for lossless"},
+    {"priority", "priority", "", 0.0, 9.0, "5", "downlink priority: 0 first .. 9 last"},
 };
 constexpr ArgumentSpec kInstrumentModeArgs[] = {
     {"instrument", "instrument", "", 0, 0, "", "apxs, vnis or neutron"},
@@ -169,6 +172,17 @@ const std::array<CommandInfo, kCommandCount>& Registry() {
        {},
        false,
        true,
+       kAnyMode,
+       Instant},
+      {CommandId::kFileDeliveryPdu,
+       23,
+       128,
+       "cfdp_pdu",
+       "one CFDP PDU from the ground's receiving entity (issued by the station's file delivery)",
+       &rover::v1::FilePdu::default_instance(),
+       {},
+       false,
+       false,
        kAnyMode,
        Instant},
   }};

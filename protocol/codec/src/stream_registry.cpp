@@ -4,6 +4,7 @@
 
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/event.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/radiation.pb.h"
@@ -32,6 +33,10 @@ const std::array<StreamInfo, kStreamCount>& Registry() {
       {StreamId::kEvent, 0x107, "event", 0.0, 1024, &rover::v1::Event::default_instance()},
       {StreamId::kCommandVerification, 0x108, "command_verification", 0.0, 1024,
        &rover::v1::CommandVerification::default_instance()},
+      // One CFDP PDU per packet: at most 1000 octets of file data plus the PDU header, the
+      // File Data offset and the envelope.
+      {StreamId::kFileDelivery, 0x109, "file_delivery", 0.0, 2048,
+       &rover::v1::FilePdu::default_instance(), false},
   }};
   return registry;
 }

@@ -19,6 +19,7 @@
 #include "protocol/logger.h"
 #include "protocol/telecommand.h"
 #include "rover/v1/verification.pb.h"
+#include "rover_emulator/file_downlink.h"
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/telemetry_generator.h"
 
@@ -51,6 +52,8 @@ class CommandHandler {
   // One TC packet as it arrived on board at `now`; appends the verification reports to send.
   void Handle(std::span<const uint8_t> packet, protocol::TimestampNs now,
               std::vector<rover::v1::CommandVerification>& reports);
+  // Where cfdp_pdu telecommands go (not owned; null = refused as unknown).
+  void SetFileDownlink(FileDownlink* files) { files_ = files; }
   // Reports of activities that progressed or ended since the last call.
   void Collect(std::vector<rover::v1::CommandVerification>& reports);
 
@@ -87,6 +90,7 @@ class CommandHandler {
   void LogRefusal(protocol::TimestampNs now, const std::string& line);
 
   LinkModel& link_;
+  FileDownlink* files_ = nullptr;
   TelemetryGenerator& generator_;
   Logger& log_;
   std::map<uint16_t, SourceHistory> sources_;

@@ -79,6 +79,14 @@ class LinkModel {
 
   // A packet generated on board at `now_ns` (call Advance(now_ns) first so time is in order).
   void Offer(LinkPacket packet, TimestampNs now_ns);
+  // A file delivery PDU: it goes when nothing else waits (real time, retransmissions and the
+  // outage store come first), waits out outages in its queue, and is not kept for
+  // retransmission (CFDP recovers its own losses). The file downlink keeps file_queued() small
+  // and offers more as the link drains.
+  void OfferFile(LinkPacket packet, TimestampNs now_ns);
+  size_t file_queued() const { return file_.size(); }
+  // When the link is free to start the next transmission.
+  TimestampNs link_free_ns() const { return link_free_ns_; }
   // Transmits what the link can by `now_ns` and appends every outcome decided by then (arrivals
   // with arrival_ns <= now_ns, drops, evictions) to `out`, in time order.
   void Advance(TimestampNs now_ns, std::vector<LinkOutcome>& out);
@@ -146,6 +154,7 @@ class LinkModel {
   std::deque<Queued> realtime_;
   std::deque<Queued> store_;
   std::deque<Queued> retransmit_;
+  std::deque<Queued> file_;
   std::array<KeptStream, protocol::kStreamCount> kept_;
   std::deque<protocol::StreamId> kept_order_;  // generation order, for forgetting the oldest
   std::array<const std::string*, protocol::kStreamCount> topics_{};

@@ -28,6 +28,7 @@
 #include "rover/v1/radiation.pb.h"
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
+#include "rover_emulator/camera.h"
 #include "rover_emulator/random.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/terrain.h"
@@ -43,6 +44,16 @@ struct ActivityReport {
   Kind kind = Kind::kProgress;
   uint32_t step = 0;   // progress step, from 1
   std::string reason;  // failures: why
+};
+
+// An image a commanded capture made: its record (sent on camera_frame at once) and the file that
+// waits in the on-board store for the downlink.
+struct ImageProduct {
+  rover::v1::CameraFrame frame;
+  std::string name;  // frame.product_name()
+  std::string bytes;
+  uint32_t priority = 5;  // 0 first .. 9 last
+  TimestampNs taken_ns = 0;
 };
 
 struct RoverModelOptions {
@@ -64,6 +75,7 @@ struct RoverModelOptions {
 //   camera_frame       x
 //   soil               x       x        x            (as instruments finish integrating)
 //   radiation          x       x        x       x
+//   file_delivery      x       x        x            (files in the store, as the link allows)
 bool ModeEmits(rover::v1::RoverMode mode, protocol::StreamId stream);
 
 class RoverModel {
@@ -103,6 +115,8 @@ class RoverModel {
   // Products of commanded activities, to be sent at once on their streams.
   std::vector<rover::v1::CameraFrame> TakeCommandedFrames();
   std::vector<rover::v1::SoilMeasurement> TakeCommandedSoil();
+  // The files of commanded images (their records come with TakeCommandedFrames()).
+  std::vector<ImageProduct> TakeImageProducts();
   bool ground_hold() const { return ground_hold_; }
 
  private:
@@ -126,6 +140,10 @@ class RoverModel {
                 rover::v1::SoilMeasurement& out);
   void FillFrame(rover::v1::Camera camera, double pan_deg, double tilt_deg,
                  rover::v1::CameraFrame& out);
+  // A commanded image (imaging.cpp): rendered from the terrain, compressed, its record filled
+  // from the pixels, the file queued for the downlink.
+  void CaptureImage(rover::v1::Camera camera, double pan_deg, double tilt_deg,
+                    rover::v1::ImageFormat format, uint32_t priority);
   void Raise(rover::v1::EventSeverity severity, rover::v1::EventKind kind, std::string message,
              double value = 0.0);
   double MissionSeconds() const;
@@ -138,6 +156,7 @@ class RoverModel {
   const RoverSpec& rover_;
   Random random_;
   Terrain terrain_;
+  CameraRenderer renderer_{terrain_};
   TimestampNs now_ns_;
   bool booted_ = false;
 
@@ -195,6 +214,8 @@ class RoverModel {
     rover::v1::Camera camera = rover::v1::CAMERA_UNSPECIFIED;
     uint32_t frames = 0, frames_taken = 0;
     double pan_step_deg = 0.0, tilt_deg = 0.0;
+    rover::v1::ImageFormat format = rover::v1::IMAGE_FORMAT_JPEG;
+    uint32_t priority = 5;
     uint32_t progress_reported = 0;
   };
   std::optional<Activity> activity_;
@@ -206,6 +227,7 @@ class RoverModel {
   std::vector<ActivityReport> activity_reports_;
   std::vector<rover::v1::CameraFrame> commanded_frames_;
   std::vector<rover::v1::SoilMeasurement> commanded_soil_;
+  std::vector<ImageProduct> image_products_;
   // Background integrations: when each instrument started its current one (0 = not running).
   std::array<TimestampNs, 4> integrating_since_ns_{};
 };

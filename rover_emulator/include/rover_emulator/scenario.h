@@ -104,6 +104,34 @@ struct LinkProfile {
   double OutageEnd(double mission_s) const;
 };
 
+// One camera model (the left and right of a pair share it). Height is the optical centre above
+// the ground; tilt is fixed for body-mounted cameras (hazcams), commanded for mast cameras.
+struct CameraSpec {
+  uint32_t width_px = 1024, height_px = 1024;
+  double fov_deg = 46.0;  // horizontal
+  double height_m = 1.5;
+  double baseline_m = 0.27;     // between left and right
+  double fixed_tilt_deg = 0.0;  // body-mounted: the tilt it has (mast cameras: unused)
+  bool body_mounted = false;
+  int jpeg_quality = 90;
+};
+
+struct CameraSpecs {
+  CameraSpec navcam{1024, 1024, 46.0, 1.5, 0.27, 0.0, false, 90};
+  CameraSpec pancam{2048, 1536, 20.0, 1.5, 0.27, 0.0, false, 92};
+  CameraSpec hazcam{1024, 1024, 120.0, 0.6, 0.10, -45.0, true, 88};
+};
+
+// The on-board file store and its CFDP sending entity.
+struct FileDeliverySpec {
+  uint64_t store_capacity_bytes =
+      64ull << 20;                // products waiting; lowest priority, then oldest, go first
+  bool acknowledged = true;       // CFDP class 2; false = class 1
+  uint32_t max_file_data = 1000;  // octets of file data per PDU
+  double ack_interval_s = 0.0;    // EOF resent until ACKed; 0 = 2 x light time + 3 s
+  int ack_limit = 10;
+};
+
 struct Scenario {
   std::string name = "nominal";
   std::string description;
@@ -114,6 +142,8 @@ struct Scenario {
   TraverseSpec traverse;
   std::vector<SolarParticleEventSpec> solar_particle_events;
   LinkProfile link;
+  CameraSpecs cameras;
+  FileDeliverySpec files;
 };
 
 // A built-in name or a path to a YAML file.

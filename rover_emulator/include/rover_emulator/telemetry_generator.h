@@ -44,6 +44,12 @@ class TelemetryGenerator {
   Status EmitReport(const rover::v1::CommandVerification& report, protocol::TimestampNs onboard_ns,
                     GeneratedPacket& out);
 
+  // One CFDP PDU of the file downlink, on the file_delivery stream.
+  Status EmitFilePdu(std::string_view pdu, protocol::TimestampNs onboard_ns, GeneratedPacket& out);
+  // An event raised outside the rover model (the file store), on the event stream.
+  Status EmitEvent(const rover::v1::Event& event, protocol::TimestampNs onboard_ns,
+                   GeneratedPacket& out);
+
   // A periodic stream's rate from `now` on (a telecommand); the next packet is due within one
   // new period.
   void SetRate(protocol::StreamId stream, double rate_hz, protocol::TimestampNs now);

@@ -35,6 +35,11 @@ class Terrain {
   // Fraction of the sun's disc above that horizon (0 = in shadow, 1 = fully lit).
   double SunlitFraction(double x_m, double y_m, const SunPosition& sun) const;
 
+  // Elevation angle of the distant massifs beyond the region, towards an azimuth.
+  double FarHorizonDeg(double azimuth_deg) const;
+  // Highest ground of the region (metres), so a ray above it can stop looking.
+  double max_elevation_m() const { return max_elevation_m_; }
+
   double half_size_m() const { return half_size_m_; }
   size_t rock_count() const { return rock_count_; }
 
@@ -44,11 +49,11 @@ class Terrain {
   };
   double Cell(int ix, int iy) const;
   double Interpolate(const std::vector<float>& grid, double x_m, double y_m) const;
-  double FarHorizonDeg(double azimuth_deg) const;
 
   TerrainSpec spec_;
   int cells_ = 0;
   double half_size_m_ = 0.0;
+  double max_elevation_m_ = 0.0;  // ground and rocks
   std::vector<float> height_;     // cells_ x cells_, row-major from (-half, -half)
   std::vector<float> slope_deg_;  // same grid: steepest slope at each node
   // Rocks bucketed by 1 m cells for lookup.

@@ -23,6 +23,7 @@
 #include "groundstation/gap_filler.h"
 #include "groundstation/limits.h"
 #include "groundstation/link_accounting.h"
+#include "groundstation/product_sink.h"
 #include "groundstation/recorder.h"
 #include "groundstation/telemetry_link.h"
 #include "groundstation/web_server.h"
@@ -87,6 +88,10 @@ struct StationOptions {
   // acknowledged over the control channel or the web.
   LimitOptions limits;
   WebOptions web;  // the HTTP API and the Open MCT UI
+  // Files over CFDP (images): kept in products.directory with JSON sidecars. The station answers
+  // the rover's CFDP (NAK, ACK, Finished) over the uplink when it has one (gap fill or
+  // commanding on); otherwise it only listens.
+  ProductOptions products;
 
   // Every part's options, and how they fit together.
   [[nodiscard]] Status Validate() const;

@@ -35,6 +35,10 @@ class Uplink {
   // whether it went.
   void SendRetransmit(const rover::v1::RetransmitRequest& request, GapFiller& filler,
                       uint16_t source_id);
+  // One CFDP PDU of the station's receiving entity as a cfdp_pdu telecommand, asking for no
+  // verification reports (CFDP acknowledges on its own). False when it could not go: CFDP's
+  // timers send again.
+  bool SendFilePdu(std::string_view pdu, uint16_t source_id);
 
  private:
   zmq::context_t& context_;

@@ -38,8 +38,9 @@ enum class CommandId : uint8_t {
   kSetTelemetryRate,
   kHibernate,
   kWake,
+  kFileDeliveryPdu,
 };
-inline constexpr size_t kCommandCount = 11;
+inline constexpr size_t kCommandCount = 12;
 
 // One argument as operators give it: `name=value`. Numbers are checked against [min, max];
 // enumerations accept their value names (case-insensitive, with or without the type's prefix)
@@ -75,7 +76,7 @@ struct CommandInfo {
   const google::protobuf::Message* prototype;  // the arguments
   std::span<const ArgumentSpec> arguments;
   bool hazardous;          // needs explicit confirmation
-  bool operator_command;   // false: issued by the station itself (retransmit)
+  bool operator_command;   // false: issued by the station itself (retransmit, CFDP PDUs)
   uint32_t allowed_modes;  // bit (1 << RoverMode) per mode it may run in
   // Seconds from start to completion on board for these arguments.
   double (*expected_duration_s)(const google::protobuf::Message& args, const RoverContext& rover);

@@ -24,8 +24,9 @@ enum class StreamId : uint8_t {
   kRadiation,
   kEvent,
   kCommandVerification,
+  kFileDelivery,
 };
-inline constexpr size_t kStreamCount = 8;
+inline constexpr size_t kStreamCount = 9;
 
 struct StreamInfo {
   StreamId id;
@@ -34,6 +35,10 @@ struct StreamInfo {
   double nominal_rate_hz;                      // 0 for streams sent only when something happens
   uint32_t max_payload_bytes;                  // user data above this is rejected
   const google::protobuf::Message* prototype;  // default instance of the stream's message type
+  // The station's gap fill asks the packet store for lost packets of this stream. Off for file
+  // delivery: CFDP recovers its own losses with NAKs, and a second recovery would double the
+  // retransmitted volume.
+  bool gap_fill = true;
 };
 
 std::span<const StreamInfo> AllStreams();

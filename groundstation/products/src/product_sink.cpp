@@ -1,0 +1,204 @@
+#include "groundstation/product_sink.h"
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "protocol/cfdp_pdu.h"
+#include "protocol/sha256.h"
+#include "protocol/stream_registry.h"
+#include "rover/v1/file_delivery.pb.h"
+
+namespace lgs::station {
+namespace {
+
+namespace cfdp = protocol::cfdp;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kRecordsKept = 4096;
+
+Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+cfdp::ReceiverOptions ReceiverOptionsFor(const ProductOptions& o, double light_time_s) {
+  cfdp::ReceiverOptions r;
+  r.entity_id = o.entity_id;
+  const double retry = o.retry_interval_s > 0 ? o.retry_interval_s : 2.0 * light_time_s + 1.0;
+  r.first_nak_delay = Seconds(o.first_nak_delay_s);
+  r.nak_interval = Seconds(retry);
+  r.ack_interval = Seconds(retry);
+  r.max_file_size = o.max_file_size;
+  r.max_transactions = o.max_transactions;
+  return r;
+}
+
+// SHA-256 of a file on disk, read in pieces.
+Result<std::string> HashFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error(fmt::format("cannot read '{}'", path));
+  protocol::Sha256 hash;
+  std::array<char, 65536> buffer;
+  while (in) {
+    in.read(buffer.data(), buffer.size());
+    hash.Update(
+        {reinterpret_cast<const uint8_t*>(buffer.data()), static_cast<size_t>(in.gcount())});
+  }
+  return hash.FinalHex();
+}
+
+}  // namespace
+
+Status ProductOptions::Validate() const {
+  if (directory.empty()) return Status::Ok();
+  if (entity_id == 0) return Status::Error("the station's CFDP entity ID must not be 0");
+  if (retry_interval_s < 0 || !(first_nak_delay_s >= 0 && first_nak_delay_s <= 3600)) {
+    return Status::Error("CFDP timers must be positive");
+  }
+  if (max_file_size == 0 || max_transactions == 0) {
+    return Status::Error("the largest product and the transactions at once must be positive");
+  }
+  return Status::Ok();
+}
+
+ProductSink::ProductSink(ProductOptions options, double light_time_s, SendPdu send, Logger& log)
+    : options_(std::move(options)),
+      send_(std::move(send)),
+      log_(log),
+      disk_(options_.directory),
+      receiver_(ReceiverOptionsFor(options_, light_time_s), disk_.Factory()) {}
+
+void ProductSink::OnAccepted(const AcceptedPacket& packet) {
+  const protocol::DecodedPacket& p = packet.packet;
+  if (p.stream->id == protocol::StreamId::kCameraFrame) {
+    const auto& frame = static_cast<const rover::v1::CameraFrame&>(*p.message);
+    if (frame.product_name().empty()) return;  // a navigation frame: not kept on board
+    if (records_.find(frame.product_name()) == records_.end()) {
+      record_order_.push_back(frame.product_name());
+      if (record_order_.size() > kRecordsKept) {
+        records_.erase(record_order_.front());
+        record_order_.pop_front();
+      }
+    }
+    records_[frame.product_name()] = Record{frame, p.packet.onboard_time_ns};
+    return;
+  }
+  if (p.stream->id != protocol::StreamId::kFileDelivery) return;
+  const std::string& pdu = static_cast<const rover::v1::FilePdu&>(*p.message).pdu();
+  OnPdu({reinterpret_cast<const uint8_t*>(pdu.data()), pdu.size()}, Clock::now());
+}
+
+void ProductSink::OnPdu(std::span<const uint8_t> bytes, Clock::time_point now) {
+  ++stats_.pdus;
+  auto pdu = cfdp::DecodePdu(bytes);
+  if (!pdu.ok()) {
+    ++stats_.bad_pdus;
+    const std::string_view reason = cfdp::ErrorName(pdu.error().reason);
+    ++stats_.bad_by_reason[std::string(reason)];
+    LogBad(reason, pdu.error().detail, now);
+    return;
+  }
+  receiver_.OnPdu(*pdu, now, out_, events_);
+  Flush();
+}
+
+void ProductSink::OnTick(const IngestTick& tick) {
+  receiver_.Tick(tick.now, out_, events_);
+  Flush();
+}
+
+void ProductSink::Flush() {
+  for (std::string& pdu : out_) {
+    if (!send_) continue;  // listening only
+    if (send_(std::move(pdu))) {
+      ++stats_.pdus_sent;
+    } else {
+      ++stats_.send_failures;  // CFDP's timers send it again
+    }
+  }
+  out_.clear();
+  for (const cfdp::ReceiverEvent& e : events_) OnEvent(e);
+  events_.clear();
+}
+
+void ProductSink::OnEvent(const cfdp::ReceiverEvent& e) {
+  switch (e.kind) {
+    case cfdp::ReceiverEvent::Kind::kStarted:
+      log_.Info("product transfer {}/{} started", e.id.source, e.id.sequence);
+      return;
+    case cfdp::ReceiverEvent::Kind::kCompleted:
+      ++stats_.completed;
+      WriteSidecar(e);
+      return;
+    case cfdp::ReceiverEvent::Kind::kFailed:
+      ++stats_.failed;
+      log_.Warn("product transfer {}/{} failed: {} ({}); what arrived is kept in {}", e.id.source,
+                e.id.sequence, cfdp::ConditionName(e.condition), e.detail, e.path);
+      return;
+  }
+}
+
+void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
+  const std::filesystem::path path(e.path);
+  const std::string name = path.filename().string();
+  nlohmann::json j;
+  j["name"] = name;
+  j["transaction"] = {{"source", e.id.source}, {"sequence", e.id.sequence}};
+  std::error_code ec;
+  j["size"] = std::filesystem::file_size(path, ec);
+  auto sha = HashFile(e.path);
+  if (sha.ok()) j["sha256"] = *sha;
+  for (const cfdp::TransactionView& t : receiver_.Transactions()) {
+    if (t.id.source == e.id.source && t.id.sequence == e.id.sequence) {
+      j["source_name"] = t.source_name;
+      j["mode"] =
+          t.mode == cfdp::TransmissionMode::kAcknowledged ? "acknowledged" : "unacknowledged";
+    }
+  }
+  if (auto it = records_.find(name); it != records_.end()) {
+    const rover::v1::CameraFrame& f = it->second.frame;
+    std::string frame_json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    o.always_print_primitive_fields = true;
+    if (google::protobuf::util::MessageToJsonString(f, &frame_json, o).ok()) {
+      j["camera_frame"] = nlohmann::json::parse(frame_json, nullptr, false);
+    }
+    j["onboard_time_ns"] = it->second.onboard_ns;
+  }
+  const std::string sidecar = e.path + ".json";
+  std::ofstream out(sidecar, std::ios::trunc);
+  out << j.dump(2) << "\n";
+  out.close();
+  if (!out) {
+    ++stats_.sidecar_failures;
+    log_.Error("product {} kept but its sidecar {} could not be written", e.path, sidecar);
+  }
+  log_.Info("product {} complete: {} octets, SHA-256 {} -> {}", name, j["size"].get<uint64_t>(),
+            sha.ok() ? *sha : std::string("unreadable"), e.path);
+}
+
+void ProductSink::LogBad(std::string_view reason, const std::string& detail,
+                         Clock::time_point now) {
+  auto it = logged_.find(reason);
+  if (it == logged_.end()) it = logged_.emplace(std::string(reason), LogState{}).first;
+  LogState& s = it->second;
+  if (s.last != Clock::time_point{} && now - s.last < Seconds(options_.log_interval_s)) {
+    ++s.suppressed;
+    return;
+  }
+  if (s.suppressed > 0) {
+    log_.Warn("bad CFDP PDU refused ({}): {} [and {} more since the last report]", reason, detail,
+              s.suppressed);
+  } else {
+    log_.Warn("bad CFDP PDU refused ({}): {}", reason, detail);
+  }
+  s.last = now;
+  s.suppressed = 0;
+}
+
+}  // namespace lgs::station
