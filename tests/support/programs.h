@@ -92,6 +92,11 @@ class StationArgs : public ArgList<StationArgs> {
     return Flag("--gap-fill").Arg("--uplink", std::move(uplink));
   }
   StationArgs& Uplink(std::string uplink) { return Arg("--uplink", std::move(uplink)); }
+  // CFDP products into `directory`; NAKs and Finished resends every `retry_s` (tests run the
+  // rover faster than real time, and the station's CFDP timers are wall-clock).
+  StationArgs& Products(std::string directory, double retry_s) {
+    return Arg("--products", std::move(directory)).Arg("--cfdp-retry", FormatNumber(retry_s));
+  }
   StationArgs& Command() { return Flag("--command"); }
   // The control channel and its token, private to a test.
   StationArgs& Control(const ScratchDir& dir, const std::string& name = "control");

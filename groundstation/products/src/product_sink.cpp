@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -29,7 +30,8 @@ cfdp::ReceiverOptions ReceiverOptionsFor(const ProductOptions& o, double light_t
   cfdp::ReceiverOptions r;
   r.entity_id = o.entity_id;
   const double retry = o.retry_interval_s > 0 ? o.retry_interval_s : 2.0 * light_time_s + 1.0;
-  r.first_nak_delay = Seconds(o.first_nak_delay_s);
+  // A retry interval shorter than the first NAK's wait shortens that too.
+  r.first_nak_delay = Seconds(std::min(o.first_nak_delay_s, retry));
   r.nak_interval = Seconds(retry);
   r.ack_interval = Seconds(retry);
   r.max_file_size = o.max_file_size;
