@@ -74,6 +74,7 @@ struct ExportOptions {
   std::string file;
   std::string format = "csv";
   std::string out;
+  std::string images;  // reassemble the files delivered over CFDP into this directory
   std::vector<std::string> topics;
   std::optional<std::string> start, end;
 };

@@ -75,7 +75,10 @@ int Run(int argc, char** argv) {
   export_cmd->add_option("--format", exp.format, "csv or jsonl")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "jsonl"}));
-  export_cmd->add_option("--out", exp.out, "output directory (created if missing)")->required();
+  export_cmd->add_option("--out", exp.out, "output directory (created if missing)");
+  export_cmd->add_option("--images", exp.images,
+                         "reassemble every file the rover delivered over CFDP (images) from the "
+                         "recorded PDUs into DIR, each with a JSON sidecar (created if missing)");
   export_cmd->add_option("--topics", exp.topics, "channels or stream names to export");
   export_cmd->add_option("--start", exp.start, "from this time: ISO 8601 UTC or +OFFSET");
   export_cmd->add_option("--end", exp.end, "up to this time: ISO 8601 UTC or +OFFSET");

@@ -12,10 +12,12 @@
 
 #include "commands.h"
 #include "common.h"
+#include "groundstation/product_sink.h"
 #include "groundstation/telemetry_format.h"
 #include "protocol/space_packet.h"
 #include "protocol/telemetry_decoder.h"
 #include "protocol/text.h"
+#include "spdlog_logger.h"
 
 namespace lgs::gsctl {
 
@@ -267,8 +269,52 @@ int RunCat(const CatOptions& o) {
   return code;
 }
 
+namespace {
+
+// The files of a recording, rebuilt by feeding its CFDP PDUs through a receiving entity that
+// answers nobody: the same receiver and sidecars as the station's.
+int ExportImages(const ExportOptions& o) {
+  cli::SpdlogLogger log;
+  station::ProductOptions options;
+  options.directory = o.images;
+  station::ProductSink sink(options, 0.0, nullptr, log);
+  std::vector<std::string> topics = {"file_delivery", "camera_frame"};
+  const int code = ForEachMessage("export", o.file, topics, o.start, o.end, [&](const Decoded& d) {
+    if (d.packet == nullptr) return;
+    sink.OnAccepted({*d.packet, static_cast<int64_t>(d.record->log_time), nullptr});
+  });
+  if (code == kExitUsage || code == kExitFailure) return code;
+  size_t complete = 0, incomplete = 0;
+  for (const protocol::cfdp::TransactionView& t : sink.Transactions()) {
+    if (t.state == protocol::cfdp::TransactionState::kCompleted ||
+        (t.state == protocol::cfdp::TransactionState::kFinishing &&
+         t.condition == protocol::cfdp::ConditionCode::kNoError)) {
+      ++complete;
+      continue;
+    }
+    ++incomplete;
+    fmt::print(stderr, "gsctl export: {} (transaction {}/{}) incomplete: {} of {} octets{}\n",
+               t.destination_name.empty() ? std::string("unnamed file") : t.destination_name,
+               t.id.source, t.id.sequence, t.received_bytes,
+               t.file_size ? std::to_string(*t.file_size) : std::string("?"),
+               t.path.empty() ? std::string() : ", what arrived is in " + t.path);
+  }
+  fmt::print(stderr, "gsctl export: {} file(s) complete in {}, {} incomplete\n", complete, o.images,
+             incomplete);
+  return code;
+}
+
+}  // namespace
+
 int RunExport(const ExportOptions& o) {
   namespace fs = std::filesystem;
+  if (o.out.empty() && o.images.empty()) {
+    fmt::print(stderr, "gsctl export: say where: --out DIR (channels) and/or --images DIR\n");
+    return kExitUsage;
+  }
+  if (!o.images.empty()) {
+    if (const int code = ExportImages(o); code != kExitOk || o.out.empty()) return code;
+  }
   if (o.format != "csv" && o.format != "jsonl") {
     fmt::print(stderr, "gsctl export: unknown format '{}' (csv or jsonl)\n", o.format);
     return kExitUsage;

@@ -87,6 +87,12 @@ void ProductSink::OnAccepted(const AcceptedPacket& packet) {
       }
     }
     records_[frame.product_name()] = Record{frame, p.packet.onboard_time_ns};
+    if (auto waiting = awaiting_record_.find(frame.product_name());
+        waiting != awaiting_record_.end()) {
+      const cfdp::ReceiverEvent event = waiting->second;
+      awaiting_record_.erase(waiting);
+      WriteSidecar(event);
+    }
     return;
   }
   if (p.stream->id != protocol::StreamId::kFileDelivery) return;
@@ -171,6 +177,8 @@ void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
       j["camera_frame"] = nlohmann::json::parse(frame_json, nullptr, false);
     }
     j["onboard_time_ns"] = it->second.onboard_ns;
+  } else if (awaiting_record_.size() < kRecordsKept) {
+    awaiting_record_.emplace(name, e);  // completed again when the record comes
   }
   const std::string sidecar = e.path + ".json";
   std::ofstream out(sidecar, std::ios::trunc);

@@ -88,6 +88,9 @@ class ProductSink final : public Sink {
   };
   std::map<std::string, Record> records_;
   std::deque<std::string> record_order_;
+  // Files kept before their camera record arrived (it was lost and is being gap-filled): the
+  // sidecar is written again when it comes (bounded).
+  std::map<std::string, protocol::cfdp::ReceiverEvent> awaiting_record_;
   struct LogState {
     std::chrono::steady_clock::time_point last{};
     uint64_t suppressed = 0;
