@@ -220,6 +220,32 @@ TEST(Products, APanoramaOverTheLossyLinkArrivesByteForByte) {
   for (const auto& [name, p] : truth) {
     EXPECT_EQ(Sha256Sum(dir.File("exported/" + name)), p.sha256) << name;
   }
+  // Each image is also in the recording as foxglove.CompressedImage on its camera's channel:
+  // the official MCAP readers decode it with the schema in the file (Foxglove's published one),
+  // and its bytes are the file's, with the image's size in their JPEG frame header.
+  std::vector<std::string> args = {
+      std::string(LGS_SOURCE_DIR) + "/tests/mcap/check_images.mjs",
+      std::string(LGS_SOURCE_DIR) + "/protocol/proto/foxglove/CompressedImage.proto"};
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("rec"))) {
+    if (entry.path().extension() == ".mcap") args.push_back(entry.path().string());
+  }
+  ChildProcess check(LGS_NODE, args, dir.path(), "check_images");
+  ASSERT_EQ(check.Wait(60s), 0) << check.Stderr();
+  std::map<std::string, json> images;  // by SHA-256
+  std::istringstream lines(check.Stdout());
+  for (std::string line; std::getline(lines, line);) {
+    const json j = json::parse(line);
+    images[j["sha256"]] = j;
+  }
+  for (const auto& [name, p] : truth) {
+    ASSERT_TRUE(images.contains(p.sha256)) << name << " is not in the recording as an image";
+    const json& image = images[p.sha256];
+    EXPECT_EQ(image["topic"], "/rover1/images/navcam_left");
+    EXPECT_EQ(image["frame_id"], "navcam_left");
+    EXPECT_EQ(image["format"], "jpeg");
+    EXPECT_EQ(image["width"], 1024);
+    EXPECT_EQ(image["height"], 1024);
+  }
 }
 
 TEST(Products, AcrossARelayOutageTheStoreKeepsWhatFitsAndSaysWhatItLost) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "protocol/cfdp_pdu.h"
@@ -67,10 +68,12 @@ Status ProductOptions::Validate() const {
   return Status::Ok();
 }
 
-ProductSink::ProductSink(ProductOptions options, double light_time_s, SendPdu send, Logger& log)
+ProductSink::ProductSink(ProductOptions options, double light_time_s, SendPdu send, Logger& log,
+                         OnImage on_image)
     : options_(std::move(options)),
       send_(std::move(send)),
       log_(log),
+      on_image_(std::move(on_image)),
       disk_(options_.directory),
       receiver_(ReceiverOptionsFor(options_, light_time_s), disk_.Factory()) {}
 
@@ -177,6 +180,7 @@ void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
       j["camera_frame"] = nlohmann::json::parse(frame_json, nullptr, false);
     }
     j["onboard_time_ns"] = it->second.onboard_ns;
+    if (on_image_) on_image_(f, it->second.onboard_ns, e.path);
   } else if (awaiting_record_.size() < kRecordsKept) {
     awaiting_record_.emplace(name, e);  // completed again when the record comes
   }
@@ -209,6 +213,25 @@ void ProductSink::LogBad(std::string_view reason, const std::string& detail,
   }
   s.last = now;
   s.suppressed = 0;
+}
+
+Result<foxglove::CompressedImage> CompressedImageOf(const rover::v1::CameraFrame& frame,
+                                                    protocol::TimestampNs onboard_ns,
+                                                    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error(fmt::format("cannot read '{}'", path));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::Error(fmt::format("reading '{}' failed", path));
+  std::string camera = rover::v1::Camera_Name(frame.camera());
+  if (camera.rfind("CAMERA_", 0) == 0) camera.erase(0, 7);
+  for (char& c : camera) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  foxglove::CompressedImage image;
+  image.mutable_timestamp()->set_seconds(onboard_ns / 1'000'000'000);
+  image.mutable_timestamp()->set_nanos(static_cast<int32_t>(onboard_ns % 1'000'000'000));
+  image.set_frame_id(camera);
+  image.set_format(frame.format() == rover::v1::IMAGE_FORMAT_PNG ? "png" : "jpeg");
+  image.set_data(std::move(data));
+  return image;
 }
 
 }  // namespace lgs::station

@@ -66,6 +66,9 @@ struct Recorder::Impl {
   std::string failure;           // why
   void RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs now_ns, RecorderStats& stats);
   std::map<const google::protobuf::Descriptor*, uint16_t> schemas;
+  // Image channels in the open file, by camera, and each one's sequence.
+  std::map<std::string, uint16_t, std::less<>> image_channels;
+  std::map<std::string, uint32_t, std::less<>> image_sequences;
   uint32_t rejected_sequence = 0, stats_sequence = 0;
   // The per-second sample of rejected input.
   TimestampNs rejected_window_ns = 0;
@@ -100,6 +103,7 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   }
   channels.fill(0);
   schemas.clear();
+  image_channels.clear();
   file_start_ns = now_ns;
   last_flush_ns = now_ns;
   ++stats.files;
@@ -281,6 +285,42 @@ void Recorder::RecordTelemetry(const protocol::DecodedPacket& p, TimestampNs gro
             });
   r.Write(channel, p.packet.extended_sequence, ground_ns, p.packet.onboard_time_ns,
           p.packet.payload, stats_);
+}
+
+void Recorder::RecordImage(std::string_view camera, const foxglove::CompressedImage& image,
+                           TimestampNs ground_ns, TimestampNs onboard_ns) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  uint16_t channel = 0;
+  if (auto it = r.image_channels.find(camera); it != r.image_channels.end()) {
+    channel = it->second;
+  } else {
+    const google::protobuf::Descriptor& type = *foxglove::CompressedImage::descriptor();
+    uint16_t schema_id = 0;
+    if (auto s = r.schemas.find(&type); s != r.schemas.end()) {
+      schema_id = s->second;
+    } else {
+      const std::string data = protocol::FileDescriptorSetOf(type);
+      auto added = r.writer->AddSchema(type.full_name(), protocol::mcap::kSchemaEncodingProtobuf,
+                                       protocol::AsBytes(data));
+      if (added.ok()) schema_id = r.schemas[&type] = *added;
+    }
+    if (schema_id != 0) {
+      auto added = r.writer->AddChannel(
+          protocol::recording::ImageChannel(r.options.rover_id, camera),
+          protocol::mcap::kMessageEncodingProtobuf, schema_id,
+          {{"content", "images from this camera, reassembled from CFDP by the station"},
+           {"camera", std::string(camera)}});
+      if (added.ok()) channel = r.image_channels[std::string(camera)] = *added;
+    }
+  }
+  r.scratch.clear();
+  image.AppendToString(&r.scratch);
+  r.Write(channel, r.image_sequences[std::string(camera)]++, ground_ns, onboard_ns,
+          protocol::AsBytes(r.scratch), stats_);
 }
 
 void Recorder::RecordAlarm(const ground::v1::GroundAlarm& alarm, TimestampNs ground_ns) {

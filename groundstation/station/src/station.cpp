@@ -58,6 +58,8 @@ struct Station::Impl final : WebBackend {
   void Publish(const CommandTracker::Transitions& transitions);
   void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
   void Acknowledge(const std::string& id, const std::string& by, const std::string& peer);
+  void RecordImage(const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns,
+                   const std::string& path);
   void Every(asio::steady_timer& timer, Clock::duration interval, std::function<void()> work);
   void RequestStop();
   StationSummary Summary(const LinkSnapshot& final_stats) const;
@@ -277,8 +279,12 @@ Status Station::Impl::BuildPipeline() {
       };
     }
     options.products.log_interval_s = options.view.reject_log_interval_s;
-    product_sink = &pipeline.Add(
-        std::make_unique<ProductSink>(options.products, options.light_time_s, send, log));
+    ProductSink::OnImage on_image;
+    if (recorder_sink)
+      on_image = [this](const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns,
+                        const std::string& path) { RecordImage(frame, onboard_ns, path); };
+    product_sink = &pipeline.Add(std::make_unique<ProductSink>(
+        options.products, options.light_time_s, send, log, std::move(on_image)));
     log.Info("keeping CFDP products in {}{}", options.products.directory,
              uplink ? "" : " (listening only: no uplink to answer the rover's CFDP)");
   }
@@ -358,6 +364,18 @@ void Station::Impl::Acknowledge(const std::string& id, const std::string& by,
                                 : control::Reply{control::ErrorReply{s.message()}};
   static_cast<void>(
       bridge.ToAsio([this, peer, reply = std::move(reply)] { control->Reply(peer, reply); }));
+}
+
+// Ingest thread: a kept image into the recording, where Foxglove's Image panel shows it.
+void Station::Impl::RecordImage(const rover::v1::CameraFrame& frame,
+                                protocol::TimestampNs onboard_ns, const std::string& path) {
+  auto image = CompressedImageOf(frame, onboard_ns, path);
+  if (!image.ok()) {
+    log.Error("image {} kept but not recorded: {}", path, image.error().message());
+    return;
+  }
+  recorder_sink->recorder().RecordImage(image->frame_id(), *image, protocol::WallNowNs(),
+                                        onboard_ns);
 }
 
 void Station::Impl::Every(asio::steady_timer& timer, Clock::duration interval,

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "foxglove/CompressedImage.pb.h"
 #include "groundstation/sink.h"
 #include "protocol/cfdp_receiver.h"
 #include "protocol/logger.h"
@@ -55,7 +56,12 @@ class ProductSink final : public Sink {
   // `send` takes one encoded PDU for the rover and says whether it was queued; null = this
   // station only listens (it does not command the rover).
   using SendPdu = std::function<bool(std::string pdu)>;
-  ProductSink(ProductOptions options, double light_time_s, SendPdu send, Logger& log);
+  // Called once per image kept, when both the file and its camera record are there (the
+  // station records it as foxglove.CompressedImage); may be null.
+  using OnImage = std::function<void(const rover::v1::CameraFrame& frame,
+                                     protocol::TimestampNs onboard_ns, const std::string& path)>;
+  ProductSink(ProductOptions options, double light_time_s, SendPdu send, Logger& log,
+              OnImage on_image = nullptr);
 
   void OnAccepted(const AcceptedPacket& packet) override;
   void OnTick(const IngestTick& tick) override;
@@ -77,6 +83,7 @@ class ProductSink final : public Sink {
   ProductOptions options_;
   SendPdu send_;
   Logger& log_;
+  OnImage on_image_;
   protocol::cfdp::DiskFiles disk_;
   protocol::cfdp::Receiver receiver_;
   std::vector<std::string> out_;
@@ -98,5 +105,10 @@ class ProductSink final : public Sink {
   std::map<std::string, LogState, std::less<>> logged_;
   ProductStats stats_;
 };
+
+// A kept image file as foxglove.CompressedImage: the file's bytes, its on-board time, the camera
+// as frame_id ("navcam_left") and format "jpeg" or "png". Reads the file.
+[[nodiscard]] Result<foxglove::CompressedImage> CompressedImageOf(
+    const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns, const std::string& path);
 
 }  // namespace lgs::station

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "foxglove/CompressedImage.pb.h"
 #include "ground/v1/ground.pb.h"
 #include "groundstation/link_accounting.h"
 #include "protocol/byte_sink.h"
@@ -87,6 +88,10 @@ class Recorder {
   void RecordAlarm(const ground::v1::GroundAlarm& alarm, protocol::TimestampNs ground_ns);
   // One stage transition of a telecommand, on /ground/commands.
   void RecordCommand(const ground::v1::GroundCommand& command, protocol::TimestampNs ground_ns);
+  // An image reassembled from CFDP, on its camera's channel (log time: when it was complete on
+  // the ground; publish time: when it was taken on board).
+  void RecordImage(std::string_view camera, const foxglove::CompressedImage& image,
+                   protocol::TimestampNs ground_ns, protocol::TimestampNs onboard_ns);
   void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
                        const LinkAccounting& accounting, double interval_s,
                        protocol::TimestampNs ground_ns);

@@ -38,6 +38,10 @@ bool IsRecordingOf(std::string_view file_name, std::string_view rover_id);
 
 // "/<rover>/<stream>".
 std::string TelemetryChannel(std::string_view rover_id, std::string_view stream_name);
+// "/<rover>/images/<camera>": the images the station reassembled from CFDP, one channel per
+// camera, as foxglove.CompressedImage (a ground product beside the raw file_delivery channel, so
+// Foxglove's and Lichtblick's Image panels show them).
+std::string ImageChannel(std::string_view rover_id, std::string_view camera);
 // The stream a channel name is, for this rover; null for other rovers' and ground channels.
 const StreamInfo* StreamOfChannel(std::string_view channel, std::string_view rover_id);
 // The metadata of a stream's channel.
