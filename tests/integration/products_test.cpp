@@ -45,16 +45,6 @@ std::map<std::string, Product> ProductsInTruth(const std::string& path) {
   return out;
 }
 
-std::string Sha256Sum(const std::string& path) {
-  std::string out;
-  std::FILE* pipe = ::popen(("sha256sum '" + path + "'").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[256];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-  ::pclose(pipe);
-  return out.substr(0, out.find(' '));
-}
-
 // Events the station saw, by kind, from its JSON lines.
 std::vector<std::string> EventMessages(const std::string& jsonl, const std::string& kind) {
   std::vector<std::string> out;

@@ -27,16 +27,6 @@ ImageProduct Product(std::string name, size_t size, uint32_t priority, uint8_t s
   return p;
 }
 
-std::string Sha256Sum(const std::string& path) {
-  std::string out;
-  std::FILE* pipe = ::popen(("sha256sum '" + path + "'").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[256];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
-  ::pclose(pipe);
-  return out.substr(0, out.find(' '));
-}
-
 TEST(Sha256, MatchesTheFipsExamples) {
   const std::string abc = "abc";
   EXPECT_EQ(protocol::Sha256Hex({reinterpret_cast<const uint8_t*>(abc.data()), abc.size()}),
@@ -130,7 +120,7 @@ TEST(FileDownlink, FilesReachAGroundReceiverByteForByteInPriorityOrder) {
   for (const ImageProduct& p : products) {
     const std::string path = (dir.path() / p.name).string();
     EXPECT_EQ(
-        Sha256Sum(path),
+        test::Sha256Sum(path),
         protocol::Sha256Hex({reinterpret_cast<const uint8_t*>(p.bytes.data()), p.bytes.size()}))
         << p.name;
   }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -68,6 +69,17 @@ std::vector<std::string> ReadLines(const std::filesystem::path& path) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+std::string Sha256Sum(const std::filesystem::path& path) {
+  if (!std::filesystem::is_regular_file(path)) return "";
+  std::string out;
+  std::FILE* pipe = ::popen(("sha256sum '" + path.string() + "'").c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+  ::pclose(pipe);
+  return out.substr(0, out.find(' '));
 }
 
 }  // namespace lgs::test

@@ -51,6 +51,9 @@ int FreeTcpPort();
 
 std::string ReadFile(const std::filesystem::path& path);
 std::vector<std::string> ReadLines(const std::filesystem::path& path);
+// The file's SHA-256 as coreutils' sha256sum prints it (an outside judge of our own hashing);
+// "" if it cannot be read.
+std::string Sha256Sum(const std::filesystem::path& path);
 
 // Polls `condition` every 20 ms until it holds or the timeout passes; returns its last value.
 template <typename F>
