@@ -138,11 +138,22 @@ TEST(Uplink, LossFollowsTheConfiguredProbability) {
   EXPECT_NEAR(static_cast<double>(link.stats().uplink_lost), 2000.0, 5 * 42.4);
 }
 
+// The nominal mission with small cameras: these tests are about commanding, and rendering
+// full-size frames would only cost time (the cameras have their own tests).
+Scenario SmallCameras() {
+  Scenario s;
+  for (CameraSpec* c : {&s.cameras.navcam, &s.cameras.pancam, &s.cameras.hazcam}) {
+    c->width_px = 128;
+    c->height_px = 96;
+  }
+  return s;
+}
+
 class CommandHandlerTest : public ::testing::Test {
  protected:
   CommandHandlerTest()
       : link_(LinkProfile::Ideal(), 1, kStart),
-        generator_(1, "rover1", kStart),
+        generator_(1, "rover1", kStart, SmallCameras()),
         handler_(link_, generator_, log_) {
     std::vector<LinkOutcome> out;
     Generate(link_, 100, out);
