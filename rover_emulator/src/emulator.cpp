@@ -305,12 +305,15 @@ Result<EmulatorSummary> Emulator::Run() {
     }
     outcomes.clear();
   };
-  const auto offer = [&](GeneratedPacket& p, protocol::TimestampNs t) {
+  // A generated packet as the link carries it, with the CRC it ends with (for the truth file).
+  const auto to_link = [](GeneratedPacket& p) {
     const auto* bytes = reinterpret_cast<const uint8_t*>(p.packet.data());
     const uint16_t crc =
         static_cast<uint16_t>((bytes[p.packet.size() - 2] << 8) | bytes[p.packet.size() - 1]);
-    link.Offer(
-        LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)}, t);
+    return LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)};
+  };
+  const auto offer = [&](GeneratedPacket& p, protocol::TimestampNs t) {
+    link.Offer(to_link(p), t);
     ++summary.packets_generated;
   };
 
@@ -359,14 +362,8 @@ Result<EmulatorSummary> Emulator::Run() {
     while (link.file_queued() < kFileQueueDepth) {
       std::optional<std::string> pdu = downlink.NextPdu(t);
       if (!pdu) break;
-      GeneratedPacket& p = file_batch[0];
-      if (Status st = generator.EmitFilePdu(*pdu, t, p); !st.ok()) return st;
-      const auto* bytes = reinterpret_cast<const uint8_t*>(p.packet.data());
-      const uint16_t crc =
-          static_cast<uint16_t>((bytes[p.packet.size() - 2] << 8) | bytes[p.packet.size() - 1]);
-      link.OfferFile(
-          LinkPacket{p.stream, p.topic, p.sequence, p.onboard_time_ns, crc, std::move(p.packet)},
-          t);
+      if (Status st = generator.EmitFilePdu(*pdu, t, file_batch[0]); !st.ok()) return st;
+      link.OfferFile(to_link(file_batch[0]), t);
       ++summary.packets_generated;
     }
     return file_reports(t);
@@ -496,7 +493,7 @@ Result<EmulatorSummary> Emulator::Run() {
       if (Status st = generator.Next(batch); !st.ok()) return st;
       for (GeneratedPacket& p : batch) offer(p, t);
       for (ImageProduct& product : generator.model().TakeImageProducts()) {
-        downlink.Store(std::move(product), t);
+        downlink.Store(std::move(product));
       }
       // Commanded activities progressed while the model advanced.
       reports.clear();

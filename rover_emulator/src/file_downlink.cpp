@@ -68,7 +68,7 @@ FileReport FileDownlink::Report(const File& f, FileReport::Kind kind) const {
   return r;
 }
 
-void FileDownlink::Store(ImageProduct product, TimestampNs now) {
+void FileDownlink::Store(ImageProduct product) {
   File file;
   file.sha256 = protocol::Sha256Hex(
       {reinterpret_cast<const uint8_t*>(product.bytes.data()), product.bytes.size()});
@@ -101,7 +101,6 @@ void FileDownlink::Store(ImageProduct product, TimestampNs now) {
   reports_.push_back(Report(file, FileReport::Kind::kStored));
   files_.emplace(file.order, std::move(file));
   StartWaiting();
-  static_cast<void>(now);
 }
 
 void FileDownlink::StartWaiting() {

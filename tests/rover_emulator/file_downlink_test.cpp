@@ -47,11 +47,11 @@ TEST(FileDownlink, FullStoreEvictsLowestPriorityOldestFirstAndSaysWhich) {
   spec.store_capacity_bytes = 300'000;
   FileDownlink d(spec, 1.3, kStart);
   // The first two go into transfer at once (two transactions at a time) and stay.
-  d.Store(Product("a.jpg", 100'000, 5, 1), kStart);
-  d.Store(Product("b.jpg", 100'000, 5, 2), kStart);
-  d.Store(Product("c.jpg", 50'000, 9, 3), kStart);
-  d.Store(Product("d.jpg", 40'000, 9, 4), kStart);
-  d.Store(Product("e.jpg", 60'000, 1, 5), kStart);  // needs room: c (priority 9, oldest) goes
+  d.Store(Product("a.jpg", 100'000, 5, 1));
+  d.Store(Product("b.jpg", 100'000, 5, 2));
+  d.Store(Product("c.jpg", 50'000, 9, 3));
+  d.Store(Product("d.jpg", 40'000, 9, 4));
+  d.Store(Product("e.jpg", 60'000, 1, 5));  // needs room: c (priority 9, oldest) goes
   std::vector<std::string> evicted, stored;
   for (const FileReport& r : d.TakeReports()) {
     (r.kind == FileReport::Kind::kEvicted ? evicted : stored).push_back(r.name);
@@ -63,7 +63,7 @@ TEST(FileDownlink, FullStoreEvictsLowestPriorityOldestFirstAndSaysWhich) {
   EXPECT_EQ(evicted, std::vector<std::string>{"c.jpg"});
   EXPECT_EQ(stored.size(), 5u);
   // A low-priority newcomer that does not fit is itself the one lost.
-  d.Store(Product("f.jpg", 90'000, 9, 6), kStart);
+  d.Store(Product("f.jpg", 90'000, 9, 6));
   const auto reports = d.TakeReports();
   ASSERT_EQ(reports.size(), 2u);  // d goes (priority 9, oldest), then f still does not fit
   EXPECT_EQ(reports[0].name, "d.jpg");
@@ -84,7 +84,7 @@ TEST(FileDownlink, FilesReachAGroundReceiverByteForByteInPriorityOrder) {
   const std::vector<ImageProduct> products = {
       Product("a.jpg", 12'345, 7, 1), Product("b.png", 54'321, 7, 2),
       Product("last.jpg", 30'000, 9, 3), Product("urgent.jpg", 20'000, 1, 4)};
-  for (const ImageProduct& p : products) d.Store(p, kStart);
+  for (const ImageProduct& p : products) d.Store(p);
   std::vector<std::string> completed;
   std::vector<std::string> back;
   std::vector<protocol::cfdp::ReceiverEvent> events;

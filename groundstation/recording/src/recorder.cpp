@@ -38,6 +38,8 @@ struct Recorder::Impl {
 
   Status OpenFile(TimestampNs now_ns, RecorderStats& stats);
   Status CloseFile(RecorderStats& stats);
+  // The id of `type`'s schema in the open file, added on first use; 0 when it cannot be added.
+  uint16_t SchemaFor(const google::protobuf::Descriptor& type);
   // The channel id of `slot` in the open file; `describe()` -> (topic, metadata) is only
   // called the first time, so the per-packet path does no formatting or allocation.
   template <typename Describe>
@@ -201,21 +203,22 @@ void Recorder::Impl::RecordAlarm(const ground::v1::GroundAlarm& alarm, Timestamp
   Write(channel, alarm_sequence++, now_ns, now_ns, protocol::AsBytes(scratch), stats);
 }
 
+uint16_t Recorder::Impl::SchemaFor(const google::protobuf::Descriptor& type) {
+  if (auto it = schemas.find(&type); it != schemas.end()) return it->second;
+  const std::string data = protocol::FileDescriptorSetOf(type);
+  auto added = writer->AddSchema(type.full_name(), protocol::mcap::kSchemaEncodingProtobuf,
+                                 protocol::AsBytes(data));
+  if (!added.ok()) return 0;
+  return schemas[&type] = *added;
+}
+
 template <typename Describe>
 uint16_t Recorder::Impl::ChannelFor(size_t slot, const google::protobuf::Descriptor& type,
                                     Describe describe) {
   if (channels[slot] != 0) return channels[slot];
   const auto [topic, metadata] = describe();
-  uint16_t schema_id = 0;
-  if (auto it = schemas.find(&type); it != schemas.end()) {
-    schema_id = it->second;
-  } else {
-    const std::string data = protocol::FileDescriptorSetOf(type);
-    auto added = writer->AddSchema(type.full_name(), protocol::mcap::kSchemaEncodingProtobuf,
-                                   protocol::AsBytes(data));
-    if (!added.ok()) return 0;
-    schema_id = schemas[&type] = *added;
-  }
+  const uint16_t schema_id = SchemaFor(type);
+  if (schema_id == 0) return 0;
   auto channel =
       writer->AddChannel(topic, protocol::mcap::kMessageEncodingProtobuf, schema_id, metadata);
   if (!channel.ok()) return 0;
@@ -298,16 +301,7 @@ void Recorder::RecordImage(std::string_view camera, const foxglove::CompressedIm
   if (auto it = r.image_channels.find(camera); it != r.image_channels.end()) {
     channel = it->second;
   } else {
-    const google::protobuf::Descriptor& type = *foxglove::CompressedImage::descriptor();
-    uint16_t schema_id = 0;
-    if (auto s = r.schemas.find(&type); s != r.schemas.end()) {
-      schema_id = s->second;
-    } else {
-      const std::string data = protocol::FileDescriptorSetOf(type);
-      auto added = r.writer->AddSchema(type.full_name(), protocol::mcap::kSchemaEncodingProtobuf,
-                                       protocol::AsBytes(data));
-      if (added.ok()) schema_id = r.schemas[&type] = *added;
-    }
+    const uint16_t schema_id = r.SchemaFor(*foxglove::CompressedImage::descriptor());
     if (schema_id != 0) {
       auto added = r.writer->AddChannel(
           protocol::recording::ImageChannel(r.options.rover_id, camera),

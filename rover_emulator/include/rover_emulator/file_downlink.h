@@ -52,7 +52,7 @@ class FileDownlink {
   FileDownlink(const FileDeliverySpec& spec, double light_time_s,
                protocol::TimestampNs mission_start_ns);
 
-  void Store(ImageProduct product, protocol::TimestampNs now);
+  void Store(ImageProduct product);
   // The next PDU to send (encoded), or nothing while every transaction waits.
   std::optional<std::string> NextPdu(protocol::TimestampNs now);
   // Whether NextPdu(now) would give one (it is fetched and kept for that call).
