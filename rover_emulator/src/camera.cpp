@@ -91,13 +91,6 @@ const CameraSpec& SpecOf(const CameraSpecs& specs, rover::v1::Camera camera) {
   }
 }
 
-std::string CameraName(rover::v1::Camera camera) {
-  std::string name = rover::v1::Camera_Name(camera);
-  if (name.rfind("CAMERA_", 0) == 0) name.erase(0, 7);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 void CameraRenderer::UpdateShadows(const SunPosition& sun) {
   if (std::abs(sun.azimuth_deg - shadow_az_) < 0.05 &&
       std::abs(sun.elevation_deg - shadow_el_) < 0.02) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "protocol/command_dictionary.h"
 #include "rover_emulator/rover_model.h"
 
 namespace lgs::emulator {
@@ -75,11 +76,11 @@ void RoverModel::CaptureImage(rover::v1::Camera camera, double pan_deg, double t
   frame.set_field_of_view_deg(spec.fov_deg);
   if (!file.ok()) {
     Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_IMAGE_TAKEN,
-          fmt::format("image {} of {} not kept: {}", frame_id, CameraName(camera),
+          fmt::format("image {} of {} not kept: {}", frame_id, protocol::CameraName(camera),
                       file.error().message()));
     return;
   }
-  const std::string name = fmt::format("{}_{:06}.{}", CameraName(camera), frame_id,
+  const std::string name = fmt::format("{}_{:06}.{}", protocol::CameraName(camera), frame_id,
                                        format == rover::v1::IMAGE_FORMAT_PNG ? "png" : "jpg");
   frame.set_image_size_bytes(file->size());
   frame.set_product_name(name);

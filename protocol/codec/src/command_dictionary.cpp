@@ -595,4 +595,10 @@ std::string DescribeCommand(const CommandInfo& command) {
   return out;
 }
 
+std::string CameraName(rover::v1::Camera camera) {
+  const auto* value = rover::v1::Camera_descriptor()->FindValueByNumber(camera);
+  return value == nullptr ? fmt::format("camera_{}", static_cast<int>(camera))
+                          : Lower(ShortEnumName(value));
+}
+
 }  // namespace lgs::protocol

@@ -60,7 +60,5 @@ class CameraRenderer {
 
 // The specification of a camera in the scenario's camera set.
 const CameraSpec& SpecOf(const CameraSpecs& specs, rover::v1::Camera camera);
-// "navcam_left" from CAMERA_NAVCAM_LEFT.
-std::string CameraName(rover::v1::Camera camera);
 
 }  // namespace lgs::emulator

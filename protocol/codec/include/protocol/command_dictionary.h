@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "protocol/status.h"
+#include "rover/v1/camera.pb.h"
 #include "rover/v1/common.pb.h"
 
 namespace google::protobuf {
@@ -105,5 +106,8 @@ std::vector<std::string> ArgumentChoices(const CommandInfo& command, const Argum
 // A one-line summary per argument for --help and error messages.
 std::string DescribeCommand(const CommandInfo& command);
 std::string_view ModeName(rover::v1::RoverMode mode);  // "SAFE"
+// "navcam_left" from CAMERA_NAVCAM_LEFT: the name capture_image takes, and the one images are
+// filed under (product names, image channels, frame_id).
+std::string CameraName(rover::v1::Camera camera);
 
 }  // namespace lgs::protocol
