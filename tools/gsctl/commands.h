@@ -54,6 +54,18 @@ struct AlarmsOptions : ControlOptions {
 };
 int RunAlarms(const AlarmsOptions& options);
 
+// The running station's products, over its web endpoint.
+struct ProductsOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string token_path;  // the station's --http-token file, when it asks for one
+  double timeout_s = 10.0;
+  size_t limit = 200;  // kept products listed
+  bool json = false;
+  bool get = false;  // `products get ID --out FILE`
+  std::string id, out;
+};
+int RunProducts(const ProductsOptions& options);
+
 struct RecoverOptions {
   std::string broken;
   std::string out;

@@ -195,6 +195,31 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  ProductsOptions products;
+  auto* products_cmd = app.add_subcommand(
+      "products",
+      "the running station's file transfers (progress, rate, ETA) and kept products, newest "
+      "first; 'products get ID --out FILE' fetches one");
+  const auto web_options = [&](CLI::App* c) {
+    c->add_option("--url", products.url, "the station's web endpoint")->capture_default_str();
+    c->add_option("--http-token", products.token_path,
+                  "the station's HTTP token file (when it asks for one: --remote or "
+                  "--http-token)");
+    c->add_option("--timeout", products.timeout_s, "give up after SECONDS")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+  };
+  web_options(products_cmd);
+  products_cmd->add_flag("--json", products.json, "the station's answer as JSON");
+  products_cmd->add_option("--limit", products.limit, "kept products to list (newest first)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2000));
+  auto* products_get = products_cmd->add_subcommand(
+      "get", "fetch a kept product by name, or what has arrived of a transfer by ID (7-12)");
+  products_get->add_option("ID", products.id, "product name or transfer id")->required();
+  products_get->add_option("--out", products.out, "file to write, or - for stdout")->required();
+  web_options(products_get);
+
   BenchSinkOptions sink;
   auto* sink_cmd = app.add_subcommand("bench-sink", "(internal) raw ZeroMQ receiver for bench");
   sink_cmd->group("");  // hidden from --help
@@ -216,6 +241,10 @@ int Run(int argc, char** argv) {
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
   if (command_cmd->parsed()) return RunCommand(command);
   if (alarms_cmd->parsed()) return RunAlarms(alarms);
+  if (products_cmd->parsed()) {
+    products.get = products_get->parsed();
+    return RunProducts(products);
+  }
   return kExitUsage;
 }
 }  // namespace

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/cfdp_pdu.h"
+#include "protocol/clock.h"
+#include "protocol/command_dictionary.h"
 #include "protocol/sha256.h"
 #include "protocol/stream_registry.h"
 #include "rover/v1/file_delivery.pb.h"
@@ -80,27 +82,75 @@ ProductSink::ProductSink(ProductOptions options, double light_time_s, SendPdu se
 void ProductSink::OnAccepted(const AcceptedPacket& packet) {
   const protocol::DecodedPacket& p = packet.packet;
   if (p.stream->id == protocol::StreamId::kCameraFrame) {
-    const auto& frame = static_cast<const rover::v1::CameraFrame&>(*p.message);
-    if (frame.product_name().empty()) return;  // a navigation frame: not kept on board
-    if (records_.find(frame.product_name()) == records_.end()) {
-      record_order_.push_back(frame.product_name());
-      if (record_order_.size() > kRecordsKept) {
-        records_.erase(record_order_.front());
-        record_order_.pop_front();
-      }
-    }
-    records_[frame.product_name()] = Record{frame, p.packet.onboard_time_ns};
-    if (auto waiting = awaiting_record_.find(frame.product_name());
-        waiting != awaiting_record_.end()) {
-      const cfdp::ReceiverEvent event = waiting->second;
-      awaiting_record_.erase(waiting);
-      WriteSidecar(event);
-    }
+    OnCameraFrame(static_cast<const rover::v1::CameraFrame&>(*p.message), p.packet.onboard_time_ns);
     return;
   }
   if (p.stream->id != protocol::StreamId::kFileDelivery) return;
   const std::string& pdu = static_cast<const rover::v1::FilePdu&>(*p.message).pdu();
   OnPdu({reinterpret_cast<const uint8_t*>(pdu.data()), pdu.size()}, Clock::now());
+}
+
+void ProductSink::OnCameraFrame(const rover::v1::CameraFrame& frame,
+                                protocol::TimestampNs onboard_ns) {
+  if (frame.product_name().empty()) return;  // a navigation frame: not kept on board
+  if (records_.find(frame.product_name()) == records_.end()) {
+    record_order_.push_back(frame.product_name());
+    if (record_order_.size() > kRecordsKept) {
+      records_.erase(record_order_.front());
+      record_order_.pop_front();
+    }
+  }
+  records_[frame.product_name()] = Record{frame, onboard_ns};
+  if (auto waiting = awaiting_record_.find(frame.product_name());
+      waiting != awaiting_record_.end()) {
+    const cfdp::ReceiverEvent event = waiting->second;
+    awaiting_record_.erase(waiting);
+    WriteSidecar(event);
+  }
+}
+
+void ProductSink::Resume(protocol::StreamId stream, std::string_view payload,
+                         protocol::TimestampNs onboard_ns) {
+  resuming_ = true;
+  if (stream == protocol::StreamId::kCameraFrame) {
+    rover::v1::CameraFrame frame;
+    if (!frame.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return;
+    if (!frame.product_name().empty()) ++resume_.camera_records;
+    OnCameraFrame(frame, onboard_ns);
+    return;
+  }
+  if (stream != protocol::StreamId::kFileDelivery) return;
+  rover::v1::FilePdu pdu;
+  if (!pdu.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    ++resume_.bad_pdus;
+    return;
+  }
+  ++resume_.pdus;
+  const uint64_t bad_before = stats_.bad_pdus;
+  // One time for the whole rebuild: every transaction resumes as if just heard, so its gaps
+  // are NAKed after the first-NAK delay rather than judged by how long the station was down.
+  OnPdu({reinterpret_cast<const uint8_t*>(pdu.pdu().data()), pdu.pdu().size()}, Clock::now());
+  resume_.bad_pdus += stats_.bad_pdus - bad_before;
+}
+
+ProductResume ProductSink::FinishResume() {
+  resuming_ = false;
+  for (const cfdp::TransactionView& t : receiver_.Transactions()) {
+    if (t.state != cfdp::TransactionState::kReceiving) continue;
+    ++resume_.in_progress;
+    resume_.bytes_received += t.received_bytes;
+    resume_.bytes_expected += t.file_size.value_or(t.received_bytes + t.missing_bytes);
+  }
+  // The live counts start from here: what the rebuild read is in `resume_`.
+  stats_ = ProductStats{};
+  log_.Info(
+      "resuming products: {} CFDP PDU(s) and {} image record(s) read from the recordings; {} "
+      "file(s) complete, {} transfer(s) to go on with ({} of {} octets here, the rest will be "
+      "NAKed){}",
+      resume_.pdus, resume_.camera_records, resume_.complete, resume_.in_progress,
+      resume_.bytes_received, resume_.bytes_expected,
+      resume_.bad_pdus > 0 ? fmt::format("; {} recorded PDU(s) refused", resume_.bad_pdus) : "");
+  return resume_;
 }
 
 void ProductSink::OnPdu(std::span<const uint8_t> bytes, Clock::time_point now) {
@@ -120,11 +170,50 @@ void ProductSink::OnPdu(std::span<const uint8_t> bytes, Clock::time_point now) {
 void ProductSink::OnTick(const IngestTick& tick) {
   receiver_.Tick(tick.now, out_, events_);
   Flush();
+  // Rates over about a second, smoothed over a few: steady enough for an ETA, quick to show a
+  // stall.
+  if (tick.now - rates_at_ >= std::chrono::seconds(1)) {
+    rates_at_ = tick.now;
+    std::map<cfdp::TransactionId, Rate> next;
+    for (const cfdp::TransactionView& t : receiver_.Transactions()) {
+      Rate r{t.received_bytes, tick.now, 0.0};
+      if (auto it = rates_.find(t.id); it != rates_.end()) {
+        const double dt = std::chrono::duration<double>(tick.now - it->second.at).count();
+        const double now_bps =
+            dt > 0 ? static_cast<double>(t.received_bytes - it->second.bytes) / dt : 0.0;
+        r.bps = it->second.bps > 0 ? 0.5 * it->second.bps + 0.5 * now_bps : now_bps;
+      }
+      next.emplace(t.id, r);
+    }
+    rates_ = std::move(next);
+  }
+  if (on_progress_ && tick.now - progress_at_ >= Seconds(progress_interval_s_)) {
+    progress_at_ = tick.now;
+    on_progress_(Progress());
+  }
+}
+
+std::vector<ProductProgress> ProductSink::Progress() const {
+  std::vector<ProductProgress> out;
+  for (cfdp::TransactionView& t : receiver_.Transactions()) {
+    ProductProgress p;
+    if (auto it = rates_.find(t.id); it != rates_.end()) p.rate_bps = it->second.bps;
+    if (t.state == cfdp::TransactionState::kReceiving && p.rate_bps > 1.0 && t.file_size) {
+      p.eta_s =
+          static_cast<double>(*t.file_size - std::min(*t.file_size, t.received_bytes)) / p.rate_bps;
+    }
+    if (auto it = records_.find(t.destination_name); it != records_.end()) {
+      p.camera = protocol::CameraName(it->second.frame.camera());
+    }
+    p.view = std::move(t);
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 void ProductSink::Flush() {
   for (std::string& pdu : out_) {
-    if (!send_) continue;  // listening only
+    if (!send_ || resuming_) continue;  // listening only, or answered when it was recorded
     if (send_(std::move(pdu))) {
       ++stats_.pdus_sent;
     } else {
@@ -139,14 +228,21 @@ void ProductSink::Flush() {
 void ProductSink::OnEvent(const cfdp::ReceiverEvent& e) {
   switch (e.kind) {
     case cfdp::ReceiverEvent::Kind::kStarted:
-      log_.Info("product transfer {}/{} started", e.id.source, e.id.sequence);
+      if (!resuming_) log_.Info("product transfer {}/{} started", e.id.source, e.id.sequence);
       return;
     case cfdp::ReceiverEvent::Kind::kCompleted:
       ++stats_.completed;
+      if (resuming_) {
+        ++resume_.complete;
+        // Kept (and recorded) by the earlier run unless it stopped before the sidecar.
+        std::error_code ec;
+        if (std::filesystem::exists(e.path + ".json", ec)) return;
+      }
       WriteSidecar(e);
       return;
     case cfdp::ReceiverEvent::Kind::kFailed:
       ++stats_.failed;
+      if (resuming_) return;
       log_.Warn("product transfer {}/{} failed: {} ({}); what arrived is kept in {}", e.id.source,
                 e.id.sequence, cfdp::ConditionName(e.condition), e.detail, e.path);
       return;
@@ -159,6 +255,7 @@ void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
   nlohmann::json j;
   j["name"] = name;
   j["transaction"] = {{"source", e.id.source}, {"sequence", e.id.sequence}};
+  j["kept_utc_ns"] = protocol::WallNowNs();
   std::error_code ec;
   j["size"] = std::filesystem::file_size(path, ec);
   auto sha = HashFile(e.path);
@@ -179,8 +276,9 @@ void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
     if (google::protobuf::util::MessageToJsonString(f, &frame_json, o).ok()) {
       j["camera_frame"] = nlohmann::json::parse(frame_json, nullptr, false);
     }
+    j["camera"] = protocol::CameraName(f.camera());
     j["onboard_time_ns"] = it->second.onboard_ns;
-    if (on_image_) on_image_(f, it->second.onboard_ns, e.path);
+    if (on_image_ && !resuming_) on_image_(f, it->second.onboard_ns, e.path);
   } else if (awaiting_record_.size() < kRecordsKept) {
     awaiting_record_.emplace(name, e);  // completed again when the record comes
   }
@@ -222,9 +320,7 @@ Result<foxglove::CompressedImage> CompressedImageOf(const rover::v1::CameraFrame
   if (!in) return Status::Error(fmt::format("cannot read '{}'", path));
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return Status::Error(fmt::format("reading '{}' failed", path));
-  std::string camera = rover::v1::Camera_Name(frame.camera());
-  if (camera.rfind("CAMERA_", 0) == 0) camera.erase(0, 7);
-  for (char& c : camera) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string camera = protocol::CameraName(frame.camera());
   foxglove::CompressedImage image;
   image.mutable_timestamp()->set_seconds(onboard_ns / 1'000'000'000);
   image.mutable_timestamp()->set_nanos(static_cast<int32_t>(onboard_ns % 1'000'000'000));

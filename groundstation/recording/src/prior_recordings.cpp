@@ -14,7 +14,7 @@ namespace lgs::station {
 Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::string_view rover_id,
                                             bool learn_sequences,
                                             const protocol::McapWriterOptions& recovery_writer,
-                                            Logger& log) {
+                                            Logger& log, const RecordedMessageVisitor& visit) {
   namespace fs = std::filesystem;
   PriorRecordings prior;
   std::error_code ec;
@@ -85,6 +85,7 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
       if (it->second < 0) continue;
       sequences[static_cast<size_t>(it->second)].push_back(m.sequence);
       ++prior.messages;
+      if (visit) visit(static_cast<protocol::StreamId>(it->second), m);
     }
     if (reader.end() != protocol::McapMessageReader::End::kComplete) {
       log.Warn(

@@ -14,6 +14,7 @@
 #include "groundstation/ingest_sinks.h"
 #include "groundstation/output_file.h"
 #include "groundstation/prior_recordings.h"
+#include "groundstation/product_archive.h"
 #include "groundstation/recorder_sink.h"
 #include "groundstation/sink.h"
 #include "groundstation/thread_bridge.h"
@@ -54,6 +55,7 @@ struct Station::Impl final : WebBackend {
   Status StartLink();
   Status StartUplink();
   Status BuildPipeline();
+  std::unique_ptr<ProductSink> MakeProductSink();
   void OnControl(const std::string& peer, const control::Envelope& envelope);
   void Publish(const CommandTracker::Transitions& transitions);
   void PublishAlarms(const AlarmManager::Transitions& transitions, protocol::TimestampNs ground_ns);
@@ -88,6 +90,7 @@ struct Station::Impl final : WebBackend {
   std::pair<uint64_t, ground::v1::GroundCommand> Submit(const CommandRequest& command) override {
     return commands->Submit(command);
   }
+  nlohmann::json Transfers() const override { return transfers_snapshot; }
 
   StationOptions options;
   Logger& log;
@@ -114,6 +117,7 @@ struct Station::Impl final : WebBackend {
   protocol::TimestampNs recorder_opened_ns = 0;
   RecorderSink* recorder_sink = nullptr;  // in `pipeline`, when recording
   AlarmSink* alarm_sink = nullptr;        // in `pipeline`, when checking limits
+  std::unique_ptr<ProductSink> products;  // made before the pipeline, to resume
   ProductSink* product_sink = nullptr;    // in `pipeline`, when keeping products
   std::unique_ptr<AlarmManager> alarms;
   uint64_t gaps_at_start = 0;
@@ -129,6 +133,7 @@ struct Station::Impl final : WebBackend {
   std::unique_ptr<Commanding> commands;
   std::vector<ground::v1::GroundAlarm> alarm_snapshot;
   LinkWatchSnapshot link_watch_snapshot;
+  nlohmann::json transfers_snapshot = nlohmann::json::array();
   LinkSnapshot last_stats;  // for the rates in the statistics line
   Clock::time_point last_stats_time = Clock::now();
 };
@@ -138,10 +143,20 @@ Status Station::Impl::Start() {
   if (Status s = jsonl.Open(options.view.jsonl_path, "JSON lines file"); !s.ok()) return s;
   if (options.view.jsonl_path == "-" || options.view.summary_json_path == "-")
     terminal.set_out(stderr);
+  if (!options.products.directory.empty()) products = MakeProductSink();
   if (!options.recorder.directory.empty()) {
+    RecordedMessageVisitor visit;
+    if (products && options.resume) {
+      // The transfers the last run left unfinished go on from what it recorded.
+      visit = [this](protocol::StreamId stream, const protocol::McapMessage& m) {
+        products->Resume(stream, {reinterpret_cast<const char*>(m.data.data()), m.data.size()},
+                         static_cast<protocol::TimestampNs>(m.publish_time));
+      };
+    }
     auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
-                                       options.recorder.writer, log);
+                                       options.recorder.writer, log, visit);
     if (!scanned.ok()) return scanned.error();
+    if (visit) static_cast<void>(products->FinishResume());
     prior = std::move(*scanned);
     if (options.resume) {
       SeedAccounting(prior, options.recorder.directory, options.gap_fill.enabled, accounting, log);
@@ -162,6 +177,7 @@ Status Station::Impl::Start() {
              options.limits.path.empty() ? "built-in" : options.limits.path);
     alarms = std::make_unique<AlarmManager>(std::move(*limits));
   }
+  options.web.products_directory = options.products.directory;
   web = std::make_unique<WebServer>(io, options.web, options.rover_id, options.recorder.directory,
                                     *this, log);
   if (Status s = web->Start(); !s.ok()) return s;
@@ -269,22 +285,8 @@ Status Station::Impl::BuildPipeline() {
       static_cast<void>(bridge.ToAsio([this, state] { commands->SetRover(state); }));
     }));
   }
-  if (!options.products.directory.empty()) {
-    ProductSink::SendPdu send;
-    if (uplink) {
-      send = [this](std::string pdu) {
-        return bridge.ToAsio([this, pdu = std::move(pdu)] {
-          static_cast<void>(uplink->SendFilePdu(pdu, options.gap_fill.source_id));
-        });
-      };
-    }
-    options.products.log_interval_s = options.view.reject_log_interval_s;
-    ProductSink::OnImage on_image;
-    if (recorder_sink)
-      on_image = [this](const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns,
-                        const std::string& path) { RecordImage(frame, onboard_ns, path); };
-    product_sink = &pipeline.Add(std::make_unique<ProductSink>(
-        options.products, options.light_time_s, send, log, std::move(on_image)));
+  if (products) {
+    product_sink = &pipeline.Add(std::move(products));
     log.Info("keeping CFDP products in {}{}", options.products.directory,
              uplink ? "" : " (listening only: no uplink to answer the rover's CFDP)");
   }
@@ -293,6 +295,37 @@ Status Station::Impl::BuildPipeline() {
     pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.view.print_interval_s));
   }
   return Status::Ok();
+}
+
+// The CFDP receiving entity: it answers the rover over the uplink when the station has one, and
+// records each kept image when it records.
+std::unique_ptr<ProductSink> Station::Impl::MakeProductSink() {
+  ProductSink::SendPdu send;
+  if (options.gap_fill.enabled || options.commanding.enabled) {  // StartUplink opens one
+    send = [this](std::string pdu) {
+      return bridge.ToAsio([this, pdu = std::move(pdu)] {
+        static_cast<void>(uplink->SendFilePdu(pdu, options.gap_fill.source_id));
+      });
+    };
+  }
+  options.products.log_interval_s = options.view.reject_log_interval_s;
+  ProductSink::OnImage on_image;
+  if (!options.recorder.directory.empty()) {
+    on_image = [this](const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns,
+                      const std::string& path) { RecordImage(frame, onboard_ns, path); };
+  }
+  auto sink = std::make_unique<ProductSink>(options.products, options.light_time_s, send, log,
+                                            std::move(on_image));
+  sink->set_on_progress(
+      [this](std::vector<ProductProgress> progress) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const ProductProgress& p : progress) list.push_back(ProgressJson(p));
+        // A lost snapshot is replaced by the next one.
+        static_cast<void>(bridge.ToAsio(
+            [this, list = std::move(list)]() mutable { transfers_snapshot = std::move(list); }));
+      },
+      1.0);
+  return sink;
 }
 
 // A control request whose token matched (Asio thread).

@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
+#include "groundstation/product_archive.h"
+#include "groundstation/static_files.h"
 #include "groundstation/telemetry_dictionary.h"
 #include "groundstation/telemetry_fields.h"
 #include "groundstation/web_server.h"
@@ -77,6 +81,15 @@ HttpResponse WebServer::Handle(const HttpRequest& r) {
     if (!only("POST")) return error(405, "POST only");
     if (backend_.limits() == nullptr) return error(404, "limit checking is off (--limits none)");
     return HandleAck(r);
+  }
+  if (r.path == "/api/products" || r.path == "/api/products/file" || r.path == "/api/images") {
+    if (!only("GET")) return error(405, "GET only");
+    if (options_.products_directory.empty()) {
+      return error(404, "this station keeps no products (start it with --products DIR)");
+    }
+    if (r.path == "/api/products") return HandleProducts(r);
+    if (r.path == "/api/products/file") return HandleProductFile(r);
+    return HandleImages(r);
   }
   if (r.path == "/api/commands") {
     if (!backend_.commanding()) {
@@ -283,6 +296,121 @@ HttpResponse WebServer::HandleTraverse(const HttpRequest& r) {
   }
   return HttpResponse{200, "application/json",
                       text::JsonDump(nlohmann::json{{"path", path}, {"hazards", hazards}})};
+}
+
+namespace {
+
+// Kept products listed per request at most (the newest).
+constexpr size_t kMaxKeptListed = 2000;
+// Files served whole from memory: far above any image (a pancam PNG is ~3 MB), bounded so a
+// stray large file in the directory cannot take the station's memory.
+constexpr uintmax_t kMaxServedFile = 64u << 20;
+
+nlohmann::json KeptJson(const KeptProduct& k) {
+  const nlohmann::json& s = k.sidecar;
+  nlohmann::json j{{"name", k.name},
+                   {"url", "/api/products/file?name=" + k.name},
+                   {"size", s.value("size", uint64_t{0})},
+                   {"sha256", s.value("sha256", "")},
+                   {"kept_utc_ns", s.value("kept_utc_ns", uint64_t{0})},
+                   {"onboard_time_ns", s.value("onboard_time_ns", uint64_t{0})}};
+  if (s.contains("transaction")) {
+    j["id"] = fmt::format("{}-{}", s["transaction"].value("source", uint64_t{0}),
+                          s["transaction"].value("sequence", uint64_t{0}));
+  }
+  if (s.contains("camera_frame") && s["camera_frame"].is_object()) {
+    j["camera"] = s.value("camera", "");
+    j["camera_frame"] = s["camera_frame"];
+  }
+  return j;
+}
+
+}  // namespace
+
+HttpResponse WebServer::HandleProducts(const HttpRequest& r) {
+  size_t limit = 200;
+  if (!QueryText(r.query, "limit").empty()) {
+    const auto n = QueryNumber(r.query, "limit");
+    if (!n || *n < 1 || *n > kMaxKeptListed) {
+      return error(400, fmt::format("limit must be 1..{}", kMaxKeptListed));
+    }
+    limit = static_cast<size_t>(*n);
+  }
+  auto kept = ListKeptProducts(options_.products_directory, limit);
+  if (!kept.ok()) return error(500, kept.error().message());
+  nlohmann::json list = nlohmann::json::array();
+  for (const KeptProduct& k : *kept) list.push_back(KeptJson(k));
+  return json(200, {{"transfers", backend_.Transfers()}, {"kept", std::move(list)}});
+}
+
+HttpResponse WebServer::HandleProductFile(const HttpRequest& r) {
+  const std::string name = QueryText(r.query, "name"), id = QueryText(r.query, "id");
+  std::string path;
+  std::string_view type = "application/octet-stream";
+  if (!name.empty()) {
+    if (!IsProductName(name))
+      return error(400, fmt::format("'{}' is not a product name", Quote(name)));
+    path = options_.products_directory + "/" + name;
+    // Images and sidecars as what they are; anything else as bytes, never as a page this
+    // origin would run.
+    if (const std::string_view t = ContentTypeOf(name);
+        t.starts_with("image/png") || t.starts_with("image/jpeg") || t == "application/json") {
+      type = t;
+    }
+  } else if (!id.empty()) {
+    const auto partial = PartialPath(options_.products_directory, id);
+    if (!partial)
+      return error(400, fmt::format("'{}' is not a transfer id (SOURCE-SEQUENCE)", Quote(id)));
+    path = *partial;
+  } else {
+    return error(400, "say which: name=FILE (a kept product) or id=SOURCE-SEQUENCE (a transfer)");
+  }
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || !std::filesystem::is_regular_file(path, ec)) {
+    return error(404, fmt::format("no product '{}'", Quote(name.empty() ? id : name)));
+  }
+  if (size > kMaxServedFile) return error(413, "the file is too large to serve whole");
+  std::ifstream in(path, std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return error(500, "the file could not be read");
+  HttpResponse response{200, std::string(type), std::move(body)};
+  // A kept product never changes; a partial one grows.
+  if (!name.empty()) response.cache_control = "private, max-age=86400";
+  return response;
+}
+
+HttpResponse WebServer::HandleImages(const HttpRequest& r) {
+  const std::string camera = QueryText(r.query, "camera");
+  auto range = ParseRange(r.query);
+  if (!range.ok()) return error(400, range.error().message());
+  auto kept = ListKeptProducts(options_.products_directory, kMaxKeptListed);
+  if (!kept.ok()) return error(500, kept.error().message());
+  nlohmann::json out = nlohmann::json::array();
+  for (auto it = kept->rbegin(); it != kept->rend(); ++it) {  // oldest first
+    const nlohmann::json& s = it->sidecar;
+    if (!s.contains("camera_frame") || (!camera.empty() && s.value("camera", "") != camera))
+      continue;
+    const uint64_t utc_ns = s.value("kept_utc_ns", uint64_t{0});
+    if (utc_ns < range->start_ns || utc_ns > range->end_ns) continue;
+    const nlohmann::json& f = s["camera_frame"];
+    out.push_back({{"utc", static_cast<double>(utc_ns) / 1e6},
+                   {"scet", static_cast<double>(s.value("onboard_time_ns", uint64_t{0})) / 1e6},
+                   {"url", "/api/products/file?name=" + it->name},
+                   {"name", it->name},
+                   {"camera", s.value("camera", "")},
+                   {"frame_id", f.value("frame_id", 0)},
+                   {"exposure_ms", f.value("exposure_ms", 0.0)},
+                   {"gain_db", f.value("gain_db", 0.0)},
+                   {"pan_deg", f.value("pan_deg", 0.0)},
+                   {"tilt_deg", f.value("tilt_deg", 0.0)},
+                   {"sun_azimuth_deg", f.value("sun_azimuth_deg", 0.0)},
+                   {"sun_elevation_deg", f.value("sun_elevation_deg", 0.0)},
+                   {"width_px", f.value("width_px", 0)},
+                   {"height_px", f.value("height_px", 0)},
+                   {"size", s.value("size", uint64_t{0})}});
+  }
+  return json(200, out);
 }
 
 }  // namespace lgs::station

@@ -8,6 +8,7 @@
 
   const NAMESPACE = 'lgs';
   const TELEMETRY_TYPE = 'lgs.telemetry';
+  const IMAGERY_TYPE = 'lgs.imagery';
 
   async function getJson(url, init) {
     const response = await fetch(url, init);
@@ -146,7 +147,14 @@
 
   // ---------------------------------------------------------------------------------------
   // The object tree, from the dictionary.
-  function buildObjects(dictionary) {
+  // The cameras that take images, as capture_image names them ("navcam_left").
+  function camerasOf(commands) {
+    const capture = (commands || []).find((c) => c.name === 'capture_image');
+    const arg = capture && capture.arguments.find((a) => a.name === 'camera');
+    return arg && arg.choices ? arg.choices : [];
+  }
+
+  function buildObjects(dictionary, cameras) {
     const objects = new Map();
     const id = (key) => ({ namespace: NAMESPACE, key });
     const fields = new Map();
@@ -210,6 +218,40 @@
     const link = view('link-status', 'Link status', 'lgs.link');
     const alarms = view('alarms', 'Alarms', 'lgs.alarms');
     const commands = view('commands', 'Commands', 'lgs.commands');
+    const downlink = view('downlink', 'Images and files', 'lgs.downlink');
+    // One imagery object per camera: Open MCT's imagery view over the images the station kept.
+    const cameraIds = cameras.map((camera) => {
+      const key = `images.${camera}`;
+      objects.set(key, {
+        identifier: id(key),
+        name: `Images: ${camera}`,
+        type: IMAGERY_TYPE,
+        location: `${NAMESPACE}:images`,
+        telemetry: {
+          values: [
+            { key: 'url', name: 'Image', format: 'image', hints: { image: 1 } },
+            { key: 'name', name: 'File', format: 'string', hints: { imageDownloadName: 1 } },
+            { key: 'utc', source: 'utc', name: 'Ground received', format: 'utc', hints: { domain: 1 } },
+            { key: 'scet', name: 'On-board time', format: 'utc', hints: { domain: 2 } },
+            { key: 'exposure_ms', name: 'Exposure (ms)', format: 'float' },
+            { key: 'pan_deg', name: 'Pan (deg)', format: 'float' },
+            { key: 'tilt_deg', name: 'Tilt (deg)', format: 'float' },
+            { key: 'sun_elevation_deg', name: 'Sun elevation (deg)', format: 'float' }
+          ]
+        },
+        // Open MCT's imagery view puts its own time conductor on it, which reads this.
+        configuration: {},
+        lgs: { camera }
+      });
+      return id(key);
+    });
+    objects.set('images', {
+      identifier: id('images'),
+      name: 'Cameras',
+      type: 'folder',
+      location: `${NAMESPACE}:rover`,
+      composition: cameraIds
+    });
 
     const present = (key) => (fields.has(key) ? [id(key)] : []);
     objects.set('plot.power', {
@@ -267,8 +309,8 @@
       name: `Rover ${dictionary.rover}`,
       type: 'folder',
       location: 'ROOT',
-      composition: [id('overview'), traverse, link, alarms, commands, id('plot.power'),
-        id('table.soil'), ...subsystemIds]
+      composition: [id('overview'), traverse, link, alarms, commands, downlink, id('images'),
+        id('plot.power'), id('table.soil'), ...subsystemIds]
     });
     // The station serves these; they cannot be saved back. Open MCT shows them locked, and an
     // operator who wants a different layout duplicates one into My Items.
@@ -479,6 +521,92 @@
     });
   }
 
+  function octets(n) {
+    if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+    if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+    return `${Math.round(n)} B`;
+  }
+
+  const fixed = (v, digits) => (typeof v === 'number' ? v.toFixed(digits) : '–');
+
+  function seconds(s) {
+    if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} m`;
+    if (s >= 60) return `${Math.floor(s / 60)} m ${Math.round(s % 60)} s`;
+    return `${Math.round(s)} s`;
+  }
+
+  // Files coming down (progress, rate, ETA at the current rate) and the images kept, the chosen
+  // one shown large with its camera record beside it.
+  function downlinkView(element) {
+    const transfers = el('div', { class: 'lgs-transfers' });
+    const kept = el('div', { class: 'lgs-kept' });
+    const detail = el('div', { class: 'lgs-image-detail' });
+    const root = el('div', { class: 'lgs-view lgs-downlink' }, el('h3', {}, 'Downlink queue'),
+      transfers, el('h3', {}, 'Kept products'), el('div', { class: 'lgs-kept-pane' }, kept, detail));
+    element.append(root);
+    let chosen;
+    let shownKept;
+    const show = (k) => {
+      chosen = k.name;
+      const f = k.camera_frame || {};
+      const rows = [['file', k.name], ['size', octets(k.size)], ['SHA-256', k.sha256],
+        ['transaction', k.id || ''], ['camera', k.camera || ''],
+        ['on-board time', k.onboard_time_ns ? new Date(k.onboard_time_ns / 1e6).toISOString() : ''],
+        ['frame', f.frame_id], ['exposure', `${fixed(f.exposure_ms, 2)} ms`],
+        ['gain', `${fixed(f.gain_db, 1)} dB`],
+        ['pan / tilt', `${fixed(f.pan_deg, 1)}° / ${fixed(f.tilt_deg, 1)}°`],
+        ['mean brightness', `${fixed(f.mean_brightness_dn, 0)} DN`],
+        ['sun', `az ${fixed(f.sun_azimuth_deg, 1)}° el ${fixed(f.sun_elevation_deg, 2)}°`],
+        ['rover', `x ${fixed(f.rover_x_m, 2)} m, y ${fixed(f.rover_y_m, 2)} m, ` +
+          `heading ${fixed(f.rover_heading_deg, 1)}°`],
+        ['size (px)', `${f.width_px} × ${f.height_px}`]];
+      detail.replaceChildren(
+        el('img', { class: 'lgs-image', src: k.url, alt: k.name }),
+        el('table', { class: 'lgs-image-meta' },
+          ...rows.map(([name, value]) => el('tr', {}, el('th', {}, name), el('td', {}, value ?? '')))));
+    };
+    return pollingView(root, 1000, async () => {
+      let answer;
+      try {
+        answer = await getJson('/api/products?limit=50');
+      } catch (e) {
+        if (e.status === 404) {
+          root.replaceChildren(el('div', { class: 'lgs-muted' },
+            'This station keeps no products (start it with --products DIR).'));
+          return;
+        }
+        throw e;
+      }
+      const active = answer.transfers.filter((t) => t.state === 'receiving' || t.state === 'finishing');
+      transfers.replaceChildren(active.length === 0
+        ? el('div', { class: 'lgs-muted' }, 'No file is coming down.')
+        : el('table', {},
+          el('tr', {}, ...['transfer', 'file', 'camera', 'progress', 'size', 'rate', 'ETA'].map((h) => el('th', {}, h))),
+          ...active.map((t) => {
+            const fraction = t.progress ?? 0;
+            return el('tr', { class: 'lgs-transfer', 'data-transfer-id': t.id },
+              el('td', {}, t.id), el('td', {}, t.name || '(metadata not yet in)'),
+              el('td', {}, t.camera || '–'),
+              el('td', {}, el('progress', { max: '1', value: String(fraction) }),
+                ` ${(100 * fraction).toFixed(1)} %`),
+              el('td', {}, t.size === null ? '?' : octets(t.size)),
+              el('td', {}, `${octets(t.rate_bps)}/s`),
+              el('td', { class: 'lgs-eta' }, t.state === 'finishing' ? 'checking'
+                : t.eta_s === null ? (t.stalled ? 'stalled' : '–') : seconds(t.eta_s)));
+          })));
+      const now = JSON.stringify(answer.kept.map((k) => k.name));
+      if (now !== shownKept) {
+        shownKept = now;
+        kept.replaceChildren(...answer.kept.map((k) =>
+          el('figure', { class: 'lgs-thumb', 'data-product': k.name, onclick: () => show(k) },
+            /\.(jpe?g|png)$/.test(k.name) ? el('img', { src: k.url, alt: k.name, loading: 'lazy' }) : '',
+            el('figcaption', {}, k.name))));
+        const again = answer.kept.find((k) => k.name === chosen) || answer.kept[0];
+        if (again && again.name !== chosen) show(again);
+      }
+    });
+  }
+
   function addView(openmct, type, name, cssClass, make) {
     openmct.types.addType(type, { name, cssClass, creatable: false });
     openmct.objectViews.addProvider({
@@ -503,7 +631,10 @@
   // ---------------------------------------------------------------------------------------
   window.LunarGroundStation = function LunarGroundStation() {
     return function install(openmct) {
-      const objectsPromise = getJson('/api/dictionary').then(buildObjects);
+      const objectsPromise = Promise.all([
+        getJson('/api/dictionary'),
+        getJson('/api/commands/dictionary').catch(() => [])
+      ]).then(([dictionary, commands]) => buildObjects(dictionary, camerasOf(commands)));
       let realtime;
 
       openmct.objects.addRoot({ namespace: NAMESPACE, key: 'rover' });
@@ -549,7 +680,48 @@
         getLimits: (d) => ({ limits: () => Promise.resolve(limitLines(d.lgs.limits)) })
       });
 
+      openmct.types.addType(IMAGERY_TYPE, {
+        name: 'Camera images',
+        description: 'The images one camera took, as the station kept them (CFDP downlink).',
+        cssClass: 'icon-image'
+      });
+      // Images: history from the kept products; live ones by asking for what is newer every
+      // two seconds (an image arrives every few seconds at most).
+      const imagesUrl = (camera, start, end) =>
+        `/api/images?${new URLSearchParams({ camera, start: Math.max(0, Math.floor(start)),
+          end: Math.max(0, Math.ceil(end)) })}`;
+      openmct.telemetry.addProvider({
+        supportsRequest: (d) => d.type === IMAGERY_TYPE,
+        request: (d, options) => getJson(imagesUrl(d.lgs.camera, options.start, options.end),
+          { signal: options.signal }).catch((e) => (e.status === 404 ? [] : Promise.reject(e))),
+        supportsSubscribe: (d) => d.type === IMAGERY_TYPE,
+        subscribe: (d, callback) => {
+          let since = Date.now() - 5000;
+          let stopped = false;
+          const seen = new Set();
+          const poll = async () => {
+            try {
+              for (const image of await getJson(imagesUrl(d.lgs.camera, since, Date.now() + 60000))) {
+                if (seen.has(image.name)) continue;
+                seen.add(image.name);
+                since = Math.max(since, image.utc - 1);
+                callback(image);
+              }
+            } catch (e) {
+              // The station may keep no products, or be restarting: asked again.
+            }
+            if (!stopped) timer = setTimeout(poll, 2000);
+          };
+          let timer = setTimeout(poll, 0);
+          return () => {
+            stopped = true;
+            clearTimeout(timer);
+          };
+        }
+      });
+
       addView(openmct, 'lgs.traverse', 'Traverse map', 'icon-image', traverseView);
+      addView(openmct, 'lgs.downlink', 'Images and files', 'icon-image', downlinkView);
       addView(openmct, 'lgs.link', 'Link status', 'icon-info', linkView);
       addView(openmct, 'lgs.alarms', 'Alarms', 'icon-alert-triangle', alarmsView);
       addView(openmct, 'lgs.commands', 'Commands', 'icon-command', commandsView);

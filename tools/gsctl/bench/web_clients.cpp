@@ -1,5 +1,6 @@
 #include "bench/web_clients.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,27 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include "groundstation/telemetry_fields.h"
+#include "http_get.h"
 
 namespace lgs::gsctl::bench {
 
 using Clock = std::chrono::steady_clock;
 
 std::pair<unsigned, std::string> HttpGet(int port, const std::string& target) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  boost::beast::error_code ec;
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
-  if (ec) return {0, {}};
-  http::request<http::empty_body> req(http::verb::get, target, 11);
-  req.set(http::field::host, "localhost");
-  http::write(socket, req, ec);
-  boost::beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(256u << 20);
-  if (!ec) http::read(socket, buffer, parser, ec);
-  if (ec) return {0, {}};
-  return {parser.get().result_int(), parser.get().body()};
+  auto answer = gsctl::HttpGet(fmt::format("127.0.0.1:{}", port), target);
+  if (!answer.ok()) return {0, {}};
+  return {answer->status, std::move(answer->body)};
 }
 
 WebClients::WebClients(int port, size_t count) {

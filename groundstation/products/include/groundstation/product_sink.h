@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,23 @@ struct ProductOptions {
   [[nodiscard]] Status Validate() const;
 };
 
+// What a resuming station rebuilt from its recordings.
+struct ProductResume {
+  uint64_t pdus = 0, bad_pdus = 0, camera_records = 0;
+  uint64_t complete = 0;     // files whose transfer the recordings hold to the end
+  uint64_t in_progress = 0;  // transactions to go on with (their gaps are NAKed)
+  uint64_t bytes_received = 0, bytes_expected = 0;  // of those in progress
+};
+
+// A transfer as the operators follow it: the receiver's view, the rate file data arrives at
+// now and when the file will be complete at that rate.
+struct ProductProgress {
+  protocol::cfdp::TransactionView view;
+  double rate_bps = 0;          // octets per second over the last seconds (smoothed)
+  std::optional<double> eta_s;  // for what is missing, at that rate; none while nothing comes
+  std::string camera;           // "navcam_left", from the image's record; "" for other files
+};
+
 struct ProductStats {
   uint64_t pdus = 0, bad_pdus = 0, pdus_sent = 0, send_failures = 0;
   uint64_t completed = 0, failed = 0, sidecar_failures = 0;
@@ -66,6 +84,25 @@ class ProductSink final : public Sink {
   void OnAccepted(const AcceptedPacket& packet) override;
   void OnTick(const IngestTick& tick) override;
 
+  // Resuming, before the first live packet: one recorded message of an earlier run (its
+  // payload and on-board time), oldest first. PDUs rebuild the receiver's transactions with its
+  // answers discarded (they were sent then), files already kept are not kept or recorded again,
+  // and camera records are kept for the sidecars. FinishResume() ends it, logs what was rebuilt
+  // and lets the receiver's timers NAK what is still missing.
+  void Resume(protocol::StreamId stream, std::string_view payload,
+              protocol::TimestampNs onboard_ns);
+  ProductResume FinishResume();
+
+  // Every transfer in progress or recently finished, with its rate (measured at OnTick).
+  std::vector<ProductProgress> Progress() const;
+  // Called from OnTick with Progress() at most every `interval_s` (the station hands it to the
+  // web); null = not called.
+  using OnProgress = std::function<void(std::vector<ProductProgress>)>;
+  void set_on_progress(OnProgress on_progress, double interval_s) {
+    on_progress_ = std::move(on_progress);
+    progress_interval_s_ = interval_s;
+  }
+
   std::vector<protocol::cfdp::TransactionView> Transactions() const {
     return receiver_.Transactions();
   }
@@ -73,6 +110,7 @@ class ProductSink final : public Sink {
   const ProductStats& stats() const { return stats_; }
 
  private:
+  void OnCameraFrame(const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns);
   void OnPdu(std::span<const uint8_t> bytes, std::chrono::steady_clock::time_point now);
   void Flush();
   void OnEvent(const protocol::cfdp::ReceiverEvent& event);
@@ -104,6 +142,17 @@ class ProductSink final : public Sink {
   };
   std::map<std::string, LogState, std::less<>> logged_;
   ProductStats stats_;
+  bool resuming_ = false;
+  ProductResume resume_;
+  struct Rate {
+    uint64_t bytes = 0;
+    std::chrono::steady_clock::time_point at{};
+    double bps = 0;
+  };
+  std::map<protocol::cfdp::TransactionId, Rate> rates_;
+  std::chrono::steady_clock::time_point rates_at_{}, progress_at_{};
+  OnProgress on_progress_;
+  double progress_interval_s_ = 1.0;
 };
 
 // A kept image file as foxglove.CompressedImage: the file's bytes, its on-board time, the camera

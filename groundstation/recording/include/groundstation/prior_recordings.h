@@ -6,12 +6,14 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "groundstation/link_accounting.h"
 #include "protocol/logger.h"
+#include "protocol/mcap_reader.h"
 #include "protocol/mcap_writer.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
@@ -31,13 +33,19 @@ struct PriorRecordings {
   std::array<std::vector<SequenceRange>, protocol::kStreamCount> recorded;
 };
 
+// A recorded rover message as the scan reads it (the message is valid only during the call):
+// what else a resuming station rebuilds from the recordings (its CFDP transactions).
+using RecordedMessageVisitor =
+    std::function<void(protocol::StreamId stream, const protocol::McapMessage& message)>;
+
 // Recovers torn files of `rover_id` in `directory` (absent directory: nothing to do) and, with
-// `learn_sequences`, reads every recorded rover message. A file it can neither read nor recover
-// is set aside (renamed, reported in `set_aside`); only a directory it cannot list, or a file it
-// cannot rename, is an error.
+// `learn_sequences`, reads every recorded rover message, oldest file first, showing each to
+// `visit` (may be null). A file it can neither read nor recover is set aside (renamed, reported
+// in `set_aside`); only a directory it cannot list, or a file it cannot rename, is an error.
 [[nodiscard]] Result<PriorRecordings> ScanPriorRecordings(
     const std::string& directory, std::string_view rover_id, bool learn_sequences,
-    const protocol::McapWriterOptions& recovery_writer, Logger& log = NullLogger());
+    const protocol::McapWriterOptions& recovery_writer, Logger& log = NullLogger(),
+    const RecordedMessageVisitor& visit = nullptr);
 
 // Resuming: tells `accounting` what the recordings already hold, so it is not recorded again
 // and the holes in it count as missing (for gap fill to ask for), and logs what it found.

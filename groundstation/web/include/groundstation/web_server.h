@@ -40,6 +40,8 @@ struct WebOptions {
   // source tree, groundstation/web/ui and node_modules/openmct/dist, installed by tools/setup).
   std::string web_root;
   std::string openmct_root;
+  // The product archive (--products DIR) the images and files are served from; "" = none.
+  std::string products_directory;
   RealtimeOptions realtime;
 
   bool enabled() const { return address != "none"; }
@@ -63,6 +65,9 @@ class WebBackend {
   virtual std::vector<control::CommandSummary> RecentCommands() const = 0;
   // Submits a command from the web; returns its id and its first stage.
   virtual std::pair<uint64_t, ground::v1::GroundCommand> Submit(const CommandRequest& command) = 0;
+  // The file transfers in flight and recently finished (ProgressJson each), as last published by
+  // the ingest thread; an empty array when products are off.
+  virtual nlohmann::json Transfers() const = 0;
 };
 
 class WebServer {
@@ -90,6 +95,9 @@ class WebServer {
   HttpResponse HandleTraverse(const HttpRequest& r);
   HttpResponse HandleCommands(const HttpRequest& r);
   HttpResponse HandleAck(const HttpRequest& r);
+  HttpResponse HandleProducts(const HttpRequest& r);
+  HttpResponse HandleProductFile(const HttpRequest& r);
+  HttpResponse HandleImages(const HttpRequest& r);
 
   boost::asio::io_context& io_;
   WebOptions options_;

@@ -1,0 +1,80 @@
+// Drives the station's "Images and files" view and a camera's Open MCT imagery view in Debian's
+// chromium (npm playwright-core, headless) while images come down, and reports what it saw as
+// one JSON object on stdout; tests/integration/products_test.cpp checks it against the
+// emulator's truth.
+//
+//   node images_check.mjs --url http://127.0.0.1:PORT --camera navcam_left --images N
+//        --screenshot FILE.png
+import { chromium } from 'playwright-core';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+const report = { console_errors: [], transfer: null, thumbnails: [], detail: null, imagery: null };
+
+const browser = await chromium.launch({
+  executablePath: process.env.LGS_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage']
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
+  page.on('pageerror', (e) => report.console_errors.push(`uncaught: ${e.message}`));
+
+  // 1. The downlink queue shows a file coming down, with a progress bar and an ETA.
+  await page.goto(`${args.url}/#/browse/lgs:rover/lgs:downlink`);
+  const row = page.locator('tr.lgs-transfer').first();
+  await row.waitFor({ timeout: 60000 });
+  // The ETA needs a measured rate: wait for one (a second or two of data).
+  await page.waitForFunction(() => {
+    const eta = document.querySelector('tr.lgs-transfer td.lgs-eta');
+    return eta && /\d+ (s|m|h)/.test(eta.textContent);
+  }, null, { timeout: 30000 }).catch(() => {});
+  report.transfer = {
+    id: await row.getAttribute('data-transfer-id'),
+    text: await row.innerText(),
+    progress: Number(await row.locator('progress').getAttribute('value')),
+    eta: await row.locator('td.lgs-eta').innerText()
+  };
+
+  // 2. Every image appears among the kept products; the newest is shown with its record.
+  const want = Number(args.images || 1);
+  await page.waitForFunction((n) => document.querySelectorAll('.lgs-thumb').length >= n, want,
+    { timeout: 90000 });
+  for (const thumb of await page.locator('.lgs-thumb').all()) {
+    report.thumbnails.push(await thumb.getAttribute('data-product'));
+  }
+  const last = page.locator('.lgs-thumb').last();
+  await last.click();
+  const image = page.locator('.lgs-image-detail img.lgs-image');
+  await image.waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => {
+    const img = document.querySelector('.lgs-image-detail img.lgs-image');
+    return img && img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 10000 });
+  report.detail = {
+    product: await last.getAttribute('data-product'),
+    src: await image.getAttribute('src'),
+    natural: await image.evaluate((img) => [img.naturalWidth, img.naturalHeight]),
+    meta: await page.locator('.lgs-image-meta').innerText()
+  };
+  if (args.screenshot) await page.screenshot({ path: args.screenshot });
+
+  // 3. The camera's imagery view (Open MCT's) shows the station's images.
+  await page.goto(`${args.url}/#/browse/lgs:rover/lgs:images/lgs:images.${args.camera}`);
+  await page.waitForFunction(() => {
+    const img = document.querySelector('img.js-imageryView-image');
+    return img && (img.getAttribute('src') || '').includes('/api/products/file') &&
+      img.complete && img.naturalWidth > 0;
+  }, null, { timeout: 30000 });
+  report.imagery = await page.evaluate(() => {
+    const img = document.querySelector('img.js-imageryView-image');
+    return { src: img.getAttribute('src'), natural: [img.naturalWidth, img.naturalHeight],
+      thumbnails: document.querySelectorAll('.c-imagery__thumb').length };
+  });
+  if (args.screenshot) await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-imagery.png') });
+} catch (e) {
+  report.error = String(e && e.stack ? e.stack : e);
+} finally {
+  await browser.close();
+}
+process.stdout.write(`${JSON.stringify(report)}\n`);
