@@ -24,7 +24,7 @@ constexpr double kNearM = 0.05;
 constexpr double kFarM = 600.0;
 constexpr double kSunRadiusDeg = 0.265;
 // The sensor: 12-bit DN per unit of radiance and millisecond of exposure, and the level the
-// auto-exposure puts the 99th percentile of the scene at.
+// auto-exposure puts the 97th percentile of the sunlit ground at.
 constexpr double kDnPerRadianceMs = 20'000.0;
 constexpr double kTargetDn = 3'500.0;
 constexpr double kMaxExposureMs = 500.0, kMinExposureMs = 0.05, kMaxGainDb = 12.0;
@@ -188,6 +188,11 @@ RenderedImage CameraRenderer::Render(const CameraSpec& spec, const CameraPose& p
   };
 
   std::vector<float> radiance(static_cast<size_t>(w) * h, 0.0f);
+  // What each pixel sees: 0 sky or the distant massifs, 1 the site's ground in shadow, 2 its
+  // sunlit ground. The exposure is metered on the sunlit ground (the massifs face the sun and
+  // would leave the near field dark; the shadows, all that scattered light fills, would burn out
+  // the lit ground).
+  std::vector<uint8_t> seen(radiance.size(), 0);
   for (uint32_t i = 0; i < w; ++i) {
     const double sx = (2.0 * (i + 0.5) / w - 1.0) * tan_half;
     double t = kNearM;
@@ -247,15 +252,24 @@ RenderedImage CameraRenderer::Render(const CameraSpec& spec, const CameraPose& p
                                        (1.0 - kLunarLambertWeight) * cos_i)
                     : 0.0;
       out = static_cast<float>(albedo * (direct + kScatteredLight));
+      seen[static_cast<size_t>(j) * w + i] = direct > 0 ? 2 : 1;
     }
   }
 
-  // Auto-exposure: the 97th percentile of the ground at kTargetDn (a few glints may clip); gain
-  // only when the exposure is at its longest.
+  // Auto-exposure: the 97th percentile of the sunlit ground at kTargetDn (a few glints may
+  // clip); gain only when the exposure is at its longest.
   std::vector<float> sample;
   sample.reserve(radiance.size() / 7 + 1);
-  for (size_t k = 0; k < radiance.size(); k += 7) {
-    if (radiance[k] > 0.0f && radiance[k] < 100.0f) sample.push_back(radiance[k]);
+  // Too little sunlit ground to meter on (looking into a crater's shadow): all of the ground,
+  // then anything.
+  for (const uint8_t at_least : {2, 1, 0}) {
+    sample.clear();
+    for (size_t k = 0; k < radiance.size(); k += 7) {
+      if (seen[k] >= at_least && radiance[k] > 0.0f && radiance[k] < 100.0f) {
+        sample.push_back(radiance[k]);
+      }
+    }
+    if (sample.size() * 7 * 200 >= radiance.size()) break;  // at least 0.5 % of the frame
   }
   double reference = 0.01;
   if (!sample.empty()) {
