@@ -1,5 +1,6 @@
-// The rover model's imaging: commanded images rendered from the terrain (camera.h) and queued
-// as files for the downlink. Part of RoverModel, in its own file by subsystem.
+// The rover model's imaging: commanded images rendered from the terrain (camera.h) on the
+// imaging thread (imaging_worker.h) and queued as files for the downlink. Part of RoverModel, in
+// its own file by subsystem.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -12,6 +13,9 @@ namespace {
 
 constexpr double kDegPerRad = 180.0 / M_PI;
 constexpr uint64_t kNoiseStream = 0xCA3E'0001;
+// From the exposure to the file in the store: readout, compression and the file system on the
+// rover's computer (the emulator renders meanwhile on its imaging thread).
+constexpr protocol::TimestampNs kProcessingNs = 1'000'000'000;
 // Hazcams sit at the front and rear of the body, this far from its centre.
 constexpr double kHazcamOffsetM = 0.6;
 
@@ -50,44 +54,57 @@ void RoverModel::CaptureImage(rover::v1::Camera camera, double pan_deg, double t
   pose.y_m = y;
   pose.z_m = terrain_.Elevation(x, y) + spec.height_m;
 
-  rover::v1::CameraFrame& frame = commanded_frames_.emplace_back();
+  ImagingJob job;
+  job.spec = spec;
+  job.pose = pose;
+  job.sun = sun_;
+  job.format = format;
+  job.priority = priority;
+  job.taken_ns = now_ns_;
+  job.ready_ns = now_ns_ + kProcessingNs;
   const uint32_t frame_id = frame_id_++;
-  const RenderedImage image =
-      renderer_.Render(spec, pose, sun_, options_.seed ^ kNoiseStream ^ (uint64_t{frame_id} << 20));
-  Result<std::string> file = format == rover::v1::IMAGE_FORMAT_PNG
-                                 ? EncodePng(image)
-                                 : EncodeJpeg(image, spec.jpeg_quality);
+  job.noise_seed = options_.seed ^ kNoiseStream ^ (uint64_t{frame_id} << 20);
+  rover::v1::CameraFrame& frame = job.frame;
   frame.set_camera(camera);
   frame.set_frame_id(frame_id);
-  frame.set_exposure_ms(image.exposure_ms);
-  frame.set_gain_db(image.gain_db);
-  frame.set_width_px(image.width);
-  frame.set_height_px(image.height);
   frame.set_pan_deg(pose.azimuth_deg);
   frame.set_tilt_deg(pose.tilt_deg);
   frame.set_sun_elevation_deg(sun_.elevation_deg);
   frame.set_sun_azimuth_deg(sun_.azimuth_deg);
-  frame.set_mean_brightness_dn(image.mean_dn);
   frame.set_format(format);
   frame.set_rover_x_m(x_m_);
   frame.set_rover_y_m(y_m_);
   frame.set_rover_heading_deg(heading_deg_);
   frame.set_camera_height_m(spec.height_m);
   frame.set_field_of_view_deg(spec.fov_deg);
-  if (!file.ok()) {
-    Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_IMAGE_TAKEN,
-          fmt::format("image {} of {} not kept: {}", frame_id, protocol::CameraName(camera),
-                      file.error().message()));
-    return;
+  imaging_.Submit(std::move(job));
+}
+
+void RoverModel::CollectImages() {
+  for (ImagingResult& r : imaging_.Ready(now_ns_)) {
+    rover::v1::CameraFrame& frame = commanded_frames_.emplace_back(std::move(r.job.frame));
+    frame.set_exposure_ms(r.exposure_ms);
+    frame.set_gain_db(r.gain_db);
+    frame.set_width_px(r.width);
+    frame.set_height_px(r.height);
+    frame.set_mean_brightness_dn(r.mean_dn);
+    const rover::v1::Camera camera = frame.camera();
+    if (!r.file.ok()) {
+      Raise(rover::v1::EVENT_SEVERITY_WARNING, rover::v1::EVENT_KIND_IMAGE_TAKEN,
+            fmt::format("image {} of {} not kept: {}", frame.frame_id(),
+                        protocol::CameraName(camera), r.file.error().message()));
+      continue;
+    }
+    const bool png = frame.format() == rover::v1::IMAGE_FORMAT_PNG;
+    const std::string name = fmt::format("{}_{:06}.{}", protocol::CameraName(camera),
+                                         frame.frame_id(), png ? "png" : "jpg");
+    frame.set_image_size_bytes(r.file->size());
+    frame.set_product_name(name);
+    Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_IMAGE_TAKEN,
+          fmt::format("image {} taken: {} octets", name, r.file->size()),
+          static_cast<double>(r.file->size()));
+    image_products_.push_back({frame, name, std::move(*r.file), r.job.priority, r.job.taken_ns});
   }
-  const std::string name = fmt::format("{}_{:06}.{}", protocol::CameraName(camera), frame_id,
-                                       format == rover::v1::IMAGE_FORMAT_PNG ? "png" : "jpg");
-  frame.set_image_size_bytes(file->size());
-  frame.set_product_name(name);
-  Raise(rover::v1::EVENT_SEVERITY_INFO, rover::v1::EVENT_KIND_IMAGE_TAKEN,
-        fmt::format("image {} taken: {} octets", name, file->size()),
-        static_cast<double>(file->size()));
-  image_products_.push_back({frame, name, std::move(*file), priority, now_ns_});
 }
 
 }  // namespace lgs::emulator

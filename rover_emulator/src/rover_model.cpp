@@ -111,6 +111,7 @@ void RoverModel::AdvanceTo(TimestampNs mission_time_ns) {
     const double remaining_s = static_cast<double>(mission_time_ns - now_ns_) / kNsPerS;
     const double dt_s = std::min(remaining_s, kMaxStepS);
     now_ns_ = std::min(mission_time_ns, now_ns_ + static_cast<TimestampNs>(dt_s * kNsPerS));
+    CollectImages();
     Step(dt_s);
   }
 }
@@ -362,7 +363,8 @@ void RoverModel::StepActivity(double dt_s) {
               {a.tag, ActivityReport::Kind::kProgress, a.frames_taken, std::string()});
         }
       }
-      if (a.frames_taken == a.frames) EndActivity(true, "");
+      // Complete once the last image is processed and stored (the camera does one at a time).
+      if (a.frames_taken == a.frames && imaging_.pending() == 0) EndActivity(true, "");
       return;
     }
     default:

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 
 #include "groundstation/alarm_manager.h"
@@ -18,9 +19,11 @@
 #include "protocol/mcap_writer.h"
 #include "protocol/protobuf_schema.h"
 #include "protocol/telemetry_decoder.h"
+#include "rover_emulator/camera.h"
 #include "rover_emulator/link_model.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/telemetry_generator.h"
+#include "rover_emulator/terrain.h"
 
 namespace lgs {
 namespace {
@@ -336,6 +339,55 @@ void BM_CfdpReceive(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * file_size));
 }
 BENCHMARK(BM_CfdpReceive)->Arg(1000)->Arg(60000)->Unit(benchmark::kMillisecond);
+
+// A commanded image: the frame rendered from the nominal site (ray march, shading, cast shadows
+// from the shadow map, exposure, noise) and compressed, per camera (0 navcam 1024x1024 JPEG,
+// 1 pancam 2048x1536 JPEG, 2 hazcam 1024x1024 at 120 degrees JPEG, 3 navcam as PNG). The
+// shadow map is made once before the loop (the sun moves too little between frames for a new
+// one); BM_CameraShadowMap times making it.
+void BM_CameraRender(benchmark::State& state) {
+  const emulator::Scenario scenario = *emulator::LoadScenario("nominal");
+  const emulator::Terrain terrain(scenario.site.terrain, scenario.seed);
+  emulator::CameraRenderer renderer(terrain);
+  const int which = static_cast<int>(state.range(0));
+  const emulator::CameraSpec& spec = which == 1   ? scenario.cameras.pancam
+                                     : which == 2 ? scenario.cameras.hazcam
+                                                  : scenario.cameras.navcam;
+  const double tilt = which == 2 ? spec.fixed_tilt_deg : -20.0;
+  const emulator::CameraPose pose{0.0, 0.0, terrain.Elevation(0.0, 0.0) + spec.height_m, 60.0,
+                                  tilt};
+  const emulator::SunPosition sun{1.5, 90.0};
+  static_cast<void>(renderer.Render(spec, pose, sun, 1));
+  state.SetLabel(std::array<const char*, 4>{"navcam JPEG", "pancam JPEG", "hazcam JPEG",
+                                            "navcam PNG"}[static_cast<size_t>(which)]);
+  uint64_t bytes = 0, frame = 0;
+  for (auto _ : state) {
+    const emulator::RenderedImage image = renderer.Render(spec, pose, sun, ++frame);
+    auto file =
+        which == 3 ? emulator::EncodePng(image) : emulator::EncodeJpeg(image, spec.jpeg_quality);
+    if (!file.ok()) std::abort();
+    bytes += file->size();
+    benchmark::DoNotOptimize(file->data());
+  }
+  state.counters["file_kB"] = static_cast<double>(bytes) / static_cast<double>(frame) / 1e3;
+  state.counters["megapixels"] = spec.width_px * spec.height_px / 1e6;
+}
+BENCHMARK(BM_CameraRender)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_CameraShadowMap(benchmark::State& state) {
+  const emulator::Scenario scenario = *emulator::LoadScenario("nominal");
+  const emulator::Terrain terrain(scenario.site.terrain, scenario.seed);
+  emulator::CameraSpec tiny = scenario.cameras.navcam;
+  tiny.width_px = tiny.height_px = 8;  // the frame costs nothing beside the map
+  const emulator::CameraPose pose{0.0, 0.0, terrain.Elevation(0.0, 0.0) + 1.5, 60.0, -20.0};
+  double elevation = 1.0;
+  for (auto _ : state) {
+    emulator::CameraRenderer renderer(terrain);
+    elevation += 0.1;  // a new sun: a new map
+    benchmark::DoNotOptimize(renderer.Render(tiny, pose, {elevation, 90.0}, 1).pixels.data());
+  }
+}
+BENCHMARK(BM_CameraShadowMap)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace lgs

@@ -2,6 +2,8 @@
 // not through the code that made them.
 #include "rover_emulator/camera.h"
 
+#include "rover_emulator/imaging_worker.h"
+
 // jpeglib.h needs <cstdio> first.
 // clang-format off
 #include <cstdio>
@@ -179,6 +181,41 @@ TEST_F(CameraTest, ALowerSunCastsMoreShadow) {
   const double low = dark_fraction(1.0), high = dark_fraction(5.0);
   EXPECT_GT(low, 0.02) << "1° " << low << ", 5° " << high;
   EXPECT_GT(low, 5 * high) << "1° " << low << ", 5° " << high;
+}
+
+TEST_F(CameraTest, TheImagingThreadHandsImagesBackInOrderAtTheirTimeAndAsRenderedHere) {
+  CameraSpec small = scenario.cameras.navcam;
+  small.width_px = small.height_px = 96;
+  const SunPosition sun{1.5, 90.0};
+  ImagingWorker worker(terrain);
+  for (int i = 0; i < 4; ++i) {
+    ImagingJob job;
+    job.spec = small;
+    job.pose = MastPose(30.0 * i, -15.0);
+    job.sun = sun;
+    job.noise_seed = 100 + i;
+    job.format = i == 3 ? rover::v1::IMAGE_FORMAT_PNG : rover::v1::IMAGE_FORMAT_JPEG;
+    job.ready_ns = 1'000 * (i + 1);
+    job.frame.set_frame_id(i);
+    worker.Submit(std::move(job));
+  }
+  EXPECT_EQ(worker.pending(), 4u);
+  EXPECT_TRUE(worker.Ready(999).empty());  // none due: nothing, however far the thread is
+  std::vector<ImagingResult> got = worker.Ready(2'000);
+  ASSERT_EQ(got.size(), 2u);
+  for (ImagingResult& r : worker.Ready(10'000)) got.push_back(std::move(r));
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(worker.pending(), 0u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(got[i].job.frame.frame_id(), static_cast<uint32_t>(i));
+    // The same bytes as rendering here, in this thread.
+    const RenderedImage image = renderer.Render(small, MastPose(30.0 * i, -15.0), sun, 100 + i);
+    auto file = i == 3 ? EncodePng(image) : EncodeJpeg(image, small.jpeg_quality);
+    ASSERT_TRUE(got[i].file.ok());
+    EXPECT_EQ(*got[i].file, *file) << i;
+    EXPECT_EQ(got[i].mean_dn, image.mean_dn);
+    EXPECT_EQ(got[i].width, 96u);
+  }
 }
 
 }  // namespace

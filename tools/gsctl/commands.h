@@ -119,6 +119,7 @@ struct BenchOptions {
   uint64_t memory_packets = 10'000'000;  // the paced full-pipeline run that samples RSS
   double latency_seconds = 5.0;          // per fixed-rate latency run
   size_t web_clients = 20;               // WebSocket clients for the web rows (0 = none)
+  double downlink_speed = 2.0;           // the images section's emulator speed
   // Sections to run (ceiling, pipeline, replay, latency, web); empty = all. A throughput row
   // always brings the default-mix ceiling with it: its ratio is to a ceiling of the same run.
   std::vector<std::string> only;

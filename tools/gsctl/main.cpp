@@ -135,11 +135,17 @@ int Run(int argc, char** argv) {
                    "WebSocket clients subscribed to every field for the web rows (0 = skip them)")
       ->capture_default_str();
   bench_cmd
+      ->add_option("--downlink-speed", bench.downlink_speed,
+                   "the emulator's --speed for the products section (rendering must keep up)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bench_cmd
       ->add_option("--only", bench.only,
                    "run only these sections, comma-separated: ceiling, pipeline, replay, latency, "
-                   "web (throughput rows bring the default-mix ceiling with them)")
+                   "web (throughput rows bring the default-mix ceiling with them); products "
+                   "(a navcam panorama over CFDP, about a minute) only runs when named")
       ->delimiter(',')
-      ->check(CLI::IsMember({"ceiling", "pipeline", "replay", "latency", "web"}));
+      ->check(CLI::IsMember({"ceiling", "pipeline", "replay", "latency", "web", "products"}));
 
   KeygenOptions keygen;
   auto* keygen_cmd = app.add_subcommand(

@@ -29,6 +29,7 @@
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 #include "rover_emulator/camera.h"
+#include "rover_emulator/imaging_worker.h"
 #include "rover_emulator/random.h"
 #include "rover_emulator/scenario.h"
 #include "rover_emulator/terrain.h"
@@ -144,6 +145,8 @@ class RoverModel {
   // from the pixels, the file queued for the downlink.
   void CaptureImage(rover::v1::Camera camera, double pan_deg, double tilt_deg,
                     rover::v1::ImageFormat format, uint32_t priority);
+  // Images whose processing is done by now: their camera records, events and files.
+  void CollectImages();
   void Raise(rover::v1::EventSeverity severity, rover::v1::EventKind kind, std::string message,
              double value = 0.0);
   double MissionSeconds() const;
@@ -156,7 +159,7 @@ class RoverModel {
   const RoverSpec& rover_;
   Random random_;
   Terrain terrain_;
-  CameraRenderer renderer_{terrain_};
+  ImagingWorker imaging_{terrain_};
   TimestampNs now_ns_;
   bool booted_ = false;
 

@@ -235,6 +235,141 @@ json Bench::History(const Mix& mix, int repeats, double hours) {
   return out;
 }
 
+json Bench::Downlink(int frames, double speed, const std::string& scenario) {
+  const fs::path directory = dir_ / "downlink";
+  fs::remove_all(directory);
+  fs::create_directories(directory);
+  const fs::path build = fs::path(o_.station).parent_path().parent_path();
+  const std::string emulator_bin = (build / "rover_emulator" / "rover_emulator").string();
+  if (!fs::exists(emulator_bin)) return {{"error", "no rover_emulator beside the station"}};
+  const std::string tm = "ipc://" + (directory / "tm.ipc").string();
+  const std::string tc = "ipc://" + (directory / "tc.ipc").string();
+  const std::string control = "ipc://" + (directory / "control.ipc").string();
+  const std::string token = (directory / "control.token").string();
+  const std::string truth = (directory / "truth.jsonl").string();
+  process::ChildProcess station(
+      o_.station,
+      {"--insecure", "--connect", tm, "--uplink", tc, "--command", "--control", control,
+       "--control-token", token, "--products", (directory / "products").string(), "--quiet",
+       "--stats-interval", "0", "--log-level", "warn", "--http", "none"},
+      directory / "station.log", directory / "station.log");
+  process::ChildProcess emulator(
+      emulator_bin,
+      {"--insecure", "--bind", tm, "--command-bind", tc, "--scenario", scenario, "--speed",
+       fmt::format("{}", speed), "--wait-for-subscribers", "1", "--truth", truth, "--duration",
+       "3600"},
+      directory / "emulator.log", directory / "emulator.log");
+  const auto stop = [&] {
+    emulator.Signal(SIGTERM);
+    emulator.Wait();
+    station.Signal(SIGTERM);
+    station.Wait();
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(token) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto wall_start = Clock::now();
+  process::ChildProcess command(
+      o_.self,
+      {"command", "capture_image", "camera=navcam_left", fmt::format("frames={}", frames),
+       "pan_step_deg=30", "--control", control, "--control-token", token},
+      directory / "command.log", directory / "command.log");
+  if (command.Wait(std::chrono::seconds(120)).value_or(-1) != 0) {
+    stop();
+    return {{"error", "the capture_image command did not complete (see command.log)"}};
+  }
+  // Products and packets from the truth file, read again until every image has its fate.
+  struct Seen {
+    uint64_t file_bytes = 0, delivered = 0, taken = 0;
+    int64_t first_pdu_sent = INT64_MAX, last_pdu_arrival = 0, last_confirmed = 0;
+    int64_t first_stored = INT64_MAX, last_stored = 0;
+    uint64_t pdu_bytes = 0, pdus = 0;
+    std::vector<std::pair<int64_t, uint64_t>> telemetry;  // sent_ns, octets
+  };
+  Seen seen;
+  const auto read = [&] {
+    seen = Seen{};
+    std::ifstream in(truth);
+    for (std::string line; std::getline(in, line);) {
+      const json j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) continue;  // the line being written
+      if (j.contains("product")) {
+        const std::string event = j.value("event", "");
+        const int64_t at = j.value("onboard_ns", int64_t{0});
+        if (event == "stored") {
+          ++seen.taken;
+          seen.first_stored = std::min(seen.first_stored, at);
+          seen.last_stored = std::max(seen.last_stored, at);
+        } else if (event == "delivered") {
+          ++seen.delivered;
+          seen.file_bytes += j.value("size", uint64_t{0});
+          seen.last_confirmed = std::max(seen.last_confirmed, at);
+        }
+        continue;
+      }
+      const int64_t sent = j.value("sent_ns", int64_t{0});
+      if (sent == 0) continue;
+      const uint64_t size = j.value("size", uint64_t{0});
+      if (j.value("stream", "") == "file_delivery") {
+        ++seen.pdus;
+        seen.pdu_bytes += size;
+        seen.first_pdu_sent = std::min(seen.first_pdu_sent, sent);
+        seen.last_pdu_arrival = std::max(seen.last_pdu_arrival, j.value("arrival_ns", int64_t{0}));
+      } else {
+        seen.telemetry.emplace_back(sent, size);
+      }
+    }
+  };
+  deadline = Clock::now() + std::chrono::seconds(600);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    read();
+  } while (seen.delivered < static_cast<uint64_t>(frames) && Clock::now() < deadline);
+  const double wall_s = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  stop();
+  read();  // the emulator has flushed its truth file
+  if (seen.delivered < static_cast<uint64_t>(frames)) {
+    return {{"error", fmt::format("{} of {} images delivered in 600 s", seen.delivered, frames)}};
+  }
+  // The bandwidth is the scenario's, which the emulator states at start ("bandwidth N bit/s").
+  double bandwidth_bps = 0;
+  {
+    std::ifstream log(directory / "emulator.log");
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("bandwidth ");
+    if (at != std::string::npos) bandwidth_bps = std::atof(text.c_str() + at + 10);
+  }
+  const auto seconds = [](int64_t ns) { return static_cast<double>(ns) / 1e9; };
+  const double data_s = seconds(seen.last_pdu_arrival - seen.first_pdu_sent);
+  const double confirmed_s = seconds(seen.last_confirmed - seen.first_pdu_sent);
+  uint64_t telemetry_bytes = 0;
+  for (const auto& [sent, size] : seen.telemetry) {
+    if (sent >= seen.first_pdu_sent && sent <= seen.last_pdu_arrival) telemetry_bytes += size;
+  }
+  json out = {{"frames", frames},
+              {"speed", speed},
+              {"scenario", scenario},
+              {"file_bytes", seen.file_bytes},
+              {"file_pdus", seen.pdus},
+              {"file_pdu_bytes", seen.pdu_bytes},
+              {"capture_s", seconds(seen.last_stored - seen.first_stored)},
+              {"downlink_data_s", data_s},
+              {"downlink_confirmed_s", confirmed_s},
+              {"telemetry_bytes_meanwhile", telemetry_bytes},
+              {"wall_s", wall_s},
+              // The station's CPU over the whole run (telemetry, recording off, CFDP, files).
+              {"station_cpu_s", station.cpu_s()},
+              {"emulator_cpu_s", emulator.cpu_s()}};
+  if (bandwidth_bps > 0) {
+    const double left = bandwidth_bps / 8 * data_s - static_cast<double>(telemetry_bytes);
+    out["bandwidth_bps"] = bandwidth_bps;
+    out["ideal_s"] = static_cast<double>(seen.file_bytes) * 8 / bandwidth_bps;
+    out["efficiency"] = left > 0 ? static_cast<double>(seen.file_bytes) / left : 0.0;
+  }
+  return out;
+}
+
 process::ChildProcess Bench::StartStation(const std::string& endpoint, const std::string& name,
                                           int http_port) {
   fs::remove_all(dir_ / ("rec-" + name));

@@ -42,6 +42,13 @@ class Bench {
   // full, each `repeats` times; wall time per answer.
   nlohmann::json History(const Mix& mix, int repeats, double hours);
 
+  // Images: a panorama of `frames` navcam images commanded through the real station (gsctl
+  // command) from the real emulator flying `scenario` at `speed`, brought down by CFDP class 2.
+  // From the emulator's truth file, in mission time: from the first file PDU sent to the last
+  // file data on the ground and to the last file confirmed, against what the link could carry
+  // in that time beside the real-time telemetry (the files' octets over the bandwidth left).
+  nlohmann::json Downlink(int frames, double speed, const std::string& scenario);
+
  private:
   // `http_port` 0: no web endpoint (the station's default would take 8080 if it is free).
   process::ChildProcess StartStation(const std::string& endpoint, const std::string& name,

@@ -94,4 +94,23 @@ void PrintTable(const std::vector<Row>& rows, const Mix& mix, const std::string&
   if (!history.is_null()) fmt::print("history (10 Hz housekeeping): {}\n", history.dump());
 }
 
+void PrintDownlink(const json& d) {
+  if (d.contains("error")) {
+    fmt::print("images: FAILED: {}\n", d["error"].get<std::string>());
+    return;
+  }
+  fmt::print(
+      "images: {} navcam frames, {:.2f} MB in {} file PDUs ({:.2f} MB on the link) at speed {}\n"
+      "  capture {:.1f} s; downlink {:.1f} s to the last data, {:.1f} s to the last Finished "
+      "(mission time); the files alone at {:.0f} bit/s: {:.1f} s\n"
+      "  efficiency {:.0f} % of what the link carried beside {:.2f} MB of telemetry; wall {:.1f} "
+      "s\n",
+      d.value("frames", 0), d.value("file_bytes", 0.0) / 1e6, d.value("file_pdus", 0),
+      d.value("file_pdu_bytes", 0.0) / 1e6, d.value("speed", 0.0), d.value("capture_s", 0.0),
+      d.value("downlink_data_s", 0.0), d.value("downlink_confirmed_s", 0.0),
+      d.value("bandwidth_bps", 0.0), d.value("ideal_s", 0.0), 100 * d.value("efficiency", 0.0),
+      d.value("telemetry_bytes_meanwhile", 0.0) / 1e6, d.value("wall_s", 0.0),
+      d.value("station_cpu_s", 0.0), d.value("emulator_cpu_s", 0.0));
+}
+
 }  // namespace lgs::gsctl::bench

@@ -37,5 +37,7 @@ nlohmann::json ReportJson(const std::vector<Row>& rows, const Mix& mix,
                           const std::string& transport, bool quick, const nlohmann::json& history);
 void PrintTable(const std::vector<Row>& rows, const Mix& mix, const std::string& transport,
                 const nlohmann::json& history);
+// The images row (Bench::Downlink): files, times and the efficiency against the link.
+void PrintDownlink(const nlohmann::json& downlink);
 
 }  // namespace lgs::gsctl::bench
