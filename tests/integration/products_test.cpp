@@ -173,6 +173,14 @@ class ImageDownlink {
   std::unique_ptr<ChildProcess> station_, emulator_;
 };
 
+// A scenario file of the test's own in `dir`.
+void WriteScenario(const ScratchDir& dir, const std::string& name, const char* yaml) {
+  std::FILE* f = std::fopen(dir.File(name).c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(yaml, f);
+  std::fclose(f);
+}
+
 // Runs gsctl; its exit code, stdout and stderr.
 struct Ran {
   int code = -1;
@@ -324,21 +332,18 @@ TEST(Products, AcrossARelayOutageTheStoreKeepsWhatFitsAndSaysWhatItLost) {
   // A slow relay with an outage in the middle of the transfer and a store that holds only two
   // images: the later ones of the panorama are evicted, by name; the rest arrive after the
   // outage.
-  std::FILE* f = std::fopen(dir.File("outage.yaml").c_str(), "w");
-  std::fputs(
-      "name: file-outage\n"
-      "seed: 5\n"
-      "link:\n"
-      "  light_time_s: 1.28\n"
-      "  bandwidth_bps: 64000\n"
-      "  loss_probability: 0.01\n"
-      "  outages:\n"
-      "    - start: 30s\n"
-      "      duration: 40s\n"
-      "files:\n"
-      "  store_capacity_bytes: 300000\n",
-      f);
-  std::fclose(f);
+  WriteScenario(dir, "outage.yaml",
+                "name: file-outage\n"
+                "seed: 5\n"
+                "link:\n"
+                "  light_time_s: 1.28\n"
+                "  bandwidth_bps: 64000\n"
+                "  loss_probability: 0.01\n"
+                "  outages:\n"
+                "    - start: 30s\n"
+                "      duration: 40s\n"
+                "files:\n"
+                "  store_capacity_bytes: 300000\n");
   ImageDownlink mission(dir, dir.File("outage.yaml"), 10);
   ASSERT_EQ(
       mission.Command({"capture_image", "camera=navcam_right", "frames=4", "pan_step_deg=20"}), 0);
@@ -387,15 +392,12 @@ TEST(Products, AcrossARelayOutageTheStoreKeepsWhatFitsAndSaysWhatItLost) {
 TEST(Products, AStationKilledMidTransferGoesOnFromItsRecording) {
   ScratchDir dir;
   // A link slow enough that the one image takes seconds to come down.
-  std::FILE* f = std::fopen(dir.File("slow.yaml").c_str(), "w");
-  std::fputs(
-      "name: file-resume\n"
-      "seed: 11\n"
-      "link:\n"
-      "  light_time_s: 1.28\n"
-      "  bandwidth_bps: 96000\n",
-      f);
-  std::fclose(f);
+  WriteScenario(dir, "slow.yaml",
+                "name: file-resume\n"
+                "seed: 11\n"
+                "link:\n"
+                "  light_time_s: 1.28\n"
+                "  bandwidth_bps: 96000\n");
   ImageDownlink mission(dir, dir.File("slow.yaml"), 2);
   ASSERT_EQ(mission.Command({"capture_image", "camera=navcam_left"}), 0);
   // Killed (no chance to close anything) once a good part of the file is in and recorded.
@@ -460,15 +462,12 @@ TEST(Products, AStationKilledMidTransferGoesOnFromItsRecording) {
 
 TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser) {
   ScratchDir dir;
-  std::FILE* f = std::fopen(dir.File("slow.yaml").c_str(), "w");
-  std::fputs(
-      "name: file-watch\n"
-      "seed: 12\n"
-      "link:\n"
-      "  light_time_s: 1.28\n"
-      "  bandwidth_bps: 128000\n",
-      f);
-  std::fclose(f);
+  WriteScenario(dir, "slow.yaml",
+                "name: file-watch\n"
+                "seed: 12\n"
+                "link:\n"
+                "  light_time_s: 1.28\n"
+                "  bandwidth_bps: 128000\n");
   const int port = FreeTcpPort();
   const std::string url = "127.0.0.1:" + std::to_string(port);
   ImageDownlink mission(dir, dir.File("slow.yaml"), 2, port);

@@ -4,22 +4,15 @@
 //
 //   node browser_check.mjs --url http://127.0.0.1:PORT --screenshot FILE
 //        --history-key KEY --history-start MS --history-end MS [--command ping]
-import { chromium } from 'playwright-core';
+import { openPage, parseArgs } from './chromium.mjs';
 
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+const args = parseArgs(process.argv);
 const report = { console_errors: [], live: {}, alarm: null, alarm_acknowledged: false,
   history: null, command: null, steps: [] };
 const step = (name) => report.steps.push(name);
 
-const browser = await chromium.launch({
-  executablePath: process.env.LGS_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-dev-shm-usage']
-});
+const { browser, page } = await openPage(report, { width: 1920, height: 1080 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  page.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
-  page.on('pageerror', (e) => report.console_errors.push(`uncaught: ${e.message}`));
   page.on('websocket', (ws) => ws.on('framereceived', (frame) => {
     const message = JSON.parse(frame.payload);
     if (message.type !== 'data') return;

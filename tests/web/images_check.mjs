@@ -5,21 +5,13 @@
 //
 //   node images_check.mjs --url http://127.0.0.1:PORT --camera navcam_left --images N
 //        --screenshot FILE.png
-import { chromium } from 'playwright-core';
+import { openPage, parseArgs } from './chromium.mjs';
 
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+const args = parseArgs(process.argv);
 const report = { console_errors: [], transfer: null, thumbnails: [], detail: null, imagery: null };
 
-const browser = await chromium.launch({
-  executablePath: process.env.LGS_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-dev-shm-usage']
-});
+const { browser, page } = await openPage(report, { width: 1600, height: 1000 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(m.text()); });
-  page.on('pageerror', (e) => report.console_errors.push(`uncaught: ${e.message}`));
-
   // 1. The downlink queue shows a file coming down, with a progress bar and an ETA.
   await page.goto(`${args.url}/#/browse/lgs:rover/lgs:downlink`);
   const row = page.locator('tr.lgs-transfer').first();
