@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "rover/v1/event.pb.h"
+#include "support/http.h"
 #include "support/process.h"
 #include "support/programs.h"
 #include "support/recording.h"
@@ -563,6 +565,52 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
   EXPECT_EQ(nobody.code, 1);
   EXPECT_NE(nobody.err.find("no station web endpoint"), std::string::npos) << nobody.err;
   mission.Finish();
+
+  // History from the recordings: with the archive gone, a station over the same recordings
+  // still lists the camera's images and serves them byte for byte.
+  std::filesystem::remove_all(dir.File("products"));
+  const int later_port = FreeTcpPort();
+  ChildProcess later(LGS_STATION_BIN,
+                     StationArgs()
+                         .Connect(dir.IpcEndpoint("nobody"))
+                         .Record(dir.File("rec"))
+                         .Products(dir.File("products_new"), 1)
+                         .Http(later_port)
+                         .Quiet()
+                         .StatsInterval(0)
+                         .Args(),
+                     dir.path(), "later");
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string images_query =
+      "/api/images?camera=navcam_left&start=" + std::to_string(now_ms - 3'600'000) +
+      "&end=" + std::to_string(now_ms + 60'000);
+  Reply listed;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        listed = Get(later_port, images_query);
+        return listed.status == 200;
+      },
+      20s))
+      << later.Stderr();
+  const json images = json::parse(listed.body);
+  ASSERT_EQ(images.size(), truth.size()) << listed.body;
+  std::set<std::string> served;
+  for (const json& image : images) {
+    EXPECT_EQ(image["source"], "recording");
+    const Reply file = Get(later_port, image["url"]);
+    ASSERT_EQ(file.status, 200u) << image;
+    EXPECT_EQ(file.headers.at("Content-Type"), "image/jpeg");
+    const std::string path = dir.File("served.jpg");
+    { std::ofstream(path, std::ios::binary) << file.body; }
+    served.insert(Sha256Sum(path));
+  }
+  for (const auto& [product, p] : truth) EXPECT_TRUE(served.contains(p.sha256)) << product;
+  EXPECT_EQ(Get(later_port, "/api/images/recorded?camera=navcam_left&at=12x").status, 400u);
+  EXPECT_EQ(Get(later_port, "/api/images/recorded?camera=navcam_left&at=1").status, 404u);
+  later.Signal(SIGTERM);
+  EXPECT_EQ(later.Wait(20s), 0) << later.Stderr();
 
   // The browser saw the transfer in the queue, each image kept, the chosen one at its size with
   // its record beside it, and Open MCT's imagery view showing the camera's images.

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "groundstation/telemetry_fields.h"
+#include "support/http.h"
 #include "support/process.h"
 #include "support/programs.h"
 
@@ -35,35 +36,6 @@ using tcp = asio::ip::tcp;
 
 constexpr char kSoc[] = "housekeeping.battery_soc_percent";
 constexpr char kDose[] = "radiation.dose_rate_ugy_per_h";
-
-struct Reply {
-  unsigned status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
-
-Reply Get(int port, const std::string& target,
-          const std::vector<std::pair<http::field, std::string>>& headers = {}) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  beast::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
-  if (ec) return {};
-  http::request<http::empty_body> req(http::verb::get, target, 11);
-  req.set(http::field::host, "localhost");
-  for (const auto& [name, value] : headers) req.set(name, value);
-  http::write(socket, req, ec);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  http::read(socket, buffer, parser, ec);
-  if (ec) return {};
-  Reply r{parser.get().result_int(), parser.get().body(), {}};
-  for (const auto& field : parser.get()) {
-    r.headers[std::string(field.name_string())] = std::string(field.value());
-  }
-  return r;
-}
 
 // A blocking WebSocket client (Beast) for the realtime endpoint.
 class WsClient {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 
+#include "foxglove/CompressedImage.pb.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
 #include "rover/v1/navigation.pb.h"
@@ -215,6 +216,37 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
       result.samples.begin(), result.samples.end(),
       [](const HistorySample& a, const HistorySample& b) { return a.ground_ns < b.ground_ns; });
   return result;
+}
+
+Result<std::vector<RecordedImage>> HistoryStore::Images(const std::string& camera,
+                                                        uint64_t start_ns, uint64_t end_ns,
+                                                        size_t max, bool with_data) {
+  auto files = FilesFor(start_ns, end_ns);
+  if (!files.ok()) return files.error();
+  const std::vector<std::string> topics = {protocol::recording::ImageChannel(rover_id_, camera)};
+  std::vector<RecordedImage> out;
+  foxglove::CompressedImage image;
+  uint64_t chunks = 0;
+  for (const std::string& path : *files) {
+    Status s = ForEachMessage(
+        path, topics, start_ns, end_ns, chunks, [&](int, const protocol::McapMessage& m) {
+          if (out.size() >= max) return;
+          const int n = static_cast<int>(m.data.size());
+          if (!image.ParseFromArray(m.data.data(), n)) return;
+          RecordedImage r;
+          r.ground_ns = m.log_time;
+          r.onboard_ns = static_cast<uint64_t>(image.timestamp().seconds()) * 1'000'000'000ULL +
+                         static_cast<uint64_t>(image.timestamp().nanos());
+          r.format = image.format();
+          if (with_data) r.data = std::move(*image.mutable_data());
+          out.push_back(std::move(r));
+        });
+    if (!s.ok()) log_.Warn("history: {}", s.message());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RecordedImage& a, const RecordedImage& b) {
+    return a.ground_ns < b.ground_ns;
+  });
+  return out;
 }
 
 Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns,

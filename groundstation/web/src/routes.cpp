@@ -1,9 +1,12 @@
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include "groundstation/product_archive.h"
 #include "groundstation/static_files.h"
@@ -82,14 +85,19 @@ HttpResponse WebServer::Handle(const HttpRequest& r) {
     if (backend_.limits() == nullptr) return error(404, "limit checking is off (--limits none)");
     return HandleAck(r);
   }
-  if (r.path == "/api/products" || r.path == "/api/products/file" || r.path == "/api/images") {
+  if (r.path == "/api/images" || r.path == "/api/images/recorded") {
+    if (!only("GET")) return error(405, "GET only");
+    if (options_.products_directory.empty() && !history_) {
+      return error(404, "this station keeps no products and no recordings");
+    }
+    return r.path == "/api/images" ? HandleImages(r) : HandleRecordedImage(r);
+  }
+  if (r.path == "/api/products" || r.path == "/api/products/file") {
     if (!only("GET")) return error(405, "GET only");
     if (options_.products_directory.empty()) {
       return error(404, "this station keeps no products (start it with --products DIR)");
     }
-    if (r.path == "/api/products") return HandleProducts(r);
-    if (r.path == "/api/products/file") return HandleProductFile(r);
-    return HandleImages(r);
+    return r.path == "/api/products" ? HandleProducts(r) : HandleProductFile(r);
   }
   if (r.path == "/api/commands") {
     if (!backend_.commanding()) {
@@ -384,33 +392,83 @@ HttpResponse WebServer::HandleImages(const HttpRequest& r) {
   const std::string camera = QueryText(r.query, "camera");
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
-  auto kept = ListKeptProducts(options_.products_directory, kMaxKeptListed);
-  if (!kept.ok()) return error(500, kept.error().message());
-  nlohmann::json out = nlohmann::json::array();
-  for (auto it = kept->rbegin(); it != kept->rend(); ++it) {  // oldest first
-    const nlohmann::json& s = it->sidecar;
-    if (!s.contains("camera_frame") || (!camera.empty() && s.value("camera", "") != camera))
+  std::vector<KeptProduct> kept;
+  if (!options_.products_directory.empty()) {
+    auto listed = ListKeptProducts(options_.products_directory, kMaxKeptListed);
+    if (!listed.ok()) return error(500, listed.error().message());
+    kept = std::move(*listed);
+  }
+  // The archive's images, with their camera records; then those only the recordings still
+  // hold (an archive wiped or on another machine), by their on-board time.
+  std::map<std::pair<uint64_t, uint64_t>, nlohmann::json> out;  // (utc, onboard) -> image
+  std::set<uint64_t> onboard_seen;
+  for (const KeptProduct& k : kept) {
+    const nlohmann::json& s = k.sidecar;
+    if (!s.contains("camera_frame") || (!camera.empty() && s.value("camera", "") != camera)) {
       continue;
+    }
     const uint64_t utc_ns = s.value("kept_utc_ns", uint64_t{0});
+    const uint64_t onboard_ns = s.value("onboard_time_ns", uint64_t{0});
+    onboard_seen.insert(onboard_ns);
     if (utc_ns < range->start_ns || utc_ns > range->end_ns) continue;
     const nlohmann::json& f = s["camera_frame"];
-    out.push_back({{"utc", static_cast<double>(utc_ns) / 1e6},
-                   {"scet", static_cast<double>(s.value("onboard_time_ns", uint64_t{0})) / 1e6},
-                   {"url", "/api/products/file?name=" + it->name},
-                   {"name", it->name},
-                   {"camera", s.value("camera", "")},
-                   {"frame_id", f.value("frame_id", 0)},
-                   {"exposure_ms", f.value("exposure_ms", 0.0)},
-                   {"gain_db", f.value("gain_db", 0.0)},
-                   {"pan_deg", f.value("pan_deg", 0.0)},
-                   {"tilt_deg", f.value("tilt_deg", 0.0)},
-                   {"sun_azimuth_deg", f.value("sun_azimuth_deg", 0.0)},
-                   {"sun_elevation_deg", f.value("sun_elevation_deg", 0.0)},
-                   {"width_px", f.value("width_px", 0)},
-                   {"height_px", f.value("height_px", 0)},
-                   {"size", s.value("size", uint64_t{0})}});
+    out[{utc_ns, onboard_ns}] = {{"utc", static_cast<double>(utc_ns) / 1e6},
+                                 {"scet", static_cast<double>(onboard_ns) / 1e6},
+                                 {"url", "/api/products/file?name=" + k.name},
+                                 {"name", k.name},
+                                 {"camera", s.value("camera", "")},
+                                 {"frame_id", f.value("frame_id", 0)},
+                                 {"exposure_ms", f.value("exposure_ms", 0.0)},
+                                 {"gain_db", f.value("gain_db", 0.0)},
+                                 {"pan_deg", f.value("pan_deg", 0.0)},
+                                 {"tilt_deg", f.value("tilt_deg", 0.0)},
+                                 {"sun_azimuth_deg", f.value("sun_azimuth_deg", 0.0)},
+                                 {"sun_elevation_deg", f.value("sun_elevation_deg", 0.0)},
+                                 {"width_px", f.value("width_px", 0)},
+                                 {"height_px", f.value("height_px", 0)},
+                                 {"size", s.value("size", uint64_t{0})},
+                                 {"source", "archive"}};
   }
-  return json(200, out);
+  if (history_ && !camera.empty()) {
+    auto recorded = history_->Images(camera, range->start_ns, range->end_ns, kMaxKeptListed, false);
+    if (!recorded.ok()) return error(500, recorded.error().message());
+    for (const RecordedImage& i : *recorded) {
+      if (onboard_seen.contains(i.onboard_ns)) continue;
+      const std::string name =
+          fmt::format("{}_{}.{}", camera, i.onboard_ns, i.format == "png" ? "png" : "jpg");
+      out[{i.ground_ns, i.onboard_ns}] = {
+          {"utc", static_cast<double>(i.ground_ns) / 1e6},
+          {"scet", static_cast<double>(i.onboard_ns) / 1e6},
+          {"url", fmt::format("/api/images/recorded?camera={}&at={}", camera, i.ground_ns)},
+          {"name", name},
+          {"camera", camera},
+          {"source", "recording"}};
+    }
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& [key, image] : out) list.push_back(std::move(image));
+  return json(200, list);
+}
+
+HttpResponse WebServer::HandleRecordedImage(const HttpRequest& r) {
+  const std::string camera = QueryText(r.query, "camera");
+  // Nanoseconds since 1970 are beyond a double's exact integers: read as an integer.
+  const std::string at = QueryText(r.query, "at");
+  uint64_t ns = 0;
+  const auto parsed = std::from_chars(at.data(), at.data() + at.size(), ns);
+  if (camera.empty() || at.empty() || parsed.ec != std::errc() ||
+      parsed.ptr != at.data() + at.size()) {
+    return error(400, "say which: camera=NAME&at=NS (the image's ground time, from /api/images)");
+  }
+  if (!history_) return error(404, "this station has no recordings");
+  auto images = history_->Images(camera, ns, ns, 1, true);
+  if (!images.ok()) return error(500, images.error().message());
+  if (images->empty())
+    return error(404, fmt::format("no {} image recorded at {}", Quote(camera), ns));
+  RecordedImage& i = images->front();
+  HttpResponse response{200, i.format == "png" ? "image/png" : "image/jpeg", std::move(i.data)};
+  response.cache_control = "private, max-age=86400";
+  return response;
 }
 
 }  // namespace lgs::station

@@ -63,6 +63,14 @@ struct TraverseResult {
   size_t files_read = 0;
 };
 
+// An image the station recorded on /<rover>/images/<camera> (foxglove.CompressedImage).
+struct RecordedImage {
+  uint64_t ground_ns = 0;   // when it was recorded (the log time)
+  uint64_t onboard_ns = 0;  // its timestamp: the camera record's on-board time
+  std::string format;       // "jpeg", "png"
+  std::string data;         // the file's bytes (only when asked for)
+};
+
 class HistoryStore {
  public:
   // Damaged files are logged to `log` (once each).
@@ -72,6 +80,11 @@ class HistoryStore {
   [[nodiscard]] Result<HistoryResult> Query(const HistoryQuery& query);
   [[nodiscard]] Result<TraverseResult> Traverse(uint64_t start_ns, uint64_t end_ns,
                                                 size_t max_points);
+  // The images of one camera recorded in [start, end] (ground time), oldest first, at most
+  // `max`; with `with_data` their bytes too (ask for a narrow range then: images are large).
+  [[nodiscard]] Result<std::vector<RecordedImage>> Images(const std::string& camera,
+                                                          uint64_t start_ns, uint64_t end_ns,
+                                                          size_t max, bool with_data);
 
  private:
   Logger& log_;

@@ -98,6 +98,7 @@ class WebServer {
   HttpResponse HandleProducts(const HttpRequest& r);
   HttpResponse HandleProductFile(const HttpRequest& r);
   HttpResponse HandleImages(const HttpRequest& r);
+  HttpResponse HandleRecordedImage(const HttpRequest& r);
 
   boost::asio::io_context& io_;
   WebOptions options_;
