@@ -14,10 +14,13 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "protocol/cfdp_checksum.h"
+#include "protocol/cfdp_pdu.h"
 #include "protocol/stream_registry.h"
 #include "protocol/telecommand.h"
 #include "rover/v1/command.pb.h"
 #include "rover/v1/event.pb.h"
+#include "rover/v1/file_delivery.pb.h"
 #include "rover/v1/radiation.pb.h"
 #include "rover/v1/verification.pb.h"
 #include "support/packets.h"
@@ -625,6 +628,134 @@ TEST(BadInput, AfterAMessageOverTheTransportLimitTheStationReconnectsAndGoesOn) 
   const json summary = json::parse(ReadFile(dir.File("summary.json")));
   EXPECT_GE(summary["link"]["reconnects"].get<int>(), 1);
   EXPECT_NE(station.Stderr().find("reconnecting"), std::string::npos) << station.Stderr();
+}
+
+// CFDP PDUs from a hostile or broken rover, around one good file (some of its PDUs duplicated
+// and late, and all of it again once it is complete): malformed PDUs are counted by reason and
+// logged once, a claim of 4 GB, data past the end of a file and a wrong checksum each fail their
+// own transaction without costing what they claim, a PDU of no transaction answers nothing, and the
+// good file is kept byte for byte.
+TEST(BadInput, HostileCfdpPdusAreCountedByReasonAndTheGoodFileIsKept) {
+  namespace cfdp = protocol::cfdp;
+  ScratchDir dir;
+  const std::string endpoint = dir.IpcEndpoint("tm");
+  FakeRover rover(endpoint);
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(endpoint)
+                           .Products(dir.File("products"), 1)
+                           .SummaryJson(dir.File("summary.json"))
+                           .Arg("--print-interval", "0")
+                           .StatsInterval(0)
+                           .Arg("--reject-log-interval", "600")
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
+  ASSERT_TRUE(rover.WaitForSubscriber());
+  const long rss_before_kb = ProcStatusKb(station.pid(), "VmRSS");
+  uint32_t seq = 0;
+  const auto send = [&](const std::string& pdu) {
+    rover::v1::FilePdu m;
+    m.set_pdu(pdu);
+    rover.Send(Topic(StreamId::kFileDelivery), StreamPacket(StreamId::kFileDelivery, m, seq++));
+  };
+  const auto header = [](uint64_t sequence) {
+    cfdp::PduHeader h;
+    h.source = 7;
+    h.destination = 1;
+    h.sequence = sequence;
+    h.entity_id_length = 1;
+    h.sequence_length = 4;
+    return h;
+  };
+  const auto encode = [&](uint64_t sequence, const cfdp::PduBody& body) {
+    std::string wire;
+    EXPECT_TRUE(cfdp::EncodePdu(header(sequence), body, wire).ok());
+    return wire;
+  };
+  const auto metadata = [&](uint64_t sequence, uint64_t size, const std::string& name) {
+    cfdp::MetadataPdu m;
+    m.checksum_type = cfdp::ChecksumType::kModular;
+    m.file_size = size;
+    m.source_name = m.destination_name = name;
+    return encode(sequence, m);
+  };
+  const auto data = [&](uint64_t sequence, uint64_t offset, std::string_view bytes) {
+    cfdp::FileDataPdu d;
+    d.offset = offset;
+    d.data = AsBytes(bytes);
+    return encode(sequence, d);
+  };
+  const auto eof = [&](uint64_t sequence, const std::string& file, std::optional<uint32_t> sum) {
+    cfdp::FileChecksum c(cfdp::ChecksumType::kModular);
+    c.Update(AsBytes(file));
+    return encode(
+        sequence,
+        cfdp::EofPdu{cfdp::ConditionCode::kNoError, sum.value_or(c.Finish()), file.size(), {}});
+  };
+  std::mt19937 rng(18);
+  std::string good(40'000, '\0');
+  for (char& c : good) c = static_cast<char>(rng());
+  std::vector<std::string> good_pdus = {metadata(1, good.size(), "good.bin")};
+  for (size_t at = 0; at < good.size(); at += 1000) {
+    good_pdus.push_back(data(1, at, std::string_view(good).substr(at, 1000)));
+  }
+  good_pdus.push_back(eof(1, good, std::nullopt));
+  const std::string small(500, 'x');
+
+  std::map<std::string, int> malformed;
+  size_t duplicated = 0;
+  for (size_t i = 0; i < good_pdus.size(); ++i) {
+    send(good_pdus[i]);
+    // Every third File Data PDU comes again, late (behind the next one).
+    if (i >= 2 && i + 1 < good_pdus.size() && i % 3 == 0) {
+      send(good_pdus[i - 1]);
+      duplicated += 1000;
+    }
+    if (i % 8 == 0) {
+      send(good_pdus[i].substr(0, 3 + i % 5));  // cut inside the header
+      ++malformed["truncated"];
+      std::string v2 = good_pdus[i];
+      v2[0] = static_cast<char>((v2[0] & 0x1F) | (2 << 5));  // version 2
+      send(v2);
+      ++malformed["bad_version"];
+    }
+  }
+  send(metadata(2, 4'000'000'000ull, "huge.bin"));  // a claim of 4 GB
+  send(metadata(3, small.size(), "past.bin"));
+  send(data(3, 100'000, small));  // data far past the end it declared
+  send(metadata(4, small.size(), "bad_sum.bin"));
+  send(data(4, 0, small));
+  send(eof(4, small, 12345));  // a checksum that is not the file's
+  send(encode(5, cfdp::AckPdu{cfdp::DirectiveCode::kFinished, cfdp::ConditionCode::kNoError,
+                              cfdp::TransactionStatus::kTerminated}));  // no such transaction
+  for (auto it = good_pdus.rbegin(); it != good_pdus.rend(); ++it) send(*it);  // all again
+
+  ASSERT_TRUE(
+      WaitUntil([&] { return std::filesystem::exists(dir.File("products/good.bin.json")); }, 20s))
+      << station.Stderr();
+  const long rss_after_kb = ProcStatusKb(station.pid(), "VmRSS");
+  station.Signal(SIGTERM);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+  EXPECT_EQ(ReadFile(dir.File("products/good.bin")), good);
+  for (const char* name : {"huge.bin", "past.bin", "bad_sum.bin"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir.File(std::string("products/") + name))) << name;
+  }
+  const json products = json::parse(ReadFile(dir.File("summary.json")))["products"];
+  EXPECT_EQ(products["completed"], 1) << products;
+  EXPECT_EQ(products["failed"], 3) << products;
+  for (const auto& [reason, n] : malformed) {
+    EXPECT_EQ(products["bad_by_reason"].value(reason, 0), n) << reason << " " << products;
+    EXPECT_EQ(Count(station.Stderr(), "bad CFDP PDU refused (" + reason + ")"), 1u) << reason;
+  }
+  EXPECT_EQ(products["unknown_transaction"], 1) << products;
+  EXPECT_EQ(products["duplicate_bytes"], duplicated) << products;
+  // The 4 GB claim cost nothing like its size (the station's whole memory grew by less than a
+  // few megabytes).
+  std::cout << "hostile CFDP: RSS " << rss_before_kb << " kB before, " << rss_after_kb
+            << " kB after\n";
+  EXPECT_LT(rss_after_kb, rss_before_kb + 16 * 1024);
+  EXPECT_NE(station.Stderr().find("4000000000"), std::string::npos) << station.Stderr();
 }
 
 }  // namespace

@@ -216,6 +216,14 @@ StationSummary Station::Impl::Summary(const LinkSnapshot& final_stats) const {
                                                 control ? control->refused() : 0};
   }
   if (recorder) summary.recording = recorder->stats();
+  if (product_sink) {
+    size_t in_progress = 0;
+    for (const protocol::cfdp::TransactionView& t : product_sink->Transactions()) {
+      in_progress += t.state == protocol::cfdp::TransactionState::kReceiving;
+    }
+    summary.products = StationSummary::Products{product_sink->stats(),
+                                                product_sink->receiver_stats(), in_progress};
+  }
   return summary;
 }
 

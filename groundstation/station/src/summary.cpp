@@ -216,6 +216,19 @@ std::string SummaryText(const StationSummary& s) {
         c.submitted, c.rejected, c.completed, c.failed, c.timed_out, s.commands->in_flight, c.sent,
         c.resent);
   }
+  if (s.products) {
+    const ProductStats& p = s.products->stats;
+    const protocol::cfdp::ReceiverStats& r = s.products->receiver;
+    std::string bad;
+    for (const auto& [reason, n] : p.bad_by_reason) bad += fmt::format(", {} {}", n, reason);
+    out += fmt::format(
+        "  products: {} kept, {} failed, {} in progress; {} CFDP PDUs ({} refused{}), {} file "
+        "octets ({} duplicate), {} of unknown transactions, {} transactions over the limit; {} "
+        "NAKs, {} PDUs sent to the rover ({} not sent)\n",
+        p.completed, p.failed, s.products->in_progress, p.pdus, p.bad_pdus, bad, r.file_data_bytes,
+        r.duplicate_bytes, r.unknown_transaction, r.refused_transactions, r.naks_sent, p.pdus_sent,
+        p.send_failures);
+  }
   if (s.recording) {
     const RecorderStats& r = *s.recording;
     out += fmt::format("  recorded {} messages, {} bytes in {} file(s); last: {}\n", r.messages,
@@ -245,6 +258,25 @@ nlohmann::json SummaryJson(const StationSummary& s) {
         {"raised", a.raised},     {"escalated", a.escalated},  {"acknowledged", a.acknowledged},
         {"cleared", a.cleared},   {"samples", a.samples},      {"unresolved", unresolved},
         {"flapping", a.flapping}, {"suppressed", a.suppressed}};
+  }
+  if (s.products) {
+    const ProductStats& p = s.products->stats;
+    const protocol::cfdp::ReceiverStats& r = s.products->receiver;
+    json["products"] = {{"completed", p.completed},
+                        {"failed", p.failed},
+                        {"in_progress", s.products->in_progress},
+                        {"pdus", p.pdus},
+                        {"bad_pdus", p.bad_pdus},
+                        {"bad_by_reason", p.bad_by_reason},
+                        {"file_data_bytes", r.file_data_bytes},
+                        {"duplicate_bytes", r.duplicate_bytes},
+                        {"unknown_transaction", r.unknown_transaction},
+                        {"not_for_us", r.not_for_us},
+                        {"refused_transactions", r.refused_transactions},
+                        {"naks_sent", r.naks_sent},
+                        {"pdus_sent", p.pdus_sent},
+                        {"send_failures", p.send_failures},
+                        {"sidecar_failures", p.sidecar_failures}};
   }
   static const PriorRecordings kNone;
   const PriorRecordings& prior = s.prior != nullptr ? *s.prior : kNone;

@@ -15,6 +15,7 @@
 #include "groundstation/link_accounting.h"
 #include "groundstation/link_watch.h"
 #include "groundstation/prior_recordings.h"
+#include "groundstation/product_sink.h"
 #include "groundstation/recorder.h"
 
 namespace lgs::station {
@@ -46,6 +47,12 @@ struct StationSummary {
   };
   std::optional<Commands> commands;
   std::optional<RecorderStats> recording;
+  struct Products {
+    ProductStats stats;
+    protocol::cfdp::ReceiverStats receiver;
+    size_t in_progress = 0;  // transfers not finished when the station stopped
+  };
+  std::optional<Products> products;
 };
 
 std::string SummaryText(const StationSummary& summary);
