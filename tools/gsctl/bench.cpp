@@ -148,9 +148,31 @@ int RunBench(const BenchOptions& options) {
     say(o.quick ? "history: 6 min of 10 Hz housekeeping" : "history: 1 h of 10 Hz housekeeping");
     history = bench.History(mix, o.quick ? 2 : 5, o.quick ? 0.1 : 1.0);
   }
-  json downlink;
+  json downlink, file_mix;
   // Only when asked for by name: it flies the emulator in (scaled) mission time for a minute.
   if (std::ranges::find(o.only, "products") != o.only.end()) {
+    say("the default mix with files beside it (CFDP class 2 at a 285 kbit/s link's share)");
+    const Mix files = MakeFileMix(std::min<uint64_t>(200'000, throughput_packets));
+    const uint32_t file_pdus =
+        files.per_stream[static_cast<size_t>(protocol::StreamId::kFileDelivery)];
+    file_mix = {{"packets", files.packets.size()},
+                {"file_pdus", file_pdus},
+                {"transactions", files.transactions},
+                {"mean_bytes", static_cast<double>(files.bytes) / files.packets.size()}};
+    say(fmt::format("  {} of its {} packets are file PDUs, in {} transactions; mean {:.0f} B",
+                    file_pdus, files.packets.size(), files.transactions,
+                    file_mix["mean_bytes"].get<double>()));
+    rows.push_back(
+        bench.Ceiling("raw ZeroMQ, mix with files (ceiling)", &files, 0, throughput_packets));
+    const double files_ceiling = rows.back().packets_per_s;
+    rows.back().ratio = 1.0;
+    // The same packets without --products, then with it: what keeping the files costs beyond
+    // decoding and recording them.
+    for (const bool products : {false, true}) {
+      rows.push_back(
+          bench.StationFullPipeline(files, throughput_packets, false, false, 0, products));
+      rows.back().ratio = files_ceiling > 0 ? rows.back().packets_per_s / files_ceiling : 0;
+    }
     const int frames = o.quick ? 2 : 12;
     say(fmt::format("images: a {}-frame navcam panorama over the nominal link", frames));
     downlink = bench.Downlink(frames, o.quick ? 10.0 : o.downlink_speed, "nominal");
@@ -162,6 +184,7 @@ int RunBench(const BenchOptions& options) {
   if (o.json) {
     json report = ReportJson(rows, mix, o.transport, o.quick, history);
     if (!downlink.is_null()) report["downlink"] = downlink;
+    if (!file_mix.is_null()) report["file_mix"] = file_mix;
     fmt::print("{}\n", report.dump());
   } else {
     PrintTable(rows, mix, o.transport, history);

@@ -24,6 +24,7 @@ namespace cfdp = protocol::cfdp;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kRecordsKept = 4096;
+constexpr auto kTimerResolution = std::chrono::milliseconds(50);
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -168,6 +169,10 @@ void ProductSink::OnPdu(std::span<const uint8_t> bytes, Clock::time_point now) {
 }
 
 void ProductSink::OnTick(const IngestTick& tick) {
+  // The ingest thread ticks after every poll (thousands of times a second under load); CFDP's
+  // timers are seconds: looked at every 50 ms.
+  if (tick.now - timers_at_ < kTimerResolution) return;
+  timers_at_ = tick.now;
   receiver_.Tick(tick.now, out_, events_);
   Flush();
   // Rates over about a second, smoothed over a few: steady enough for an ETA, quick to show a
@@ -260,12 +265,10 @@ void ProductSink::WriteSidecar(const cfdp::ReceiverEvent& e) {
   j["size"] = std::filesystem::file_size(path, ec);
   auto sha = HashFile(e.path);
   if (sha.ok()) j["sha256"] = *sha;
-  for (const cfdp::TransactionView& t : receiver_.Transactions()) {
-    if (t.id.source == e.id.source && t.id.sequence == e.id.sequence) {
-      j["source_name"] = t.source_name;
-      j["mode"] =
-          t.mode == cfdp::TransmissionMode::kAcknowledged ? "acknowledged" : "unacknowledged";
-    }
+  if (const auto t = receiver_.Find(e.id)) {
+    j["source_name"] = t->source_name;
+    j["mode"] =
+        t->mode == cfdp::TransmissionMode::kAcknowledged ? "acknowledged" : "unacknowledged";
   }
   if (auto it = records_.find(name); it != records_.end()) {
     const rover::v1::CameraFrame& f = it->second.frame;

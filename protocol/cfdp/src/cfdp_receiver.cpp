@@ -540,6 +540,12 @@ TransactionView Receiver::View(const Transaction& t) const {
   return v;
 }
 
+std::optional<TransactionView> Receiver::Find(const TransactionId& id) const {
+  if (auto it = active_.find(id); it != active_.end()) return View(*it->second);
+  if (auto it = finished_.find(id); it != finished_.end()) return View(*it->second);
+  return std::nullopt;
+}
+
 std::vector<TransactionView> Receiver::Transactions() const {
   std::vector<TransactionView> out;
   for (const auto& [id, t] : active_) out.push_back(View(*t));

@@ -64,16 +64,18 @@ Row Bench::Ceiling(const std::string& name, const Mix* mix, size_t fixed_size, u
 }
 
 Row Bench::StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory, bool web,
-                               double rate) {
-  Row row{web    ? fmt::format("station full pipeline + {} web clients", o_.web_clients)
-          : rate ? fmt::format("station memory run at {} packets/s", Rate(rate))
-                 : std::string("station full pipeline (record zstd)"),
+                               double rate, bool products) {
+  Row row{web                ? fmt::format("station full pipeline + {} web clients", o_.web_clients)
+          : rate             ? fmt::format("station memory run at {} packets/s", Rate(rate))
+          : products         ? std::string("station, mix with files, --products")
+          : mix.transactions ? std::string("station, mix with files, recorded only")
+                             : std::string("station full pipeline (record zstd)"),
           count};
   row.paced = rate > 0;
   const std::string endpoint = FreeEndpoint(o_.transport, dir_, "station");
   Sender sender(endpoint);
   const int http_port = web ? FreeTcpPortNumber() : 0;
-  process::ChildProcess station = StartStation(endpoint, "pipeline", http_port);
+  process::ChildProcess station = StartStation(endpoint, "pipeline", http_port, products);
   if (!sender.WaitForSubscriber(std::chrono::seconds(30)))
     return Failed(row, "station never subscribed");
   auto clients = StartWebClients(http_port, row);
@@ -371,15 +373,33 @@ json Bench::Downlink(int frames, double speed, const std::string& scenario) {
 }
 
 process::ChildProcess Bench::StartStation(const std::string& endpoint, const std::string& name,
-                                          int http_port) {
+                                          int http_port, bool products) {
   fs::remove_all(dir_ / ("rec-" + name));
-  return process::ChildProcess(
-      o_.station,
-      {"--insecure", "--connect", endpoint, "--light-time", "0", "--quiet", "--stats-interval", "0",
-       "--idle-exit", "1", "--summary-json", (dir_ / (name + ".json")).string(), "--record",
-       (dir_ / ("rec-" + name)).string(), "--log-level", "warn", "--http",
-       http_port > 0 ? fmt::format("127.0.0.1:{}", http_port) : std::string("none")},
-      dir_ / (name + ".log"), dir_ / (name + ".log"));
+  std::vector<std::string> args = {
+      "--insecure",
+      "--connect",
+      endpoint,
+      "--light-time",
+      "0",
+      "--quiet",
+      "--stats-interval",
+      "0",
+      "--idle-exit",
+      "1",
+      "--summary-json",
+      (dir_ / (name + ".json")).string(),
+      "--record",
+      (dir_ / ("rec-" + name)).string(),
+      "--log-level",
+      "warn",
+      "--http",
+      http_port > 0 ? fmt::format("127.0.0.1:{}", http_port) : std::string("none")};
+  if (products) {
+    fs::remove_all(dir_ / ("products-" + name));
+    args.insert(args.end(), {"--products", (dir_ / ("products-" + name)).string()});
+  }
+  return process::ChildProcess(o_.station, std::move(args), dir_ / (name + ".log"),
+                               dir_ / (name + ".log"));
 }
 
 std::unique_ptr<WebClients> Bench::StartWebClients(int port, Row& row) {

@@ -28,8 +28,9 @@ class Bench {
   // The full pipeline fed as fast as the sender can (`rate` 0) or at a fixed rate: paced, the
   // ZeroMQ receive queue stays near empty, so the station's memory is its own and not how full a
   // queue of up to --receive-hwm messages happened to be when it was sampled.
+  // `products`: the station also receives the mix's files (--products), the file mix's row.
   Row StationFullPipeline(const Mix& mix, uint64_t count, bool sample_memory, bool web = false,
-                          double rate = 0);
+                          double rate = 0, bool products = false);
 
   Row ReplayIntoStation(const Mix& mix, uint64_t count);
 
@@ -52,7 +53,7 @@ class Bench {
  private:
   // `http_port` 0: no web endpoint (the station's default would take 8080 if it is free).
   process::ChildProcess StartStation(const std::string& endpoint, const std::string& name,
-                                     int http_port = 0);
+                                     int http_port = 0, bool products = false);
 
   // Starts `o_.web_clients` WebSocket clients subscribed to every field of the station about to
   // listen on `port`; empty when not asked for.

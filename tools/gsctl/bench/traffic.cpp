@@ -8,9 +8,12 @@
 
 #include "groundstation/recorder.h"
 #include "protocol/bytes.h"
+#include "protocol/cfdp_sender.h"
 #include "protocol/clock.h"
 #include "protocol/crc16.h"
+#include "protocol/space_packet.h"
 #include "protocol/telemetry_decoder.h"
+#include "rover/v1/file_delivery.pb.h"
 #include "rover_emulator/telemetry_generator.h"
 
 namespace lgs::gsctl::bench {
@@ -34,6 +37,62 @@ Mix MakeMix(size_t count) {
   return mix;
 }
 
+Mix MakeFileMix(size_t count) {
+  Mix mix;
+  emulator::TelemetryGenerator generator(1, "rover1", kMissionStart);
+  for (const protocol::StreamInfo& s : protocol::AllStreams()) {
+    mix.topics.push_back(protocol::TelemetryTopic("rover1", s));
+  }
+  constexpr double kLinkBytesPerS = 285'000.0 / 8;
+  constexpr size_t kFileBytes = 150'000;
+  protocol::cfdp::Sender sender(protocol::cfdp::SenderOptions{});
+  const auto now = std::chrono::steady_clock::now();
+  std::mt19937 rng(18);
+  std::string file(kFileBytes, '\0');
+  uint64_t link_bytes = 0;
+  uint32_t file_sequence = 0;
+  std::vector<emulator::GeneratedPacket> batch;
+  const auto add = [&](size_t stream, std::string bytes, size_t cfdp_at) {
+    ++mix.per_stream[stream];
+    mix.bytes += bytes.size();
+    link_bytes += bytes.size();
+    mix.packets.push_back({stream, std::move(bytes), cfdp_at});
+  };
+  while (mix.packets.size() < count) {
+    if (!generator.Next(batch).ok()) break;
+    protocol::TimestampNs t = 0;
+    for (auto& p : batch) {
+      t = p.onboard_time_ns;
+      add(static_cast<size_t>(p.stream->id), std::move(p.packet), 0);
+    }
+    // Files fill what the link has left by then.
+    const double budget = static_cast<double>(t - kMissionStart) / 1e9 * kLinkBytesPerS;
+    while (static_cast<double>(link_bytes) < budget && mix.packets.size() < count) {
+      auto pdu = sender.NextPdu(now);
+      if (!pdu) {
+        for (char& c : file) c = static_cast<char>(rng());
+        sender.Put(protocol::AsBytes(file), fmt::format("bench_{:04}.bin", mix.transactions++),
+                   true);
+        continue;
+      }
+      rover::v1::FilePdu message;
+      message.set_pdu(*pdu);
+      const std::string payload = message.SerializeAsString();
+      std::string packet;
+      const auto& stream = protocol::Stream(protocol::StreamId::kFileDelivery);
+      if (!protocol::EncodeTmPacket(stream.apid, file_sequence++, t, protocol::AsBytes(payload),
+                                    packet)
+               .ok()) {
+        break;
+      }
+      // The PDU header: 4 octets, the source entity (1 octet), then the sequence number.
+      const size_t at = packet.find(*pdu) + 4 + 1;
+      add(static_cast<size_t>(stream.id), std::move(packet), at);
+    }
+  }
+  return mix;
+}
+
 void Resequence(const Mix& mix, const Mix::Packet& p, uint64_t cycle, std::string& out) {
   out = p.bytes;
   auto* b = reinterpret_cast<uint8_t*>(out.data());
@@ -46,6 +105,16 @@ void Resequence(const Mix& mix, const Mix::Packet& p, uint64_t cycle, std::strin
   b[14] = static_cast<uint8_t>(seq >> 16);
   b[15] = static_cast<uint8_t>(seq >> 8);
   b[16] = static_cast<uint8_t>(seq);
+  if (p.cfdp_sequence_at > 0) {
+    uint8_t* c = b + p.cfdp_sequence_at;
+    const uint32_t transaction =
+        ((uint32_t{c[0]} << 24) | (uint32_t{c[1]} << 16) | (uint32_t{c[2]} << 8) | c[3]) +
+        static_cast<uint32_t>(cycle * mix.transactions);
+    c[0] = static_cast<uint8_t>(transaction >> 24);
+    c[1] = static_cast<uint8_t>(transaction >> 16);
+    c[2] = static_cast<uint8_t>(transaction >> 8);
+    c[3] = static_cast<uint8_t>(transaction);
+  }
   const uint16_t crc = protocol::Crc16CcittFalse({b, out.size() - 2});
   b[out.size() - 2] = static_cast<uint8_t>(crc >> 8);
   b[out.size() - 1] = static_cast<uint8_t>(crc);

@@ -28,16 +28,23 @@ struct Mix {
   struct Packet {
     size_t stream;
     std::string bytes;
+    // A file_delivery packet: where its CFDP PDU's 4-octet transaction sequence number is, so a
+    // repetition of the mix is a new transaction (0: none).
+    size_t cfdp_sequence_at = 0;
   };
   std::vector<Packet> packets;
   std::array<uint32_t, protocol::kStreamCount> per_stream{};  // packets of each stream in the mix
   uint64_t bytes = 0;
+  uint32_t transactions = 0;  // CFDP transactions in the mix
 };
 
 Mix MakeMix(size_t count);
+// The default mix with files coming down beside it as a 285 kbit/s link carries them: CFDP
+// class 2 PDUs of 150 kB files in the bandwidth the telemetry leaves.
+Mix MakeFileMix(size_t count);
 
 // Rewrites the sequence fields (and CRC) of a mix packet for its `cycle`-th repetition, so that
-// every packet of a long run is new to the station.
+// every packet of a long run is new to the station (and every CFDP transaction too).
 void Resequence(const Mix& mix, const Mix::Packet& p, uint64_t cycle, std::string& out);
 
 // A lossless publisher: it blocks on a full subscriber instead of dropping.

@@ -150,7 +150,7 @@ class ProductSink final : public Sink {
     double bps = 0;
   };
   std::map<protocol::cfdp::TransactionId, Rate> rates_;
-  std::chrono::steady_clock::time_point rates_at_{}, progress_at_{};
+  std::chrono::steady_clock::time_point timers_at_{}, rates_at_{}, progress_at_{};
   OnProgress on_progress_;
   double progress_interval_s_ = 1.0;
 };

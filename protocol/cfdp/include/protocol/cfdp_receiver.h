@@ -135,6 +135,8 @@ class Receiver {
             std::vector<ReceiverEvent>& events);
 
   std::vector<TransactionView> Transactions() const;  // in progress and recently finished
+  // One of them (in progress or remembered), without copying the rest.
+  std::optional<TransactionView> Find(const TransactionId& id) const;
   const ReceiverStats& stats() const { return stats_; }
 
  private:
