@@ -209,7 +209,7 @@ int Run(int argc, char** argv) {
   const auto web_options = [&](CLI::App* c) {
     c->add_option("--url", products.url, "the station's web endpoint")->capture_default_str();
     c->add_option("--http-token", products.token_path,
-                  "the station's HTTP token file (when it asks for one: --remote or "
+                  "the station's HTTP token file (when it asks for one: --http-remote or "
                   "--http-token)");
     c->add_option("--timeout", products.timeout_s, "give up after SECONDS")
         ->capture_default_str()

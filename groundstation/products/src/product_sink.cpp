@@ -176,31 +176,36 @@ void ProductSink::OnTick(const IngestTick& tick) {
   receiver_.Tick(tick.now, out_, events_);
   Flush();
   // Rates over about a second, smoothed over a few: steady enough for an ETA, quick to show a
-  // stall.
-  if (tick.now - rates_at_ >= std::chrono::seconds(1)) {
-    rates_at_ = tick.now;
-    std::map<cfdp::TransactionId, Rate> next;
-    for (const cfdp::TransactionView& t : receiver_.Transactions()) {
-      Rate r{t.received_bytes, tick.now, 0.0};
-      if (auto it = rates_.find(t.id); it != rates_.end()) {
-        const double dt = std::chrono::duration<double>(tick.now - it->second.at).count();
-        const double now_bps =
-            dt > 0 ? static_cast<double>(t.received_bytes - it->second.bytes) / dt : 0.0;
-        r.bps = it->second.bps > 0 ? 0.5 * it->second.bps + 0.5 * now_bps : now_bps;
-      }
-      next.emplace(t.id, r);
+  // stall. One copy of the transactions serves the rates and the progress handed on.
+  if (tick.now - rates_at_ < std::chrono::seconds(1)) return;
+  rates_at_ = tick.now;
+  std::vector<cfdp::TransactionView> views = receiver_.Transactions();
+  std::map<cfdp::TransactionId, Rate> next;
+  for (const cfdp::TransactionView& t : views) {
+    Rate r{t.received_bytes, tick.now, 0.0};
+    if (auto it = rates_.find(t.id); it != rates_.end()) {
+      const double dt = std::chrono::duration<double>(tick.now - it->second.at).count();
+      const double now_bps =
+          dt > 0 ? static_cast<double>(t.received_bytes - it->second.bytes) / dt : 0.0;
+      r.bps = it->second.bps > 0 ? 0.5 * it->second.bps + 0.5 * now_bps : now_bps;
     }
-    rates_ = std::move(next);
+    next.emplace(t.id, r);
   }
+  rates_ = std::move(next);
   if (on_progress_ && tick.now - progress_at_ >= Seconds(progress_interval_s_)) {
     progress_at_ = tick.now;
-    on_progress_(Progress());
+    on_progress_(ProgressOf(std::move(views)));
   }
 }
 
 std::vector<ProductProgress> ProductSink::Progress() const {
+  return ProgressOf(receiver_.Transactions());
+}
+
+std::vector<ProductProgress> ProductSink::ProgressOf(
+    std::vector<cfdp::TransactionView> views) const {
   std::vector<ProductProgress> out;
-  for (cfdp::TransactionView& t : receiver_.Transactions()) {
+  for (cfdp::TransactionView& t : views) {
     ProductProgress p;
     if (auto it = rates_.find(t.id); it != rates_.end()) p.rate_bps = it->second.bps;
     if (t.state == cfdp::TransactionState::kReceiving && p.rate_bps > 1.0 && t.file_size) {

@@ -95,8 +95,8 @@ class ProductSink final : public Sink {
 
   // Every transfer in progress or recently finished, with its rate (measured at OnTick).
   std::vector<ProductProgress> Progress() const;
-  // Called from OnTick with Progress() at most every `interval_s` (the station hands it to the
-  // web); null = not called.
+  // Called from OnTick with Progress() at most every `interval_s`, and no more than once a
+  // second, when the rates are measured (the station hands it to the web); null = not called.
   using OnProgress = std::function<void(std::vector<ProductProgress>)>;
   void set_on_progress(OnProgress on_progress, double interval_s) {
     on_progress_ = std::move(on_progress);
@@ -111,6 +111,7 @@ class ProductSink final : public Sink {
 
  private:
   void OnCameraFrame(const rover::v1::CameraFrame& frame, protocol::TimestampNs onboard_ns);
+  std::vector<ProductProgress> ProgressOf(std::vector<protocol::cfdp::TransactionView> views) const;
   void OnPdu(std::span<const uint8_t> bytes, std::chrono::steady_clock::time_point now);
   void Flush();
   void OnEvent(const protocol::cfdp::ReceiverEvent& event);
