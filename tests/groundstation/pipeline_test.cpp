@@ -49,6 +49,25 @@ TEST(Pipeline, EverySinkSeesEverythingInTheOrderItWasAdded) {
                                            "b rejected crc", "a idle tick", "b idle tick"}));
 }
 
+// The realtime feed takes the decoder's message and hands it to the web thread, which may free it
+// at once: every other sink must have read the packet by then, whatever order the station added
+// them in (a JSON-lines sink after the feed once read a freed message under the sanitizers).
+TEST(Pipeline, TheSinkThatTakesTheMessageSeesEachPacketAfterAllTheOthers) {
+  std::vector<std::string> log;
+  Pipeline pipeline;
+  pipeline.Add(std::make_unique<LoggingSink>("a", log));
+  pipeline.SetTaker(std::make_unique<LoggingSink>("taker", log));
+  pipeline.Add(std::make_unique<LoggingSink>("b", log));
+  EXPECT_EQ(pipeline.size(), 3u);
+  const protocol::DecodedPacket packet;
+  pipeline.Accepted(AcceptedPacket{packet, 7, nullptr});
+  pipeline.Tick(IngestTick{{}, 9, false});
+  EXPECT_EQ(pipeline.Stop().message(), "");
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"a accepted 7", "b accepted 7", "taker accepted 7", "a tick",
+                                      "b tick", "taker tick", "a stop", "b stop", "taker stop"}));
+}
+
 TEST(Pipeline, StopStopsEverySinkAndReturnsTheFirstError) {
   std::vector<std::string> log;
   Pipeline pipeline;

@@ -134,7 +134,8 @@ Status Station::Impl::BuildPipeline() {
     recorder_sink = &pipeline.Add(std::make_unique<RecorderSink>(
         *recorder, accounting, record_stats_interval_s, recorder_opened_ns));
   }
-  if (web->feed()) pipeline.Add(std::make_unique<RealtimeSink>(*web->feed(), link->decoder()));
+  // Last of all, whatever its place here: it takes the decoded message to the web thread.
+  if (web->feed()) pipeline.SetTaker(std::make_unique<RealtimeSink>(*web->feed(), link->decoder()));
   if (alarms) {
     alarm_sink = &pipeline.Add(std::make_unique<AlarmSink>(
         *alarms, accounting, record_stats_interval_s, gaps_at_start,

@@ -77,28 +77,45 @@ class Pipeline {
     sinks_.push_back(std::move(sink));
     return added;
   }
+  // Adds the one sink that takes the decoded message away from the decoder (the realtime feed
+  // hands it to another thread, which may free it). It sees every packet after all the others,
+  // whenever it was added, so no sink reads a message that has already gone; replaces any taker
+  // set before.
+  template <typename T>
+  T& SetTaker(std::unique_ptr<T> sink) {
+    T& added = *sink;
+    taker_ = std::move(sink);
+    return added;
+  }
   void Accepted(const AcceptedPacket& packet) {
     for (const auto& sink : sinks_) sink->OnAccepted(packet);
+    if (taker_) taker_->OnAccepted(packet);
   }
   void Rejected(const RejectedMessage& message) {
     for (const auto& sink : sinks_) sink->OnRejected(message);
+    if (taker_) taker_->OnRejected(message);
   }
   void Tick(const IngestTick& tick) {
     for (const auto& sink : sinks_) sink->OnTick(tick);
+    if (taker_) taker_->OnTick(tick);
   }
-  // Every sink is stopped, in order, whatever the others answer; the first error is returned.
+  // Every sink is stopped, in order (the taker last), whatever the others answer; the first
+  // error is returned.
   [[nodiscard]] Status Stop() {
     Status first = Status::Ok();
-    for (const auto& sink : sinks_) {
-      Status s = sink->OnStop();
+    auto stop = [&](Sink& sink) {
+      Status s = sink.OnStop();
       if (!s.ok() && first.ok()) first = std::move(s);
-    }
+    };
+    for (const auto& sink : sinks_) stop(*sink);
+    if (taker_) stop(*taker_);
     return first;
   }
-  size_t size() const { return sinks_.size(); }
+  size_t size() const { return sinks_.size() + (taker_ ? 1 : 0); }
 
  private:
   std::vector<std::unique_ptr<Sink>> sinks_;
+  std::unique_ptr<Sink> taker_;
 };
 
 }  // namespace lgs::station
