@@ -133,5 +133,11 @@ int main(int argc, char** argv) {
       "request",
       r.commands_received, r.commands_executed, r.commands_completed, r.commands_failed,
       r.commands_repeated, r.commands_rejected, r.uplink_lost, r.retransmitted);
+  if (r.slips > 0) {
+    spdlog::warn(
+        "the mission clock slipped {} times, {:.1f} wall seconds in all: the machine "
+        "could not keep --speed {}",
+        r.slips, r.slipped_s, options.speed);
+  }
   return 0;
 }

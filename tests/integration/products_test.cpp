@@ -418,14 +418,26 @@ TEST(Products, AStationKilledMidTransferGoesOnFromItsRecording) {
       },
       60s))
       << mission.StationLog();
-  // The recorder closes a chunk every second: what it holds is what the next run rebuilds.
+  // The recorder closes a chunk every second: what it has written is what the next run rebuilds
+  // (a slow build's recorder lags the partial file), so both must hold a good part of the image.
+  const auto recorded_bytes = [&] {
+    std::error_code ec;
+    uint64_t bytes = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.File("rec"), ec)) {
+      if (e.path().extension() == ".mcap") bytes += e.file_size(ec);
+    }
+    return bytes;
+  };
   ASSERT_TRUE(WaitUntil(
       [&] {
         std::error_code ec;
         return std::filesystem::file_size(dir.File("products/.partial/" + part + ".part"), ec) >
-               70'000;
+                   70'000 &&
+               recorded_bytes() > 80'000;
       },
       30s));
+  std::printf("[ measured ] killed with %llu octets recorded\n",
+              static_cast<unsigned long long>(recorded_bytes()));
   mission.KillStation();
   mission.StartStation(true);
   EXPECT_TRUE(mission.WaitForFates(1, 60s)) << mission.StationLog();

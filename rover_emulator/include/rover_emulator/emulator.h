@@ -66,6 +66,9 @@ struct EmulatorSummary {
   uint64_t commands_completed = 0, commands_failed = 0;
   double mission_seconds = 0.0;
   double wall_seconds = 0.0;
+  // Times the run fell behind the wall clock and its mission clock slipped, and by how much.
+  uint64_t slips = 0;
+  double slipped_s = 0.0;
 };
 
 class Emulator {
