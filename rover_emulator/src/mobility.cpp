@@ -132,10 +132,21 @@ void RoverModel::FillNavigationPose(TimestampNs t, rover::v1::NavigationPose& ou
   out.set_x_m(est_x_m_);
   out.set_y_m(est_y_m_);
   out.set_z_m(terrain_.Elevation(est_x_m_, est_y_m_));
-  out.set_latitude_deg(site.latitude_deg + est_y_m_ / kMoonRadiusM * kDegPerRad);
-  out.set_longitude_deg(site.longitude_deg +
-                        est_x_m_ / (kMoonRadiusM * std::cos(site.latitude_deg / kDegPerRad)) *
-                            kDegPerRad);
+  // The site frame is the azimuthal equidistant projection centred on the landing site (the
+  // inverse below, on the IAU 2015 sphere): a few kilometres from the pole a plain offset in
+  // latitude and longitude would be off by metres within a few hundred.
+  const double phi0 = site.latitude_deg / kDegPerRad;
+  const double rho = std::hypot(est_x_m_, est_y_m_), c = rho / kMoonRadiusM;
+  double lat = phi0, dlon = 0.0;
+  if (rho > 0.0) {
+    lat = std::asin(std::cos(c) * std::sin(phi0) + est_y_m_ * std::sin(c) * std::cos(phi0) / rho);
+    dlon = std::atan2(est_x_m_ * std::sin(c),
+                      rho * std::cos(phi0) * std::cos(c) - est_y_m_ * std::sin(phi0) * std::sin(c));
+  }
+  out.set_latitude_deg(lat * kDegPerRad);
+  out.set_longitude_deg(std::remainder(site.longitude_deg + dlon * kDegPerRad, 360.0));
+  out.set_site_latitude_deg(site.latitude_deg);
+  out.set_site_longitude_deg(site.longitude_deg);
   out.set_heading_deg(heading_deg_);
   // Attitude from the local terrain gradient along and across the heading.
   const double h = heading_deg_ / kDegPerRad;
