@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <filesystem>
 
 #include "groundstation/alarm_manager.h"
 #include "groundstation/link_accounting.h"
+#include "groundstation/map_export.h"
+#include "groundstation/site_mosaic.h"
 #include "protocol/byte_sink.h"
 #include "protocol/cfdp_receiver.h"
 #include "protocol/cfdp_sender.h"
@@ -388,6 +391,66 @@ void BM_CameraShadowMap(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CameraShadowMap)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The site map: one rover tile (32×32 cells at 0.1 m) into the mosaic, as the ingest side would
+// add it; and a 256 m × 256 m site at 0.1 m (6.5 M cells) exported as a GeoTIFF.
+rover::v1::TerrainTile BenchTile(int tx, int ty) {
+  rover::v1::TerrainTile t;
+  t.set_tile_x(tx);
+  t.set_tile_y(ty);
+  t.set_origin_x_m(tx * 3.2);
+  t.set_origin_y_m(ty * 3.2);
+  t.set_cell_size_m(0.1);
+  t.set_width_cells(32);
+  t.set_height_cells(32);
+  for (int i = 0; i < 32 * 32; ++i) {
+    t.add_elevation_m(static_cast<float>(std::sin(tx * 0.3 + i * 0.01) + ty * 0.01));
+  }
+  t.set_hazard_mask(std::string(32 * 32, '\0'));
+  return t;
+}
+
+void BM_MosaicAddTile(benchmark::State& state) {
+  station::SiteMosaic map;
+  std::vector<rover::v1::TerrainTile> tiles;
+  for (int i = 0; i < 64; ++i) tiles.push_back(BenchTile(i % 8, i / 8));
+  int64_t t = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(map.Add(tiles[static_cast<size_t>(t % 64)], t).ok());
+    ++t;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MosaicAddTile);
+
+void BM_MosaicExportGeoTiff(benchmark::State& state) {
+  station::SiteMosaic map;
+  constexpr int kTiles = 80;  // 80 × 3.2 m = 256 m a side
+  for (int ty = 0; ty < kTiles; ++ty) {
+    for (int tx = 0; tx < kTiles; ++tx) static_cast<void>(map.Add(BenchTile(tx, ty), 1));
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("lgs-bench-map-" + std::to_string(getpid()) + ".tif"))
+                               .string();
+  const auto layer = static_cast<station::MapLayer>(state.range(0));
+  for (auto _ : state) {
+    auto raster = map.Render(layer, {});
+    if (!raster.ok() || !station::WriteMapRaster(*raster, {-89.45, 31.4, "bench"},
+                                                 station::MapFormat::kGeoTiff, path)
+                             .ok()) {
+      state.SkipWithError("export failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * int64_t{kTiles * 32} * (kTiles * 32));
+  state.SetLabel(std::string(station::NameOf(layer)));
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_MosaicExportGeoTiff)
+    ->Arg(static_cast<int>(station::MapLayer::kElevation))
+    ->Arg(static_cast<int>(station::MapLayer::kHillshade))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace lgs

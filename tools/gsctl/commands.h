@@ -66,6 +66,21 @@ struct ProductsOptions {
 };
 int RunProducts(const ProductsOptions& options);
 
+// The site map and traverse from recordings.
+struct MapOptions {
+  std::vector<std::string> files;
+  std::string layer = "elevation";
+  std::string format;    // "" = from out's extension
+  std::string out;       // the layer's file; "" = none
+  std::string traverse;  // GeoJSON file, "-" = stdout, "" = none
+  std::string site;      // "LAT,LON"; "" = from the poses
+  std::string site_name = "landing site";
+  double sun_azimuth_deg = 315.0, sun_elevation_deg = 45.0;
+  std::optional<std::string> start, end;
+  bool json = false;
+};
+int RunMap(const MapOptions& options);
+
 struct RecoverOptions {
   std::string broken;
   std::string out;

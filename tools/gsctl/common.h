@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,11 @@
 #include "protocol/recording_profile.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
+#include "protocol/telemetry_decoder.h"
+
+namespace google::protobuf {
+class Message;
+}
 
 namespace lgs::gsctl {
 
@@ -62,5 +68,21 @@ Result<TimeRange> ResolveTimeRange(const std::optional<std::string>& start,
 
 // First log time over files (summary when complete, else the first message).
 std::optional<uint64_t> RecordingStart(const std::vector<const protocol::McapFile*>& files);
+
+// One recorded message, decoded; `packet` is set for rover telemetry of a stream we know.
+struct Decoded {
+  const protocol::McapChannel* channel = nullptr;
+  const protocol::McapMessage* record = nullptr;
+  const google::protobuf::Message* message = nullptr;
+  const protocol::DecodedPacket* packet = nullptr;
+};
+
+// Walks the selected messages of `path` (`topics` as --topics; empty = all) within --start/--end;
+// returns an exit code and says on stderr where and why it stopped early. `what` names the
+// subcommand in messages.
+int ForEachMessage(const std::string& what, const std::string& path,
+                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
+                   const std::optional<std::string>& end,
+                   const std::function<void(const Decoded&)>& visit);
 
 }  // namespace lgs::gsctl

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "groundstation/site_mosaic.h"
 #include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 
@@ -82,6 +83,34 @@ int Run(int argc, char** argv) {
   export_cmd->add_option("--topics", exp.topics, "channels or stream names to export");
   export_cmd->add_option("--start", exp.start, "from this time: ISO 8601 UTC or +OFFSET");
   export_cmd->add_option("--end", exp.end, "up to this time: ISO 8601 UTC or +OFFSET");
+
+  MapOptions map;
+  auto* map_cmd = app.add_subcommand(
+      "map",
+      "the site map from recordings' terrain tiles as a georeferenced GeoTIFF or PNG (the IAU 2015 "
+      "Moon, centred on the landing site), and the traverse as GeoJSON");
+  map_cmd->add_option("FILE", map.files, "recordings (tiles merge, the newest per cell)")
+      ->required();
+  map_cmd->add_option("--layer", map.layer, lgs::station::MapLayerNames())->capture_default_str();
+  map_cmd->add_option("--format", map.format, "geotiff or png (default: from --out's extension)");
+  map_cmd->add_option("--out", map.out, "the layer's file");
+  map_cmd->add_option("--traverse", map.traverse,
+                      "the traverse (poses, soil-measurement sites) as GeoJSON to FILE, - for "
+                      "stdout");
+  map_cmd->add_option("--site", map.site,
+                      "LAT,LON of the site frame's origin, selenographic degrees (default: what "
+                      "the rover's poses say)");
+  map_cmd->add_option("--site-name", map.site_name, "the site's name in the CRS")
+      ->capture_default_str();
+  map_cmd->add_option("--sun-azimuth", map.sun_azimuth_deg, "hillshade light, degrees from north")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 360.0));
+  map_cmd->add_option("--sun-elevation", map.sun_elevation_deg, "hillshade light, degrees")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 90.0));
+  map_cmd->add_option("--start", map.start, "from this time: ISO 8601 UTC or +OFFSET");
+  map_cmd->add_option("--end", map.end, "up to this time: ISO 8601 UTC or +OFFSET");
+  map_cmd->add_flag("--json", map.json, "a JSON summary on stdout");
 
   ReplayOptions replay;
   auto* replay_cmd = app.add_subcommand(
@@ -243,6 +272,7 @@ int Run(int argc, char** argv) {
   if (recover_cmd->parsed()) return RunRecover(recover);
   if (cat_cmd->parsed()) return RunCat(cat);
   if (export_cmd->parsed()) return RunExport(exp);
+  if (map_cmd->parsed()) return RunMap(map);
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
   if (command_cmd->parsed()) return RunCommand(command);

@@ -27,18 +27,6 @@ using protocol::McapFile;
 using protocol::McapMessage;
 using protocol::McapMessageReader;
 
-namespace {
-
-// One recorded message, decoded; `packet` is set for rover telemetry of a stream we know.
-struct Decoded {
-  const protocol::McapChannel* channel = nullptr;
-  const McapMessage* record = nullptr;
-  const Message* message = nullptr;
-  const protocol::DecodedPacket* packet = nullptr;
-};
-
-// Walks the selected messages of `path`; returns an exit code and says on stderr where and why
-// it stopped early. `what` names the subcommand in messages.
 int ForEachMessage(const std::string& what, const std::string& path,
                    const std::vector<std::string>& topics, const std::optional<std::string>& start,
                    const std::optional<std::string>& end,
@@ -119,6 +107,8 @@ int ForEachMessage(const std::string& what, const std::string& path,
   }
   return kExitOk;
 }
+
+namespace {
 
 std::string GroundJson(const Decoded& d) {
   google::protobuf::util::JsonPrintOptions options;

@@ -1,0 +1,223 @@
+// The site map from a real mission: emulator -> station (recording) -> gsctl map. What the
+// GeoTIFF holds is checked, through GDAL's API, against the terrain tiles the recording holds;
+// the GeoJSON traverse against the recorded poses, and the CRS against the rover's own
+// selenographic positions.
+#include <gdal_priv.h>
+#include <gtest/gtest.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "rover/v1/navigation.pb.h"
+#include "rover/v1/terrain.pb.h"
+#include "support/process.h"
+#include "support/programs.h"
+#include "support/recording.h"
+
+namespace lgs::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+struct Ran {
+  int code = -1;
+  std::string out, err;
+};
+Ran Gsctl(const ScratchDir& dir, std::vector<std::string> args) {
+  ChildProcess gsctl(LGS_GSCTL_BIN, std::move(args), dir.path(), "gsctl");
+  Ran r;
+  r.code = gsctl.Wait(60s).value_or(-1);
+  r.out = gsctl.Stdout();
+  r.err = gsctl.Stderr();
+  return r;
+}
+
+// A short drive, recorded: `mission` of mission time at 200x.
+std::vector<std::string> RecordADrive(const ScratchDir& dir, const std::string& mission) {
+  const std::string tm = dir.IpcEndpoint("tm");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(tm)
+                           .Record(dir.File("rec"))
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .NoHttp()
+                           .Args(),
+                       dir.path(), "station");
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .IdealLink()
+                            .Bind(tm)
+                            .WaitForSubscribers()
+                            .Speed(200)
+                            .Until(mission)
+                            .Truth(dir.File("truth.jsonl"))
+                            .Args(),
+                        dir.path(), "emulator");
+  EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
+  const size_t sent = ReadLines(dir.File("truth.jsonl")).size();
+  EXPECT_TRUE(WaitUntil([&] { return ReadLines(dir.File("station.jsonl")).size() >= sent; }, 20s));
+  station.Signal(SIGINT);
+  EXPECT_EQ(station.Wait(30s), 0) << station.Stderr();
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir.File("rec"))) {
+    if (e.path().extension() == ".mcap") files.push_back(e.path().string());
+  }
+  return files;
+}
+
+TEST(SiteMap, TheGeoTiffHoldsEveryRecordedTileCellWhereTheRoverSaysItIs) {
+  ScratchDir dir;
+  const auto files = RecordADrive(dir, "10m");
+  ASSERT_FALSE(files.empty());
+  const Recording recording = ReadRecordingFiles(files);
+  std::vector<rover::v1::TerrainTile> tiles;
+  std::vector<rover::v1::NavigationPose> poses;
+  for (const RecordedMessage& m : recording.messages) {
+    if (m.topic == "/rover1/terrain_tile") {
+      ASSERT_TRUE(m.ParseAs(tiles.emplace_back()));
+    } else if (m.topic == "/rover1/navigation_pose") {
+      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
+    }
+  }
+  ASSERT_GE(tiles.size(), 40u);
+  ASSERT_GE(poses.size(), 100u);
+
+  std::vector<std::string> args = {"map"};
+  args.insert(args.end(), files.begin(), files.end());
+  for (const char* a : {"--layer", "elevation", "--out"}) args.push_back(a);
+  args.push_back(dir.File("elevation.tif"));
+  args.push_back("--traverse");
+  args.push_back(dir.File("traverse.geojson"));
+  args.push_back("--json");
+  const Ran map = Gsctl(dir, args);
+  ASSERT_EQ(map.code, 0) << map.err;
+  std::printf("[ measured ] %s", map.err.c_str());
+  const json summary = json::parse(map.out, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << map.out;
+  EXPECT_EQ(summary["tiles"], tiles.size());
+
+  GDALAllRegister();
+  GDALDataset* ds =
+      static_cast<GDALDataset*>(GDALOpen(dir.File("elevation.tif").c_str(), GA_ReadOnly));
+  ASSERT_NE(ds, nullptr);
+  double gt[6];
+  ASSERT_EQ(ds->GetGeoTransform(gt), CE_None);
+  const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+  std::vector<float> values(static_cast<size_t>(w) * h);
+  GDALRasterBand* band = ds->GetRasterBand(1);
+  ASSERT_EQ(band->RasterIO(GF_Read, 0, 0, w, h, values.data(), w, h, GDT_Float32, 0, 0), CE_None);
+  int has_nodata = 0;
+  const double nodata = band->GetNoDataValue(&has_nodata);
+  ASSERT_TRUE(has_nodata);
+  OGRSpatialReference srs = *ds->GetSpatialRef();
+  GDALClose(ds);
+  EXPECT_EQ(gt[1], 0.1);
+  EXPECT_EQ(gt[5], -0.1);
+
+  // Every cell of every tile at its site coordinates (the terrain does not change, so repeated
+  // tiles agree and the newest is any of them).
+  std::map<std::pair<int64_t, int64_t>, float> truth;
+  for (const auto& t : tiles) {
+    for (uint32_t r = 0; r < t.height_cells(); ++r) {
+      for (uint32_t c = 0; c < t.width_cells(); ++c) {
+        const int64_t col = std::llround(t.origin_x_m() / 0.1) + c;
+        const int64_t row = std::llround(t.origin_y_m() / 0.1) + r;
+        truth[{col, row}] = t.elevation_m(static_cast<int>(r * t.width_cells() + c));
+      }
+    }
+  }
+  const int64_t west = std::llround(gt[0] / 0.1), north = std::llround(gt[3] / 0.1);
+  size_t with_data = 0;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const float v = values[static_cast<size_t>(y) * w + x];
+      const auto it = truth.find({west + x, north - 1 - y});
+      if (it == truth.end()) {
+        ASSERT_EQ(v, nodata) << x << "," << y;
+        continue;
+      }
+      ASSERT_EQ(v, it->second) << x << "," << y;
+      ++with_data;
+    }
+  }
+  EXPECT_EQ(with_data, truth.size());
+  EXPECT_EQ(summary["observed_cells"], truth.size());
+
+  // The traverse is the recorded poses, and the CRS puts each where the rover's own latitude and
+  // longitude say it is.
+  const json geo = json::parse(ReadFile(dir.File("traverse.geojson")));
+  ASSERT_EQ(geo["type"], "FeatureCollection");
+  const json& line = geo["features"][0];
+  ASSERT_EQ(line["geometry"]["type"], "LineString");
+  const json& coords = line["geometry"]["coordinates"];
+  ASSERT_EQ(coords.size(), poses.size());
+  OGRSpatialReference projected = srs, geographic;
+  geographic.CopyGeogCSFrom(&srs);
+  projected.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  geographic.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  std::unique_ptr<OGRCoordinateTransformation> to_lonlat(
+      OGRCreateCoordinateTransformation(&projected, &geographic));
+  ASSERT_NE(to_lonlat, nullptr);
+  double farthest_m = 0;
+  for (size_t i = 0; i < poses.size(); ++i) {
+    ASSERT_EQ(coords[i][0], poses[i].x_m());
+    ASSERT_EQ(coords[i][1], poses[i].y_m());
+    double x = poses[i].x_m(), y = poses[i].y_m();
+    farthest_m = std::max(farthest_m, std::hypot(x, y));
+    ASSERT_TRUE(to_lonlat->Transform(1, &x, &y));
+    EXPECT_NEAR(x, poses[i].longitude_deg(), 1e-9) << i;
+    EXPECT_NEAR(y, poses[i].latitude_deg(), 1e-9) << i;
+  }
+  std::printf("[ measured ] %zu poses up to %.1f m from the site agree with the CRS\n",
+              poses.size(), farthest_m);
+  // GDAL reads the GeoJSON's CRS too: the same one.
+  GDALDataset* vec = static_cast<GDALDataset*>(
+      GDALOpenEx(dir.File("traverse.geojson").c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
+  ASSERT_NE(vec, nullptr);
+  const OGRSpatialReference* vsrs = vec->GetLayer(0)->GetSpatialRef();
+  ASSERT_NE(vsrs, nullptr);
+  EXPECT_TRUE(vsrs->IsSame(&srs));
+  GDALClose(vec);
+}
+
+TEST(SiteMap, BadRequestsAreClearErrors) {
+  ScratchDir dir;
+  const auto files = RecordADrive(dir, "1m");
+  ASSERT_FALSE(files.empty());
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"map", files[0]};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Gsctl(dir, args);
+  };
+  const std::string out = dir.File("a.tif");
+  Ran r = run({"--layer", "albedo", "--out", out});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no layer 'albedo' (elevation|slope|hazard|hillshade|observed_at)"),
+            std::string::npos)
+      << r.err;
+  r = run({"--out", "/nonexistent-dir/a.tif"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot write '/nonexistent-dir/a.tif'"), std::string::npos) << r.err;
+  r = run({"--site", "north", "--out", out});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--site 'north' is not LAT,LON"), std::string::npos) << r.err;
+  r = run({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("say what to write"), std::string::npos) << r.err;
+  r = run({"--start", "+1000h", "--out", out});
+  EXPECT_NE(r.code, 0);
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r = Gsctl(dir, {"map", dir.File("missing.mcap"), "--out", out});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing.mcap"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace lgs::test
