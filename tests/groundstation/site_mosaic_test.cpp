@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "groundstation/footprint.h"
 #include "groundstation/map_export.h"
 #include "support/process.h"
 
@@ -311,6 +312,66 @@ TEST(MapExport, AnUnwritablePathOrASiteOffTheGlobeIsAClearError) {
   EXPECT_FALSE(MapFormatNamed("jpeg2000").has_value());
   EXPECT_EQ(MapLayerNamed("slope"), MapLayer::kSlope);
   EXPECT_FALSE(MapLayerNamed("albedo").has_value());
+}
+
+rover::v1::CameraFrame Frame(double pan, double tilt) {
+  rover::v1::CameraFrame f;
+  f.set_pan_deg(pan);
+  f.set_tilt_deg(tilt);
+  f.set_field_of_view_deg(46.0);
+  f.set_width_px(1024);
+  f.set_height_px(768);
+  f.set_camera_height_m(1.5);
+  f.set_rover_x_m(10.0);
+  f.set_rover_y_m(20.0);
+  return f;
+}
+
+TEST(ImageFootprint, EachCornerOnTheGroundProjectsBackToItsCornerOfTheImage) {
+  const auto f = Frame(30.0, -50.0);
+  const auto fp = ImageFootprint(f);
+  ASSERT_TRUE(fp.has_value());
+  EXPECT_FALSE(fp->clipped);
+  // The camera's axes, built independently of the footprint: a pinhole looking at azimuth 30°
+  // (clockwise from north), 50° down.
+  const double az = 30.0 * M_PI / 180, el = -50.0 * M_PI / 180;
+  const double fwd[3] = {std::sin(az) * std::cos(el), std::cos(az) * std::cos(el), std::sin(el)};
+  const double right[3] = {std::cos(az), -std::sin(az), 0};
+  const double up[3] = {-std::sin(az) * std::sin(el), -std::cos(az) * std::sin(el), std::cos(el)};
+  const double tx = std::tan(23.0 * M_PI / 180), ty = tx * 768 / 1024;
+  const double want[4][2] = {{-tx, -ty}, {tx, -ty}, {tx, ty}, {-tx, ty}};
+  for (size_t i = 0; i < 4; ++i) {
+    const double v[3] = {fp->corners[i][0] - 10.0, fp->corners[i][1] - 20.0, -1.5};
+    const auto dot = [&](const double* a) { return a[0] * v[0] + a[1] * v[1] + a[2] * v[2]; };
+    EXPECT_NEAR(dot(right) / dot(fwd), want[i][0], 1e-9) << i;
+    EXPECT_NEAR(dot(up) / dot(fwd), want[i][1], 1e-9) << i;
+  }
+}
+
+TEST(ImageFootprint, AViewToTheHorizonIsCutOffAtItsRangeAndTurnsWithThePan) {
+  const auto north = ImageFootprint(Frame(0.0, 0.0), 30.0);
+  const auto east = ImageFootprint(Frame(90.0, 0.0), 30.0);
+  ASSERT_TRUE(north && east);
+  EXPECT_TRUE(north->clipped);
+  // The top corners look above the horizon: 30 m out, level.
+  for (size_t i : {2u, 3u}) {
+    EXPECT_NEAR(std::hypot(north->corners[i][0] - 10.0, north->corners[i][1] - 20.0), 30.0, 1e-9);
+  }
+  // Looking level, the bottom corners meet the ground where their depression says:
+  // 1.5 m / tan(depression) along their azimuth.
+  const double ty = std::tan(23.0 * M_PI / 180) * 768 / 1024, tx = std::tan(23.0 * M_PI / 180);
+  EXPECT_NEAR(std::hypot(north->corners[0][0] - 10.0, north->corners[0][1] - 20.0),
+              1.5 / ty * std::hypot(1.0, tx), 1e-9);
+  EXPECT_NEAR(north->corners[0][0] - 10.0, -(north->corners[1][0] - 10.0), 1e-12);  // symmetric
+  // Panned 90° clockwise: every corner turned about the rover by 90° clockwise.
+  for (size_t i = 0; i < 4; ++i) {
+    const double nx = north->corners[i][0] - 10.0, ny = north->corners[i][1] - 20.0;
+    EXPECT_NEAR(east->corners[i][0] - 10.0, ny, 1e-9) << i;
+    EXPECT_NEAR(east->corners[i][1] - 20.0, -nx, 1e-9) << i;
+  }
+  rover::v1::CameraFrame none = Frame(0, 0);
+  none.set_field_of_view_deg(0);
+  EXPECT_FALSE(ImageFootprint(none).has_value());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rover/v1/navigation.pb.h"
+#include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 #include "support/process.h"
 #include "support/programs.h"
@@ -217,6 +218,93 @@ TEST(SiteMap, BadRequestsAreClearErrors) {
   r = Gsctl(dir, {"map", dir.File("missing.mcap"), "--out", out});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("missing.mcap"), std::string::npos) << r.err;
+}
+
+std::vector<std::string> Split(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
+    out.push_back(line.substr(start, comma - start));
+  }
+  out.push_back(line.substr(start));
+  return out;
+}
+
+// gsctl export --science: one tidy CSV per recorded soil measurement, values exactly the
+// recorded ones (they read back to the same float and double), and an index of them all.
+TEST(Science, EveryRecordedMeasurementIsOneTidyCsvWithItsExactValues) {
+  ScratchDir dir;
+  const auto files = RecordADrive(dir, "5m");
+  ASSERT_EQ(files.size(), 1u);
+  std::vector<std::pair<uint64_t, rover::v1::SoilMeasurement>> soil;
+  for (const RecordedMessage& m : ReadRecordingFiles(files).messages) {
+    if (m.topic != "/rover1/soil") continue;
+    soil.emplace_back();
+    soil.back().first = m.publish_time;
+    ASSERT_TRUE(m.ParseAs(soil.back().second));
+  }
+  ASSERT_GE(soil.size(), 20u);
+  const Ran r = Gsctl(dir, {"export", files[0], "--science", dir.File("science")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::printf("[ measured ] %s", r.err.c_str());
+  const auto index = ReadLines(dir.File("science/index.csv"));
+  ASSERT_EQ(index.size(), soil.size() + 1);
+  const auto head = Split(index[0]);
+  ASSERT_EQ(head[0], "measurement_id");
+  ASSERT_EQ(head[8], "file");
+  std::map<std::string, size_t> kinds;
+  for (size_t i = 0; i < soil.size(); ++i) {
+    const auto& [onboard_ns, m] = soil[i];
+    const auto row = Split(index[i + 1]);
+    ASSERT_EQ(row.size(), head.size()) << index[i + 1];
+    EXPECT_EQ(std::stoull(row[0]), m.measurement_id());
+    EXPECT_EQ(std::stoull(row[3]), onboard_ns);
+    EXPECT_EQ(std::stod(row[4]), m.x_m());
+    EXPECT_EQ(std::stod(row[5]), m.y_m());
+    const auto lines = ReadLines(dir.File("science/" + row[8]));
+    ASSERT_FALSE(lines.empty()) << row[8];
+    ++kinds[row[1]];
+    // Every row of the file names its measurement, time and place.
+    for (size_t k = 1; k < lines.size(); ++k) {
+      const auto cells = Split(lines[k]);
+      ASSERT_EQ(std::stoull(cells[0]), m.measurement_id());
+      ASSERT_EQ(std::stoull(cells[2]), onboard_ns);
+      ASSERT_EQ(std::stod(cells[3]), m.x_m());
+    }
+    if (m.has_vnis()) {
+      EXPECT_EQ(row[1], "vnis");
+      const auto& v = m.vnis();
+      ASSERT_EQ(lines.size(), static_cast<size_t>(v.reflectance_size()) + 1) << row[8];
+      EXPECT_EQ(Split(lines[0]).back(), "reflectance");
+      for (int b = 0; b < v.reflectance_size(); ++b) {
+        const auto cells = Split(lines[static_cast<size_t>(b) + 1]);
+        ASSERT_EQ(std::stof(cells.back()), v.reflectance(b)) << row[8] << " band " << b;
+        ASSERT_NEAR(std::stod(cells[cells.size() - 2]), v.start_wavelength_um() + b * v.step_um(),
+                    1e-12);
+      }
+      EXPECT_EQ(std::stod(row[10]), v.band_depth_1um());
+    } else if (m.has_apxs()) {
+      EXPECT_EQ(row[1], "apxs");
+      ASSERT_EQ(lines.size(), 11u);  // ten oxides
+      EXPECT_EQ(Split(lines[1])[7], "SiO2");
+      EXPECT_EQ(std::stod(Split(lines[1])[8]), m.apxs().sio2_wt_percent());
+      EXPECT_EQ(Split(lines[10])[7], "MnO");
+      EXPECT_EQ(std::stod(Split(lines[10])[8]), m.apxs().mno_wt_percent());
+      EXPECT_EQ(std::stod(row[13]), m.apxs().total_wt_percent());
+    } else if (m.has_neutron()) {
+      EXPECT_EQ(row[1], "neutron");
+      ASSERT_EQ(lines.size(), 2u);
+      EXPECT_EQ(std::stod(Split(lines[1]).back()), m.neutron().hydrogen_weh_wt_percent());
+      EXPECT_EQ(std::stod(row[14]), m.neutron().hydrogen_weh_wt_percent());
+    }
+  }
+  EXPECT_EQ(kinds.size(), 3u) << "the drive should have used every instrument";
+  // A directory that cannot be made is a clear error.
+  const Ran bad = Gsctl(dir, {"export", files[0], "--science", "/proc/no-such/science"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("cannot create science directory '/proc/no-such/science'"),
+            std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

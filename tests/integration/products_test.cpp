@@ -327,6 +327,34 @@ TEST(Products, APanoramaOverTheLossyLinkArrivesByteForByte) {
     EXPECT_EQ(image["width"], 1024);
     EXPECT_EQ(image["height"], 1024);
   }
+  // On the traverse map, each image is a footprint where the panorama looked: 30° apart.
+  std::vector<std::string> map_args = {"map"};
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("rec"))) {
+    if (entry.path().extension() == ".mcap") map_args.push_back(entry.path().string());
+  }
+  map_args.insert(map_args.end(), {"--traverse", dir.File("traverse.geojson")});
+  const Ran map = Gsctl(dir, map_args);
+  ASSERT_EQ(map.code, 0) << map.err;
+  const json geo = json::parse(ReadFile(dir.File("traverse.geojson")));
+  std::map<std::string, json> footprints;
+  for (const json& f : geo["features"]) {
+    if (f["properties"].value("kind", "") == "image_footprint") {
+      footprints[f["properties"]["product_name"]] = f;
+    }
+  }
+  ASSERT_EQ(footprints.size(), truth.size()) << map.err;
+  std::map<uint32_t, double> pans;  // by frame, in the order taken
+  for (const auto& [name, p] : truth) {
+    ASSERT_TRUE(footprints.contains(name)) << name;
+    const json& f = footprints[name];
+    EXPECT_EQ(f["properties"]["camera"], "navcam_left");
+    EXPECT_EQ(f["geometry"]["type"], "Polygon");
+    EXPECT_EQ(f["geometry"]["coordinates"][0].size(), 5u);  // a closed ring of four corners
+    pans[f["properties"]["frame_id"].get<uint32_t>()] = f["properties"]["pan_deg"].get<double>();
+  }
+  for (auto it = std::next(pans.begin()); it != pans.end(); ++it) {
+    EXPECT_NEAR(std::remainder(it->second - std::prev(it)->second, 360.0), 30.0, 1e-6);
+  }
 }
 
 TEST(Products, AcrossARelayOutageTheStoreKeepsWhatFitsAndSaysWhatItLost) {

@@ -101,7 +101,8 @@ struct ExportOptions {
   std::string file;
   std::string format = "csv";
   std::string out;
-  std::string images;  // reassemble the files delivered over CFDP into this directory
+  std::string images;   // reassemble the files delivered over CFDP into this directory
+  std::string science;  // one CSV per soil measurement and index.csv into this directory
   std::vector<std::string> topics;
   std::optional<std::string> start, end;
 };

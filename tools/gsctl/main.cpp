@@ -80,6 +80,10 @@ int Run(int argc, char** argv) {
   export_cmd->add_option("--images", exp.images,
                          "reassemble every file the rover delivered over CFDP (images) from the "
                          "recorded PDUs into DIR, each with a JSON sidecar (created if missing)");
+  export_cmd->add_option("--science", exp.science,
+                         "every soil measurement into DIR as a tidy CSV pandas reads as it is "
+                         "(VNIS: wavelength and reflectance; APXS: oxides; neutron: counts and "
+                         "WEH), each row with time, position and settings, and index.csv");
   export_cmd->add_option("--topics", exp.topics, "channels or stream names to export");
   export_cmd->add_option("--start", exp.start, "from this time: ISO 8601 UTC or +OFFSET");
   export_cmd->add_option("--end", exp.end, "up to this time: ISO 8601 UTC or +OFFSET");

@@ -10,11 +10,15 @@
 
 #include "commands.h"
 #include "common.h"
+#include "groundstation/footprint.h"
 #include "groundstation/map_export.h"
 #include "groundstation/site_mosaic.h"
+#include "protocol/command_dictionary.h"
+#include "rover/v1/camera.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
+#include "science.h"
 
 namespace lgs::gsctl {
 namespace {
@@ -45,29 +49,53 @@ struct Soil {
   int64_t t = 0;
   rover::v1::SoilMeasurement m;
 };
+struct Image {
+  int64_t t = 0;
+  rover::v1::CameraFrame frame;
+};
+
+// The ground an image covers (groundstation/footprint.h), for a kept image.
+std::optional<json> FootprintFeature(const Image& image) {
+  constexpr double kMaxRangeM = 30.0;
+  const auto fp = station::ImageFootprint(image.frame, kMaxRangeM);
+  if (!fp) return std::nullopt;
+  json ring = json::array();
+  for (const auto& c : fp->corners) ring.push_back({c[0], c[1]});
+  ring.push_back(ring.front());  // GeoJSON closes its rings
+  const auto& f = image.frame;
+  json props = {{"kind", "image_footprint"},
+                {"product_name", f.product_name()},
+                {"camera", protocol::CameraName(f.camera())},
+                {"frame_id", f.frame_id()},
+                {"pan_deg", f.pan_deg()},
+                {"tilt_deg", f.tilt_deg()},
+                {"field_of_view_deg", f.field_of_view_deg()},
+                {"onboard_time", FormatUtc(static_cast<uint64_t>(image.t))},
+                {"onboard_ns", image.t}};
+  if (fp->clipped) props["clipped_at_m"] = kMaxRangeM;
+  return json{{"type", "Feature"},
+              {"geometry", {{"type", "Polygon"}, {"coordinates", json::array({ring})}}},
+              {"properties", std::move(props)}};
+}
 
 json SoilFeature(const Soil& s) {
   json props = {{"measurement_id", s.m.measurement_id()},
                 {"onboard_time", FormatUtc(static_cast<uint64_t>(s.t))},
                 {"onboard_ns", s.t},
                 {"integration_s", s.m.integration_s()},
-                {"in_shadow", s.m.in_shadow()}};
+                {"in_shadow", s.m.in_shadow()},
+                {"instrument", std::string(InstrumentName(s.m.instrument()))}};
   switch (s.m.result_case()) {
     case rover::v1::SoilMeasurement::kApxs: {
       const auto& a = s.m.apxs();
-      props["instrument"] = "apxs";
-      props["oxides_wt_percent"] = {
-          {"SiO2", a.sio2_wt_percent()},   {"Al2O3", a.al2o3_wt_percent()},
-          {"CaO", a.cao_wt_percent()},     {"FeO", a.feo_wt_percent()},
-          {"MgO", a.mgo_wt_percent()},     {"TiO2", a.tio2_wt_percent()},
-          {"Na2O", a.na2o_wt_percent()},   {"K2O", a.k2o_wt_percent()},
-          {"Cr2O3", a.cr2o3_wt_percent()}, {"MnO", a.mno_wt_percent()}};
+      json oxides = json::object();
+      for (const auto& [oxide, value] : Oxides(a)) oxides[std::string(oxide)] = value;
+      props["oxides_wt_percent"] = std::move(oxides);
       props["total_wt_percent"] = a.total_wt_percent();
       break;
     }
     case rover::v1::SoilMeasurement::kVnis: {
       const auto& v = s.m.vnis();
-      props["instrument"] = "vnis";
       props["bands"] = v.reflectance_size();
       props["band_depth_1um"] = v.band_depth_1um();
       props["band_depth_2um"] = v.band_depth_2um();
@@ -76,13 +104,12 @@ json SoilFeature(const Soil& s) {
     }
     case rover::v1::SoilMeasurement::kNeutron: {
       const auto& n = s.m.neutron();
-      props["instrument"] = "neutron";
       props["hydrogen_weh_wt_percent"] = n.hydrogen_weh_wt_percent();
       props["epithermal_counts_per_s"] = n.epithermal_counts_per_s();
       break;
     }
     default:
-      props["instrument"] = "unknown";
+      break;
   }
   return {{"type", "Feature"},
           {"geometry", {{"type", "Point"}, {"coordinates", {s.m.x_m(), s.m.y_m()}}}},
@@ -92,7 +119,7 @@ json SoilFeature(const Soil& s) {
 // GeoJSON in the site frame: the CRS travels as WKT in the (2008) "crs" member, which GDAL and so
 // QGIS read; coordinates are site metres, x east, y north.
 json TraverseJson(const std::vector<Pose>& poses, const std::vector<Soil>& soil,
-                  const std::string& crs_wkt) {
+                  const std::vector<Image>& images, const std::string& crs_wkt) {
   json features = json::array();
   if (!poses.empty()) {
     json coords = json::array(), times = json::array();
@@ -111,6 +138,9 @@ json TraverseJson(const std::vector<Pose>& poses, const std::vector<Soil>& soil,
                         {"properties", props}});
   }
   for (const Soil& s : soil) features.push_back(SoilFeature(s));
+  for (const Image& i : images) {
+    if (auto f = FootprintFeature(i)) features.push_back(std::move(*f));
+  }
   return {{"type", "FeatureCollection"},
           {"name", "traverse"},
           {"crs", {{"type", "name"}, {"properties", {{"name", crs_wkt}}}}},
@@ -175,10 +205,12 @@ int RunMap(const MapOptions& o) {
   station::SiteMosaic mosaic;
   std::vector<Pose> poses;
   std::vector<Soil> soil;
+  std::vector<Image> images;
   std::optional<std::pair<double, double>> site_from_poses;
   uint64_t refused = 0;
   int worst = kExitOk;
-  const std::vector<std::string> topics = {"terrain_tile", "navigation_pose", "soil"};
+  const std::vector<std::string> topics = {"terrain_tile", "navigation_pose", "soil",
+                                           "camera_frame"};
   for (const std::string& file : o.files) {
     const int code = ForEachMessage("map", file, topics, o.start, o.end, [&](const Decoded& d) {
       const std::string_view type = d.message->GetDescriptor()->full_name();
@@ -199,6 +231,10 @@ int RunMap(const MapOptions& o) {
       } else if (type == "rover.v1.SoilMeasurement") {
         Soil s{TimeOf(d), {}};
         if (As(d, s.m)) soil.push_back(std::move(s));
+      } else if (type == "rover.v1.CameraFrame") {
+        // Kept images only: periodic navigation frames are not downlinked.
+        Image i{TimeOf(d), {}};
+        if (As(d, i.frame) && !i.frame.product_name().empty()) images.push_back(std::move(i));
       }
     });
     if (code == kExitUsage || code == kExitFailure) return code;
@@ -207,6 +243,7 @@ int RunMap(const MapOptions& o) {
   if (refused > 5) fmt::print(stderr, "gsctl map: {} tiles refused in all\n", refused);
   std::sort(poses.begin(), poses.end(), [](const Pose& a, const Pose& b) { return a.t < b.t; });
   std::sort(soil.begin(), soil.end(), [](const Soil& a, const Soil& b) { return a.t < b.t; });
+  std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) { return a.t < b.t; });
 
   station::SiteOrigin site;
   if (site_override) {
@@ -266,7 +303,7 @@ int RunMap(const MapOptions& o) {
       fmt::print(stderr, "gsctl map: {}\n", wkt.error().message());
       return kExitFailure;
     }
-    const std::string text = TraverseJson(poses, soil, *wkt).dump() + "\n";
+    const std::string text = TraverseJson(poses, soil, images, *wkt).dump() + "\n";
     if (o.traverse == "-") {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
@@ -281,8 +318,9 @@ int RunMap(const MapOptions& o) {
     }
     summary["traverse"] = o.traverse;
     fmt::print(stderr,
-               "gsctl map: traverse of {} pose(s) and {} soil measurement(s) written to {}\n",
-               poses.size(), soil.size(), o.traverse == "-" ? "stdout" : o.traverse);
+               "gsctl map: traverse of {} pose(s), {} soil measurement(s) and {} image "
+               "footprint(s) written to {}\n",
+               poses.size(), soil.size(), images.size(), o.traverse == "-" ? "stdout" : o.traverse);
   }
   if (o.json && o.traverse != "-") fmt::print("{}\n", summary.dump());
   return worst;

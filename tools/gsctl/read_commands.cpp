@@ -17,6 +17,7 @@
 #include "protocol/space_packet.h"
 #include "protocol/telemetry_decoder.h"
 #include "protocol/text.h"
+#include "science.h"
 #include "spdlog_logger.h"
 
 namespace lgs::gsctl {
@@ -298,12 +299,18 @@ int ExportImages(const ExportOptions& o) {
 
 int RunExport(const ExportOptions& o) {
   namespace fs = std::filesystem;
-  if (o.out.empty() && o.images.empty()) {
-    fmt::print(stderr, "gsctl export: say where: --out DIR (channels) and/or --images DIR\n");
+  if (o.out.empty() && o.images.empty() && o.science.empty()) {
+    fmt::print(stderr,
+               "gsctl export: say where: --out DIR (channels), --images DIR and/or --science "
+               "DIR\n");
     return kExitUsage;
   }
   if (!o.images.empty()) {
-    if (const int code = ExportImages(o); code != kExitOk || o.out.empty()) return code;
+    const int code = ExportImages(o);
+    if (code != kExitOk || (o.out.empty() && o.science.empty())) return code;
+  }
+  if (!o.science.empty()) {
+    if (const int code = ExportScience(o); code != kExitOk || o.out.empty()) return code;
   }
   if (o.format != "csv" && o.format != "jsonl") {
     fmt::print(stderr, "gsctl export: unknown format '{}' (csv or jsonl)\n", o.format);
