@@ -15,6 +15,7 @@
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
+#include "support/gsctl.h"
 #include "support/process.h"
 #include "support/programs.h"
 #include "support/recording.h"
@@ -24,19 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-Ran Gsctl(const ScratchDir& dir, std::vector<std::string> args) {
-  ChildProcess gsctl(LGS_GSCTL_BIN, std::move(args), dir.path(), "gsctl");
-  Ran r;
-  r.code = gsctl.Wait(60s).value_or(-1);
-  r.out = gsctl.Stdout();
-  r.err = gsctl.Stderr();
-  return r;
-}
 
 // A short drive, recorded: `mission` of mission time at 200x.
 std::vector<std::string> RecordADrive(const ScratchDir& dir, const std::string& mission) {
@@ -96,7 +84,7 @@ TEST(SiteMap, TheGeoTiffHoldsEveryRecordedTileCellWhereTheRoverSaysItIs) {
   args.push_back("--traverse");
   args.push_back(dir.File("traverse.geojson"));
   args.push_back("--json");
-  const Ran map = Gsctl(dir, args);
+  const GsctlResult map = Gsctl(dir, args);
   ASSERT_EQ(map.code, 0) << map.err;
   std::printf("[ measured ] %s", map.err.c_str());
   const json summary = json::parse(map.out, nullptr, false);
@@ -197,7 +185,7 @@ TEST(SiteMap, BadRequestsAreClearErrors) {
     return Gsctl(dir, args);
   };
   const std::string out = dir.File("a.tif");
-  Ran r = run({"--layer", "albedo", "--out", out});
+  GsctlResult r = run({"--layer", "albedo", "--out", out});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("no layer 'albedo' (elevation|slope|hazard|hillshade|observed_at)"),
             std::string::npos)
@@ -244,7 +232,7 @@ TEST(Science, EveryRecordedMeasurementIsOneTidyCsvWithItsExactValues) {
     ASSERT_TRUE(m.ParseAs(soil.back().second));
   }
   ASSERT_GE(soil.size(), 20u);
-  const Ran r = Gsctl(dir, {"export", files[0], "--science", dir.File("science")});
+  const GsctlResult r = Gsctl(dir, {"export", files[0], "--science", dir.File("science")});
   ASSERT_EQ(r.code, 0) << r.err;
   std::printf("[ measured ] %s", r.err.c_str());
   const auto index = ReadLines(dir.File("science/index.csv"));
@@ -300,7 +288,7 @@ TEST(Science, EveryRecordedMeasurementIsOneTidyCsvWithItsExactValues) {
   }
   EXPECT_EQ(kinds.size(), 3u) << "the drive should have used every instrument";
   // A directory that cannot be made is a clear error.
-  const Ran bad = Gsctl(dir, {"export", files[0], "--science", "/proc/no-such/science"});
+  const GsctlResult bad = Gsctl(dir, {"export", files[0], "--science", "/proc/no-such/science"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("cannot create science directory '/proc/no-such/science'"),
             std::string::npos)

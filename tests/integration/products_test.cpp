@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "rover/v1/event.pb.h"
+#include "support/gsctl.h"
 #include "support/http.h"
 #include "support/process.h"
 #include "support/programs.h"
@@ -183,20 +184,6 @@ void WriteScenario(const ScratchDir& dir, const std::string& name, const char* y
   std::fclose(f);
 }
 
-// Runs gsctl; its exit code, stdout and stderr.
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-Ran Gsctl(const ScratchDir& dir, std::vector<std::string> args) {
-  ChildProcess gsctl(LGS_GSCTL_BIN, std::move(args), dir.path(), "gsctl");
-  Ran r;
-  r.code = gsctl.Wait(30s).value_or(-1);
-  r.out = gsctl.Stdout();
-  r.err = gsctl.Stderr();
-  return r;
-}
-
 // Every delivered product is in the archive byte for byte, with a sidecar that describes it;
 // counts those delivered.
 void CheckArchive(const ScratchDir& dir, const std::map<std::string, Product>& truth,
@@ -333,7 +320,7 @@ TEST(Products, APanoramaOverTheLossyLinkArrivesByteForByte) {
     if (entry.path().extension() == ".mcap") map_args.push_back(entry.path().string());
   }
   map_args.insert(map_args.end(), {"--traverse", dir.File("traverse.geojson")});
-  const Ran map = Gsctl(dir, map_args);
+  const GsctlResult map = Gsctl(dir, map_args);
   ASSERT_EQ(map.code, 0) << map.err;
   const json geo = json::parse(ReadFile(dir.File("traverse.geojson")));
   std::map<std::string, json> footprints;
@@ -529,7 +516,7 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
   json transfer;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        const Ran r = Gsctl(dir, {"products", "--json", "--url", url});
+        const GsctlResult r = Gsctl(dir, {"products", "--json", "--url", url});
         const json j = json::parse(r.out, nullptr, false);
         if (r.code != 0 || j.is_discarded()) return false;
         for (const json& t : j["transfers"]) {
@@ -546,7 +533,7 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
   EXPECT_LT(transfer["progress"].get<double>(), 1.0);
   EXPECT_EQ(transfer["camera"], "navcam_left");
   const std::string name = transfer["name"];
-  const Ran partial = Gsctl(
+  const GsctlResult partial = Gsctl(
       dir, {"products", "get", transfer["id"], "--out", dir.File("partial.bin"), "--url", url});
   ASSERT_EQ(partial.code, 0) << partial.err;
   EXPECT_LE(std::filesystem::file_size(dir.File("partial.bin")), size);
@@ -568,12 +555,12 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
   EXPECT_EQ(truth.at(name).size, size);
 
   // Complete: the kept files come back byte for byte, by name, to a file and to stdout.
-  const Ran list = Gsctl(dir, {"products", "--url", url});
+  const GsctlResult list = Gsctl(dir, {"products", "--url", url});
   ASSERT_EQ(list.code, 0) << list.err;
   for (const auto& [product, p] : truth) {
     EXPECT_NE(list.out.find(product), std::string::npos) << list.out;
     EXPECT_NE(list.out.find(p.sha256), std::string::npos) << list.out;
-    const Ran got =
+    const GsctlResult got =
         Gsctl(dir, {"products", "get", product, "--out", dir.File("got-" + product), "--url", url});
     ASSERT_EQ(got.code, 0) << got.err;
     EXPECT_EQ(Sha256Sum(dir.File("got-" + product)), p.sha256) << product;
@@ -589,19 +576,19 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
     EXPECT_GT(first_gap, 0u);
     EXPECT_EQ(early.substr(0, first_gap), whole.substr(0, first_gap));
   }
-  const Ran stdout_get = Gsctl(dir, {"products", "get", name, "--out", "-", "--url", url});
+  const GsctlResult stdout_get = Gsctl(dir, {"products", "get", name, "--out", "-", "--url", url});
   ASSERT_EQ(stdout_get.code, 0);
   EXPECT_EQ(stdout_get.out, ReadFile(dir.File("got-" + name)));
   // Bad asks get a clear error and exit 1; nothing outside the archive is served.
-  const Ran escape =
+  const GsctlResult escape =
       Gsctl(dir, {"products", "get", "../station.jsonl", "--out", dir.File("x"), "--url", url});
   EXPECT_EQ(escape.code, 1);
   EXPECT_NE(escape.err.find("not a product name"), std::string::npos) << escape.err;
-  const Ran missing =
+  const GsctlResult missing =
       Gsctl(dir, {"products", "get", "nothing.jpg", "--out", dir.File("x"), "--url", url});
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("404"), std::string::npos) << missing.err;
-  const Ran nobody = Gsctl(dir, {"products", "--url", "127.0.0.1:1"});
+  const GsctlResult nobody = Gsctl(dir, {"products", "--url", "127.0.0.1:1"});
   EXPECT_EQ(nobody.code, 1);
   EXPECT_NE(nobody.err.find("no station web endpoint"), std::string::npos) << nobody.err;
   mission.Finish();
