@@ -99,8 +99,8 @@ int Run(int argc, char** argv) {
   map_cmd->add_option("--format", map.format, "geotiff or png (default: from --out's extension)");
   map_cmd->add_option("--out", map.out, "the layer's file");
   map_cmd->add_option("--traverse", map.traverse,
-                      "the traverse (poses, soil-measurement sites) as GeoJSON to FILE, - for "
-                      "stdout");
+                      "the traverse (poses, soil-measurement sites, image footprints) as "
+                      "GeoJSON to FILE, - for stdout");
   map_cmd->add_option("--site", map.site,
                       "LAT,LON of the site frame's origin, selenographic degrees (default: what "
                       "the rover's poses say)");
