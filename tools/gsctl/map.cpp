@@ -211,8 +211,16 @@ int RunMap(const MapOptions& o) {
   int worst = kExitOk;
   const std::vector<std::string> topics = {"terrain_tile", "navigation_pose", "soil",
                                            "camera_frame"};
+  // Months of recordings take a while: files done, and what was found so far (a terminal only).
+  ProgressBar progress("mapping", o.files.size());
+  uint64_t seen = 0;
+  size_t files_done = 0;
   for (const std::string& file : o.files) {
     const int code = ForEachMessage("map", file, topics, o.start, o.end, [&](const Decoded& d) {
+      if ((++seen & 0xFFF) == 0) {
+        progress.Update(files_done,
+                        fmt::format("{} tiles, {} poses", mosaic.stats().tiles, poses.size()));
+      }
       const std::string_view type = d.message->GetDescriptor()->full_name();
       if (type == "rover.v1.TerrainTile") {
         rover::v1::TerrainTile tile;
@@ -237,9 +245,14 @@ int RunMap(const MapOptions& o) {
         if (As(d, i.frame) && !i.frame.product_name().empty()) images.push_back(std::move(i));
       }
     });
-    if (code == kExitUsage || code == kExitFailure) return code;
+    ++files_done;
+    if (code == kExitUsage || code == kExitFailure) {
+      progress.Finish();
+      return code;
+    }
     worst = std::max(worst, code);
   }
+  progress.Finish();
   if (refused > 5) fmt::print(stderr, "gsctl map: {} tiles refused in all\n", refused);
   std::sort(poses.begin(), poses.end(), [](const Pose& a, const Pose& b) { return a.t < b.t; });
   std::sort(soil.begin(), soil.end(), [](const Soil& a, const Soil& b) { return a.t < b.t; });
