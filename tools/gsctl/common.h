@@ -2,6 +2,8 @@
 // and turning recorded messages back into packets and decoded telemetry.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -14,10 +16,6 @@
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
 #include "protocol/telemetry_decoder.h"
-
-namespace google::protobuf {
-class Message;
-}
 
 namespace lgs::gsctl {
 
@@ -76,6 +74,23 @@ struct Decoded {
   const google::protobuf::Message* message = nullptr;
   const protocol::DecodedPacket* packet = nullptr;
 };
+
+// A recorded message as the generated type `T`, whichever pool the reader decoded it with;
+// false when it is not one.
+template <typename T>
+bool AsGenerated(const Decoded& d, T& out) {
+  if (const auto* same = dynamic_cast<const T*>(d.message)) {
+    out = *same;
+    return true;
+  }
+  std::string bytes;
+  return d.message->SerializeToString(&bytes) && out.ParseFromString(bytes);
+}
+
+// On-board time for rover telemetry (the packet's), the log time for anything else.
+inline int64_t OnboardOrLogTime(const Decoded& d) {
+  return static_cast<int64_t>(d.packet ? d.record->publish_time : d.record->log_time);
+}
 
 // Walks the selected messages of `path` (`topics` as --topics; empty = all) within --start/--end;
 // returns an exit code and says on stderr where and why it stopped early. `what` names the

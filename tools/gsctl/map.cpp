@@ -25,22 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-// A recorded message as the generated type, whichever pool the reader decoded it with.
-template <typename T>
-bool As(const Decoded& d, T& out) {
-  if (const auto* same = dynamic_cast<const T*>(d.message)) {
-    out = *same;
-    return true;
-  }
-  std::string bytes;
-  return d.message->SerializeToString(&bytes) && out.ParseFromString(bytes);
-}
-
-// On-board time for rover telemetry (the packet's), the log time otherwise.
-int64_t TimeOf(const Decoded& d) {
-  return static_cast<int64_t>(d.packet ? d.record->publish_time : d.record->log_time);
-}
-
 struct Pose {
   int64_t t = 0;
   rover::v1::NavigationPose pose;
@@ -224,25 +208,26 @@ int RunMap(const MapOptions& o) {
       const std::string_view type = d.message->GetDescriptor()->full_name();
       if (type == "rover.v1.TerrainTile") {
         rover::v1::TerrainTile tile;
-        if (!As(d, tile)) return;
-        if (Status s = mosaic.Add(tile, TimeOf(d)); !s.ok() && refused++ < 5) {
+        if (!AsGenerated(d, tile)) return;
+        if (Status s = mosaic.Add(tile, OnboardOrLogTime(d)); !s.ok() && refused++ < 5) {
           fmt::print(stderr, "gsctl map: {}: {}\n", file, s.message());
         }
       } else if (type == "rover.v1.NavigationPose") {
-        Pose p{TimeOf(d), {}};
-        if (!As(d, p.pose)) return;
+        Pose p{OnboardOrLogTime(d), {}};
+        if (!AsGenerated(d, p.pose)) return;
         if (!site_from_poses &&
             (p.pose.site_latitude_deg() != 0 || p.pose.site_longitude_deg() != 0)) {
           site_from_poses = std::make_pair(p.pose.site_latitude_deg(), p.pose.site_longitude_deg());
         }
         poses.push_back(std::move(p));
       } else if (type == "rover.v1.SoilMeasurement") {
-        Soil s{TimeOf(d), {}};
-        if (As(d, s.m)) soil.push_back(std::move(s));
+        Soil s{OnboardOrLogTime(d), {}};
+        if (AsGenerated(d, s.m)) soil.push_back(std::move(s));
       } else if (type == "rover.v1.CameraFrame") {
         // Kept images only: periodic navigation frames are not downlinked.
-        Image i{TimeOf(d), {}};
-        if (As(d, i.frame) && !i.frame.product_name().empty()) images.push_back(std::move(i));
+        Image i{OnboardOrLogTime(d), {}};
+        if (AsGenerated(d, i.frame) && !i.frame.product_name().empty())
+          images.push_back(std::move(i));
       }
     });
     ++files_done;

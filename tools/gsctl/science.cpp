@@ -65,11 +65,9 @@ int ExportScience(const ExportOptions& o) {
   const int code =
       ForEachMessage("export", o.file, {"soil"}, o.start, o.end, [&](const Decoded& d) {
         rover::v1::SoilMeasurement m;
-        std::string bytes;
-        if (!d.message->SerializeToString(&bytes) || !m.ParseFromString(bytes)) return;
+        if (!AsGenerated(d, m)) return;
         const std::string_view instrument = InstrumentName(m.instrument());
-        const int64_t t =
-            static_cast<int64_t>(d.packet ? d.record->publish_time : d.record->log_time);
+        const int64_t t = OnboardOrLogTime(d);
         std::string name = fmt::format("{}_{:06}", instrument, m.measurement_id());
         if (const int n = used[name]++; n > 0) name += fmt::format("-{}", n + 1);
         name += ".csv";

@@ -188,7 +188,7 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
                                      win.width, win.height, options.max_cells));
   }
   // The window and a border of one cell (the slope's neighbours), dense, south row first: each
-  // block is looked up once, not each cell.
+  // block is looked up once, not each cell. NaN elevation marks a cell nothing observed.
   const int64_t pw = win.width + 2, ph = win.height + 2;
   const int64_t pc0 = win.col0 - 1, pr0 = win.row0 - 1;
   const bool derived = layer == MapLayer::kSlope || layer == MapLayer::kHillshade;
@@ -199,7 +199,6 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
   elevation.assign(dense, std::numeric_limits<float>::quiet_NaN());
   if (layer == MapLayer::kHazard) hazard.assign(dense, kHazardNoData);
   if (layer == MapLayer::kObservedAt) observed.assign(dense, 0);
-  std::vector<uint8_t> seen(dense, 0);
   for (int64_t by = FloorDiv(pr0, kBlockCells); by <= FloorDiv(pr0 + ph - 1, kBlockCells); ++by) {
     for (int64_t bx = FloorDiv(pc0, kBlockCells); bx <= FloorDiv(pc0 + pw - 1, kBlockCells); ++bx) {
       const Block* b = FindBlock(bx, by);
@@ -214,7 +213,6 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
                                                (col - bx * kBlockCells));
           if (b->hazard[i] == kHazardNoData) continue;
           const size_t d = static_cast<size_t>((row - pr0) * pw + (col - pc0));
-          seen[d] = 1;
           elevation[d] = b->elevation[i];
           if (!hazard.empty()) hazard[d] = b->hazard[i];
           if (!observed.empty()) observed[d] = b->observed_ns[i];
@@ -255,7 +253,7 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
     for (int64_t c = 0; c < win.width; ++c) {
       const int64_t pcol = c + 1;
       const size_t d = static_cast<size_t>(prow * pw + pcol);
-      if (!seen[d]) continue;
+      if (std::isnan(elevation[d])) continue;  // unobserved (Add refuses NaN elevations)
       double& v = out.values[static_cast<size_t>(r * win.width + c)];
       if (!derived) {
         ++out.observed_cells;
