@@ -10,6 +10,9 @@
 
 #include "groundstation/footprint.h"
 #include "groundstation/map_export.h"
+#include "groundstation/map_sink.h"
+#include "rover/v1/navigation.pb.h"
+#include "support/log_capture.h"
 #include "support/process.h"
 
 namespace lgs::station {
@@ -175,6 +178,118 @@ TEST(SiteMosaic, SlopeAndHillshadeOfAPlaneAreThePlanesOwnWhereTheNeighboursWereS
   const double lit = (-0.2 * std::cos(M_PI / 6) + std::sin(M_PI / 6)) / std::sqrt(1.04);
   EXPECT_EQ(shade->values[kSide + 1], 1.0 + std::round(254.0 * lit));
   EXPECT_EQ(shade->values[0], 0.0);  // nodata
+}
+
+TEST(SiteMosaic, ASnapshotKeepsItsCellsWhileTheMosaicGoesOnAndCopiesOnlyTheBlocksWritten) {
+  SiteMosaic map;
+  const auto flat = [](double, double) { return 1.0; };
+  const auto high = [](double, double) { return 9.0; };
+  ASSERT_TRUE(map.Add(MakeTile(0, 0, flat), 1).ok());
+  ASSERT_TRUE(map.Add(MakeTile(4, 4, flat), 1).ok());  // a block of its own
+  const size_t blocks = map.stats().blocks;
+  const SiteMosaic snapshot = map;
+  ASSERT_TRUE(map.Add(MakeTile(0, 0, high), 2).ok());  // newer: overwrites block (0, 0)
+  ASSERT_TRUE(map.Add(MakeTile(8, 8, high), 2).ok());  // new cells: a new block
+  EXPECT_EQ(snapshot.At(5, 5).elevation_m, 1.0f);
+  EXPECT_EQ(snapshot.At(5, 5).observed_ns, 1);
+  EXPECT_FALSE(snapshot.At(8 * kSide, 8 * kSide).observed());
+  EXPECT_EQ(snapshot.stats().tiles, 2u);
+  EXPECT_EQ(map.At(5, 5).elevation_m, 9.0f);
+  EXPECT_EQ(map.At(4 * kSide, 4 * kSide).elevation_m, 1.0f);  // the untouched block, shared
+  EXPECT_EQ(map.stats().blocks_copied, 1u);
+  EXPECT_EQ(map.stats().blocks, blocks + 1);
+  // Without a snapshot holding it, a block is written in place.
+  ASSERT_TRUE(map.Add(MakeTile(8, 8, high), 3).ok());
+  EXPECT_EQ(map.stats().blocks_copied, 1u);
+}
+
+TEST(SiteMosaic, AZoomedOutRenderIsWholeCoarseCellsThatKeepEveryRock) {
+  SiteMosaic map;
+  // Two tiles, 64×32 cells; rocks where (r·7 + c) % 13 == 0 (MakeTile).
+  ASSERT_TRUE(map.Add(MakeTile(0, 0, Bumps), 1).ok());
+  ASSERT_TRUE(map.Add(MakeTile(1, 0, Bumps), 1).ok());
+  SiteMosaic::RenderOptions o;
+  o.step = 5;
+  auto hazard = map.Render(MapLayer::kHazard, o);
+  ASSERT_TRUE(hazard.ok()) << hazard.error().message();
+  // 64 / 5 → 13 coarse columns (the last partly observed), 32 / 5 → 7 rows; edges on the grid.
+  EXPECT_EQ(hazard->window.width, 13);
+  EXPECT_EQ(hazard->window.height, 7);
+  EXPECT_DOUBLE_EQ(hazard->cell_size_m, 0.5);
+  EXPECT_DOUBLE_EQ(hazard->west_m(), 0.0);
+  EXPECT_DOUBLE_EQ(hazard->north_m(), 3.5);
+  for (int64_t r = 0; r < hazard->window.height; ++r) {
+    for (int64_t c = 0; c < hazard->window.width; ++c) {
+      // The coarse cell (c, row) from the south holds the fine cells [5c, 5c+5) × [5row, 5row+5).
+      const int64_t row = hazard->window.height - 1 - r;
+      bool rock = false, any = false;
+      for (int64_t fr = row * 5; fr < row * 5 + 5; ++fr) {
+        for (int64_t fc = c * 5; fc < c * 5 + 5; ++fc) {
+          const SiteMosaic::Cell cell = map.At(fc, fr);
+          any = any || cell.observed();
+          rock = rock || cell.hazard == kHazardRock;
+        }
+      }
+      const double v = hazard->values[static_cast<size_t>(r * hazard->window.width + c)];
+      EXPECT_EQ(v, !any ? kHazardNoData : rock ? kHazardRock : kHazardSafe) << c << "," << row;
+    }
+  }
+  // Elevation: the centre cell's.
+  auto elevation = map.Render(MapLayer::kElevation, o);
+  ASSERT_TRUE(elevation.ok());
+  const size_t north_west = 0;  // coarse (0, 6): its centre is the fine cell (2, 32) - unobserved
+  EXPECT_EQ(elevation->values[north_west], elevation->nodata);
+  const size_t south_west = static_cast<size_t>(6 * elevation->window.width);
+  EXPECT_EQ(elevation->values[south_west], map.At(2, 2).elevation_m);
+  o.step = 0;
+  EXPECT_FALSE(map.Render(MapLayer::kHazard, o).ok());
+}
+
+// The station's map sink: tiles from the link and from the recordings in one mosaic, the site
+// from the poses, snapshots that stay as they were taken, refusals logged once per interval.
+TEST(MapSink, TilesFromTheLinkAndTheRecordingsMeetInOneMapAndRefusalsAreLoggedOnce) {
+  test::LogCapture log;
+  MapSink sink(log, std::chrono::hours(1));
+  std::string recorded;
+  ASSERT_TRUE(MakeTile(0, 0, Bumps).SerializeToString(&recorded));
+  sink.Replay(protocol::StreamId::kTerrainTile, recorded, 100);
+  sink.Replay(protocol::StreamId::kTerrainTile, "\xff\xff garbage", 101);  // a damaged record
+  rover::v1::NavigationPose pose;
+  pose.set_site_latitude_deg(-85.3);
+  pose.set_site_longitude_deg(31.2);
+  std::string pose_bytes;
+  ASSERT_TRUE(pose.SerializeToString(&pose_bytes));
+  sink.Replay(protocol::StreamId::kNavigationPose, pose_bytes, 102);
+  const MapSnapshot before = sink.Snapshot();
+  EXPECT_EQ(before.replayed_tiles, 1u);
+  ASSERT_TRUE(before.site.has_value());
+  EXPECT_EQ(before.site->latitude_deg, -85.3);
+
+  const auto live = [&](const rover::v1::TerrainTile& tile, protocol::TimestampNs onboard_ns) {
+    protocol::DecodedPacket p;
+    p.stream = &protocol::Stream(protocol::StreamId::kTerrainTile);
+    p.packet.onboard_time_ns = onboard_ns;
+    p.message = &tile;
+    sink.OnAccepted(AcceptedPacket{p, onboard_ns, nullptr});
+  };
+  live(MakeTile(1, 0, Bumps), 200);
+  rover::v1::TerrainTile bad = MakeTile(2, 0, Bumps);
+  bad.set_width_cells(4000);
+  for (int i = 0; i < 5; ++i) live(bad, 300 + i);
+  const MapSnapshot after = sink.Snapshot();
+  EXPECT_EQ(after.mosaic->stats().tiles, 2u);
+  EXPECT_EQ(after.mosaic->stats().tiles_refused, 5u);
+  EXPECT_EQ(after.replayed_tiles, 1u);
+  EXPECT_GT(after.version, before.version);
+  // The first snapshot is as it was.
+  EXPECT_EQ(before.mosaic->stats().tiles, 1u);
+  EXPECT_FALSE(before.mosaic->At(kSide, 0).observed());
+  EXPECT_TRUE(after.mosaic->At(kSide, 0).observed());
+  const auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("site map: terrain tile (2, 0) refused: 4000×32 cells"),
+            std::string::npos)
+      << lines[0];
 }
 
 // Reads back a file through GDAL's API.

@@ -2,6 +2,8 @@
 // GeoTIFF holds is checked, through GDAL's API, against the terrain tiles the recording holds;
 // the GeoJSON traverse against the recorded poses, and the CRS against the rover's own
 // selenographic positions.
+#include <cpl_vsi.h>
+#include <fmt/format.h>
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
@@ -9,13 +11,16 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 #include "support/gsctl.h"
+#include "support/http.h"
 #include "support/process.h"
 #include "support/programs.h"
 #include "support/recording.h"
@@ -206,6 +211,272 @@ TEST(SiteMap, BadRequestsAreClearErrors) {
   r = Gsctl(dir, {"map", dir.File("missing.mcap"), "--out", out});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("missing.mcap"), std::string::npos) << r.err;
+}
+
+// A PNG the station served, decoded by GDAL: bands of width × height octets.
+struct Decoded {
+  int width = 0, height = 0;
+  std::vector<std::vector<uint8_t>> bands;
+};
+Decoded DecodePng(const std::string& png) {
+  GDALAllRegister();
+  const std::string name = "/vsimem/map-test.png";
+  VSILFILE* f =
+      VSIFileFromMemBuffer(name.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(png.data())),
+                           static_cast<vsi_l_offset>(png.size()), FALSE);
+  if (f != nullptr) VSIFCloseL(f);
+  Decoded out;
+  GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(name.c_str(), GA_ReadOnly));
+  if (ds != nullptr) {
+    out.width = ds->GetRasterXSize();
+    out.height = ds->GetRasterYSize();
+    for (int b = 1; b <= ds->GetRasterCount(); ++b) {
+      auto& band = out.bands.emplace_back(static_cast<size_t>(out.width) * out.height);
+      if (ds->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, out.width, out.height, band.data(),
+                                         out.width, out.height, GDT_Byte, 0, 0) != CE_None) {
+        out.bands.clear();
+        break;
+      }
+    }
+    GDALClose(ds);
+  }
+  VSIUnlink(name.c_str());
+  return out;
+}
+
+// The map survives a restart: a station started over the recordings of a drive (and no rover)
+// has every recorded tile in its site map; its API serves the map's pictures georeferenced and
+// true to the tiles; and the web traverse map draws the base layer, grid, scale bar and north
+// arrow, and opens a soil measurement's result when it is clicked (Debian's chromium).
+TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebMapDrawsIt) {
+  ScratchDir dir;
+  const auto files = RecordADrive(dir, "10m");
+  ASSERT_FALSE(files.empty());
+  const Recording recording = ReadRecordingFiles(files);
+  std::vector<rover::v1::TerrainTile> tiles;
+  std::vector<rover::v1::NavigationPose> poses;
+  std::vector<rover::v1::SoilMeasurement> soil;
+  for (const RecordedMessage& m : recording.messages) {
+    if (m.topic == "/rover1/terrain_tile") {
+      ASSERT_TRUE(m.ParseAs(tiles.emplace_back()));
+    }
+    if (m.topic == "/rover1/navigation_pose") {
+      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
+    }
+    if (m.topic == "/rover1/soil") {
+      ASSERT_TRUE(m.ParseAs(soil.emplace_back()));
+    }
+  }
+  ASSERT_GE(tiles.size(), 40u);
+  ASSERT_FALSE(poses.empty());
+  ASSERT_GE(soil.size(), 5u);
+  // Cell (col, row) -> hazard class, from every recorded tile (the terrain does not change).
+  std::map<std::pair<int64_t, int64_t>, int> truth;
+  for (const auto& t : tiles) {
+    for (uint32_t r = 0; r < t.height_cells(); ++r) {
+      for (uint32_t c = 0; c < t.width_cells(); ++c) {
+        truth[{std::llround(t.origin_x_m() / 0.1) + c, std::llround(t.origin_y_m() / 0.1) + r}] =
+            static_cast<unsigned char>(t.hazard_mask()[r * t.width_cells() + c]);
+      }
+    }
+  }
+  int64_t min_col = INT64_MAX, min_row = INT64_MAX, max_col = INT64_MIN, max_row = INT64_MIN;
+  for (const auto& [cell, hazard] : truth) {
+    min_col = std::min(min_col, cell.first);
+    max_col = std::max(max_col, cell.first);
+    min_row = std::min(min_row, cell.second);
+    max_row = std::max(max_row, cell.second);
+  }
+
+  const int port = FreeTcpPort();
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(dir.IpcEndpoint("no-rover"))
+                           .Record(dir.File("rec"))
+                           .Quiet()
+                           .Http(port)
+                           .Args(),
+                       dir.path(), "restarted");
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/map").status == 200; }, 20s))
+      << station.Stderr();
+  const json info = json::parse(Get(port, "/api/map").body);
+  EXPECT_EQ(info["tiles"], tiles.size()) << info;
+  EXPECT_EQ(info["replayed_tiles"], tiles.size());
+  EXPECT_EQ(info["observed_cells"], truth.size());
+  EXPECT_EQ(info["cell_size_m"], 0.1);
+  EXPECT_DOUBLE_EQ(info["bounds_m"]["west"], static_cast<double>(min_col) * 0.1);
+  EXPECT_DOUBLE_EQ(info["bounds_m"]["east"], static_cast<double>(max_col + 1) * 0.1);
+  EXPECT_DOUBLE_EQ(info["bounds_m"]["south"], static_cast<double>(min_row) * 0.1);
+  EXPECT_DOUBLE_EQ(info["bounds_m"]["north"], static_cast<double>(max_row + 1) * 0.1);
+  EXPECT_EQ(info["site"]["latitude_deg"], poses.back().site_latitude_deg());
+  EXPECT_EQ(info["site"]["longitude_deg"], poses.back().site_longitude_deg());
+
+  // The hazard picture at full resolution: a coloured pixel exactly where a recorded cell is not
+  // safe, transparent everywhere else; the georeferencing in its header.
+  const Reply hazard = Get(port, "/api/map/image?layer=hazard&max=4096&format=png");
+  ASSERT_EQ(hazard.status, 200) << hazard.body;
+  const json georef = json::parse(hazard.headers.at("X-Lgs-Map"));
+  EXPECT_EQ(georef["step_cells"], 1);
+  EXPECT_DOUBLE_EQ(georef["pixel_size_m"], 0.1);
+  const Decoded picture = DecodePng(hazard.body);
+  ASSERT_EQ(picture.bands.size(), 4u);
+  ASSERT_EQ(picture.width, max_col - min_col + 1);
+  ASSERT_EQ(picture.height, max_row - min_row + 1);
+  size_t hazardous = 0;
+  for (int y = 0; y < picture.height; ++y) {
+    for (int x = 0; x < picture.width; ++x) {
+      const auto it = truth.find({min_col + x, max_row - y});
+      const bool coloured = picture.bands[3][static_cast<size_t>(y) * picture.width + x] > 0;
+      const bool want = it != truth.end() && it->second != 0;
+      ASSERT_EQ(coloured, want) << x << "," << y;
+      hazardous += want;
+    }
+  }
+  // The hillshade: opaque exactly where a cell and its eight neighbours were observed.
+  const Reply shade = Get(port, "/api/map/image?layer=hillshade&max=4096&format=png");
+  ASSERT_EQ(shade.status, 200) << shade.body;
+  const Decoded hillshade = DecodePng(shade.body);
+  ASSERT_EQ(hillshade.bands.size(), 4u);
+  ASSERT_EQ(hillshade.width, picture.width);
+  size_t shaded = 0;
+  for (int y = 0; y < hillshade.height; ++y) {
+    for (int x = 0; x < hillshade.width; ++x) {
+      bool all = true;
+      for (int dc = -1; dc <= 1; ++dc) {
+        for (int dr = -1; dr <= 1; ++dr)
+          all = all && truth.contains({min_col + x + dc, max_row - y + dr});
+      }
+      const bool opaque = hillshade.bands[3][static_cast<size_t>(y) * hillshade.width + x] == 255;
+      ASSERT_EQ(opaque, all) << x << "," << y;
+      shaded += all;
+    }
+  }
+  // Zoomed out, a coarse picture: whole coarse cells, a rock never lost.
+  const json coarse = json::parse(Get(port, "/api/map/image?layer=hillshade&max=64").body);
+  const int64_t longest = std::max(max_col - min_col + 1, max_row - min_row + 1);
+  EXPECT_EQ(coarse["step_cells"], (longest + 63) / 64) << coarse.dump().substr(0, 300);
+  EXPECT_LE(coarse["width"].get<int64_t>(), 65);
+  EXPECT_FALSE(coarse["png_base64"].get<std::string>().empty());
+
+  // Bad requests: clear errors.
+  const auto error_of = [&](const std::string& target, unsigned status) {
+    const Reply r = Get(port, target);
+    EXPECT_EQ(r.status, status) << target << ": " << r.body;
+    const json j = json::parse(r.body, nullptr, false);
+    return j.is_object() ? j.value("error", std::string()) : r.body;
+  };
+  EXPECT_NE(error_of("/api/map/image?layer=albedo", 400)
+                .find("no layer 'albedo': ask for one of elevation|slope|hazard"),
+            std::string::npos);
+  EXPECT_NE(error_of("/api/map/image?max=5", 400).find("max must be"), std::string::npos);
+  EXPECT_NE(error_of("/api/map/image?west=1", 400).find("together"), std::string::npos);
+  EXPECT_NE(error_of("/api/map/image?west=2&south=0&east=1&north=1", 400).find("west < east"),
+            std::string::npos);
+  EXPECT_NE(error_of("/api/map/image?west=5000&south=5000&east=5010&north=5010", 404)
+                .find("nothing observed"),
+            std::string::npos);
+
+  // The browser: a site to click, an observed safe cell away from the path and the sites (its
+  // neighbours observed, so it has a hillshade), and a point outside the map.
+  const rover::v1::SoilMeasurement& site = soil[soil.size() / 2];
+  std::optional<std::pair<double, double>> observed;
+  for (const auto& [cell, hazard] : truth) {
+    if (hazard != 0) continue;
+    bool inner = true;
+    for (int dc = -1; dc <= 1 && inner; ++dc) {
+      for (int dr = -1; dr <= 1 && inner; ++dr) {
+        inner = truth.contains({cell.first + dc, cell.second + dr});
+      }
+    }
+    if (!inner) continue;
+    const double x = (static_cast<double>(cell.first) + 0.5) * 0.1;
+    const double y = (static_cast<double>(cell.second) + 0.5) * 0.1;
+    bool clear = true;
+    for (const auto& p : poses) clear = clear && std::hypot(p.x_m() - x, p.y_m() - y) > 1.0;
+    for (const auto& s : soil) clear = clear && std::hypot(s.x_m() - x, s.y_m() - y) > 1.0;
+    if (clear) {
+      observed = {x, y};
+      break;
+    }
+  }
+  ASSERT_TRUE(observed.has_value());
+  std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
+  const std::string screenshot = std::string(LGS_TEST_OUTPUT_DIR) + "/traverse-map.png";
+  ChildProcess browser(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/web/map_check.mjs", "--url",
+       "http://127.0.0.1:" + std::to_string(port), "--site",
+       fmt::format("{},{}", site.x_m(), site.y_m()), "--id", std::to_string(site.measurement_id()),
+       "--observed", fmt::format("{},{}", observed->first, observed->second), "--empty",
+       fmt::format("{},{}", static_cast<double>(min_col) * 0.1 - 1.0,
+                   static_cast<double>(min_row) * 0.1 - 1.0),
+       "--screenshot", screenshot},
+      dir.path(), "browser");
+  ASSERT_EQ(browser.Wait(100s), 0) << browser.Stderr();
+  const json report = json::parse(browser.Stdout());
+  {
+    std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/traverse-map-report.json") << report.dump(2);
+  }
+  station.Signal(SIGTERM);
+  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+  ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_EQ(report["console_errors"], json::array());
+  const json& fitted = report["fitted"];
+  EXPECT_EQ(fitted["base_layer"], "hillshade");
+  // Grid: a 1, 2 or 5 × 10^k metre step, labelled east and north.
+  const double step = fitted["grid_step_m"];
+  const double mantissa = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+  EXPECT_TRUE(std::abs(mantissa - 1) < 1e-6 || std::abs(mantissa - 2) < 1e-6 ||
+              std::abs(mantissa - 5) < 1e-6)
+      << step;
+  size_t east_labels = 0, north_labels = 0;
+  for (const auto& l : fitted["grid_labels"]) {
+    east_labels += l.get<std::string>().starts_with("E ");
+    north_labels += l.get<std::string>().starts_with("N ");
+  }
+  EXPECT_GE(east_labels, 2u);
+  EXPECT_GE(north_labels, 2u);
+  // The scale bar is as long as it says.
+  const std::string label = fitted["scale_label"];
+  const double bar_m = std::stod(label) * (label.ends_with(" km") ? 1000.0 : 1.0);
+  EXPECT_NEAR(fitted["scale_bar_px"].get<double>(), bar_m * fitted["px_per_m"].get<double>(), 2.5)
+      << label;
+  EXPECT_TRUE(fitted["north_visible"]);
+  EXPECT_EQ(fitted["sites"], soil.size());
+  EXPECT_FALSE(fitted["rover"].get<std::string>().empty());
+  // The base layer is drawn where the map was observed and not where it was not (a grid line
+  // may cross the empty point: faint).
+  const json& px = report["pixels"];
+  const auto grey = [](const json& p) {
+    return (p[0].get<int>() + p[1].get<int>() + p[2].get<int>()) / 3;
+  };
+  EXPECT_NE(px["observed"], json::array({30, 30, 30, 255})) << px;
+  EXPECT_GT(grey(px["observed"]), 60) << px;
+  EXPECT_LE(grey(px["empty"]), 80) << px;
+  // The click opened the site's result.
+  const json* shown = nullptr;
+  for (const json& t : report["clicked"]) {
+    if (t["id"] == site.measurement_id()) shown = &t;
+  }
+  ASSERT_NE(shown, nullptr) << report["clicked"].dump(2);
+  const std::string text = (*shown)["text"];
+  std::string value;
+  if (site.has_vnis()) value = fmt::format("{:.4f}", site.vnis().band_depth_1um());
+  if (site.has_apxs()) value = fmt::format("{:.2f}", site.apxs().sio2_wt_percent());
+  if (site.has_neutron())
+    value = fmt::format("{:.3f} wt %", site.neutron().hydrogen_weh_wt_percent());
+  EXPECT_NE(text.find(value), std::string::npos) << value << " in " << text;
+  // Zoomed in: the grid and the scale follow.
+  const json& zoomed = report["zoomed"];
+  EXPECT_GT(zoomed["px_per_m"].get<double>(), 3 * fitted["px_per_m"].get<double>());
+  EXPECT_LT(zoomed["grid_step_m"].get<double>(), step);
+  EXPECT_EQ(zoomed["base_layer"], "hillshade");
+  std::printf(
+      "[ measured ] %zu tiles, %zu cells (%zu hazardous, %zu with a hillshade) rebuilt "
+      "from the recordings; "
+      "the map drew in %.1f ms (fitted) and %.1f ms (zoomed)\n",
+      tiles.size(), truth.size(), hazardous, shaded, fitted["render_ms"].get<double>(),
+      zoomed["render_ms"].get<double>());
 }
 
 std::vector<std::string> Split(const std::string& line) {

@@ -61,3 +61,21 @@ TEST(Text, TerminalEscapesLeaveNoControlCharacterAndKeepPrintableText) {
 
 }  // namespace
 }  // namespace lgs::text
+
+namespace lgs::text {
+namespace {
+
+// RFC 4648's test vectors, §10.
+TEST(Text, Base64IsRfc4648s) {
+  EXPECT_EQ(Base64(""), "");
+  EXPECT_EQ(Base64("f"), "Zg==");
+  EXPECT_EQ(Base64("fo"), "Zm8=");
+  EXPECT_EQ(Base64("foo"), "Zm9v");
+  EXPECT_EQ(Base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(Base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64(std::string("\xff\x00\xfe", 3)), "/wD+");
+}
+
+}  // namespace
+}  // namespace lgs::text

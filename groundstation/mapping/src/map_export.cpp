@@ -3,12 +3,15 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <mutex>
 
@@ -235,6 +238,112 @@ Status WriteMapRaster(const MapRaster& raster, const SiteOrigin& site, MapFormat
   out.reset();  // GDAL writes the rest at close and says so only through its error handler
   if (errors.failed()) return errors.Fail(fmt::format("cannot finish '{}'", path));
   return Status::Ok();
+}
+
+namespace {
+
+struct Rgba {
+  uint8_t r, g, b, a;
+};
+
+// A perceptually even ramp (cividis-like: blue, grey, yellow), by linear steps between stops.
+Rgba Ramp(double t) {
+  static constexpr Rgba kStops[] = {{0, 34, 78, 255},     {54, 67, 108, 255},  {110, 110, 112, 255},
+                                    {166, 157, 117, 255}, {228, 207, 94, 255}, {254, 232, 56, 255}};
+  constexpr int n = std::size(kStops) - 1;
+  t = std::clamp(t, 0.0, 1.0) * n;
+  const int i = std::min(static_cast<int>(t), n - 1);
+  const double f = t - i;
+  const auto mix = [&](uint8_t a, uint8_t b) {
+    return static_cast<uint8_t>(std::lround(a + (b - a) * f));
+  };
+  const Rgba &a = kStops[i], &b = kStops[i + 1];
+  return {mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b), 255};
+}
+
+Rgba HazardColour(double v) {
+  switch (static_cast<int>(v)) {
+    case kHazardSlope:
+      return {230, 170, 40, 200};
+    case kHazardRock:
+      return {220, 50, 40, 230};
+    case kHazardUnknown:
+      return {120, 120, 120, 140};
+    default:
+      return {0, 0, 0, 0};  // safe: the base layer shows through
+  }
+}
+
+}  // namespace
+
+Result<MapPicture> EncodeMapPicture(const MapRaster& raster) {
+  const int64_t w = raster.window.width, h = raster.window.height;
+  if (w <= 0 || h <= 0 || raster.values.size() != static_cast<size_t>(w * h)) {
+    return Status::Error("the raster holds no cells");
+  }
+  if (w > 16384 || h > 16384) return Status::Error("the raster is too large for a picture");
+  MapPicture picture;
+  const bool ramp = raster.layer == MapLayer::kElevation || raster.layer == MapLayer::kSlope ||
+                    raster.layer == MapLayer::kObservedAt;
+  if (ramp) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : raster.values) {
+      if (v == raster.nodata) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    if (lo <= hi) {
+      picture.lo = lo;
+      picture.hi = hi;
+    }
+  }
+  const double span = picture.hi > picture.lo ? picture.hi - picture.lo : 1.0;
+  // Band-interleaved for GDAL: four planes of w×h.
+  const size_t n = static_cast<size_t>(w * h);
+  std::vector<uint8_t> planes(4 * n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const double v = raster.values[i];
+    if (v == raster.nodata) continue;
+    Rgba c{0, 0, 0, 0};
+    if (raster.layer == MapLayer::kHazard) {
+      c = HazardColour(v);
+    } else if (raster.layer == MapLayer::kHillshade) {
+      const auto g = static_cast<uint8_t>(std::clamp(v, 0.0, 255.0));
+      c = {g, g, g, 255};
+    } else {
+      c = Ramp((v - picture.lo) / span);
+    }
+    planes[i] = c.r;
+    planes[n + i] = c.g;
+    planes[2 * n + i] = c.b;
+    planes[3 * n + i] = c.a;
+  }
+  RegisterGdal();
+  GdalErrors errors;
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
+  if (mem == nullptr || png == nullptr) return Status::Error("this GDAL has no MEM or PNG driver");
+  Dataset ds(mem->Create("", static_cast<int>(w), static_cast<int>(h), 4, GDT_Byte, nullptr));
+  if (!ds) return errors.Fail("cannot create the picture in memory");
+  if (ds->RasterIO(GF_Write, 0, 0, static_cast<int>(w), static_cast<int>(h), planes.data(),
+                   static_cast<int>(w), static_cast<int>(h), GDT_Byte, 4, nullptr, 0, 0, 0,
+                   nullptr) != CE_None) {
+    return errors.Fail("cannot fill the picture");
+  }
+  // A name in GDAL's in-memory file system, unique per call (threads may encode at once).
+  static std::atomic<uint64_t> serial{0};
+  const std::string name = fmt::format("/vsimem/lgs-map-{}.png", serial.fetch_add(1));
+  {
+    Dataset out(png->CreateCopy(name.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
+    if (!out) return errors.Fail("cannot encode the picture as PNG");
+  }
+  vsi_l_offset size = 0;
+  GByte* bytes = VSIGetMemFileBuffer(name.c_str(), &size, FALSE);
+  if (bytes != nullptr) picture.png.assign(reinterpret_cast<const char*>(bytes), size);
+  VSIUnlink(name.c_str());
+  VSIUnlink((name + ".aux.xml").c_str());
+  if (picture.png.empty()) return errors.Fail("cannot encode the picture as PNG");
+  return picture;
 }
 
 }  // namespace lgs::station

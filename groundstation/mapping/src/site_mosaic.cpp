@@ -62,18 +62,26 @@ uint64_t SiteMosaic::KeyOf(int64_t bx, int64_t by) {
 SiteMosaic::Block& SiteMosaic::BlockAt(int64_t bx, int64_t by) {
   auto [it, inserted] = blocks_.try_emplace(KeyOf(bx, by));
   if (inserted) {
+    auto block = std::make_shared<Block>();
     constexpr size_t n = kBlockCells * kBlockCells;
-    it->second.elevation.assign(n, std::numeric_limits<float>::quiet_NaN());
-    it->second.hazard.assign(n, kHazardNoData);
-    it->second.observed_ns.assign(n, 0);
+    block->elevation.assign(n, std::numeric_limits<float>::quiet_NaN());
+    block->hazard.assign(n, kHazardNoData);
+    block->observed_ns.assign(n, 0);
+    it->second = std::move(block);
     stats_.blocks = blocks_.size();
+  } else if (it->second.use_count() > 1) {
+    // A snapshot shares this block: it keeps the old cells, this mosaic writes a copy. (A count
+    // that drops to 1 meanwhile only costs a needless copy; none rises during an Add: copies
+    // are made only while no tile is being added.)
+    it->second = std::make_shared<Block>(*it->second);
+    ++stats_.blocks_copied;
   }
-  return it->second;
+  return *it->second;
 }
 
 const SiteMosaic::Block* SiteMosaic::FindBlock(int64_t bx, int64_t by) const {
   auto it = blocks_.find(KeyOf(bx, by));
-  return it == blocks_.end() ? nullptr : &it->second;
+  return it == blocks_.end() ? nullptr : it->second.get();
 }
 
 Status SiteMosaic::Add(const rover::v1::TerrainTile& tile, int64_t observed_ns) {
@@ -115,7 +123,7 @@ Status SiteMosaic::Add(const rover::v1::TerrainTile& tile, int64_t observed_ns) 
   }
   const int64_t col0 = static_cast<int64_t>(rc), row0 = static_cast<int64_t>(rr);
   const auto* mask = reinterpret_cast<const uint8_t*>(tile.hazard_mask().data());
-  // Blocks are nodes of the map: a pointer to one stays valid while others are added.
+  // Blocks are held by pointer: one stays valid while others are added.
   Block* block = nullptr;
   int64_t block_x = 0, block_y = 0;
   for (uint32_t r = 0; r < h; ++r) {
@@ -180,17 +188,53 @@ SiteMosaic::Cell SiteMosaic::At(int64_t col, int64_t row) const {
   return {b->elevation[i], b->hazard[i], b->observed_ns[i]};
 }
 
+namespace {
+
+// Hazard classes by how much they matter on a map that shows one class for many cells: rock,
+// then slope, then cells the rover could not judge, then safe.
+int Severity(uint8_t hazard) {
+  switch (hazard) {
+    case kHazardRock:
+      return 4;
+    case kHazardSlope:
+      return 3;
+    case kHazardUnknown:
+      return 2;
+    case kHazardSafe:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
 Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& options) const {
-  const CellWindow win = options.window.empty() ? Bounds() : options.window;
+  CellWindow win = options.window.empty() ? Bounds() : options.window;
   if (win.empty()) return Status::Error("the map is empty: no terrain tile was observed");
+  const int64_t step = options.step;
+  if (step < 1 || step > 4096) {
+    return Status::Error(fmt::format("a step of {} cells (1..4096)", step));
+  }
+  if (step > 1) {
+    // The coarse grid: cell (c, r) covers the fine cells [c·step, (c+1)·step), so its edges lie
+    // on the fine grid's and the geotransform stays exact.
+    const int64_t c0 = FloorDiv(win.col0, step), r0 = FloorDiv(win.row0, step);
+    const int64_t c1 = FloorDiv(win.col0 + win.width - 1, step) + 1;
+    const int64_t r1 = FloorDiv(win.row0 + win.height - 1, step) + 1;
+    win = CellWindow{c0, r0, c1 - c0, r1 - r0};
+  }
   if (static_cast<uint64_t>(win.width) * static_cast<uint64_t>(win.height) > options.max_cells) {
     return Status::Error(fmt::format("a window of {}×{} cells is more than the {} allowed",
                                      win.width, win.height, options.max_cells));
   }
-  // The window and a border of one cell (the slope's neighbours), dense, south row first: each
-  // block is looked up once, not each cell. NaN elevation marks a cell nothing observed.
+  // The window and a border of one (coarse) cell, the slope's neighbours, dense, south row
+  // first: each block is looked up once, not each cell. NaN elevation marks a cell nothing
+  // observed. A coarse cell takes the elevation (and time) of the fine cell at its centre, and
+  // the most severe hazard of all its fine cells, so no rock disappears when zoomed out.
   const int64_t pw = win.width + 2, ph = win.height + 2;
-  const int64_t pc0 = win.col0 - 1, pr0 = win.row0 - 1;
+  const int64_t pc0 = (win.col0 - 1) * step, pr0 = (win.row0 - 1) * step;  // fine cells
+  const int64_t centre = step / 2;
   const bool derived = layer == MapLayer::kSlope || layer == MapLayer::kHillshade;
   std::vector<float> elevation;
   std::vector<uint8_t> hazard;
@@ -199,32 +243,58 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
   elevation.assign(dense, std::numeric_limits<float>::quiet_NaN());
   if (layer == MapLayer::kHazard) hazard.assign(dense, kHazardNoData);
   if (layer == MapLayer::kObservedAt) observed.assign(dense, 0);
-  for (int64_t by = FloorDiv(pr0, kBlockCells); by <= FloorDiv(pr0 + ph - 1, kBlockCells); ++by) {
-    for (int64_t bx = FloorDiv(pc0, kBlockCells); bx <= FloorDiv(pc0 + pw - 1, kBlockCells); ++bx) {
+  const int64_t fine_w = pw * step, fine_h = ph * step;
+  for (int64_t by = FloorDiv(pr0, kBlockCells); by <= FloorDiv(pr0 + fine_h - 1, kBlockCells);
+       ++by) {
+    for (int64_t bx = FloorDiv(pc0, kBlockCells); bx <= FloorDiv(pc0 + fine_w - 1, kBlockCells);
+         ++bx) {
       const Block* b = FindBlock(bx, by);
       if (b == nullptr) continue;
       const int64_t r_lo = std::max(pr0, by * kBlockCells);
-      const int64_t r_hi = std::min(pr0 + ph, (by + 1) * kBlockCells);
+      const int64_t r_hi = std::min(pr0 + fine_h, (by + 1) * kBlockCells);
       const int64_t c_lo = std::max(pc0, bx * kBlockCells);
-      const int64_t c_hi = std::min(pc0 + pw, (bx + 1) * kBlockCells);
+      const int64_t c_hi = std::min(pc0 + fine_w, (bx + 1) * kBlockCells);
       for (int64_t row = r_lo; row < r_hi; ++row) {
+        const int64_t dr = (row - pr0) / step;
+        const bool centre_row = (row - pr0) % step == centre;
+        if (!centre_row && hazard.empty()) continue;
+        const size_t fine_row = static_cast<size_t>((row - by * kBlockCells) * kBlockCells);
+        if (step == 1) {  // the full-resolution export: no division per cell
+          for (int64_t col = c_lo; col < c_hi; ++col) {
+            const size_t i = fine_row + static_cast<size_t>(col - bx * kBlockCells);
+            if (b->hazard[i] == kHazardNoData) continue;
+            const size_t d = static_cast<size_t>(dr * pw + (col - pc0));
+            elevation[d] = b->elevation[i];
+            if (!hazard.empty()) hazard[d] = b->hazard[i];
+            if (!observed.empty()) observed[d] = b->observed_ns[i];
+          }
+          continue;
+        }
         for (int64_t col = c_lo; col < c_hi; ++col) {
-          const size_t i = static_cast<size_t>((row - by * kBlockCells) * kBlockCells +
-                                               (col - bx * kBlockCells));
-          if (b->hazard[i] == kHazardNoData) continue;
-          const size_t d = static_cast<size_t>((row - pr0) * pw + (col - pc0));
+          const size_t i = fine_row + static_cast<size_t>(col - bx * kBlockCells);
+          const uint8_t h = b->hazard[i];
+          if (h == kHazardNoData) continue;
+          const size_t d = static_cast<size_t>(dr * pw + (col - pc0) / step);
+          if (!hazard.empty() && Severity(h) > Severity(hazard[d])) hazard[d] = h;
+          if (!centre_row || (col - pc0) % step != centre) continue;
           elevation[d] = b->elevation[i];
-          if (!hazard.empty()) hazard[d] = b->hazard[i];
           if (!observed.empty()) observed[d] = b->observed_ns[i];
         }
       }
+    }
+  }
+  // A coarse cell whose centre nothing observed but where some cell was: it has a hazard class,
+  // so it is observed, with the elevation unknown (only the hazard layer reads it).
+  if (!hazard.empty()) {
+    for (size_t d = 0; d < dense; ++d) {
+      if (hazard[d] != kHazardNoData && std::isnan(elevation[d])) elevation[d] = 0.0f;
     }
   }
 
   MapRaster out;
   out.layer = layer;
   out.window = win;
-  out.cell_size_m = cell_size_m_;
+  out.cell_size_m = cell_size_m_ * static_cast<double>(step);
   switch (layer) {
     case MapLayer::kElevation:
       out.nodata = kNoElevation;
@@ -243,7 +313,7 @@ Result<MapRaster> SiteMosaic::Render(MapLayer layer, const RenderOptions& option
       break;
   }
   out.values.assign(static_cast<size_t>(win.width * win.height), out.nodata);
-  const double s = cell_size_m_;
+  const double s = out.cell_size_m;
   const double az = options.sun_azimuth_deg / kDegPerRad,
                el = options.sun_elevation_deg / kDegPerRad;
   const double lx = std::sin(az) * std::cos(el), ly = std::cos(az) * std::cos(el),

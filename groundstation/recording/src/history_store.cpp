@@ -22,6 +22,9 @@ namespace fs = std::filesystem;
 
 // `latest` looks at the last 10 s of the newest file first (then 60 times more each time).
 constexpr uint64_t kLatestFirstWindowNs = 10'000'000'000;
+// Soil measurements one traverse answer carries at most (~40 hours of the default mix); the
+// rest are counted in `sites_left_out`.
+constexpr size_t kMaxSites = 20'000;
 
 }  // namespace
 
@@ -257,25 +260,36 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
       protocol::recording::TelemetryChannel(
           rover_id_, protocol::Stream(protocol::StreamId::kNavigationPose).name),
       protocol::recording::TelemetryChannel(
-          rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name)};
+          rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name),
+      protocol::recording::TelemetryChannel(
+          rover_id_, protocol::Stream(protocol::StreamId::kSoilMeasurement).name)};
   TraverseResult result;
+  rover::v1::SoilMeasurement soil;
   rover::v1::NavigationPose pose;
   std::map<std::pair<int32_t, int32_t>, rover::v1::TerrainTile> tiles;
   rover::v1::TerrainTile tile;
   uint64_t chunks = 0;
   for (const std::string& path : *files) {
     ++result.files_read;
-    Status s = ForEachMessage(path, topics, start_ns, end_ns, chunks,
-                              [&](int topic, const protocol::McapMessage& m) {
-                                const int n = static_cast<int>(m.data.size());
-                                if (topic == 0 && pose.ParseFromArray(m.data.data(), n)) {
-                                  result.path.push_back({m.log_time, pose.x_m(), pose.y_m()});
-                                } else if (topic == 1 && tile.ParseFromArray(m.data.data(), n)) {
-                                  tiles[{tile.tile_x(), tile.tile_y()}] = tile;
-                                }
-                              });
+    Status s = ForEachMessage(
+        path, topics, start_ns, end_ns, chunks, [&](int topic, const protocol::McapMessage& m) {
+          const int n = static_cast<int>(m.data.size());
+          if (topic == 0 && pose.ParseFromArray(m.data.data(), n)) {
+            result.path.push_back({m.log_time, pose.x_m(), pose.y_m(), pose.heading_deg()});
+          } else if (topic == 1 && tile.ParseFromArray(m.data.data(), n)) {
+            tiles[{tile.tile_x(), tile.tile_y()}] = tile;
+          } else if (topic == 2 && soil.ParseFromArray(m.data.data(), n)) {
+            if (result.sites.size() < kMaxSites) {
+              result.sites.push_back({m.log_time, m.publish_time, soil});
+            } else {
+              ++result.sites_left_out;
+            }
+          }
+        });
     if (!s.ok()) log_.Warn("history: {}", s.message());
   }
+  std::stable_sort(result.sites.begin(), result.sites.end(),
+                   [](const SoilSite& a, const SoilSite& b) { return a.ground_ns < b.ground_ns; });
   std::stable_sort(
       result.path.begin(), result.path.end(),
       [](const TraversePoint& a, const TraversePoint& b) { return a.ground_ns < b.ground_ns; });

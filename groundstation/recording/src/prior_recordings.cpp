@@ -64,7 +64,7 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
           "bytes of its torn tail held nothing intact",
           path, r.messages, r.lost_tail_bytes);
     }
-    if (!learn_sequences) continue;
+    if (!learn_sequences && !visit) continue;
     auto file = protocol::McapFile::Open(path);
     if (!file.ok()) {
       if (Status s = set_aside(path, file.error().message()); !s.ok()) return s;
@@ -83,8 +83,10 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
         }
       }
       if (it->second < 0) continue;
-      sequences[static_cast<size_t>(it->second)].push_back(m.sequence);
-      ++prior.messages;
+      if (learn_sequences) {
+        sequences[static_cast<size_t>(it->second)].push_back(m.sequence);
+        ++prior.messages;
+      }
       if (visit) visit(static_cast<protocol::StreamId>(it->second), m);
     }
     if (reader.end() != protocol::McapMessageReader::End::kComplete) {

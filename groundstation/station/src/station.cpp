@@ -21,19 +21,30 @@ Status Station::Impl::Start() {
   if (options.view.jsonl_path == "-" || options.view.summary_json_path == "-")
     terminal.set_out(stderr);
   if (!options.products.directory.empty()) products = MakeProductSink();
+  map = std::make_unique<MapSink>(
+      log, std::chrono::duration_cast<Clock::duration>(
+               std::chrono::duration<double>(options.view.reject_log_interval_s)));
+  map_sink = map.get();
   if (!options.recorder.directory.empty()) {
-    RecordedMessageVisitor visit;
-    if (products && options.resume) {
-      // The transfers the last run left unfinished go on from what it recorded.
-      visit = [this](protocol::StreamId stream, const protocol::McapMessage& m) {
-        products->Resume(stream, {reinterpret_cast<const char*>(m.data.data()), m.data.size()},
-                         static_cast<protocol::TimestampNs>(m.publish_time));
-      };
-    }
+    const bool resume_products = products && options.resume;
+    // The site map is rebuilt from every recorded tile; the transfers the last run left
+    // unfinished go on from what it recorded. (Reading every recorded message at start is what
+    // the parameter archive of issue 21 is to spare a station over months of files.)
+    const RecordedMessageVisitor visit = [this, resume_products](protocol::StreamId stream,
+                                                                 const protocol::McapMessage& m) {
+      const std::string_view payload{reinterpret_cast<const char*>(m.data.data()), m.data.size()};
+      const auto onboard_ns = static_cast<protocol::TimestampNs>(m.publish_time);
+      map->Replay(stream, payload, onboard_ns);
+      if (resume_products) products->Resume(stream, payload, onboard_ns);
+    };
     auto scanned = ScanPriorRecordings(options.recorder.directory, options.rover_id, options.resume,
                                        options.recorder.writer, log, visit);
     if (!scanned.ok()) return scanned.error();
-    if (visit) static_cast<void>(products->FinishResume());
+    if (resume_products) static_cast<void>(products->FinishResume());
+    if (const MapSnapshot m = map->Snapshot(); m.replayed_tiles > 0) {
+      log.Info("site map: {} terrain tiles from the recordings ({} cells observed)",
+               m.replayed_tiles, m.mosaic->stats().observed_cells);
+    }
     prior = std::move(*scanned);
     if (options.resume) {
       SeedAccounting(prior, options.recorder.directory, options.gap_fill.enabled, accounting, log);
@@ -168,6 +179,7 @@ Status Station::Impl::BuildPipeline() {
     log.Info("keeping CFDP products in {}{}", options.products.directory,
              uplink ? "" : " (listening only: no uplink to answer the rover's CFDP)");
   }
+  pipeline.Add(std::move(map));
   if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl, log));
   if (options.view.print_telemetry) {
     pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.view.print_interval_s));

@@ -17,6 +17,7 @@
 #include "groundstation/bounded_queue.h"
 #include "groundstation/commanding.h"
 #include "groundstation/ingest_sinks.h"
+#include "groundstation/map_sink.h"
 #include "groundstation/output_file.h"
 #include "groundstation/prior_recordings.h"
 #include "groundstation/product_archive.h"
@@ -89,6 +90,11 @@ struct Station::Impl final : WebBackend {
     return commands->Submit(command);
   }
   nlohmann::json Transfers() const override { return transfers_snapshot; }
+  // Any thread (the map sink locks for the copy).
+  MapSnapshot SiteMap() const override {
+    if (map_sink != nullptr) return map_sink->Snapshot();
+    return MapSnapshot{std::make_shared<const SiteMosaic>(), std::nullopt, 0, 0};
+  }
 
   StationOptions options;
   Logger& log;
@@ -117,6 +123,9 @@ struct Station::Impl final : WebBackend {
   AlarmSink* alarm_sink = nullptr;        // in `pipeline`, when checking limits
   std::unique_ptr<ProductSink> products;  // made before the pipeline, to resume
   ProductSink* product_sink = nullptr;    // in `pipeline`, when keeping products
+  // The site map: made first, rebuilt from the recordings, then in `pipeline`.
+  std::unique_ptr<MapSink> map;
+  MapSink* map_sink = nullptr;  // lives as long as the station, once made
   std::unique_ptr<AlarmManager> alarms;
   uint64_t gaps_at_start = 0;
   std::unique_ptr<TelemetryLink> link;

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <charconv>
 #include <cmath>
@@ -8,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include "groundstation/footprint.h"
+#include "groundstation/map_export.h"
 #include "groundstation/product_archive.h"
 #include "groundstation/static_files.h"
 #include "groundstation/telemetry_dictionary.h"
@@ -61,6 +64,10 @@ HttpResponse WebServer::Handle(const HttpRequest& r) {
   if (r.path == "/api/traverse") {
     if (!only("GET")) return error(405, "GET only");
     return HandleTraverse(r);
+  }
+  if (r.path == "/api/map" || r.path == "/api/map/image") {
+    if (!only("GET")) return error(405, "GET only");
+    return r.path == "/api/map" ? HandleMap() : HandleMapImage(r);
   }
   if (r.path == "/api/realtime") return error(426, "this is a WebSocket endpoint: upgrade");
   if (r.path == "/api/dictionary") {
@@ -290,20 +297,77 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   return response;
 }
 
+namespace {
+
+// A soil measurement for the map: where, when, with what, and its result (a VNIS spectrum as its
+// band depths and length: the science view asks for the spectrum itself).
+nlohmann::json SoilSiteJson(const SoilSite& site) {
+  const rover::v1::SoilMeasurement& m = site.measurement;
+  nlohmann::json j{{"id", m.measurement_id()},
+                   {"utc_ms", static_cast<double>(site.ground_ns) / 1e6},
+                   {"onboard_time_ns", site.onboard_ns},
+                   {"x_m", m.x_m()},
+                   {"y_m", m.y_m()},
+                   {"integration_s", m.integration_s()},
+                   {"in_shadow", m.in_shadow()}};
+  switch (m.result_case()) {
+    case rover::v1::SoilMeasurement::kApxs: {
+      const rover::v1::ApxsOxides& a = m.apxs();
+      j["instrument"] = "apxs";
+      j["oxides_wt_percent"] = {{"SiO2", a.sio2_wt_percent()},   {"Al2O3", a.al2o3_wt_percent()},
+                                {"CaO", a.cao_wt_percent()},     {"FeO", a.feo_wt_percent()},
+                                {"MgO", a.mgo_wt_percent()},     {"TiO2", a.tio2_wt_percent()},
+                                {"Na2O", a.na2o_wt_percent()},   {"K2O", a.k2o_wt_percent()},
+                                {"Cr2O3", a.cr2o3_wt_percent()}, {"MnO", a.mno_wt_percent()},
+                                {"total", a.total_wt_percent()}};
+      break;
+    }
+    case rover::v1::SoilMeasurement::kVnis: {
+      const rover::v1::VnisSpectrum& v = m.vnis();
+      j["instrument"] = "vnis";
+      j["vnis"] = {{"bands", v.reflectance_size()},
+                   {"start_wavelength_um", v.start_wavelength_um()},
+                   {"step_um", v.step_um()},
+                   {"band_depth_1um", v.band_depth_1um()},
+                   {"band_depth_2um", v.band_depth_2um()},
+                   {"ice_band_depth_1_5um", v.ice_band_depth_1_5um()}};
+      break;
+    }
+    case rover::v1::SoilMeasurement::kNeutron: {
+      const rover::v1::NeutronHydrogen& n = m.neutron();
+      j["instrument"] = "neutron";
+      j["neutron"] = {{"thermal_counts_per_s", n.thermal_counts_per_s()},
+                      {"epithermal_counts_per_s", n.epithermal_counts_per_s()},
+                      {"fast_counts_per_s", n.fast_counts_per_s()},
+                      {"hydrogen_weh_wt_percent", n.hydrogen_weh_wt_percent()}};
+      break;
+    }
+    default:
+      j["instrument"] = "unknown";
+  }
+  return j;
+}
+
+}  // namespace
+
 HttpResponse WebServer::HandleTraverse(const HttpRequest& r) {
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
-  nlohmann::json path = nlohmann::json::array(), hazards = nlohmann::json::array();
+  nlohmann::json path = nlohmann::json::array(), hazards = nlohmann::json::array(),
+                 sites = nlohmann::json::array();
+  size_t left_out = 0;
   if (history_) {
     auto result = history_->Traverse(range->start_ns, range->end_ns, 5000);
     if (!result.ok()) return error(500, result.error().message());
     for (const TraversePoint& p : result->path) {
-      path.push_back({static_cast<double>(p.ground_ns) / 1e6, p.x_m, p.y_m});
+      path.push_back({static_cast<double>(p.ground_ns) / 1e6, p.x_m, p.y_m, p.heading_deg});
     }
     for (const HazardCell& h : result->hazards) hazards.push_back({h.x_m, h.y_m, h.size_m, h.kind});
+    for (const SoilSite& site : result->sites) sites.push_back(SoilSiteJson(site));
+    left_out = result->sites_left_out;
   }
-  return HttpResponse{200, "application/json",
-                      text::JsonDump(nlohmann::json{{"path", path}, {"hazards", hazards}})};
+  return json(
+      200, {{"path", path}, {"hazards", hazards}, {"sites", sites}, {"sites_left_out", left_out}});
 }
 
 namespace {
@@ -329,6 +393,18 @@ nlohmann::json KeptJson(const KeptProduct& k) {
   if (s.contains("camera_frame") && s["camera_frame"].is_object()) {
     j["camera"] = s.value("camera", "");
     j["camera_frame"] = s["camera_frame"];
+    // Where it looked, for the traverse map: the frame's corners on the ground.
+    rover::v1::CameraFrame frame;
+    google::protobuf::util::JsonParseOptions o;
+    o.ignore_unknown_fields = true;
+    if (google::protobuf::util::JsonStringToMessage(text::JsonDump(s["camera_frame"]), &frame, o)
+            .ok()) {
+      if (const auto fp = ImageFootprint(frame)) {
+        nlohmann::json corners = nlohmann::json::array();
+        for (const auto& [x, y] : fp->corners) corners.push_back({x, y});
+        j["footprint"] = {{"corners_m", corners}, {"clipped", fp->clipped}};
+      }
+    }
   }
   return j;
 }
@@ -469,6 +545,135 @@ HttpResponse WebServer::HandleRecordedImage(const HttpRequest& r) {
   HttpResponse response{200, i.format == "png" ? "image/png" : "image/jpeg", std::move(i.data)};
   response.cache_control = "private, max-age=86400";
   return response;
+}
+
+namespace {
+
+// The picture sizes a client may ask for (the longest side, in pixels).
+constexpr int64_t kMinMapPixels = 16, kMaxMapPixels = 4096, kDefaultMapPixels = 1024;
+
+nlohmann::json MapInfoJson(const MapSnapshot& map) {
+  const SiteMosaic& m = *map.mosaic;
+  const MosaicStats& st = m.stats();
+  nlohmann::json j{{"version", map.version},
+                   {"tiles", st.tiles},
+                   {"tiles_refused", st.tiles_refused},
+                   {"replayed_tiles", map.replayed_tiles},
+                   {"observed_cells", st.observed_cells},
+                   {"cell_size_m", m.cell_size_m()},
+                   {"layers", MapLayerNames()},
+                   {"bounds_m", nullptr},
+                   {"site", nullptr}};
+  if (const CellWindow b = m.Bounds(); !b.empty()) {
+    const double s = m.cell_size_m();
+    j["bounds_m"] = {{"west", static_cast<double>(b.col0) * s},
+                     {"south", static_cast<double>(b.row0) * s},
+                     {"east", static_cast<double>(b.col0 + b.width) * s},
+                     {"north", static_cast<double>(b.row0 + b.height) * s}};
+  }
+  if (map.site) {
+    j["site"] = {{"latitude_deg", map.site->latitude_deg},
+                 {"longitude_deg", map.site->longitude_deg}};
+  }
+  return j;
+}
+
+}  // namespace
+
+HttpResponse WebServer::HandleMap() {
+  nlohmann::json j = MapInfoJson(backend_.SiteMap());
+  // What else the traverse map can draw here: image footprints, drive targets.
+  j["products"] = !options_.products_directory.empty();
+  j["commanding"] = backend_.commanding();
+  return json(200, j);
+}
+
+HttpResponse WebServer::HandleMapImage(const HttpRequest& r) {
+  const std::string layer_name = QueryText(r.query, "layer");
+  const auto layer = MapLayerNamed(layer_name.empty() ? "hillshade" : layer_name);
+  if (!layer) {
+    return error(
+        400, fmt::format("no layer '{}': ask for one of {}", Quote(layer_name), MapLayerNames()));
+  }
+  int64_t max_pixels = kDefaultMapPixels;
+  if (!QueryText(r.query, "max").empty()) {
+    const auto v = QueryNumber(r.query, "max");
+    if (!v || *v < kMinMapPixels || *v > kMaxMapPixels || *v != std::floor(*v)) {
+      return error(400, fmt::format("max must be a whole number of pixels, {}..{}", kMinMapPixels,
+                                    kMaxMapPixels));
+    }
+    max_pixels = static_cast<int64_t>(*v);
+  }
+  const std::string format = QueryText(r.query, "format");
+  if (!format.empty() && format != "json" && format != "png") {
+    return error(400, fmt::format("format '{}': json (the default) or png", Quote(format)));
+  }
+  // A window in site metres: all four edges or none (the whole map).
+  const char* edges[] = {"west", "south", "east", "north"};
+  double edge[4] = {};
+  int given = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (QueryText(r.query, edges[i]).empty()) continue;
+    const auto v = QueryNumber(r.query, edges[i]);
+    if (!v || std::abs(*v) > 1e7) {
+      return error(400, fmt::format("{} must be a number of metres in the site frame", edges[i]));
+    }
+    edge[i] = *v;
+    ++given;
+  }
+  if (given != 0 && given != 4) return error(400, "give west, south, east and north together");
+  if (given == 4 && (edge[2] <= edge[0] || edge[3] <= edge[1])) {
+    return error(400, "the window must have west < east and south < north");
+  }
+
+  const MapSnapshot map = backend_.SiteMap();
+  const SiteMosaic& mosaic = *map.mosaic;
+  if (mosaic.empty()) return error(404, "no terrain tile has been observed yet: the map is empty");
+  SiteMosaic::RenderOptions o;
+  o.window = mosaic.Bounds();
+  if (given == 4) {
+    // Only the part of the window where something can have been observed is rendered: a
+    // window the size of the Moon costs what the map does.
+    const CellWindow want = mosaic.WindowOf(edge[0], edge[1], edge[2], edge[3]);
+    const CellWindow& b = o.window;
+    const int64_t c0 = std::max(want.col0, b.col0), r0 = std::max(want.row0, b.row0);
+    const int64_t c1 = std::min(want.col0 + want.width, b.col0 + b.width);
+    const int64_t r1 = std::min(want.row0 + want.height, b.row0 + b.height);
+    if (c1 <= c0 || r1 <= r0) {
+      return error(404, fmt::format("nothing observed from {} to {} m east, {} to {} m north",
+                                    edge[0], edge[2], edge[1], edge[3]));
+    }
+    o.window = CellWindow{c0, r0, c1 - c0, r1 - r0};
+  }
+  const int64_t longest = std::max(o.window.width, o.window.height);
+  o.step = std::max<int64_t>(1, (longest + max_pixels - 1) / max_pixels);
+  auto raster = mosaic.Render(*layer, o);
+  if (!raster.ok()) return error(500, raster.error().message());
+  if (raster->observed_cells == 0) {
+    return error(404, fmt::format("nothing observed in {} from {} to {} m east, {} to {} m north",
+                                  NameOf(*layer), edge[0], edge[2], edge[1], edge[3]));
+  }
+  auto picture = EncodeMapPicture(*raster);
+  if (!picture.ok()) return error(500, picture.error().message());
+  const nlohmann::json georef{{"layer", NameOf(*layer)},
+                              {"version", map.version},
+                              {"west_m", raster->west_m()},
+                              {"north_m", raster->north_m()},
+                              {"pixel_size_m", raster->cell_size_m},
+                              {"width", raster->window.width},
+                              {"height", raster->window.height},
+                              {"step_cells", o.step},
+                              {"observed_pixels", raster->observed_cells},
+                              {"lo", picture->lo},
+                              {"hi", picture->hi}};
+  if (format == "png") {
+    HttpResponse png{200, "image/png", std::move(picture->png)};
+    png.headers = {{"X-Lgs-Map", text::JsonDump(georef)}};
+    return png;
+  }
+  nlohmann::json body = georef;
+  body["png_base64"] = text::Base64(picture->png);
+  return json(200, body);
 }
 
 }  // namespace lgs::station

@@ -472,53 +472,495 @@
     return stop;
   }
 
+  // The traverse map: the site map's hillshade (or elevation, or slope) as the base layer, the
+  // hazard cells over it, a grid in site metres with labels, a scale bar and a north arrow, the
+  // path and the rover with its heading, drive targets, soil-measurement sites (click: the
+  // result) and image footprints (click: the image). Drag to pan, wheel to zoom, "fit" to see
+  // everything. The site frame is x east, y north (metres from the landing site), north up.
+  // What it drew is on the root element (data-*) and its lgsMap property, for tests.
   function traverseView(element, openmct) {
     const canvas = el('canvas', { class: 'lgs-map' });
+    const layer = el('select', { class: 'lgs-map-layer' },
+      ...['hillshade', 'elevation', 'slope'].map((l) => el('option', { value: l }, l)));
+    const toggles = {};
+    const toggle = (key, label) => {
+      toggles[key] = el('input', { type: 'checkbox', checked: '' });
+      toggles[key].addEventListener('change', () => draw());
+      return el('label', {}, toggles[key], label);
+    };
+    const fit = el('button', { class: 'lgs-map-fit' }, 'fit');
+    const legend = el('span', { class: 'lgs-muted lgs-map-legend' });
+    const toolbar = el('div', { class: 'lgs-map-toolbar' }, el('label', {}, 'base', layer),
+      toggle('hazards', 'hazards'), toggle('sites', 'soil sites'),
+      toggle('footprints', 'image footprints'), fit, legend);
+    const scaleLabel = el('span', { class: 'lgs-scalebar-label' });
+    const scaleBar = el('div', { class: 'lgs-scalebar' }, el('div', { class: 'lgs-scalebar-bar' }),
+      scaleLabel);
+    const north = el('div', { class: 'lgs-north', title: 'north (the site frame is north-up)' },
+      el('div', { class: 'lgs-north-arrow' }), 'N');
+    const detail = el('div', { class: 'lgs-map-detail', hidden: '' });
+    const stage = el('div', { class: 'lgs-map-stage' }, canvas, north, scaleBar, detail);
     const caption = el('div', { class: 'lgs-muted lgs-map-caption' });
-    const root = el('div', { class: 'lgs-view lgs-traverse' }, caption, canvas);
+    const root = el('div', { class: 'lgs-view lgs-traverse' }, toolbar, stage, caption);
     element.append(root);
-    const colours = { 1: '#d98f00', 2: '#d9534f', 3: '#666' };
-    return pollingView(root, 2000, async () => {
-      const bounds = openmct.time.getBounds();
-      const data = await getJson(
-        `/api/traverse?start=${Math.max(0, Math.floor(bounds.start))}&end=${Math.ceil(bounds.end)}`);
-      const path = data.path;
-      canvas.width = canvas.clientWidth || 400;
-      canvas.height = Math.max(100, (canvas.clientHeight || 300) - 2);
+
+    const instrumentColour = { vnis: '#4fc3f7', apxs: '#e040fb', unknown: '#aaa' };
+    // Neutron sites are coloured by the hydrogen they found (WEH wt %): 0 blue .. 1.5+ white.
+    const wehColour = (weh) => {
+      const t = Math.max(0, Math.min(1, weh / 1.5));
+      const c = (a, b) => Math.round(a + (b - a) * t);
+      return `rgb(${c(40, 255)},${c(90, 255)},${c(220, 255)})`;
+    };
+    const siteColour = (s) => (s.instrument === 'neutron'
+      ? wehColour(s.neutron.hydrogen_weh_wt_percent) : instrumentColour[s.instrument] || '#aaa');
+
+    let traverse = { path: [], sites: [], hazards: [] };
+    let images = [];
+    let commands = [];
+    let info = null;
+    const pictures = {};  // layer name -> { image, georef, version, at } (overview), plus detail
+    let detailPicture = null;
+    let view = null;      // { cx, cy, scale: px per metre }
+    let chosen = null;    // the site or image shown in the detail panel
+    let stopped = false;
+
+    const size = () => {
+      const w = Math.max(200, stage.clientWidth || 400);
+      const h = Math.max(150, stage.clientHeight || 300);
+      if (canvas.width !== w || canvas.height !== h) {
+        canvas.width = w;
+        canvas.height = h;
+      }
+      return [w, h];
+    };
+    const toScreen = (x, y) => [canvas.width / 2 + (x - view.cx) * view.scale,
+      canvas.height / 2 - (y - view.cy) * view.scale];
+    const toSite = (px, py) => [view.cx + (px - canvas.width / 2) / view.scale,
+      view.cy - (py - canvas.height / 2) / view.scale];
+
+    // What there is to see: the map's bounds, the path and the sites, with a margin.
+    const extent = () => {
+      let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+      const take = (x, y) => { w = Math.min(w, x); e = Math.max(e, x); s = Math.min(s, y); n = Math.max(n, y); };
+      if (info && info.bounds_m) {
+        take(info.bounds_m.west, info.bounds_m.south);
+        take(info.bounds_m.east, info.bounds_m.north);
+      }
+      traverse.path.forEach((p) => take(p[1], p[2]));
+      traverse.sites.forEach((p) => take(p.x_m, p.y_m));
+      if (!Number.isFinite(w)) return [-10, -10, 10, 10];
+      const margin = Math.max(2, 0.05 * Math.max(e - w, n - s));
+      return [w - margin, s - margin, e + margin, n + margin];
+    };
+    const fitView = () => {
+      const [w, h] = size();
+      const [x0, y0, x1, y1] = extent();
+      view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2,
+        scale: Math.min(w / (x1 - x0), h / (y1 - y0)) };
+    };
+    fit.addEventListener('click', () => { fitView(); draw(); requestDetail(); });
+
+    // A "nice" length (1, 2 or 5 × 10^k metres) at least `px` pixels long.
+    const niceStep = (px) => {
+      const raw = px / view.scale;
+      const p = 10 ** Math.floor(Math.log10(raw));
+      for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+      return 10 * p;
+    };
+    const metres = (v) => {
+      const r = Math.abs(v) < 1e-9 ? 0 : v;
+      return Math.abs(r) >= 1000 ? `${(r / 1000).toFixed(r % 1000 === 0 ? 0 : 1)} km`
+        : `${Number(r.toPrecision(6))} m`;
+    };
+
+    const drawPicture = (g, p) => {
+      if (!p || !p.image.complete || !p.image.naturalWidth) return false;
+      const [x, y] = toScreen(p.georef.west_m, p.georef.north_m);
+      const w = p.georef.width * p.georef.pixel_size_m * view.scale;
+      const h = p.georef.height * p.georef.pixel_size_m * view.scale;
+      g.imageSmoothingEnabled = p.georef.pixel_size_m * view.scale < 4;
+      g.drawImage(p.image, x, y, w, h);
+      return true;
+    };
+
+    function draw() {
+      if (stopped) return;
+      const started = performance.now();
+      const [W, H] = size();
+      if (!view) fitView();
       const g = canvas.getContext('2d');
       g.fillStyle = '#1e1e1e';
-      g.fillRect(0, 0, canvas.width, canvas.height);
-      const xs = path.map((p) => p[1]);
-      const ys = path.map((p) => p[2]);
-      const margin = 10;
-      const minX = Math.min(...xs, -margin), maxX = Math.max(...xs, margin);
-      const minY = Math.min(...ys, -margin), maxY = Math.max(...ys, margin);
-      const scale = Math.min(canvas.width / (maxX - minX + 2 * margin),
-        canvas.height / (maxY - minY + 2 * margin));
-      const px = (x) => (x - minX + margin) * scale;
-      const py = (y) => canvas.height - (y - minY + margin) * scale;
-      for (const [x, y, size, kind] of data.hazards) {
-        if (x + size < minX - margin || x > maxX + margin || y + size < minY - margin || y > maxY + margin) continue;
-        g.fillStyle = colours[kind] || '#666';
-        g.fillRect(px(x), py(y + size), Math.max(1, size * scale), Math.max(1, size * scale));
+      g.fillRect(0, 0, W, H);
+      const base = layer.value;
+      let drew = drawPicture(g, pictures[base]);
+      if (detailPicture && detailPicture.layer === base) drew = drawPicture(g, detailPicture) || drew;
+      root.dataset.baseLayer = drew ? base : '';
+      if (toggles.hazards.checked) {
+        drawPicture(g, pictures.hazard);
+        if (detailPicture && detailPicture.hazard) drawPicture(g, detailPicture.hazard);
       }
-      g.strokeStyle = '#4fc3f7';
+
+      // The grid: lines every nice step (at least 70 px apart), labelled in site metres.
+      const step = niceStep(70);
+      const [x0, y1] = toSite(0, 0);
+      const [x1, y0] = toSite(W, H);
+      g.strokeStyle = 'rgba(255,255,255,0.18)';
+      g.lineWidth = 1;
+      g.fillStyle = '#ddd';
+      g.font = '11px sans-serif';
+      const labels = [];
+      g.beginPath();
+      for (let x = Math.ceil(x0 / step) * step; x <= x1; x += step) {
+        const [px] = toScreen(x, 0);
+        g.moveTo(Math.round(px) + 0.5, 0);
+        g.lineTo(Math.round(px) + 0.5, H);
+        labels.push([`E ${metres(x)}`, px + 3, 12]);
+      }
+      for (let y = Math.ceil(y0 / step) * step; y <= y1; y += step) {
+        const [, py] = toScreen(0, y);
+        g.moveTo(0, Math.round(py) + 0.5);
+        g.lineTo(W, Math.round(py) + 0.5);
+        labels.push([`N ${metres(y)}`, 3, py - 3]);
+      }
+      g.stroke();
+      for (const [t, x, y] of labels) g.fillText(t, x, y);
+      root.dataset.gridStepM = String(step);
+      root.dataset.gridLabels = labels.map((l) => l[0]).join('|');
+
+      // Where the images looked.
+      const shownImages = [];
+      if (toggles.footprints.checked) {
+        g.lineWidth = 1;
+        for (const im of images) {
+          if (!im.footprint) continue;
+          g.beginPath();
+          im.footprint.corners_m.forEach(([x, y], i) => {
+            const [px, py] = toScreen(x, y);
+            if (i) g.lineTo(px, py); else g.moveTo(px, py);
+          });
+          g.closePath();
+          const on = chosen && chosen.image === im.name;
+          g.fillStyle = on ? 'rgba(255,235,59,0.25)' : 'rgba(128,222,234,0.10)';
+          g.strokeStyle = on ? '#ffeb3b' : 'rgba(128,222,234,0.6)';
+          g.fill();
+          g.stroke();
+          shownImages.push(im);
+        }
+      }
+      root.dataset.footprints = String(shownImages.length);
+
+      // The path, then where the rover was told to go, then the rover.
+      const path = traverse.path;
+      g.strokeStyle = '#ff9800';
       g.lineWidth = 2;
       g.beginPath();
-      path.forEach(([, x, y], i) => (i ? g.lineTo(px(x), py(y)) : g.moveTo(px(x), py(y))));
+      path.forEach(([, x, y], i) => {
+        const [px, py] = toScreen(x, y);
+        if (i) g.lineTo(px, py); else g.moveTo(px, py);
+      });
       g.stroke();
-      if (path.length) {
-        const [, x, y] = path[path.length - 1];
-        g.fillStyle = '#fff';
+      const targets = driveTargets();
+      for (const t of targets) {
+        const [px, py] = toScreen(t.x, t.y);
+        g.strokeStyle = t.active ? '#76ff03' : 'rgba(118,255,3,0.5)';
+        g.lineWidth = 2;
         g.beginPath();
-        g.arc(px(x), py(y), 4, 0, 2 * Math.PI);
-        g.fill();
-        caption.textContent = `rover at x ${x.toFixed(2)} m, y ${y.toFixed(2)} m · ` +
-          `${path.length} poses · ${data.hazards.length} hazard cells (orange slope, red rock)`;
-      } else {
-        caption.textContent = 'no navigation telemetry in the time range yet';
+        g.moveTo(px - 6, py - 6); g.lineTo(px + 6, py + 6);
+        g.moveTo(px + 6, py - 6); g.lineTo(px - 6, py + 6);
+        g.stroke();
       }
+      root.dataset.targets = String(targets.length);
+
+      // Soil sites: circles, neutron ones coloured by hydrogen.
+      let sitesShown = 0;
+      if (toggles.sites.checked) {
+        for (const s of traverse.sites) {
+          const [px, py] = toScreen(s.x_m, s.y_m);
+          if (px < -10 || py < -10 || px > W + 10 || py > H + 10) continue;
+          g.beginPath();
+          g.arc(px, py, chosen && chosen.site === s.id ? 7 : 5, 0, 2 * Math.PI);
+          g.fillStyle = siteColour(s);
+          g.fill();
+          g.strokeStyle = '#000';
+          g.lineWidth = 1;
+          g.stroke();
+          ++sitesShown;
+        }
+      }
+      root.dataset.sites = String(sitesShown);
+
+      if (path.length) {
+        const [, x, y, heading] = path[path.length - 1];
+        const [px, py] = toScreen(x, y);
+        const a = (heading || 0) * Math.PI / 180;  // clockwise from north = from screen up
+        g.save();
+        g.translate(px, py);
+        g.rotate(a);
+        g.beginPath();
+        g.moveTo(0, -11); g.lineTo(7, 8); g.lineTo(0, 4); g.lineTo(-7, 8); g.closePath();
+        g.fillStyle = '#fff';
+        g.strokeStyle = '#000';
+        g.lineWidth = 1.5;
+        g.fill();
+        g.stroke();
+        g.restore();
+        root.dataset.rover = `${x.toFixed(2)},${y.toFixed(2)},${(heading || 0).toFixed(1)}`;
+      }
+
+      // The scale bar: a nice length near 100 px.
+      const bar = niceStep(100);
+      scaleBar.firstChild.style.width = `${Math.round(bar * view.scale)}px`;
+      scaleLabel.textContent = metres(bar);
+
+      const rover = path.length ? path[path.length - 1] : null;
+      caption.textContent = (rover
+        ? `rover at E ${rover[1].toFixed(2)} m, N ${rover[2].toFixed(2)} m, heading ` +
+          `${(rover[3] || 0).toFixed(0)}° · ` : 'no navigation telemetry in the time range yet · ') +
+        `${path.length} poses · ${traverse.sites.length} soil sites` +
+        (traverse.sites_left_out ? ` (+${traverse.sites_left_out} not shown)` : '') +
+        ` · ${images.filter((i) => i.footprint).length} image footprints · ` +
+        (info && info.tiles ? `site map ${info.tiles} tiles, ${info.observed_cells} cells at ` +
+          `${info.cell_size_m} m` : 'no terrain tiles yet');
+      const p = pictures[base];
+      legend.textContent = p && base !== 'hillshade'
+        ? `${base} ${p.georef.lo.toFixed(2)} … ${p.georef.hi.toFixed(2)} ${base === 'slope' ? '°' : 'm'}` : '';
+      root.dataset.renderMs = (performance.now() - started).toFixed(1);
+    }
+
+    // Drive targets: waypoints of the recent drives; a distance-and-heading drive still running
+    // is drawn from where the rover is now.
+    function driveTargets() {
+      const out = [];
+      const rover = traverse.path.length ? traverse.path[traverse.path.length - 1] : null;
+      for (const c of commands) {
+        if (c.name !== 'drive') continue;
+        const active = !/completed|failed|rejected|timed out|cancel/i.test(c.stage || '');
+        const arg = (k) => {
+          const m = new RegExp(`(?:^|\\s)${k}=(-?[0-9.eE+-]+)`).exec(c.arguments || '');
+          return m ? Number(m[1]) : undefined;
+        };
+        const x = arg('x_m'), y = arg('y_m');
+        if (x !== undefined && y !== undefined) {
+          out.push({ x, y, active, id: c.command_id });
+        } else if (active && rover) {
+          const d = arg('distance_m'), h = arg('heading_deg');
+          if (d !== undefined && h !== undefined) {
+            const a = h * Math.PI / 180;
+            out.push({ x: rover[1] + d * Math.sin(a), y: rover[2] + d * Math.cos(a), active, id: c.command_id });
+          }
+        }
+      }
+      return out;
+    }
+
+    // A picture of a layer from /api/map/image, decoded before it replaces the one shown.
+    async function loadPicture(name, query) {
+      const j = await getJson(`/api/map/image?layer=${name}&${query}`);
+      const image = new Image();
+      image.src = `data:image/png;base64,${j.png_base64}`;
+      await image.decode();
+      delete j.png_base64;
+      return { image, georef: j, layer: name };
+    }
+    async function refreshOverview() {
+      const max = 1024;
+      for (const name of [layer.value, 'hazard']) {
+        const have = pictures[name];
+        if (have && have.georef.version === info.version) continue;
+        try {
+          pictures[name] = await loadPicture(name, `max=${max}`);
+        } catch (e) {
+          if (e.status !== 404) throw e;  // 404: nothing observed (yet) for this layer
+        }
+      }
+    }
+    // Zoomed in past the overview's resolution: the visible window at the screen's.
+    let detailTimer;
+    function requestDetail() {
+      clearTimeout(detailTimer);
+      detailTimer = setTimeout(async () => {
+        const p = pictures[layer.value];
+        if (!p || !view || stopped) return;
+        if (p.georef.pixel_size_m * view.scale <= 1.5) {
+          detailPicture = null;
+          draw();
+          return;
+        }
+        const [w, s] = toSite(0, canvas.height);
+        const [e, n] = toSite(canvas.width, 0);
+        const q = `max=${Math.min(4096, Math.max(canvas.width, canvas.height))}` +
+          `&west=${w}&south=${s}&east=${e}&north=${n}`;
+        try {
+          const base = await loadPicture(layer.value, q);
+          base.hazard = await loadPicture('hazard', q).catch(() => null);
+          detailPicture = base;
+          draw();
+        } catch (err) {
+          if (err.status !== 404) throw err;
+        }
+      }, 300);
+    }
+    layer.addEventListener('change', async () => {
+      detailPicture = null;
+      if (info) await refreshOverview().catch(() => {});
+      draw();
+      requestDetail();
     });
+
+    // Pan and zoom.
+    let drag = null;
+    canvas.addEventListener('pointerdown', (ev) => {
+      drag = { x: ev.clientX, y: ev.clientY, cx: view.cx, cy: view.cy, moved: false };
+      canvas.setPointerCapture(ev.pointerId);
+    });
+    canvas.addEventListener('pointermove', (ev) => {
+      if (!drag) return;
+      const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      view.cx = drag.cx - dx / view.scale;
+      view.cy = drag.cy + dy / view.scale;
+      draw();
+    });
+    canvas.addEventListener('pointerup', (ev) => {
+      const wasDrag = drag && drag.moved;
+      drag = null;
+      if (wasDrag) { requestDetail(); return; }
+      pick(ev.offsetX, ev.offsetY);
+    });
+    canvas.addEventListener('wheel', (ev) => {
+      ev.preventDefault();
+      const [x, y] = toSite(ev.offsetX, ev.offsetY);
+      view.scale = Math.max(0.05, Math.min(400, view.scale * Math.exp(-ev.deltaY * 0.0015)));
+      // The point under the cursor stays there.
+      view.cx = x - (ev.offsetX - canvas.width / 2) / view.scale;
+      view.cy = y + (ev.offsetY - canvas.height / 2) / view.scale;
+      draw();
+      requestDetail();
+    }, { passive: false });
+
+    const inside = ([x, y], corners) => {
+      let c = false;
+      for (let i = 0, j = corners.length - 1; i < corners.length; j = i++) {
+        const [xi, yi] = corners[i], [xj, yj] = corners[j];
+        if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+      }
+      return c;
+    };
+    // A click: the soil sites within 8 px (a stop often has several instruments' results at one
+    // spot: all of them, nearest first), else the newest image whose footprint holds the point.
+    function pick(px, py) {
+      const near = [];
+      if (toggles.sites.checked) {
+        for (const s of traverse.sites) {
+          const [sx, sy] = toScreen(s.x_m, s.y_m);
+          const d = Math.hypot(sx - px, sy - py);
+          if (d <= 8) near.push([d, s]);
+        }
+      }
+      if (near.length) {
+        // Nearest first; at one spot, the newest first.
+        near.sort((a, b) => a[0] - b[0] || b[1].onboard_time_ns - a[1].onboard_time_ns);
+        showSites(near.slice(0, 500).map(([, s]) => s), near.length);
+        return;
+      }
+      if (toggles.footprints.checked) {
+        const at = toSite(px, py);
+        for (const im of images) {  // newest first
+          if (inside(at, im.footprint.corners_m)) { showImage(im); return; }
+        }
+      }
+      chosen = null;
+      detail.hidden = true;
+      draw();
+    }
+    const row = (k, v) => el('tr', {}, el('th', {}, k), el('td', {}, v));
+    // The panel's heading line: what it shows and its close button.
+    const head = (title) => el('div', { class: 'lgs-map-detail-head' }, el('span', { class: 'lgs-muted' }, title),
+      el('button', { class: 'lgs-map-close', title: 'close', onclick: () => { chosen = null; detail.hidden = true; draw(); } }, '×'));
+    function siteTable(s) {
+      const rows = [row('measurement', `#${s.id}`), row('instrument', s.instrument),
+        row('on-board time', s.onboard_time_ns ? new Date(s.onboard_time_ns / 1e6).toISOString() : '–'),
+        row('where', `E ${s.x_m.toFixed(2)} m, N ${s.y_m.toFixed(2)} m`),
+        row('integration', `${s.integration_s} s${s.in_shadow ? ', in shadow' : ''}`)];
+      if (s.vnis) {
+        rows.push(row('bands', `${s.vnis.bands} from ${s.vnis.start_wavelength_um} µm by ${s.vnis.step_um} µm`),
+          row('band depth 1 µm', s.vnis.band_depth_1um.toFixed(4)),
+          row('band depth 2 µm', s.vnis.band_depth_2um.toFixed(4)),
+          row('ice band depth 1.5 µm', s.vnis.ice_band_depth_1_5um.toFixed(4)));
+      }
+      if (s.oxides_wt_percent) {
+        for (const [k, v] of Object.entries(s.oxides_wt_percent)) rows.push(row(`${k} wt %`, v.toFixed(2)));
+      }
+      if (s.neutron) {
+        const n = s.neutron;
+        rows.push(row('hydrogen (WEH)', `${n.hydrogen_weh_wt_percent.toFixed(3)} wt %`),
+          row('thermal', `${n.thermal_counts_per_s.toFixed(1)} /s`),
+          row('epithermal', `${n.epithermal_counts_per_s.toFixed(1)} /s`),
+          row('fast', `${n.fast_counts_per_s.toFixed(1)} /s`));
+      }
+      return el('table', { class: 'lgs-site-result', 'data-measurement': s.id }, ...rows);
+    }
+    // The measurements at a spot: one line each (the chosen one's whole result below).
+    const summary = (s) => {
+      if (s.vnis) return `band depths ${s.vnis.band_depth_1um.toFixed(3)} / ${s.vnis.band_depth_2um.toFixed(3)}`;
+      if (s.neutron) return `WEH ${s.neutron.hydrogen_weh_wt_percent.toFixed(3)} wt %`;
+      if (s.oxides_wt_percent) return `FeO ${s.oxides_wt_percent.FeO.toFixed(2)} wt %`;
+      return '';
+    };
+    function showSites(sites, total, which) {
+      const shown = which || sites[0];
+      chosen = { site: shown.id };
+      const list = el('table', { class: 'lgs-site-list' },
+        ...sites.map((s) => {
+          const tr = el('tr', { 'data-measurement': s.id, class: s === shown ? 'lgs-chosen' : '' },
+            el('td', {}, `#${s.id}`), el('td', {}, s.instrument),
+            el('td', {}, s.onboard_time_ns ? new Date(s.onboard_time_ns / 1e6).toISOString().slice(11, 19) : ''),
+            el('td', {}, summary(s)));
+          tr.addEventListener('click', () => showSites(sites, total, s));
+          return tr;
+        }));
+      detail.replaceChildren(head(total > 1 ? `${total} measurements here` : 'measurement'),
+        siteTable(shown), total > 1 ? list : '');
+      detail.hidden = false;
+      draw();
+    }
+    function showImage(im) {
+      chosen = { image: im.name };
+      const f = im.camera_frame || {};
+      detail.replaceChildren(head('image'),
+        el('img', { class: 'lgs-map-image', src: im.url, alt: im.name, 'data-product': im.name }),
+        el('table', {}, row('image', im.name), row('camera', im.camera || ''),
+          row('pan / tilt', `${(f.pan_deg || 0).toFixed(1)}° / ${(f.tilt_deg || 0).toFixed(1)}°`)));
+      detail.hidden = false;
+      draw();
+    }
+
+    const stopPolling = pollingView(caption, 2000, async () => {
+      const bounds = openmct.time.getBounds();
+      const [t, i] = await Promise.all([
+        getJson(`/api/traverse?start=${Math.max(0, Math.floor(bounds.start))}&end=${Math.ceil(bounds.end)}`),
+        getJson('/api/map')]);
+      traverse = t;
+      const first = !info || (!info.tiles && i.tiles);
+      info = i;
+      // The kept images with where they looked (404: this station keeps no products).
+      images = info.products ? await getJson('/api/products?limit=2000')
+        .then((j) => (j.kept || []).filter((k) => k.footprint)) : [];
+      commands = info.commanding ? await getJson('/api/commands').then((j) => j.commands || []) : [];
+      if (info.tiles) await refreshOverview();
+      if (first) fitView();
+      draw();
+    });
+    const onResize = new ResizeObserver(() => draw());
+    onResize.observe(stage);
+    root.lgsMap = { toScreen: (x, y) => toScreen(x, y), toSite: (x, y) => toSite(x, y),
+      fit: () => { fitView(); draw(); }, get view() { return view; }, draw };
+    return () => {
+      stopped = true;
+      stopPolling();
+      onResize.disconnect();
+      clearTimeout(detailTimer);
+    };
   }
 
   function octets(n) {

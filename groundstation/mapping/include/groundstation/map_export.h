@@ -37,4 +37,14 @@ std::optional<MapFormat> MapFormatNamed(std::string_view name);  // "geotiff" or
 [[nodiscard]] Status WriteMapRaster(const MapRaster& raster, const SiteOrigin& site,
                                     MapFormat format, const std::string& path);
 
+// A layer as a picture for a screen (the web traverse map): an RGBA PNG in memory, cells nothing
+// observed transparent. Hillshade in grey; elevation and slope on a colour ramp over the
+// window's range (`lo`..`hi`, in the layer's unit); hazard in the classes' colours with safe
+// cells transparent, to lie over a base layer.
+struct MapPicture {
+  std::string png;
+  double lo = 0.0, hi = 0.0;  // the range the ramp spans (elevation m, slope °), else 0
+};
+[[nodiscard]] Result<MapPicture> EncodeMapPicture(const MapRaster& raster);
+
 }  // namespace lgs::station

@@ -7,11 +7,18 @@
 // before a cell is touched. The grid is fixed by the first tile (its cell size; cell (0, 0) has
 // its south-west corner at the site origin); a tile off that grid is refused with the reason.
 //
-// Not thread-safe: one owner (the ingest thread's map sink, or a tool reading recordings).
+// Copies are cheap snapshots: a copy shares the blocks, and the first write to a shared block
+// copies that block only (64×64 cells), so a reader can render from a copy while the owner goes
+// on adding tiles.
+//
+// Not thread-safe: one owner (the ingest thread's map sink, or a tool reading recordings). Copies
+// may be made by another thread only while the owner is not adding (the map sink holds a lock
+// for the copy); a copy is then its holder's alone.
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +68,7 @@ struct MosaicStats {
   uint64_t cells_stale = 0;     // cells a tile skipped because a newer observation was there
   uint64_t observed_cells = 0;  // distinct cells observed
   size_t blocks = 0;
+  uint64_t blocks_copied = 0;  // copy-on-write: blocks a snapshot shared when a tile wrote them
 };
 
 class SiteMosaic {
@@ -94,8 +102,14 @@ class SiteMosaic {
   // hillshade (0..255, sun from `sun_azimuth_deg` clockwise from north at `sun_elevation_deg`)
   // need a cell's eight neighbours observed; a cell without them is nodata there. Fails on a
   // window too large to hold (`max_cells`) or one with nothing observed.
+  //
+  // With `step` > 1 the layer is rendered on a coarser grid of step×step cells (a zoomed-out
+  // view): the window grows to whole coarse cells and the raster's window and cell size are the
+  // coarse grid's (so west_m/north_m stay exact). A coarse cell takes the elevation and time of
+  // its centre cell, slope and hillshade from those, and the most severe hazard of all its cells.
   struct RenderOptions {
     CellWindow window;
+    int64_t step = 1;
     double sun_azimuth_deg = 315.0;  // the cartographers' north-west light
     double sun_elevation_deg = 45.0;
     size_t max_cells = size_t{1} << 28;
@@ -118,7 +132,7 @@ class SiteMosaic {
   const Block* FindBlock(int64_t bx, int64_t by) const;
 
   double cell_size_m_ = 0.0;
-  std::unordered_map<uint64_t, Block, KeyHash> blocks_;
+  std::unordered_map<uint64_t, std::shared_ptr<Block>, KeyHash> blocks_;
   int64_t min_col_ = 0, min_row_ = 0, max_col_ = -1, max_row_ = -1;
   MosaicStats stats_;
 };

@@ -21,6 +21,7 @@
 #include "protocol/logger.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/status.h"
+#include "rover/v1/soil.pb.h"
 
 namespace lgs::station {
 
@@ -52,6 +53,12 @@ struct HistoryResult {
 struct TraversePoint {
   uint64_t ground_ns = 0;
   double x_m = 0, y_m = 0;
+  double heading_deg = 0;  // 0 = north, clockwise
+};
+// A soil measurement where it was made, with its whole result.
+struct SoilSite {
+  uint64_t ground_ns = 0, onboard_ns = 0;
+  rover::v1::SoilMeasurement measurement;
 };
 struct HazardCell {
   double x_m = 0, y_m = 0, size_m = 0;
@@ -60,6 +67,8 @@ struct HazardCell {
 struct TraverseResult {
   std::vector<TraversePoint> path;  // oldest first, at most max_points (evenly thinned)
   std::vector<HazardCell> hazards;  // from the newest copy of each tile
+  std::vector<SoilSite> sites;      // oldest first, the first 20 000 in the range
+  size_t sites_left_out = 0;        // beyond those
   size_t files_read = 0;
 };
 

@@ -39,9 +39,10 @@ using RecordedMessageVisitor =
     std::function<void(protocol::StreamId stream, const protocol::McapMessage& message)>;
 
 // Recovers torn files of `rover_id` in `directory` (absent directory: nothing to do) and, with
-// `learn_sequences`, reads every recorded rover message, oldest file first, showing each to
-// `visit` (may be null). A file it can neither read nor recover is set aside (renamed, reported
-// in `set_aside`); only a directory it cannot list, or a file it cannot rename, is an error.
+// `learn_sequences` or a `visit`, reads every recorded rover message, oldest file first, showing
+// each to `visit` (may be null) and, with `learn_sequences`, learning its sequence. A file it can
+// neither read nor recover is set aside (renamed, reported in `set_aside`); only a directory it
+// cannot list, or a file it cannot rename, is an error.
 [[nodiscard]] Result<PriorRecordings> ScanPriorRecordings(
     const std::string& directory, std::string_view rover_id, bool learn_sequences,
     const protocol::McapWriterOptions& recovery_writer, Logger& log = NullLogger(),

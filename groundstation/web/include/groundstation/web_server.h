@@ -20,6 +20,7 @@
 #include "groundstation/history_store.h"
 #include "groundstation/http_server.h"
 #include "groundstation/limits.h"
+#include "groundstation/map_sink.h"
 #include "groundstation/realtime.h"
 #include "groundstation/static_files.h"
 #include "protocol/logger.h"
@@ -68,6 +69,8 @@ class WebBackend {
   // The file transfers in flight and recently finished (ProgressJson each), as last published by
   // the ingest thread; an empty array when products are off.
   virtual nlohmann::json Transfers() const = 0;
+  // The site map as the ingest thread has built it so far (any thread; a cheap snapshot).
+  virtual MapSnapshot SiteMap() const = 0;
 };
 
 class WebServer {
@@ -93,6 +96,8 @@ class WebServer {
   HttpResponse HandleLink();
   HttpResponse HandleHistory(const HttpRequest& r);
   HttpResponse HandleTraverse(const HttpRequest& r);
+  HttpResponse HandleMap();
+  HttpResponse HandleMapImage(const HttpRequest& r);
   HttpResponse HandleCommands(const HttpRequest& r);
   HttpResponse HandleAck(const HttpRequest& r);
   HttpResponse HandleProducts(const HttpRequest& r);

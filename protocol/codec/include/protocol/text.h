@@ -25,6 +25,9 @@ std::string SanitizeUtf8(std::string_view s, size_t max_bytes = std::string_view
 // the screen, set the window title nor start a line of its own. Printable UTF-8 passes unchanged.
 std::string EscapeForTerminal(std::string_view s, size_t max_bytes = std::string_view::npos);
 
+// `bytes` in base64 (RFC 4648, with padding): binary data inside JSON, a data: URL.
+std::string Base64(std::string_view bytes);
+
 // nlohmann::json's dump() that cannot throw on invalid UTF-8 (it is replaced by U+FFFD). A
 // template so this header does not depend on the JSON library.
 template <typename Json>
