@@ -10,6 +10,7 @@
 #include <ogrsf_frmts.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -246,9 +247,11 @@ Decoded DecodePng(const std::string& png) {
 
 // The map survives a restart: a station started over the recordings of a drive (and no rover)
 // has every recorded tile in its site map; its API serves the map's pictures georeferenced and
-// true to the tiles; and the web traverse map draws the base layer, grid, scale bar and north
-// arrow, and opens a soil measurement's result when it is clicked (Debian's chromium).
-TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebMapDrawsIt) {
+// true to the tiles; the web traverse map draws the base layer, grid, scale bar and north
+// arrow, and opens a soil measurement's result when it is clicked; and the science view draws
+// the recorded spectra, oxides and hydrogen (Debian's chromium). One station for all: each
+// browser check costs seconds.
+TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebShowsMapAndScience) {
   ScratchDir dir;
   const auto files = RecordADrive(dir, "10m");
   ASSERT_FALSE(files.empty());
@@ -376,6 +379,13 @@ TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebMapDrawsIt) {
                 .find("nothing observed"),
             std::string::npos);
 
+  EXPECT_NE(error_of("/api/soil/measurement?id=3", 400).find("say which"), std::string::npos);
+  EXPECT_NE(error_of("/api/soil/measurement?ground_ns=12&id=x", 400).find("say which"),
+            std::string::npos);
+  EXPECT_NE(error_of("/api/soil/measurement?ground_ns=12&id=3", 404)
+                .find("no soil measurement 3 recorded at 12 ns"),
+            std::string::npos);
+
   // The browser: a site to click, an observed safe cell away from the path and the sites (its
   // neighbours observed, so it has a hillshade), and a point outside the map.
   const rover::v1::SoilMeasurement& site = soil[soil.size() / 2];
@@ -417,9 +427,76 @@ TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebMapDrawsIt) {
   {
     std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/traverse-map-report.json") << report.dump(2);
   }
+  // The science view: two VNIS spectra (the second laid over the first), an APXS set and a
+  // neutron result, chosen from its list.
+  std::vector<const rover::v1::SoilMeasurement*> vnis;
+  const rover::v1::SoilMeasurement *apxs = nullptr, *neutron = nullptr;
+  for (const auto& m : soil) {
+    if (m.has_vnis()) vnis.push_back(&m);
+    if (m.has_apxs() && apxs == nullptr) apxs = &m;
+    if (m.has_neutron() && neutron == nullptr) neutron = &m;
+  }
+  ASSERT_GE(vnis.size(), 2u);
+  ASSERT_NE(apxs, nullptr);
+  ASSERT_NE(neutron, nullptr);
+  const std::string science_shot = std::string(LGS_TEST_OUTPUT_DIR) + "/science-view.png";
+  ChildProcess science_browser(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/web/science_check.mjs", "--url",
+       "http://127.0.0.1:" + std::to_string(port), "--vnis",
+       fmt::format("{},{}", vnis[0]->measurement_id(), vnis[1]->measurement_id()), "--apxs",
+       std::to_string(apxs->measurement_id()), "--neutron",
+       std::to_string(neutron->measurement_id()), "--screenshot", science_shot},
+      dir.path(), "science-browser");
+  ASSERT_EQ(science_browser.Wait(100s), 0) << science_browser.Stderr();
+  const json science = json::parse(science_browser.Stdout());
+  {
+    std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/science-view-report.json")
+        << science.dump(2);
+  }
   station.Signal(SIGTERM);
   EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+  ASSERT_FALSE(science.contains("error")) << science.dump(2);
+  EXPECT_EQ(science["console_errors"], json::array());
+  EXPECT_EQ(science["rows"], soil.size());
+  ASSERT_EQ(science["spectrum"].size(), 1u);
+  EXPECT_EQ(science["spectrum"][0]["id"], vnis[0]->measurement_id());
+  EXPECT_EQ(science["spectrum"][0]["points"], vnis[0]->vnis().reflectance_size());
+  for (const char* band : {"1 µm pyroxene", "1.5 µm ice", "2 µm pyroxene"}) {
+    EXPECT_NE(std::find(science["bands_marked"].begin(), science["bands_marked"].end(), band),
+              science["bands_marked"].end())
+        << band;
+  }
+  const std::string legend = science["legend"];
+  EXPECT_NE(
+      legend.find(fmt::format("band depth 1 µm {:.4f}, 2 µm {:.4f}",
+                              vnis[0]->vnis().band_depth_1um(), vnis[0]->vnis().band_depth_2um())),
+      std::string::npos)
+      << legend;
+  ASSERT_EQ(science["overlaid"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(science["overlaid"][i]["id"], vnis[i]->measurement_id());
+    EXPECT_EQ(science["overlaid"][i]["points"], vnis[i]->vnis().reflectance_size());
+  }
+  const rover::v1::ApxsOxides& a = apxs->apxs();
+  const std::map<std::string, double> oxides = {
+      {"SiO2", a.sio2_wt_percent()},   {"Al2O3", a.al2o3_wt_percent()},
+      {"CaO", a.cao_wt_percent()},     {"FeO", a.feo_wt_percent()},
+      {"MgO", a.mgo_wt_percent()},     {"TiO2", a.tio2_wt_percent()},
+      {"Na2O", a.na2o_wt_percent()},   {"K2O", a.k2o_wt_percent()},
+      {"Cr2O3", a.cr2o3_wt_percent()}, {"MnO", a.mno_wt_percent()}};
+  ASSERT_EQ(science["oxides"].size(), oxides.size()) << science["oxides"];
+  for (const auto& [oxide, value] : oxides) EXPECT_EQ(science["oxides"][oxide], value) << oxide;
+  EXPECT_EQ(science["references"], oxides.size());
+  EXPECT_NE(science["neutron"].get<std::string>().find(
+                fmt::format("{:.3f} wt %", neutron->neutron().hydrogen_weh_wt_percent())),
+            std::string::npos)
+      << science["neutron"];
   ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_NE(report["science_from_map"].get<std::string>().find(
+                fmt::format("#{} ", site.measurement_id())),
+            std::string::npos)
+      << report["science_from_map"];
   EXPECT_EQ(report["console_errors"], json::array());
   const json& fitted = report["fitted"];
   EXPECT_EQ(fitted["base_layer"], "hillshade");

@@ -11,6 +11,8 @@ import { openPage, parseArgs } from './chromium.mjs';
 const args = parseArgs(process.argv);
 const point = (s) => s.split(',').map(Number);
 const report = { console_errors: [] };
+const began = Date.now();
+const mark = (what) => { (report.timing_ms ||= {})[what] = Date.now() - began; };
 
 const { browser, page } = await openPage(report, { width: 1600, height: 1000 });
 try {
@@ -41,6 +43,7 @@ try {
       caption: root.querySelector('.lgs-map-caption').textContent
     };
   });
+  mark('drawn');
   report.fitted = await state();
 
   // The pixels at an observed and an unobserved point (the canvas, before any marker is chosen).
@@ -72,6 +75,7 @@ try {
   report.clicked = await page.evaluate(() => Array.from(
     document.querySelectorAll('.lgs-map-detail table.lgs-site-result')).map((t) => ({
     id: Number(t.dataset.measurement), text: t.innerText })));
+  mark('clicked');
   if (args.screenshot) await page.screenshot({ path: args.screenshot });
 
   // Zoom in on the site (wheel, with the panel closed): the grid and scale follow, and a finer
@@ -84,7 +88,24 @@ try {
   }
   await page.waitForTimeout(800);
   report.zoomed = await state();
+  mark('zoomed');
   if (args.screenshot) await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-zoomed.png') });
+
+  // From the map to the science view: the site's button opens its spectrum or composition.
+  const [zx, zy] = await page.evaluate(([x, y]) => {
+    const root = document.querySelector('.lgs-traverse');
+    return root.lgsMap.toScreen(x, y);
+  }, point(args.site));
+  await page.mouse.click(box.x + zx, box.y + zy);
+  await page.waitForSelector('.lgs-map-detail:not([hidden]) table.lgs-site-result', { timeout: 10000 });
+  const again = page.locator(`.lgs-map-detail tr[data-measurement="${args.id}"]`);
+  if (await again.count()) await again.click();
+  await page.locator(`.lgs-map-detail table.lgs-site-result[data-measurement="${args.id}"] button.lgs-to-science`).click();
+  await page.waitForSelector(`.lgs-science h3`, { timeout: 30000 });
+  await page.waitForFunction((id) => (document.querySelector('.lgs-science h3') || {}).textContent
+    .includes(`#${id} `), args.id, { timeout: 30000 });
+  report.science_from_map = await page.locator('.lgs-science h3').innerText();
+  mark('done');
 } catch (e) {
   report.error = String(e && e.stack ? e.stack : e);
 } finally {

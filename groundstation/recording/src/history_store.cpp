@@ -252,6 +252,29 @@ Result<std::vector<RecordedImage>> HistoryStore::Images(const std::string& camer
   return out;
 }
 
+Result<std::optional<SoilSite>> HistoryStore::SoilMeasurementAt(uint64_t ground_ns, uint32_t id) {
+  auto files = FilesFor(ground_ns, ground_ns);
+  if (!files.ok()) return files.error();
+  const std::vector<std::string> topics = {protocol::recording::TelemetryChannel(
+      rover_id_, protocol::Stream(protocol::StreamId::kSoilMeasurement).name)};
+  std::optional<SoilSite> found;
+  rover::v1::SoilMeasurement soil;
+  uint64_t chunks = 0;
+  for (const std::string& path : *files) {
+    Status s = ForEachMessage(
+        path, topics, ground_ns, ground_ns, chunks, [&](int, const protocol::McapMessage& m) {
+          if (!found && m.log_time == ground_ns &&
+              soil.ParseFromArray(m.data.data(), static_cast<int>(m.data.size())) &&
+              soil.measurement_id() == id) {
+            found = SoilSite{m.log_time, m.publish_time, soil};
+          }
+        });
+    if (!s.ok()) log_.Warn("history: {}", s.message());
+    if (found) break;
+  }
+  return found;
+}
+
 Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns,
                                               size_t max_points) {
   auto files = FilesFor(start_ns, end_ns);

@@ -69,6 +69,10 @@ HttpResponse WebServer::Handle(const HttpRequest& r) {
     if (!only("GET")) return error(405, "GET only");
     return r.path == "/api/map" ? HandleMap() : HandleMapImage(r);
   }
+  if (r.path == "/api/soil/measurement") {
+    if (!only("GET")) return error(405, "GET only");
+    return HandleSoilMeasurement(r);
+  }
   if (r.path == "/api/realtime") return error(426, "this is a WebSocket endpoint: upgrade");
   if (r.path == "/api/dictionary") {
     if (!only("GET")) return error(405, "GET only");
@@ -305,6 +309,8 @@ nlohmann::json SoilSiteJson(const SoilSite& site) {
   const rover::v1::SoilMeasurement& m = site.measurement;
   nlohmann::json j{{"id", m.measurement_id()},
                    {"utc_ms", static_cast<double>(site.ground_ns) / 1e6},
+                   // A string: a JavaScript number holds only 53 bits, and this names the record.
+                   {"ground_time_ns", std::to_string(site.ground_ns)},
                    {"onboard_time_ns", site.onboard_ns},
                    {"x_m", m.x_m()},
                    {"y_m", m.y_m()},
@@ -349,6 +355,42 @@ nlohmann::json SoilSiteJson(const SoilSite& site) {
 }
 
 }  // namespace
+
+HttpResponse WebServer::HandleSoilMeasurement(const HttpRequest& r) {
+  const auto whole = [&](std::string_view name) -> std::optional<uint64_t> {
+    const std::string text = QueryText(r.query, name);
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return v;
+  };
+  const auto ground_ns = whole("ground_ns");
+  const auto id = whole("id");
+  if (!ground_ns || !id || *id > UINT32_MAX) {
+    return error(400,
+                 "say which: ground_ns=N (its ground time, as /api/traverse's sites give it) and "
+                 "id=N (its measurement id)");
+  }
+  if (!history_) return error(404, "this station keeps no recordings");
+  auto found = history_->SoilMeasurementAt(*ground_ns, static_cast<uint32_t>(*id));
+  if (!found.ok()) return error(500, found.error().message());
+  if (!found->has_value()) {
+    return error(404, fmt::format("no soil measurement {} recorded at {} ns", *id, *ground_ns));
+  }
+  const SoilSite& site = **found;
+  nlohmann::json j = SoilSiteJson(site);
+  if (site.measurement.has_vnis()) {
+    const rover::v1::VnisSpectrum& v = site.measurement.vnis();
+    nlohmann::json wavelengths = nlohmann::json::array(), reflectance = nlohmann::json::array();
+    for (int i = 0; i < v.reflectance_size(); ++i) {
+      wavelengths.push_back(v.start_wavelength_um() + i * v.step_um());
+      reflectance.push_back(v.reflectance(i));
+    }
+    j["vnis"]["wavelength_um"] = std::move(wavelengths);
+    j["vnis"]["reflectance"] = std::move(reflectance);
+  }
+  return json(200, j);
+}
 
 HttpResponse WebServer::HandleTraverse(const HttpRequest& r) {
   auto range = ParseRange(r.query);

@@ -219,6 +219,7 @@
     const alarms = view('alarms', 'Alarms', 'lgs.alarms');
     const commands = view('commands', 'Commands', 'lgs.commands');
     const downlink = view('downlink', 'Images and files', 'lgs.downlink');
+    const science = view('science', 'Science: spectra and composition', 'lgs.science');
     // One imagery object per camera: Open MCT's imagery view over the images the station kept.
     const cameraIds = cameras.map((camera) => {
       const key = `images.${camera}`;
@@ -309,7 +310,7 @@
       name: `Rover ${dictionary.rover}`,
       type: 'folder',
       location: 'ROOT',
-      composition: [id('overview'), traverse, link, alarms, commands, downlink, id('images'),
+      composition: [id('overview'), traverse, science, link, alarms, commands, downlink, id('images'),
         id('plot.power'), id('table.soil'), ...subsystemIds]
     });
     // The station serves these; they cannot be saved back. Open MCT shows them locked, and an
@@ -898,6 +899,10 @@
           row('epithermal', `${n.epithermal_counts_per_s.toFixed(1)} /s`),
           row('fast', `${n.fast_counts_per_s.toFixed(1)} /s`));
       }
+      rows.push(el('tr', {}, el('td', { colspan: 2 }, el('button', { class: 'lgs-to-science', onclick: () => {
+        sessionStorage.setItem(SCIENCE_CHOICE, `${s.ground_time_ns}/${s.id}`);
+        window.location.hash = '#/browse/lgs:rover/lgs:science';
+      } }, 'open in the science view'))));
       return el('table', { class: 'lgs-site-result', 'data-measurement': s.id }, ...rows);
     }
     // The measurements at a spot: one line each (the chosen one's whole result below).
@@ -961,6 +966,212 @@
       onResize.disconnect();
       clearTimeout(detailTimer);
     };
+  }
+
+  // Science: the soil measurements of the time range, newest first, one chosen (from the list, or
+  // from the traverse map's "science view" button) and shown as what it is: a VNIS reflectance
+  // spectrum against wavelength with the pyroxene (1 µm, 2 µm) and ice (1.5 µm) bands marked and
+  // the band depths the rover reported, a second spectrum laid over it on request; APXS oxides
+  // as bars beside a reference highland soil; neutron hydrogen (WEH) with its trend over the
+  // range. Measurements come from the recordings (/api/traverse, /api/soil/measurement).
+  // Typical mature feldspathic highland soil (Apollo 16 average, wt %; rounded, for comparison).
+  const HIGHLAND_SOIL = { SiO2: 45.0, Al2O3: 27.0, CaO: 15.6, FeO: 5.1, MgO: 5.7, TiO2: 0.5,
+    Na2O: 0.5, K2O: 0.1, Cr2O3: 0.1, MnO: 0.07 };
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(tag, attributes, ...children) {
+    const node = document.createElementNS(SVG, tag);
+    Object.entries(attributes || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    children.flat().forEach((c) => node.append(c instanceof Node ? c : String(c)));
+    return node;
+  }
+  const SCIENCE_CHOICE = 'lgs.science.choose';
+
+  function scienceView(element, openmct) {
+    const kind = el('select', { class: 'lgs-science-kind' },
+      ...['all', 'vnis', 'apxs', 'neutron'].map((k) => el('option', { value: k }, k)));
+    const overlay = el('input', { type: 'checkbox', class: 'lgs-science-overlay' });
+    const list = el('div', { class: 'lgs-science-list' });
+    const plot = el('div', { class: 'lgs-science-plot' });
+    const root = el('div', { class: 'lgs-view lgs-science' },
+      el('div', { class: 'lgs-science-toolbar' }, el('label', {}, 'instrument', kind),
+        el('label', { title: 'the next VNIS spectrum chosen is laid over the shown one' }, overlay,
+          'overlay a second spectrum')),
+      el('div', { class: 'lgs-science-pane' }, list, plot));
+    element.append(root);
+    let sites = [];
+    let shown = [];  // the full measurements shown (two when overlaid)
+    let listed = '';
+    const colours = ['#4fc3f7', '#ff9800'];
+
+    const key = (s) => `${s.ground_time_ns}/${s.id}`;
+    const summary = (s) => {
+      if (s.vnis) return `BD ${s.vnis.band_depth_1um.toFixed(3)} / ${s.vnis.band_depth_2um.toFixed(3)}`;
+      if (s.neutron) return `WEH ${s.neutron.hydrogen_weh_wt_percent.toFixed(3)} %`;
+      if (s.oxides_wt_percent) return `FeO ${s.oxides_wt_percent.FeO.toFixed(2)} %`;
+      return '';
+    };
+    function renderList() {
+      const want = kind.value;
+      const rows = sites.filter((s) => want === 'all' || s.instrument === want).slice().reverse();
+      const now = JSON.stringify([want, rows.length, rows.length && key(rows[0]), shown.map(key)]);
+      if (now === listed) return;
+      listed = now;
+      list.replaceChildren(el('table', {},
+        el('tr', {}, ...['#', 'instrument', 'on-board time', 'result (VNIS: band depth 1 µm / 2 µm)']
+          .map((h) => el('th', {}, h))),
+        ...rows.slice(0, 1000).map((s) => {
+          const on = shown.some((m) => key(m) === key(s));
+          const tr = el('tr', { class: `lgs-science-row${on ? ' lgs-chosen' : ''}`,
+            'data-measurement': s.id, 'data-instrument': s.instrument },
+          el('td', {}, s.id), el('td', {}, s.instrument),
+          el('td', {}, s.onboard_time_ns ? new Date(s.onboard_time_ns / 1e6).toISOString().replace('T', ' ').slice(0, 19) : ''),
+          el('td', {}, summary(s)));
+          tr.addEventListener('click', () => choose(s));
+          return tr;
+        })));
+    }
+    async function choose(s) {
+      let m;
+      try {
+        m = await getJson(`/api/soil/measurement?ground_ns=${s.ground_time_ns}&id=${s.id}`);
+      } catch (e) {
+        plot.replaceChildren(el('div', { class: 'lgs-warning' }, e.message));
+        return;
+      }
+      const keep = overlay.checked && m.vnis && shown.length && shown[shown.length - 1].vnis;
+      shown = keep ? [shown[shown.length - 1], m] : [m];
+      overlay.checked = false;
+      listed = '';
+      renderList();
+      renderPlot();
+    }
+
+    function spectrumPlot() {
+      const W = 640, H = 340, L = 52, R = 12, T = 14, B = 40;
+      const all = shown.filter((m) => m.vnis);
+      const xs = all.flatMap((m) => m.vnis.wavelength_um);
+      const ys = all.flatMap((m) => m.vnis.reflectance);
+      const x0 = Math.min(...xs), x1 = Math.max(...xs);
+      const y1 = Math.max(...ys) * 1.1 || 1;
+      const px = (x) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
+      const py = (y) => H - B - (y / y1) * (H - T - B);
+      const g = svg('svg', { class: 'lgs-spectrum-plot', viewBox: `0 0 ${W} ${H}`, width: '100%' });
+      // The absorption bands a scientist looks for.
+      for (const [c, w, label] of [[1.0, 0.1, '1 µm pyroxene'], [1.5, 0.05, '1.5 µm ice'], [2.0, 0.2, '2 µm pyroxene']]) {
+        if (c + w < x0 || c - w > x1) continue;
+        const a = px(Math.max(x0, c - w)), b = px(Math.min(x1, c + w));
+        g.append(svg('rect', { class: 'lgs-band', x: a, y: T, width: b - a, height: H - T - B,
+          fill: label.includes('ice') ? 'rgba(120,200,255,0.15)' : 'rgba(255,255,255,0.08)' }),
+        svg('text', { x: (a + b) / 2, y: T + 12, 'text-anchor': 'middle', fill: '#bbb', 'font-size': 11 }, label));
+      }
+      // Axes with ticks.
+      g.append(svg('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' }),
+        svg('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' }));
+      for (let x = Math.ceil(x0 * 4) / 4; x <= x1 + 1e-9; x += 0.25) {
+        g.append(svg('line', { x1: px(x), y1: H - B, x2: px(x), y2: H - B + 4, stroke: '#888' }),
+          svg('text', { x: px(x), y: H - B + 16, 'text-anchor': 'middle', fill: '#ccc', 'font-size': 11 }, x.toFixed(2)));
+      }
+      for (let i = 0; i <= 4; ++i) {
+        const y = (y1 * i) / 4;
+        g.append(svg('text', { x: L - 4, y: py(y) + 4, 'text-anchor': 'end', fill: '#ccc', 'font-size': 11 }, y.toFixed(3)));
+      }
+      g.append(svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', fill: '#ddd', 'font-size': 12 }, 'wavelength (µm)'),
+        svg('text', { x: 12, y: (T + H - B) / 2, 'text-anchor': 'middle', fill: '#ddd', 'font-size': 12,
+          transform: `rotate(-90 12 ${(T + H - B) / 2})` }, 'reflectance'));
+      all.forEach((m, i) => {
+        const points = m.vnis.wavelength_um.map((x, k) => `${px(x).toFixed(1)},${py(m.vnis.reflectance[k]).toFixed(1)}`);
+        g.append(svg('polyline', { class: 'lgs-spectrum', 'data-measurement': m.id,
+          'data-points': points.length, points: points.join(' '), fill: 'none',
+          stroke: colours[i], 'stroke-width': 1.5 }));
+      });
+      const legend = el('div', { class: 'lgs-science-legend' }, ...all.map((m, i) =>
+        el('div', { 'data-measurement': m.id }, el('span', { style: `color:${colours[i]}` }, '━ '),
+          `#${m.id} at E ${m.x_m.toFixed(2)} m, N ${m.y_m.toFixed(2)} m · ${m.vnis.bands} bands · ` +
+          `band depth 1 µm ${m.vnis.band_depth_1um.toFixed(4)}, 2 µm ${m.vnis.band_depth_2um.toFixed(4)}, ` +
+          `ice 1.5 µm ${m.vnis.ice_band_depth_1_5um.toFixed(4)}`)));
+      return [g, legend];
+    }
+    function oxidePlot(m) {
+      const oxides = Object.keys(HIGHLAND_SOIL);
+      const W = 640, H = 320, L = 44, B = 36, T = 12;
+      const top = Math.max(...oxides.map((o) => Math.max(m.oxides_wt_percent[o] || 0, HIGHLAND_SOIL[o]))) * 1.1;
+      const band = (W - L - 8) / oxides.length;
+      const py = (v) => H - B - (v / top) * (H - T - B);
+      const g = svg('svg', { class: 'lgs-oxide-plot', viewBox: `0 0 ${W} ${H}`, width: '100%' },
+        svg('line', { x1: L, y1: H - B, x2: W - 8, y2: H - B, stroke: '#888' }));
+      for (let i = 0; i <= 4; ++i) {
+        const v = (top * i) / 4;
+        g.append(svg('text', { x: L - 4, y: py(v) + 4, 'text-anchor': 'end', fill: '#ccc', 'font-size': 11 }, v.toFixed(0)));
+      }
+      oxides.forEach((o, i) => {
+        const x = L + i * band;
+        const v = m.oxides_wt_percent[o] || 0, ref = HIGHLAND_SOIL[o];
+        g.append(svg('rect', { class: 'lgs-oxide-bar', 'data-oxide': o, 'data-value': v, x: x + band * 0.1,
+          y: py(v), width: band * 0.38, height: H - B - py(v), fill: '#e040fb' }),
+        svg('rect', { class: 'lgs-oxide-reference', 'data-oxide': o, x: x + band * 0.5, y: py(ref),
+          width: band * 0.38, height: H - B - py(ref), fill: '#777' }),
+        svg('text', { x: x + band / 2, y: H - B + 14, 'text-anchor': 'middle', fill: '#ddd', 'font-size': 11 }, o),
+        svg('text', { x: x + band / 2, y: H - B + 27, 'text-anchor': 'middle', fill: '#aaa', 'font-size': 10 }, v.toFixed(1)));
+      });
+      return [g, el('div', { class: 'lgs-science-legend' },
+        el('span', { style: 'color:#e040fb' }, '■ '), `#${m.id} (total ${(m.oxides_wt_percent.total || 0).toFixed(1)} wt %) `,
+        el('span', { style: 'color:#777' }, '■ '), 'typical highland soil (Apollo 16 average)')];
+    }
+    function hydrogenPlot(m) {
+      const neutron = sites.filter((s) => s.neutron);
+      const W = 640, H = 220, L = 52, R = 12, T = 12, B = 30;
+      const t0 = Math.min(...neutron.map((s) => s.utc_ms)), t1 = Math.max(...neutron.map((s) => s.utc_ms));
+      const top = Math.max(...neutron.map((s) => s.neutron.hydrogen_weh_wt_percent)) * 1.2 || 1;
+      const px = (t) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
+      const py = (v) => H - B - (v / top) * (H - T - B);
+      const g = svg('svg', { class: 'lgs-weh-plot', viewBox: `0 0 ${W} ${H}`, width: '100%' },
+        svg('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' }),
+        svg('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' }),
+        svg('text', { x: (L + W) / 2, y: H - 8, 'text-anchor': 'middle', fill: '#ddd', 'font-size': 12 }, 'WEH (wt %) over the time range'),
+        svg('text', { x: L - 4, y: py(top / 1.2) + 4, 'text-anchor': 'end', fill: '#ccc', 'font-size': 11 }, (top / 1.2).toFixed(2)),
+        svg('polyline', { points: neutron.map((s) => `${px(s.utc_ms)},${py(s.neutron.hydrogen_weh_wt_percent)}`).join(' '),
+          fill: 'none', stroke: '#90caf9' }));
+      g.append(svg('circle', { cx: px(m.utc_ms), cy: py(m.neutron.hydrogen_weh_wt_percent), r: 5, fill: '#fff' }));
+      const n = m.neutron;
+      return [el('table', { class: 'lgs-neutron-result', 'data-measurement': m.id },
+        el('tr', {}, el('th', {}, 'hydrogen (WEH)'), el('td', {}, `${n.hydrogen_weh_wt_percent.toFixed(3)} wt %`)),
+        el('tr', {}, el('th', {}, 'thermal / epithermal / fast'),
+          el('td', {}, `${n.thermal_counts_per_s.toFixed(1)} / ${n.epithermal_counts_per_s.toFixed(1)} / ${n.fast_counts_per_s.toFixed(1)} counts/s`))), g];
+    }
+    function renderPlot() {
+      if (!shown.length) {
+        plot.replaceChildren(el('div', { class: 'lgs-muted' }, 'choose a measurement from the list (or on the traverse map)'));
+        return;
+      }
+      const m = shown[shown.length - 1];
+      const head = el('h3', {}, `${m.instrument.toUpperCase()} #${m.id} · ` +
+        `${m.onboard_time_ns ? new Date(m.onboard_time_ns / 1e6).toISOString() : ''} · ` +
+        `E ${m.x_m.toFixed(2)} m, N ${m.y_m.toFixed(2)} m · ${m.integration_s} s${m.in_shadow ? ' in shadow' : ''}`);
+      if (m.vnis) plot.replaceChildren(head, ...spectrumPlot());
+      else if (m.oxides_wt_percent) plot.replaceChildren(head, ...oxidePlot(m));
+      else if (m.neutron) plot.replaceChildren(head, ...hydrogenPlot(m));
+      else plot.replaceChildren(head);
+    }
+    kind.addEventListener('change', () => { listed = ''; renderList(); });
+    renderPlot();
+    let first = true;
+    return pollingView(list, 5000, async () => {
+      const bounds = openmct.time.getBounds();
+      const t = await getJson(
+        `/api/traverse?start=${Math.max(0, Math.floor(bounds.start))}&end=${Math.ceil(bounds.end)}`);
+      sites = t.sites;
+      renderList();
+      if (first) {
+        first = false;
+        // Sent here from the traverse map.
+        const asked = sessionStorage.getItem(SCIENCE_CHOICE);
+        sessionStorage.removeItem(SCIENCE_CHOICE);
+        if (asked) {
+          const s = sites.find((x) => key(x) === asked);
+          if (s) await choose(s);
+        }
+      }
+    });
   }
 
   function octets(n) {
@@ -1164,6 +1375,7 @@
 
       addView(openmct, 'lgs.traverse', 'Traverse map', 'icon-image', traverseView);
       addView(openmct, 'lgs.downlink', 'Images and files', 'icon-image', downlinkView);
+      addView(openmct, 'lgs.science', 'Science: spectra and composition', 'icon-plot-overlay', scienceView);
       addView(openmct, 'lgs.link', 'Link status', 'icon-info', linkView);
       addView(openmct, 'lgs.alarms', 'Alarms', 'icon-alert-triangle', alarmsView);
       addView(openmct, 'lgs.commands', 'Commands', 'icon-command', commandsView);

@@ -87,6 +87,9 @@ class HistoryStore {
 
   // Fails only on an unreadable directory; damaged files are skipped (and logged once).
   [[nodiscard]] Result<HistoryResult> Query(const HistoryQuery& query);
+  // The soil measurement `id` recorded at ground time `ground_ns` (as Traverse's sites say),
+  // whole (a VNIS spectrum with every band); none when no recording holds it.
+  [[nodiscard]] Result<std::optional<SoilSite>> SoilMeasurementAt(uint64_t ground_ns, uint32_t id);
   [[nodiscard]] Result<TraverseResult> Traverse(uint64_t start_ns, uint64_t end_ns,
                                                 size_t max_points);
   // The images of one camera recorded in [start, end] (ground time), oldest first, at most

@@ -96,6 +96,7 @@ class WebServer {
   HttpResponse HandleLink();
   HttpResponse HandleHistory(const HttpRequest& r);
   HttpResponse HandleTraverse(const HttpRequest& r);
+  HttpResponse HandleSoilMeasurement(const HttpRequest& r);
   HttpResponse HandleMap();
   HttpResponse HandleMapImage(const HttpRequest& r);
   HttpResponse HandleCommands(const HttpRequest& r);
