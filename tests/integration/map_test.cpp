@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "protocol/recording_profile.h"
+#include "rover/v1/event.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
@@ -554,6 +556,179 @@ TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebShowsMapAndScience
       "the map drew in %.1f ms (fitted) and %.1f ms (zoomed)\n",
       tiles.size(), truth.size(), hazardous, shaded, fitted["render_ms"].get<double>(),
       zoomed["render_ms"].get<double>());
+}
+
+// The Foxglove channels of a real recording, read with the official MCAP readers (npm @mcap/*)
+// through the schemas embedded in the file, against the rover's own recorded telemetry: the
+// schemas are Foxglove's field for field; every pose is there; the terrain mesh covers every
+// tile; the hazard cells, soil sites and events are the recorded ones.
+TEST(SiteMap, TheRecordingsFoxgloveChannelsAreFoxglovesSchemasAndHoldTheRoversScene) {
+  ScratchDir dir;
+  const auto files = RecordADrive(dir, "5m");
+  ASSERT_FALSE(files.empty());
+  const Recording recording = ReadRecordingFiles(files);
+  std::vector<rover::v1::NavigationPose> poses;
+  std::map<std::string, rover::v1::TerrainTile> tiles;  // the newest copy of each
+  std::vector<rover::v1::SoilMeasurement> soil;
+  std::vector<rover::v1::Event> events;
+  size_t frames = 0;
+  for (const RecordedMessage& m : recording.messages) {
+    if (m.topic == "/rover1/navigation_pose") {
+      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
+    } else if (m.topic == "/rover1/terrain_tile") {
+      rover::v1::TerrainTile t;
+      ASSERT_TRUE(m.ParseAs(t));
+      tiles[fmt::format("terrain/{},{}", t.tile_x(), t.tile_y())] = t;
+    } else if (m.topic == "/rover1/soil") {
+      ASSERT_TRUE(m.ParseAs(soil.emplace_back()));
+    } else if (m.topic == "/rover1/event") {
+      ASSERT_TRUE(m.ParseAs(events.emplace_back()));
+    } else if (m.topic == "/rover1/camera_frame") {
+      ++frames;
+    }
+  }
+  ASSERT_GE(tiles.size(), 3u);
+  ASSERT_FALSE(soil.empty());
+  ASSERT_FALSE(events.empty());
+  std::vector<std::string> args = {std::string(LGS_SOURCE_DIR) + "/tests/mcap/check_scene.mjs",
+                                   std::string(LGS_SOURCE_DIR) + "/protocol/proto/foxglove"};
+  args.insert(args.end(), files.begin(), files.end());
+  ChildProcess check(LGS_NODE, args, dir.path(), "check_scene");
+  ASSERT_EQ(check.Wait(60s), 0) << check.Stderr();
+  const json report = json::parse(check.Stdout());
+  EXPECT_GE(report["schemas_checked"].size(), 21u);
+  for (const char* type : {"foxglove.FrameTransform", "foxglove.PoseInFrame",
+                           "foxglove.SceneUpdate", "foxglove.Log"}) {
+    EXPECT_GE(report["types_compared"].value(type, 0), 1) << type << report["types_compared"];
+  }
+  // SceneUpdate's embedded schema holds the entity, the deletion and every primitive.
+  EXPECT_GE(report["types_compared"]["foxglove.SceneUpdate"].get<int>(), 16);
+
+  const json& ps = report["poses"];
+  ASSERT_EQ(ps.size(), poses.size());
+  for (size_t i = 0; i < poses.size(); ++i) {
+    ASSERT_EQ(ps[i][1], poses[i].x_m()) << i;
+    ASSERT_EQ(ps[i][2], poses[i].y_m()) << i;
+  }
+  EXPECT_EQ(report["transforms"]["site->rover"], poses.size());
+  size_t camera_transforms = 0;
+  for (const auto& [key, n] : report["transforms"].items()) {
+    if (key.starts_with("rover->")) camera_transforms += n.get<size_t>();
+  }
+  EXPECT_EQ(camera_transforms, frames);
+
+  const json& entities = report["entities"];
+  for (const auto& [id, t] : tiles) {
+    ASSERT_TRUE(entities.contains(id)) << id;
+    const json& e = entities[id];
+    const uint32_t w = t.width_cells(), h = t.height_cells();
+    EXPECT_EQ(e["frame_id"], "site");
+    EXPECT_EQ(e["points"], w * h) << id;
+    EXPECT_EQ(e["colors"], w * h) << id;
+    EXPECT_EQ(e["indices"], (w - 1) * (h - 1) * 6) << id;
+    // The mesh spans the tile's cell centres.
+    const double s = t.cell_size_m();
+    EXPECT_NEAR(e["extent"][0].get<double>(), t.origin_x_m() + 0.5 * s, 1e-9) << id;
+    EXPECT_NEAR(e["extent"][1].get<double>(), t.origin_y_m() + 0.5 * s, 1e-9) << id;
+    EXPECT_NEAR(e["extent"][2].get<double>(), t.origin_x_m() + (w - 0.5) * s, 1e-9) << id;
+    EXPECT_NEAR(e["extent"][3].get<double>(), t.origin_y_m() + (h - 0.5) * s, 1e-9) << id;
+    const std::string hazard_id = "hazard/" + id.substr(std::string("terrain/").size());
+    ASSERT_TRUE(entities.contains(hazard_id)) << hazard_id;
+    EXPECT_EQ(entities[hazard_id]["cubes"],
+              std::count_if(t.hazard_mask().begin(), t.hazard_mask().end(),
+                            [](char c) { return c != 0; }))
+        << hazard_id;
+  }
+  for (const auto& m : soil) {
+    const std::string id = fmt::format("soil/{}", m.measurement_id());
+    ASSERT_TRUE(entities.contains(id)) << id;
+    EXPECT_EQ(entities[id]["spheres"], 1);
+    EXPECT_TRUE(entities[id]["texts"][0].get<std::string>().starts_with(
+        fmt::format("#{} ", m.measurement_id())));
+  }
+  ASSERT_TRUE(entities.contains("rover"));
+  EXPECT_EQ(entities["rover"]["frame_id"], "rover");
+  EXPECT_EQ(entities["rover"]["cylinders"], 5);
+  // The log holds every event, in order, at its level.
+  std::vector<std::string> logged;
+  for (const json& l : report["logs"]) {
+    if (l["name"].get<std::string>().starts_with("rover1/event/")) logged.push_back(l["message"]);
+  }
+  ASSERT_EQ(logged.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(logged[i], events[i].message()) << i;
+
+  // gsctl adds the same channels to a recording: the copy's are the station's (its own old
+  // ones are replaced, as in a recording made before them), and every other record is as it was.
+  ASSERT_EQ(files.size(), 1u);
+  const GsctlResult scene =
+      Gsctl(dir, {"scene", files[0], "--out", dir.File("with-scene.mcap"), "--json"});
+  ASSERT_EQ(scene.code, 0) << scene.err;
+  const json summary = json::parse(scene.out);
+  EXPECT_EQ(summary["added"]["/rover1/pose"], poses.size()) << summary;
+  EXPECT_GT(summary["replaced"].get<uint64_t>(), 0u);
+  ChildProcess recheck(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/mcap/check_scene.mjs",
+       std::string(LGS_SOURCE_DIR) + "/protocol/proto/foxglove", dir.File("with-scene.mcap")},
+      dir.path(), "check_scene_copy");
+  ASSERT_EQ(recheck.Wait(60s), 0) << recheck.Stderr();
+  const json copied = json::parse(recheck.Stdout());
+  for (const char* part : {"poses", "transforms", "entities", "logs"}) {
+    EXPECT_EQ(copied[part], report[part]) << part;
+  }
+  const Recording copy = ReadRecordingFiles({dir.File("with-scene.mcap")});
+  const auto raw = [](const Recording& r) {
+    std::vector<std::tuple<std::string, uint64_t, uint64_t, std::string>> out;
+    for (const RecordedMessage& m : r.messages) {
+      const std::string& t = m.topic;
+      if (t.ends_with("/tf") || t.ends_with("/pose") || t.ends_with("/scene") ||
+          t.ends_with("/log")) {
+        continue;
+      }
+      out.emplace_back(t, m.log_time, m.publish_time, m.data);
+    }
+    return out;
+  };
+  EXPECT_TRUE(raw(copy) == raw(recording));
+
+  // The shipped layout names only topics a station records and fields their messages have.
+  const json layout =
+      json::parse(ReadFile(std::string(LGS_SOURCE_DIR) + "/tools/foxglove/rover1-layout.json"));
+  std::set<std::string> topics;
+  for (const RecordedMessage& m : recording.messages) topics.insert(m.topic);
+  const std::string images = protocol::recording::ImageChannel("rover1", "navcam_left");
+  size_t named = 0;
+  for (const auto& [panel, config] : layout["configById"].items()) {
+    if (config.contains("topics")) {
+      for (const auto& [topic, on] : config["topics"].items()) {
+        EXPECT_TRUE(topics.contains(topic) || topic == images) << panel << ": " << topic;
+        ++named;
+      }
+    }
+    if (config.contains("topicToRender")) {
+      EXPECT_TRUE(topics.contains(config["topicToRender"].get<std::string>())) << panel;
+      ++named;
+    }
+    if (config.contains("imageMode")) {
+      EXPECT_EQ(config["imageMode"]["imageTopic"], images);
+    }
+    if (!config.contains("paths")) continue;
+    for (const json& path : config["paths"]) {
+      const std::string value = path["value"];
+      const std::string topic = value.substr(0, value.find('.'));
+      const std::string field = value.substr(value.find('.') + 1);
+      ASSERT_TRUE(topics.contains(topic)) << panel << ": " << value;
+      const protocol::StreamInfo* stream = protocol::recording::StreamOfChannel(topic, "rover1");
+      ASSERT_NE(stream, nullptr) << value;
+      EXPECT_NE(stream->prototype->GetDescriptor()->FindFieldByName(field), nullptr) << value;
+      ++named;
+    }
+  }
+  EXPECT_GE(named, 10u);
+  std::printf(
+      "[ measured ] %zu poses, %zu tiles, %zu soil sites, %zu events in the Foxglove "
+      "channels; gsctl scene rebuilt the same %s\n",
+      poses.size(), tiles.size(), soil.size(), events.size(), summary["added"].dump().c_str());
 }
 
 std::vector<std::string> Split(const std::string& line) {

@@ -14,19 +14,22 @@ const { browser, page } = await openPage(report, { width: 1600, height: 1000 });
 try {
   // 1. The downlink queue shows a file coming down, with a progress bar and an ETA.
   await page.goto(`${args.url}/#/browse/lgs:rover/lgs:downlink`);
-  const row = page.locator('tr.lgs-transfer').first();
-  await row.waitFor({ timeout: 60000 });
-  // The ETA needs a measured rate: wait for one (a second or two of data).
-  await page.waitForFunction(() => {
-    const eta = document.querySelector('tr.lgs-transfer td.lgs-eta');
-    return eta && /\d+ (s|m|h)/.test(eta.textContent);
-  }, null, { timeout: 30000 }).catch(() => {});
-  report.transfer = {
-    id: await row.getAttribute('data-transfer-id'),
-    text: await row.innerText(),
-    progress: Number(await row.locator('progress').getAttribute('value')),
-    eta: await row.locator('td.lgs-eta').innerText()
-  };
+  await page.locator('tr.lgs-transfer').first().waitFor({ timeout: 60000 });
+  // The ETA needs a measured rate: wait for a transfer still coming down that has one (a second
+  // or two of data), then read its row at once (the page redraws while files complete).
+  const inFlight = () => Array.from(document.querySelectorAll('tr.lgs-transfer')).find((tr) => {
+    const p = tr.querySelector('progress');
+    const eta = tr.querySelector('td.lgs-eta');
+    return p && Number(p.getAttribute('value')) < 1 && eta && /\d+ (s|m|h)/.test(eta.textContent);
+  });
+  await page.waitForFunction(`(${inFlight.toString()})() !== undefined`, null, { timeout: 30000 })
+    .catch(() => {});
+  report.transfer = await page.evaluate(`(() => {
+    const tr = (${inFlight.toString()})() || document.querySelector('tr.lgs-transfer');
+    return { id: tr.getAttribute('data-transfer-id'), text: tr.innerText,
+      progress: Number(tr.querySelector('progress').getAttribute('value')),
+      eta: tr.querySelector('td.lgs-eta').innerText };
+  })()`);
 
   // 2. Every image appears among the kept products; the newest is shown with its record.
   const want = Number(args.images || 1);

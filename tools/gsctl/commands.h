@@ -81,6 +81,12 @@ struct MapOptions {
 };
 int RunMap(const MapOptions& options);
 
+struct SceneOptions {
+  std::string in, out;
+  bool json = false;
+};
+int RunScene(const SceneOptions& options);
+
 struct RecoverOptions {
   std::string broken;
   std::string out;

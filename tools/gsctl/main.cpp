@@ -116,6 +116,15 @@ int Run(int argc, char** argv) {
   map_cmd->add_option("--end", map.end, "up to this time: ISO 8601 UTC or +OFFSET");
   map_cmd->add_flag("--json", map.json, "a JSON summary on stdout");
 
+  SceneOptions scene;
+  auto* scene_cmd = app.add_subcommand(
+      "scene",
+      "a copy of a recording with the Foxglove channels a station records (/ROVER/tf, /pose, "
+      "/scene, /log: transforms, the 3D scene, the log), made from its telemetry");
+  scene_cmd->add_option("FILE", scene.in, "the recording")->required();
+  scene_cmd->add_option("--out", scene.out, "the copy")->required();
+  scene_cmd->add_flag("--json", scene.json, "a JSON summary on stdout");
+
   ReplayOptions replay;
   auto* replay_cmd = app.add_subcommand(
       "replay", "publish recorded telemetry again, byte for byte, paced like the recording");
@@ -277,6 +286,7 @@ int Run(int argc, char** argv) {
   if (cat_cmd->parsed()) return RunCat(cat);
   if (export_cmd->parsed()) return RunExport(exp);
   if (map_cmd->parsed()) return RunMap(map);
+  if (scene_cmd->parsed()) return RunScene(scene);
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
   if (command_cmd->parsed()) return RunCommand(command);

@@ -71,6 +71,9 @@ struct Recorder::Impl {
   // Image channels in the open file, by camera, and each one's sequence.
   std::map<std::string, uint16_t, std::less<>> image_channels;
   std::map<std::string, uint32_t, std::less<>> image_sequences;
+  // Ground products by topic (the 3D scene, transforms, the log), and their sequences.
+  std::map<std::string, uint16_t, std::less<>> product_channels;
+  std::map<std::string, uint32_t, std::less<>> product_sequences;
   uint32_t rejected_sequence = 0, stats_sequence = 0;
   // The per-second sample of rejected input.
   TimestampNs rejected_window_ns = 0;
@@ -106,6 +109,7 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   channels.fill(0);
   schemas.clear();
   image_channels.clear();
+  product_channels.clear();
   file_start_ns = now_ns;
   last_flush_ns = now_ns;
   ++stats.files;
@@ -314,6 +318,32 @@ void Recorder::RecordImage(std::string_view camera, const foxglove::CompressedIm
   r.scratch.clear();
   image.AppendToString(&r.scratch);
   r.Write(channel, r.image_sequences[std::string(camera)]++, ground_ns, onboard_ns,
+          protocol::AsBytes(r.scratch), stats_);
+}
+
+void Recorder::RecordProduct(std::string_view topic, const google::protobuf::Message& message,
+                             TimestampNs ground_ns, TimestampNs publish_ns,
+                             std::string_view content) {
+  Impl& r = *impl_;
+  if (r.failed || !r.writer) {
+    ++stats_.not_recorded;
+    return;
+  }
+  uint16_t channel = 0;
+  if (auto it = r.product_channels.find(topic); it != r.product_channels.end()) {
+    channel = it->second;
+  } else {
+    const uint16_t schema_id = r.SchemaFor(*message.GetDescriptor());
+    if (schema_id != 0) {
+      auto added =
+          r.writer->AddChannel(std::string(topic), protocol::mcap::kMessageEncodingProtobuf,
+                               schema_id, {{"content", std::string(content)}});
+      if (added.ok()) channel = r.product_channels[std::string(topic)] = *added;
+    }
+  }
+  r.scratch.clear();
+  message.AppendToString(&r.scratch);
+  r.Write(channel, r.product_sequences[std::string(topic)]++, ground_ns, publish_ns,
           protocol::AsBytes(r.scratch), stats_);
 }
 

@@ -145,6 +145,14 @@ Status Station::Impl::BuildPipeline() {
     recorder_sink = &pipeline.Add(std::make_unique<RecorderSink>(
         *recorder, accounting, record_stats_interval_s, recorder_opened_ns));
   }
+  if (recorder) {
+    // The 3D scene, transforms and log as Foxglove's panels read them, beside the raw channels.
+    scene_sink =
+        &pipeline.Add(std::make_unique<SceneSink>(options.rover_id, [this](const SceneMessage& m) {
+          recorder_sink->recorder().RecordProduct(m.topic, *m.message, m.log_ns, m.publish_ns,
+                                                  m.content);
+        }));
+  }
   // Last of all, whatever its place here: it takes the decoded message to the web thread.
   if (web->feed()) pipeline.SetTaker(std::make_unique<RealtimeSink>(*web->feed(), link->decoder()));
   if (alarms) {

@@ -72,6 +72,7 @@ void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
     const bool sent = bridge.ToIngest([this, transitions, now_ns] {
       for (const ground::v1::GroundCommand& t : transitions) {
         recorder_sink->recorder().RecordCommand(t, now_ns);
+        if (scene_sink) scene_sink->OnCommand(t, now_ns);
       }
     });
     if (!sent) {
@@ -86,6 +87,7 @@ void Station::Impl::PublishAlarms(const AlarmManager::Transitions& transitions,
                                   protocol::TimestampNs ground_ns) {
   for (const ground::v1::GroundAlarm& a : transitions) {
     if (recorder_sink) recorder_sink->recorder().RecordAlarm(a, ground_ns);
+    if (scene_sink) scene_sink->OnAlarm(a, ground_ns);
     std::string severity = a.severity();
     for (char& ch : severity) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     view_queue.Push(fmt::format("ALARM {:<8} {} {}: {}", severity, a.id(), a.state(), a.text()));

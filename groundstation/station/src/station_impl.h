@@ -22,6 +22,7 @@
 #include "groundstation/prior_recordings.h"
 #include "groundstation/product_archive.h"
 #include "groundstation/recorder_sink.h"
+#include "groundstation/scene_sink.h"
 #include "groundstation/sink.h"
 #include "groundstation/station.h"
 #include "groundstation/thread_bridge.h"
@@ -125,7 +126,8 @@ struct Station::Impl final : WebBackend {
   ProductSink* product_sink = nullptr;    // in `pipeline`, when keeping products
   // The site map: made first, rebuilt from the recordings, then in `pipeline`.
   std::unique_ptr<MapSink> map;
-  MapSink* map_sink = nullptr;  // lives as long as the station, once made
+  MapSink* map_sink = nullptr;      // lives as long as the station, once made
+  SceneSink* scene_sink = nullptr;  // in `pipeline`, when recording: the Foxglove channels
   std::unique_ptr<AlarmManager> alarms;
   uint64_t gaps_at_start = 0;
   std::unique_ptr<TelemetryLink> link;

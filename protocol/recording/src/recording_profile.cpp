@@ -31,6 +31,10 @@ std::string ImageChannel(std::string_view rover_id, std::string_view camera) {
   return fmt::format("/{}/images/{}", rover_id, camera);
 }
 
+std::string SceneChannel(std::string_view rover_id, std::string_view product) {
+  return fmt::format("/{}/{}", rover_id, product);
+}
+
 const StreamInfo* StreamOfChannel(std::string_view channel, std::string_view rover_id) {
   if (channel.size() < rover_id.size() + 2 || channel[0] != '/' ||
       channel.substr(1, rover_id.size()) != rover_id || channel[rover_id.size() + 1] != '/') {

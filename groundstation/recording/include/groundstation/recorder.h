@@ -92,6 +92,12 @@ class Recorder {
   // the ground; publish time: when it was taken on board).
   void RecordImage(std::string_view camera, const foxglove::CompressedImage& image,
                    protocol::TimestampNs ground_ns, protocol::TimestampNs onboard_ns);
+  // A ground product derived from telemetry (a Foxglove scene update, transform, log line) on
+  // its own channel `topic`, whose schema is the message's type and whose metadata says
+  // `content` (log time: ground; publish time: on board, or ground for ground events).
+  void RecordProduct(std::string_view topic, const google::protobuf::Message& message,
+                     protocol::TimestampNs ground_ns, protocol::TimestampNs publish_ns,
+                     std::string_view content);
   void RecordLinkStats(const LinkSnapshot& now, const LinkSnapshot& before,
                        const LinkAccounting& accounting, double interval_s,
                        protocol::TimestampNs ground_ns);

@@ -7,7 +7,7 @@
 //   rebuild each packet (apid, zmq_topic) and what the times mean; log time = ground receipt,
 //   publish time = on-board time, sequence = the stream's extended sequence.
 // - The station's own channels: /ground/commands, /ground/alarms, /ground/link_stats,
-//   /link/rejected.
+//   /link/rejected; its products: /<rover>/images/<camera>, /<rover>/{tf,pose,scene,log}.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -42,6 +42,10 @@ std::string TelemetryChannel(std::string_view rover_id, std::string_view stream_
 // camera, as foxglove.CompressedImage (a ground product beside the raw file_delivery channel, so
 // Foxglove's and Lichtblick's Image panels show them).
 std::string ImageChannel(std::string_view rover_id, std::string_view camera);
+// "/<rover>/<product>": the station's Foxglove channels made from telemetry (groundstation/scene):
+// kSceneProducts names them (tf, pose, scene, log).
+inline constexpr std::string_view kSceneProducts[] = {"tf", "pose", "scene", "log"};
+std::string SceneChannel(std::string_view rover_id, std::string_view product);
 // The stream a channel name is, for this rover; null for other rovers' and ground channels.
 const StreamInfo* StreamOfChannel(std::string_view channel, std::string_view rover_id);
 // The metadata of a stream's channel.
