@@ -68,20 +68,39 @@ std::vector<std::string> RecordADrive(const ScratchDir& dir, const std::string& 
   return files;
 }
 
-TEST(SiteMap, TheGeoTiffHoldsEveryRecordedTileCellWhereTheRoverSaysItIs) {
-  ScratchDir dir;
-  const auto files = RecordADrive(dir, "10m");
-  ASSERT_FALSE(files.empty());
-  const Recording recording = ReadRecordingFiles(files);
+// A recorded drive, read back and parsed: the rover's own ground truth for the tests below.
+struct Drive {
+  std::vector<std::string> files;
+  Recording recording;
   std::vector<rover::v1::TerrainTile> tiles;
   std::vector<rover::v1::NavigationPose> poses;
-  for (const RecordedMessage& m : recording.messages) {
-    if (m.topic == "/rover1/terrain_tile") {
-      ASSERT_TRUE(m.ParseAs(tiles.emplace_back()));
-    } else if (m.topic == "/rover1/navigation_pose") {
-      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
-    }
+  std::vector<rover::v1::SoilMeasurement> soil;
+  std::vector<rover::v1::Event> events;
+  size_t camera_frames = 0;
+  size_t unparsed = 0;  // messages of those streams that did not parse (0 in a sound file)
+};
+Drive ReadDrive(std::vector<std::string> files) {
+  Drive d;
+  d.files = std::move(files);
+  d.recording = ReadRecordingFiles(d.files);
+  for (const RecordedMessage& m : d.recording.messages) {
+    bool ok = true;
+    if (m.topic == "/rover1/terrain_tile") ok = m.ParseAs(d.tiles.emplace_back());
+    if (m.topic == "/rover1/navigation_pose") ok = m.ParseAs(d.poses.emplace_back());
+    if (m.topic == "/rover1/soil") ok = m.ParseAs(d.soil.emplace_back());
+    if (m.topic == "/rover1/event") ok = m.ParseAs(d.events.emplace_back());
+    if (m.topic == "/rover1/camera_frame") ++d.camera_frames;
+    d.unparsed += !ok;
   }
+  return d;
+}
+
+TEST(SiteMap, TheGeoTiffHoldsEveryRecordedTileCellWhereTheRoverSaysItIs) {
+  ScratchDir dir;
+  const Drive drive = ReadDrive(RecordADrive(dir, "10m"));
+  ASSERT_FALSE(drive.files.empty());
+  ASSERT_EQ(drive.unparsed, 0u);
+  const auto& [files, recording, tiles, poses, soil, events, frames, unparsed] = drive;
   ASSERT_GE(tiles.size(), 40u);
   ASSERT_GE(poses.size(), 100u);
 
@@ -255,23 +274,10 @@ Decoded DecodePng(const std::string& png) {
 // browser check costs seconds.
 TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebShowsMapAndScience) {
   ScratchDir dir;
-  const auto files = RecordADrive(dir, "10m");
-  ASSERT_FALSE(files.empty());
-  const Recording recording = ReadRecordingFiles(files);
-  std::vector<rover::v1::TerrainTile> tiles;
-  std::vector<rover::v1::NavigationPose> poses;
-  std::vector<rover::v1::SoilMeasurement> soil;
-  for (const RecordedMessage& m : recording.messages) {
-    if (m.topic == "/rover1/terrain_tile") {
-      ASSERT_TRUE(m.ParseAs(tiles.emplace_back()));
-    }
-    if (m.topic == "/rover1/navigation_pose") {
-      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
-    }
-    if (m.topic == "/rover1/soil") {
-      ASSERT_TRUE(m.ParseAs(soil.emplace_back()));
-    }
-  }
+  const Drive drive = ReadDrive(RecordADrive(dir, "10m"));
+  ASSERT_FALSE(drive.files.empty());
+  ASSERT_EQ(drive.unparsed, 0u);
+  const auto& [files, recording, tiles, poses, soil, events, frames, unparsed] = drive;
   ASSERT_GE(tiles.size(), 40u);
   ASSERT_FALSE(poses.empty());
   ASSERT_GE(soil.size(), 5u);
@@ -564,29 +570,12 @@ TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebShowsMapAndScience
 // tile; the hazard cells, soil sites and events are the recorded ones.
 TEST(SiteMap, TheRecordingsFoxgloveChannelsAreFoxglovesSchemasAndHoldTheRoversScene) {
   ScratchDir dir;
-  const auto files = RecordADrive(dir, "5m");
-  ASSERT_FALSE(files.empty());
-  const Recording recording = ReadRecordingFiles(files);
-  std::vector<rover::v1::NavigationPose> poses;
+  const Drive drive = ReadDrive(RecordADrive(dir, "5m"));
+  ASSERT_FALSE(drive.files.empty());
+  ASSERT_EQ(drive.unparsed, 0u);
+  const auto& [files, recording, all_tiles, poses, soil, events, frames, unparsed] = drive;
   std::map<std::string, rover::v1::TerrainTile> tiles;  // the newest copy of each
-  std::vector<rover::v1::SoilMeasurement> soil;
-  std::vector<rover::v1::Event> events;
-  size_t frames = 0;
-  for (const RecordedMessage& m : recording.messages) {
-    if (m.topic == "/rover1/navigation_pose") {
-      ASSERT_TRUE(m.ParseAs(poses.emplace_back()));
-    } else if (m.topic == "/rover1/terrain_tile") {
-      rover::v1::TerrainTile t;
-      ASSERT_TRUE(m.ParseAs(t));
-      tiles[fmt::format("terrain/{},{}", t.tile_x(), t.tile_y())] = t;
-    } else if (m.topic == "/rover1/soil") {
-      ASSERT_TRUE(m.ParseAs(soil.emplace_back()));
-    } else if (m.topic == "/rover1/event") {
-      ASSERT_TRUE(m.ParseAs(events.emplace_back()));
-    } else if (m.topic == "/rover1/camera_frame") {
-      ++frames;
-    }
-  }
+  for (const auto& t : all_tiles) tiles[fmt::format("terrain/{},{}", t.tile_x(), t.tile_y())] = t;
   ASSERT_GE(tiles.size(), 3u);
   ASSERT_FALSE(soil.empty());
   ASSERT_FALSE(events.empty());
