@@ -75,7 +75,12 @@ for (const path of files) {
       }
       types.set(id, type);
     }
-    for await (const message of reader.readMessages({ validateCrcs: true })) {
+    // Only the image channels' chunks are read: a recording also holds the 3D scene and the
+    // transforms, which this check has no business decompressing.
+    const imageTopics = [...reader.channelsById.values()]
+      .filter((c) => types.has(c.schemaId)).map((c) => c.topic);
+    if (imageTopics.length === 0) continue;
+    for await (const message of reader.readMessages({ topics: imageTopics, validateCrcs: true })) {
       const channel = reader.channelsById.get(message.channelId);
       const type = types.get(channel.schemaId);
       if (type === undefined) continue;
