@@ -47,6 +47,9 @@ TEST(SceneProducts, TheRoverAndItsCamerasPointWhereTheTelemetrySays) {
   EXPECT_EQ(out[2].topic, "/rover1/scene");
   out.clear();
   products.OnTelemetry(protocol::StreamId::kNavigationPose, pose, 7, 8, out);
+  EXPECT_EQ(out.size(), 0u);  // 2 ns after the last: within kPoseEveryNs
+  products.OnTelemetry(protocol::StreamId::kNavigationPose, pose, 7,
+                       6 + SceneProducts::kPoseEveryNs, out);
   EXPECT_EQ(out.size(), 2u);  // the model again only every kModelEveryNs
 
   // A camera panned to north-east (site azimuth 45°) on a rover heading east, tilted 20° down:

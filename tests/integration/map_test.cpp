@@ -593,13 +593,16 @@ TEST(SiteMap, TheRecordingsFoxgloveChannelsAreFoxglovesSchemasAndHoldTheRoversSc
   // SceneUpdate's embedded schema holds the entity, the deletion and every primitive.
   EXPECT_GE(report["types_compared"]["foxglove.SceneUpdate"].get<int>(), 16);
 
+  // At most 20 Hz of ground time (the drive ran at 200×): each one a recorded pose, in order.
   const json& ps = report["poses"];
-  ASSERT_EQ(ps.size(), poses.size());
-  for (size_t i = 0; i < poses.size(); ++i) {
-    ASSERT_EQ(ps[i][1], poses[i].x_m()) << i;
-    ASSERT_EQ(ps[i][2], poses[i].y_m()) << i;
+  ASSERT_GE(ps.size(), 10u);
+  ASSERT_LE(ps.size(), poses.size());
+  size_t at = 0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    while (at < poses.size() && !(ps[i][1] == poses[at].x_m() && ps[i][2] == poses[at].y_m())) ++at;
+    ASSERT_LT(at, poses.size()) << "pose " << i << " is not a recorded one, in order";
   }
-  EXPECT_EQ(report["transforms"]["site->rover"], poses.size());
+  EXPECT_EQ(report["transforms"]["site->rover"], ps.size());
   size_t camera_transforms = 0;
   for (const auto& [key, n] : report["transforms"].items()) {
     if (key.starts_with("rover->")) camera_transforms += n.get<size_t>();
@@ -653,7 +656,7 @@ TEST(SiteMap, TheRecordingsFoxgloveChannelsAreFoxglovesSchemasAndHoldTheRoversSc
       Gsctl(dir, {"scene", files[0], "--out", dir.File("with-scene.mcap"), "--json"});
   ASSERT_EQ(scene.code, 0) << scene.err;
   const json summary = json::parse(scene.out);
-  EXPECT_EQ(summary["added"]["/rover1/pose"], poses.size()) << summary;
+  EXPECT_EQ(summary["added"]["/rover1/pose"], ps.size()) << summary;
   EXPECT_GT(summary["replaced"].get<uint64_t>(), 0u);
   ChildProcess recheck(
       LGS_NODE,

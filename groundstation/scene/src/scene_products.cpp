@@ -96,6 +96,11 @@ void SceneProducts::OnTelemetry(protocol::StreamId stream, const google::protobu
     case protocol::StreamId::kNavigationPose: {
       const auto& p = static_cast<const rover::v1::NavigationPose&>(message);
       last_z_m_ = p.z_m();
+      if (pose_sent_ns_ >= 0 && ground_ns >= pose_sent_ns_ &&
+          ground_ns - pose_sent_ns_ < kPoseEveryNs) {
+        break;
+      }
+      pose_sent_ns_ = ground_ns;
       const Quat q = Attitude(p.heading_deg(), p.pitch_deg(), p.roll_deg());
       auto tf = std::make_unique<foxglove::FrameTransform>();
       SetTime(tf->mutable_timestamp(), onboard_ns);

@@ -55,6 +55,9 @@ class SceneProducts {
   // The rover model is sent again this often (ground time), so any one file of a split
   // recording shows it.
   static constexpr int64_t kModelEveryNs = 10'000'000'000;
+  // Transforms and poses at most this often in ground time (20 Hz: a live rover's 10 Hz all
+  // pass; a replay or emulator far faster than real time does not double the recording's rate).
+  static constexpr int64_t kPoseEveryNs = 50'000'000;
   // The rover sends the same tile again while it stands still (~90 kB of mesh each time): a
   // tile's entities are sent again only when its cells changed, or after this long.
   static constexpr int64_t kTileAgainNs = 600'000'000'000;
@@ -63,6 +66,7 @@ class SceneProducts {
   std::string rover_id_;
   double last_z_m_ = 0.0;  // the rover's last height, for sites measured there
   int64_t model_sent_ns_ = -1;
+  int64_t pose_sent_ns_ = -1;  // none yet
   // Terrain colours span ±kColourSpanM about the first tile's mean elevation, so every tile of
   // a recording is coloured on the same scale.
   static constexpr double kColourSpanM = 2.0;
