@@ -70,8 +70,10 @@ void MapSink::AddTile(const rover::v1::TerrainTile& tile, int64_t onboard_ns, bo
 void MapSink::TakeSite(double latitude_deg, double longitude_deg) {
   // Both zero: a rover (or a recording) from before the site fields.
   if (latitude_deg == 0.0 && longitude_deg == 0.0) return;
-  std::lock_guard lock(mutex_);
+  // Only this thread writes site_, so it may read it unlocked: the lock is taken (once a pose
+  // otherwise) only when the site changes.
   if (site_ && site_->latitude_deg == latitude_deg && site_->longitude_deg == longitude_deg) return;
+  std::lock_guard lock(mutex_);
   site_ = SiteOrigin{latitude_deg, longitude_deg, "landing site"};
   ++version_;
 }
