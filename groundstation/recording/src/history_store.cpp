@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "foxglove/CompressedImage.pb.h"
+#include "groundstation/parameter_archive.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
 #include "rover/v1/navigation.pb.h"
@@ -47,16 +48,46 @@ Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint6
     const auto modified = fs::last_write_time(path, ec);
     const uintmax_t size = ec ? 0 : fs::file_size(path, ec);
     if (ec) continue;  // gone since the listing (a split renamed nothing, but be safe)
+    const std::string archive = ArchivePathFor(path);
+    std::error_code aec;
+    const auto archive_modified = fs::last_write_time(archive, aec);
+    const uintmax_t archive_size = aec ? 0 : fs::file_size(archive, aec);
     FileSpan& span = spans_[path];
-    if (span.size != size || span.modified != modified) {
-      span = FileSpan{modified, size, false, 0, 0, nullptr};
-      if (auto file = protocol::McapFile::Open(path); file.ok()) {
-        if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
-          span.closed = true;
-          span.start_ns = summary->statistics->message_start_time;
-          span.end_ns = summary->statistics->message_end_time;
-          if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
-          span.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
+    if (span.size != size || span.modified != modified || span.archive_size != archive_size ||
+        span.archive_modified != archive_modified) {
+      span = FileSpan{};
+      span.modified = modified;
+      span.size = size;
+      span.archive_modified = archive_modified;
+      span.archive_size = archive_size;
+      // A valid archive gives the file's span without reading the file: a station over months
+      // of recordings lists them all in milliseconds.
+      if (archive_size > 0) {
+        auto opened = ArchiveReader::Open(archive);
+        if (auto* reader = std::get_if<0>(&opened)) {
+          std::string why;
+          const int64_t mtime = RecordingMtimeNs(path);
+          if ((*reader)->Matches(path, size, mtime, &why) == ArchiveState::kValid) {
+            const ArchiveHeader& h = (*reader)->header();
+            span.archived = span.closed = true;
+            span.start_ns = h.start_ns;
+            span.end_ns = h.end_ns;
+            if (h.messages == 0) span.start_ns = span.end_ns + 1;
+          }
+        } else {
+          ArchiveProblem(archive, std::get<1>(opened).reason);
+        }
+      }
+      if (!span.closed) {
+        span.summary_tried = true;
+        if (auto file = protocol::McapFile::Open(path); file.ok()) {
+          if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
+            span.closed = true;
+            span.start_ns = summary->statistics->message_start_time;
+            span.end_ns = summary->statistics->message_end_time;
+            if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
+            span.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
+          }
         }
       }
     }
@@ -64,6 +95,13 @@ Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint6
     out.push_back(path);
   }
   return out;
+}
+
+void HistoryStore::ArchiveProblem(const std::string& path, const std::string& reason) {
+  std::string& said = reported_[path];
+  if (said == reason) return;
+  said = reason;
+  log_.Warn("history: not using the parameter archive {}; its recording is read instead", reason);
 }
 
 template <typename OnMessage>
@@ -76,6 +114,14 @@ Status HistoryStore::ForEachMessage(const std::string& path, const std::vector<s
   options.start_ns = start_ns;
   options.end_ns = end_ns;
   protocol::McapMessageReader reader(**file, options);
+  if (const auto span = spans_.find(path);
+      span != spans_.end() && span->second.closed && !span->second.summary_tried) {
+    // An archived file's summary is read only when its messages are wanted.
+    span->second.summary_tried = true;
+    if (auto summary = (*file)->ReadSummary(); summary.ok()) {
+      span->second.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
+    }
+  }
   if (const auto span = spans_.find(path); span != spans_.end() && span->second.summary) {
     const protocol::McapSummary& summary = *span->second.summary;
     std::vector<uint16_t> channels;
@@ -121,6 +167,195 @@ Status HistoryStore::ForEachMessage(const std::string& path, const std::vector<s
   return Status::Ok();
 }
 
+void HistoryStore::RawSamples(const std::string& path, const TelemetryField& field,
+                              uint64_t from_ns, uint64_t to_ns, HistoryResult& result,
+                              const SampleFn& on_sample) {
+  const std::vector<std::string> topics = {
+      protocol::recording::TelemetryChannel(rover_id_, field.stream->name)};
+  std::unique_ptr<google::protobuf::Message> message(field.stream->prototype->New());
+  ++result.files_read;
+  Status s = ForEachMessage(
+      path, topics, from_ns, to_ns, result.chunks_read, [&](int, const protocol::McapMessage& m) {
+        if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) return;
+        ++result.messages_decoded;
+        if (!FieldPresent(field, *message)) return;
+        const double number =
+            FieldNumber(field, *message).value_or(std::numeric_limits<double>::quiet_NaN());
+        on_sample(m.log_time, m.publish_time, number, *message);
+      });
+  if (!s.ok()) log_.Warn("history: {}", s.message());
+}
+
+namespace {
+
+HistorySample FromArchive(const TelemetryField& field, const ArchiveSample& s) {
+  HistorySample out{s.ground_ns, s.onboard_ns, {}, s.value};
+  AppendArchivedValueJson(field, s.value, out.value_json);
+  return out;
+}
+
+}  // namespace
+
+std::optional<HistoryResult> HistoryStore::MinMaxFromArchives(
+    const HistoryQuery& q, const std::vector<std::string>& files) {
+  const TelemetryField& field = *q.field;
+  const size_t size = std::max<size_t>(q.size, 1);
+  // Whole buckets of width w inside the range.
+  const auto whole = [&](uint64_t w) -> uint64_t {
+    const uint64_t from = (q.start_ns + w - 1) / w * w, to = (q.end_ns + 1) / w * w;
+    return to > from ? (to - from) / w : 0;
+  };
+  // The coarsest level that still gives `size` whole buckets; the finest when none does, as
+  // long as the range is long enough for its summaries to spare reading the messages.
+  size_t level = kArchiveLevelsNs.size();
+  for (size_t l = kArchiveLevelsNs.size(); l-- > 0;) {
+    if (whole(kArchiveLevelsNs[l]) >= size) {
+      level = l;
+      break;
+    }
+  }
+  if (level == kArchiveLevelsNs.size()) {
+    if (whole(kArchiveLevelsNs[0]) < kMinArchiveBuckets) return std::nullopt;
+    level = 0;
+  }
+  const uint64_t width = kArchiveLevelsNs[level];
+  const uint64_t fine = kArchiveLevelsNs[0];
+  const uint64_t a0 = (q.start_ns + width - 1) / width * width;
+  const uint64_t a1 = (q.end_ns + 1) / width * width;
+  if (a1 <= a0) return std::nullopt;
+  const uint64_t per_group = std::max<uint64_t>(1, (a1 - a0) / width / size);
+  const uint64_t group = per_group * width;
+  const size_t groups = static_cast<size_t>((a1 - a0 + group - 1) / group);
+  // [0] the ragged start, [1 .. groups] whole archive buckets, [groups + 1] the ragged end.
+  std::vector<ArchiveBucket> out(groups + 2);
+  const auto slot = [&](uint64_t t) -> size_t {
+    if (t < a0) return 0;
+    if (t >= a1) return groups + 1;
+    return 1 + static_cast<size_t>((t - a0) / group);
+  };
+  HistoryResult result;
+  const auto raw = [&](const std::string& path, uint64_t from, uint64_t to) {
+    if (from > to) return;
+    RawSamples(
+        path, field, from, to, result,
+        [&](uint64_t ground, uint64_t onboard, double number, const google::protobuf::Message&) {
+          if (ground < q.start_ns || ground > q.end_ns || !std::isfinite(number)) return;
+          AddToBucket(out[slot(ground)], ArchiveSample{ground, onboard, number});
+        });
+  };
+  // The ragged ends, [start, a0) and [a1, end]: whole finest buckets from the summaries, the
+  // rest (under a minute at each end) from the messages.
+  const uint64_t head_fine = std::min(a0, (q.start_ns + fine - 1) / fine * fine);
+  const uint64_t tail_fine = std::max(a1, (q.end_ns + 1) / fine * fine);
+  for (const std::string& path : files) {
+    const FileSpan& span = spans_[path];
+    bool answered = false;
+    if (span.archived) {
+      auto opened = ArchiveReader::Open(ArchivePathFor(path));
+      if (auto* reader = std::get_if<0>(&opened)) {
+        auto buckets = (*reader)->Buckets(field.key, level);
+        const bool ends =
+            (a0 > q.start_ns && span.start_ns < a0) || (a1 <= q.end_ns && span.end_ns >= a1);
+        auto finest = ends && level != 0 ? (*reader)->Buckets(field.key, 0) : buckets;
+        if (buckets.ok() && finest.ok()) {
+          answered = true;
+          ++result.archives_read;
+          for (const ArchiveBucket& b : *buckets) {
+            if (b.start_ns >= a0 && b.start_ns < a1) {
+              ArchiveBucket& into = out[slot(b.start_ns)];
+              MergeBuckets(into, b);
+            }
+          }
+          if (ends) {
+            for (const ArchiveBucket& b : *finest) {
+              if ((b.start_ns >= head_fine && b.start_ns + fine <= a0) ||
+                  (b.start_ns >= a1 && b.start_ns + fine <= tail_fine)) {
+                MergeBuckets(out[slot(b.start_ns)], b);
+              }
+            }
+            if (span.start_ns < head_fine) raw(path, q.start_ns, std::min(head_fine, a0) - 1);
+            if (span.end_ns >= tail_fine) raw(path, tail_fine, q.end_ns);
+          }
+        } else {
+          ArchiveProblem(ArchivePathFor(path),
+                         buckets.ok() ? finest.error().message() : buckets.error().message());
+        }
+      } else {
+        ArchiveProblem(ArchivePathFor(path), std::get<1>(opened).reason);
+      }
+    }
+    if (!answered) raw(path, q.start_ns, q.end_ns);
+  }
+  for (const ArchiveBucket& b : out) {
+    if (b.count == 0) continue;
+    const ArchiveSample& first = b.min.ground_ns <= b.max.ground_ns ? b.min : b.max;
+    const ArchiveSample& second = b.min.ground_ns <= b.max.ground_ns ? b.max : b.min;
+    result.samples.push_back(FromArchive(field, first));
+    const bool same = b.min.ground_ns == b.max.ground_ns && b.min.value == b.max.value;
+    if (!same) result.samples.push_back(FromArchive(field, second));
+  }
+  result.bucket_ns = group;
+  result.buckets_start_ns = a0;
+  result.buckets_end_ns = a1;
+  return result;
+}
+
+std::optional<HistoryResult> HistoryStore::LatestFromArchives(
+    const HistoryQuery& q, const std::vector<std::string>& files) {
+  const TelemetryField& field = *q.field;
+  std::optional<ArchiveSample> best;
+  HistoryResult result;
+  std::string json;  // of `best`, when it came from a message
+  bool from_message = false;
+  // Newest file first; an older one is opened only if it may hold something newer than what
+  // was found (files can overlap: a resumed station, a recording copied in).
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    const FileSpan& span = spans_[*it];
+    if (best && span.closed && span.end_ns <= best->ground_ns) continue;
+    if (span.archived && span.end_ns <= q.end_ns) {
+      auto opened = ArchiveReader::Open(ArchivePathFor(*it));
+      if (auto* reader = std::get_if<0>(&opened)) {
+        auto buckets = (*reader)->Buckets(field.key, 0);
+        if (buckets.ok()) {
+          ++result.archives_read;
+          for (const ArchiveBucket& b : *buckets) {
+            if (b.count > 0 && b.last.ground_ns >= q.start_ns &&
+                (!best || b.last.ground_ns >= best->ground_ns)) {
+              best = b.last;
+              from_message = false;
+            }
+          }
+          continue;
+        }
+        ArchiveProblem(ArchivePathFor(*it), buckets.error().message());
+      }
+    }
+    // The messages, the last 10 s first (then 60 times more each time).
+    for (uint64_t window = kLatestFirstWindowNs;; window *= 60) {
+      const uint64_t from = q.end_ns - q.start_ns > window ? q.end_ns - window : q.start_ns;
+      bool found = false;
+      RawSamples(*it, field, from, q.end_ns, result,
+                 [&](uint64_t ground, uint64_t onboard, double number,
+                     const google::protobuf::Message& message) {
+                   found = true;  // the window holds the file's newest: no need to widen it
+                   if (best && ground < best->ground_ns) return;
+                   best = ArchiveSample{ground, onboard, number};
+                   json.clear();
+                   AppendFieldJson(field, message, json);
+                   from_message = true;
+                 });
+      if (found || from == q.start_ns) break;
+    }
+  }
+  if (best) {
+    HistorySample sample = from_message
+                               ? HistorySample{best->ground_ns, best->onboard_ns, json, best->value}
+                               : FromArchive(field, *best);
+    result.samples.push_back(std::move(sample));
+  }
+  return result;
+}
+
 Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   auto files = FilesFor(q.start_ns, q.end_ns);
   if (!files.ok()) return files.error();
@@ -137,6 +372,14 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   const size_t keep = strategy == HistoryStrategy::kLatest   ? size
                       : strategy == HistoryStrategy::kMinMax ? 2 * size
                                                              : q.max_samples;
+  if (strategy == HistoryStrategy::kMinMax) {
+    if (auto archived = MinMaxFromArchives(q, *files)) return std::move(*archived);
+  }
+  if (strategy == HistoryStrategy::kLatest && size == 1 && numeric) {
+    bool any = false;
+    for (const std::string& path : *files) any = any || spans_[path].archived;
+    if (any) return std::move(*LatestFromArchives(q, *files));
+  }
   std::deque<HistorySample> kept;
   std::vector<HistorySample> bucket_min, bucket_max;
   if (strategy == HistoryStrategy::kMinMax) {

@@ -192,7 +192,10 @@ struct TimeRange {
   uint64_t start_ns = 0, end_ns = 0;
 };
 
-Result<TimeRange> ParseRange(const std::string& query) {
+// minmax and latest answer a range of any length from the parameter archive's summaries.
+constexpr double kMaxSummaryRangeMs = 100.0 * 366 * 24 * 3600 * 1000;
+
+Result<TimeRange> ParseRange(const std::string& query, double max_range_ms = kMaxHistoryRangeMs) {
   const auto start = QueryNumber(query, "start");
   const auto end = QueryNumber(query, "end");
   if (!start || !end) {
@@ -201,8 +204,10 @@ Result<TimeRange> ParseRange(const std::string& query) {
   if (*start < 0 || *end < *start) {
     return Status::Error("the range must have 0 <= start <= end");
   }
-  if (*end - *start > kMaxHistoryRangeMs) {
-    return Status::Error("the range is longer than 31 days; ask for less");
+  if (*end - *start > max_range_ms) {
+    return Status::Error(max_range_ms == kMaxHistoryRangeMs
+                             ? "the range is longer than 31 days; ask for less (or for minmax)"
+                             : "the range is longer than a century");
   }
   return TimeRange{static_cast<uint64_t>(*start * 1e6), static_cast<uint64_t>(*end * 1e6)};
 }
@@ -261,10 +266,6 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   if (q.field == nullptr) {
     return error(404, fmt::format("unknown field '{}' (see /api/dictionary)", Quote(key)));
   }
-  auto range = ParseRange(r.query);
-  if (!range.ok()) return error(400, range.error().message());
-  q.start_ns = range->start_ns;
-  q.end_ns = range->end_ns;
   const std::string strategy = QueryText(r.query, "strategy");
   if (strategy == "latest") {
     q.strategy = HistoryStrategy::kLatest;
@@ -274,6 +275,11 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   } else if (!strategy.empty()) {
     return error(400, fmt::format("unknown strategy '{}' (latest, minmax)", Quote(strategy, 40)));
   }
+  auto range = ParseRange(
+      r.query, q.strategy == HistoryStrategy::kAll ? kMaxHistoryRangeMs : kMaxSummaryRangeMs);
+  if (!range.ok()) return error(400, range.error().message());
+  q.start_ns = range->start_ns;
+  q.end_ns = range->end_ns;
   if (!QueryText(r.query, "size").empty()) {
     const auto size = QueryNumber(r.query, "size");
     if (!size || *size < 1 || *size > kMaxHistoryBuckets) {
@@ -297,6 +303,8 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   response.headers = {{"X-History-Files", std::to_string(result->files_read)},
                       {"X-History-Chunks", std::to_string(result->chunks_read)},
                       {"X-History-Decoded", std::to_string(result->messages_decoded)},
+                      {"X-History-Archives", std::to_string(result->archives_read)},
+                      {"X-History-Bucket-Ns", std::to_string(result->bucket_ns)},
                       {"X-History-Truncated", result->truncated ? "true" : "false"}};
   return response;
 }

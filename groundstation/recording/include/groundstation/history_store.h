@@ -6,11 +6,20 @@
 // skipped by their time bounds without being inflated.
 // Strategies follow Open MCT: all samples (newest `max_samples`), `latest` (the newest `size`),
 // and `minmax` (`size` equal time buckets, each answered by its minimum and maximum sample).
+// `minmax` over a range of at least kMinArchiveBuckets finest archive buckets uses the parameter
+// archive's buckets (groundstation/parameter_archive.h): whole archive buckets (at least `size`
+// of them, from the coarsest level that gives that many) and the ragged ends a bucket each.
+// Where a recording has a valid archive they come from its summaries (the ragged ends from its
+// finest ones and the messages of under a minute at each end); a recording without one (the
+// file being written, one not indexed yet, a damaged archive) is read message by message into
+// the same buckets, so the answer is the same either way. `latest` (size 1) takes a recording's
+// newest sample from its archive when it has one.
 // Not thread-safe: the station's Asio thread owns it.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,7 +52,12 @@ struct HistorySample {
 
 struct HistoryResult {
   std::vector<HistorySample> samples;  // oldest first
-  size_t files_read = 0;
+  size_t files_read = 0;               // recordings whose messages were read
+  size_t archives_read = 0;            // parameter archives whose summaries answered instead
+  // minmax from the archive: the width of its buckets (a multiple of an archive level, aligned
+  // to it), and where the first of them starts (the ragged ends before and after are a bucket
+  // each); 0 when the answer came from the messages.
+  uint64_t bucket_ns = 0, buckets_start_ns = 0, buckets_end_ns = 0;
   uint64_t chunks_read = 0;
   uint64_t messages_decoded = 0;
   bool truncated = false;  // more samples than max_samples: the newest were kept
@@ -80,6 +94,9 @@ struct RecordedImage {
   std::string data;         // the file's bytes (only when asked for)
 };
 
+// A minmax range shorter than this many finest archive buckets is answered from the messages.
+inline constexpr uint64_t kMinArchiveBuckets = 120;
+
 class HistoryStore {
  public:
   // Damaged files are logged to `log` (once each).
@@ -103,10 +120,24 @@ class HistoryStore {
   struct FileSpan {
     std::filesystem::file_time_type modified;
     uintmax_t size = 0;
-    bool closed = false;  // has a summary: the range below is exact
+    bool closed = false;  // has a summary or an archive: the range below is exact
     uint64_t start_ns = 0, end_ns = 0;
-    std::shared_ptr<const protocol::McapSummary> summary;  // closed files
+    std::shared_ptr<const protocol::McapSummary> summary;  // closed files, read when needed
+    bool summary_tried = false;
+    bool archived = false;  // its parameter archive is valid for it as it is
+    std::filesystem::file_time_type archive_modified;
+    uintmax_t archive_size = 0;
   };
+  // The sample of `field` a recorded message holds, if any.
+  using SampleFn = std::function<void(uint64_t ground_ns, uint64_t onboard_ns, double number,
+                                      const google::protobuf::Message& message)>;
+  void RawSamples(const std::string& path, const TelemetryField& field, uint64_t from_ns,
+                  uint64_t to_ns, HistoryResult& result, const SampleFn& on_sample);
+  std::optional<HistoryResult> MinMaxFromArchives(const HistoryQuery& q,
+                                                  const std::vector<std::string>& files);
+  std::optional<HistoryResult> LatestFromArchives(const HistoryQuery& q,
+                                                  const std::vector<std::string>& files);
+  void ArchiveProblem(const std::string& path, const std::string& reason);
   // The recordings of this rover, oldest first, that may hold messages in [start, end].
   Result<std::vector<std::string>> FilesFor(uint64_t start_ns, uint64_t end_ns);
   template <typename OnMessage>

@@ -1,0 +1,528 @@
+#include "groundstation/parameter_archive.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "protocol/byte_sink.h"
+#include "protocol/crc32.h"
+#include "protocol/mcap_reader.h"
+#include "protocol/recording_profile.h"
+#include "protocol/regular_file.h"
+
+namespace lgs::station {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'L', 'G', 'S', 'P', 'A', 'R', 'C', '\x01'};
+constexpr uint32_t kVersion = 1;
+// magic 8, version 4, directory size 4, recording size 8 @16, mtime 8 @24, tail CRC 4 @32,
+// directory CRC 4 @36, start 8 @40, end 8 @48, messages 8 @56, samples 8 @64, archive size 8 @72,
+// header CRC 4 @80 (of the 80 bytes before it), reserved 4.
+constexpr size_t kHeaderSize = 88;
+constexpr uint64_t kTailBytes = 64 * 1024;
+// A directory names at most a few hundred fields; anything near this is not ours.
+constexpr uint32_t kMaxDirectoryBytes = 16u << 20;
+// One bucket in a block: start, count, and 4 samples of (value, ground, on-board - ground).
+constexpr uint32_t kBucketBytes = 8 + 4 + 4 * 24;
+constexpr int kZstdLevel = 3;
+
+void Put(std::string& out, const void* p, size_t n) {
+  out.append(static_cast<const char*>(p), n);
+}
+template <typename T>
+void Put(std::string& out, T v) {
+  Put(out, &v, sizeof v);  // little-endian hosts only (the project's: x86-64, arm64)
+}
+template <typename T>
+T Get(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+uint32_t Crc(std::span<const uint8_t> bytes) {
+  return protocol::Crc32Finish(protocol::Crc32Update(protocol::kCrc32Initial, bytes));
+}
+uint32_t Crc(const std::string& s, size_t from = 0, size_t n = std::string::npos) {
+  const size_t len = std::min(n, s.size() - from);
+  return Crc({reinterpret_cast<const uint8_t*>(s.data()) + from, len});
+}
+
+Status ReadAt(int fd, uint64_t offset, size_t n, std::string& out) {
+  out.resize(n);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Status::Error(got == 0 ? "ends early" : std::strerror(errno));
+    done += static_cast<size_t>(got);
+  }
+  return Status::Ok();
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The numeric fields of each stream: the ones an archive summarizes.
+bool Summarized(const TelemetryField& f) {
+  return f.format != FieldFormat::kString && f.format != FieldFormat::kArray &&
+         !f.path.back()->is_repeated();
+}
+
+void EncodeLevel(const std::vector<ArchiveBucket>& buckets, std::string& out) {
+  for (const ArchiveBucket& b : buckets) Put(out, b.start_ns);
+  for (const ArchiveBucket& b : buckets) Put(out, b.count);
+  for (int which = 0; which < 4; ++which) {
+    const auto sample = [which](const ArchiveBucket& b) -> const ArchiveSample& {
+      return which == 0 ? b.min : which == 1 ? b.max : which == 2 ? b.first : b.last;
+    };
+    for (const ArchiveBucket& b : buckets) Put(out, sample(b).value);
+    for (const ArchiveBucket& b : buckets) Put(out, sample(b).ground_ns);
+    for (const ArchiveBucket& b : buckets) {
+      Put(out, static_cast<int64_t>(sample(b).onboard_ns - sample(b).ground_ns));
+    }
+  }
+}
+
+void DecodeLevel(const uint8_t* p, uint32_t n, std::vector<ArchiveBucket>& out) {
+  out.resize(n);
+  for (uint32_t i = 0; i < n; ++i) out[i].start_ns = Get<uint64_t>(p + 8 * i);
+  p += 8 * n;
+  for (uint32_t i = 0; i < n; ++i) out[i].count = Get<uint32_t>(p + 4 * i);
+  p += 4 * n;
+  for (int which = 0; which < 4; ++which) {
+    for (uint32_t i = 0; i < n; ++i) {
+      ArchiveBucket& b = out[i];
+      ArchiveSample& s = which == 0 ? b.min : which == 1 ? b.max : which == 2 ? b.first : b.last;
+      s.value = Get<double>(p + 8 * i);
+      s.ground_ns = Get<uint64_t>(p + 8 * (n + i));
+      s.onboard_ns = s.ground_ns + static_cast<uint64_t>(Get<int64_t>(p + 8 * (2 * n + i)));
+    }
+    p += 24 * n;
+  }
+}
+
+}  // namespace
+
+void AddToBucket(ArchiveBucket& b, const ArchiveSample& s) {
+  if (b.count == 0) {
+    b.min = b.max = b.first = b.last = s;
+  } else {
+    if (s.value < b.min.value || (s.value == b.min.value && s.ground_ns < b.min.ground_ns)) {
+      b.min = s;
+    }
+    if (s.value > b.max.value || (s.value == b.max.value && s.ground_ns < b.max.ground_ns)) {
+      b.max = s;
+    }
+    if (s.ground_ns < b.first.ground_ns) b.first = s;
+    if (s.ground_ns >= b.last.ground_ns) b.last = s;
+  }
+  ++b.count;
+}
+
+void MergeBuckets(ArchiveBucket& into, const ArchiveBucket& b) {
+  if (b.count == 0) return;
+  if (into.count == 0) {
+    const uint64_t start = into.start_ns;
+    into = b;
+    into.start_ns = start;
+    return;
+  }
+  const uint32_t count = into.count;
+  AddToBucket(into, b.min);
+  AddToBucket(into, b.max);
+  AddToBucket(into, b.first);
+  AddToBucket(into, b.last);
+  into.count = count + b.count;
+}
+
+int64_t RecordingMtimeNs(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+Result<RecordingIdentity> IdentifyRecording(const std::string& path) {
+  auto fd = protocol::OpenRegularFile(path, "recording");
+  if (!fd.ok()) return fd.error();
+  Fd closer{*fd};
+  struct stat st {};
+  if (::fstat(*fd, &st) != 0)
+    return Status::Error(fmt::format("{}: {}", path, std::strerror(errno)));
+  RecordingIdentity id;
+  id.size = static_cast<uint64_t>(st.st_size);
+  id.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  const uint64_t n = std::min(id.size, kTailBytes);
+  std::string tail;
+  if (Status s = ReadAt(*fd, id.size - n, n, tail); !s.ok()) {
+    return Status::Error(fmt::format("{}: {}", path, s.message()));
+  }
+  id.tail_crc = Crc(tail);
+  return id;
+}
+
+std::string ArchiveDirectoryOf(const std::string& recording_directory) {
+  return (fs::path(recording_directory) / "archive").string();
+}
+
+std::string ArchivePathFor(const std::string& recording_path) {
+  const fs::path p(recording_path);
+  return (p.parent_path() / "archive" / (p.filename().string() + ".lgsarc")).string();
+}
+
+std::string_view ArchiveStateName(ArchiveState state) {
+  switch (state) {
+    case ArchiveState::kValid:
+      return "valid";
+    case ArchiveState::kMissing:
+      return "missing";
+    case ArchiveState::kStale:
+      return "stale";
+    case ArchiveState::kDamaged:
+      return "damaged";
+  }
+  return "?";
+}
+
+ArchiveBuilder::ArchiveBuilder() {
+  const std::vector<TelemetryField>& all = AllTelemetryFields();
+  for (const TelemetryField& f : all) {
+    if (!Summarized(f) || f.stream == nullptr) continue;
+    by_stream_[static_cast<size_t>(f.stream->id)].push_back(fields_.size());
+    FieldBuckets fb;
+    fb.field = &f;
+    fields_.push_back(std::move(fb));
+  }
+  for (FieldBuckets& fb : fields_) fb.last = fb.buckets.end();
+}
+
+void ArchiveBuilder::SeeMessage(uint64_t ground_ns) {
+  ++messages_;
+  start_ns_ = std::min(start_ns_, ground_ns);
+  end_ns_ = std::max(end_ns_, ground_ns);
+}
+
+void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
+                                const google::protobuf::Message& message, uint64_t ground_ns,
+                                uint64_t onboard_ns) {
+  const uint64_t width = kArchiveLevelsNs[0];
+  const uint64_t start = ground_ns / width * width;
+  for (const size_t index : by_stream_[static_cast<size_t>(stream.id)]) {
+    FieldBuckets& fb = fields_[index];
+    if (!FieldPresent(*fb.field, message)) continue;
+    const std::optional<double> v = FieldNumber(*fb.field, message);
+    if (!v || !std::isfinite(*v)) continue;
+    // Samples come in ground-time order but for reordering and overlaps: the last bucket
+    // used is almost always the one.
+    if (fb.last == fb.buckets.end() || fb.last->first != start) {
+      fb.last = fb.buckets.try_emplace(start).first;
+      fb.last->second.start_ns = start;
+    }
+    AddToBucket(fb.last->second, ArchiveSample{ground_ns, onboard_ns, *v});
+    ++samples_;
+  }
+}
+
+std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
+  std::string directory, blocks;
+  std::string raw;
+  std::vector<ArchiveBucket> level;
+  for (const FieldBuckets& fb : fields_) {
+    if (fb.buckets.empty()) continue;
+    raw.clear();
+    std::array<uint32_t, kArchiveLevelsNs.size()> counts{};
+    for (size_t l = 0; l < kArchiveLevelsNs.size(); ++l) {
+      level.clear();
+      for (const auto& [start, b] : fb.buckets) {
+        const uint64_t s = start / kArchiveLevelsNs[l] * kArchiveLevelsNs[l];
+        if (level.empty() || level.back().start_ns != s) {
+          level.push_back(ArchiveBucket{});
+          level.back().start_ns = s;
+        }
+        MergeBuckets(level.back(), b);
+      }
+      counts[l] = static_cast<uint32_t>(level.size());
+      EncodeLevel(level, raw);
+    }
+    std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+    const size_t n =
+        ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), kZstdLevel);
+    compressed.resize(ZSTD_isError(n) ? 0 : n);
+    const std::string& key = fb.field->key;
+    Put(directory, static_cast<uint16_t>(key.size()));
+    Put(directory, key.data(), key.size());
+    Put(directory, static_cast<uint64_t>(blocks.size()));  // made absolute below
+    Put(directory, static_cast<uint32_t>(compressed.size()));
+    Put(directory, static_cast<uint32_t>(raw.size()));
+    Put(directory, Crc(compressed));
+    for (uint32_t c : counts) Put(directory, c);
+    blocks += compressed;
+  }
+  // Block offsets are relative to the end of the directory: make them absolute.
+  const uint64_t base = kHeaderSize + directory.size();
+  for (size_t at = 0; at < directory.size();) {
+    const auto klen = Get<uint16_t>(reinterpret_cast<const uint8_t*>(directory.data()) + at);
+    const size_t off_at = at + 2 + klen;
+    const uint64_t rel = Get<uint64_t>(reinterpret_cast<const uint8_t*>(directory.data()) + off_at);
+    const uint64_t abs = rel + base;
+    std::memcpy(directory.data() + off_at, &abs, sizeof abs);
+    at = off_at + 8 + 4 * 3 + 4 * kArchiveLevelsNs.size();
+  }
+  std::string out;
+  Put(out, kMagic, sizeof kMagic);
+  Put(out, kVersion);
+  Put(out, static_cast<uint32_t>(directory.size()));
+  Put(out, identity.size);
+  Put(out, identity.mtime_ns);
+  Put(out, identity.tail_crc);
+  Put(out, Crc(directory));
+  Put(out, messages_ == 0 ? uint64_t{0} : start_ns_);
+  Put(out, end_ns_);
+  Put(out, messages_);
+  Put(out, samples_);
+  Put(out, static_cast<uint64_t>(base + blocks.size()));
+  Put(out, Crc(out));  // of the 80 bytes before it
+  Put(out, uint32_t{0});
+  out += directory;
+  out += blocks;
+  return out;
+}
+
+std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveReader::Open(
+    const std::string& path) {
+  const auto damaged = [&](std::string why) {
+    return OpenError{ArchiveState::kDamaged, fmt::format("{}: {}", path, why)};
+  };
+  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (fd.fd < 0) {
+    if (errno == ENOENT) return OpenError{ArchiveState::kMissing, path + ": no archive"};
+    return damaged(std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) return damaged("not a regular file");
+  const auto size = static_cast<uint64_t>(st.st_size);
+  std::string head;
+  if (size < kHeaderSize || !ReadAt(fd.fd, 0, kHeaderSize, head).ok()) {
+    return damaged("shorter than its header (torn)");
+  }
+  const auto* h = reinterpret_cast<const uint8_t*>(head.data());
+  if (std::memcmp(h, kMagic, sizeof kMagic) != 0) return damaged("not a parameter archive");
+  if (Get<uint32_t>(h + 8) != kVersion) {
+    return damaged(
+        fmt::format("format version {}, this build reads {}", Get<uint32_t>(h + 8), kVersion));
+  }
+  if (Get<uint32_t>(h + 80) != Crc(head, 0, 80)) return damaged("header CRC mismatch");
+  auto reader = std::unique_ptr<ArchiveReader>(new ArchiveReader());
+  reader->path_ = path;
+  ArchiveHeader& hd = reader->header_;
+  const uint32_t dir_size = Get<uint32_t>(h + 12);
+  hd.recording.size = Get<uint64_t>(h + 16);
+  hd.recording.mtime_ns = Get<int64_t>(h + 24);
+  hd.recording.tail_crc = Get<uint32_t>(h + 32);
+  const uint32_t dir_crc = Get<uint32_t>(h + 36);
+  hd.start_ns = Get<uint64_t>(h + 40);
+  hd.end_ns = Get<uint64_t>(h + 48);
+  hd.messages = Get<uint64_t>(h + 56);
+  hd.samples = Get<uint64_t>(h + 64);
+  hd.archive_size = Get<uint64_t>(h + 72);
+  if (hd.archive_size != size) {
+    return damaged(fmt::format("{} bytes where its header says {} (torn)", size, hd.archive_size));
+  }
+  if (dir_size > kMaxDirectoryBytes || kHeaderSize + dir_size > size) {
+    return damaged(fmt::format("a directory of {} bytes does not fit", dir_size));
+  }
+  std::string dir;
+  if (Status s = ReadAt(fd.fd, kHeaderSize, dir_size, dir); !s.ok()) return damaged(s.message());
+  if (Crc(dir) != dir_crc) return damaged("directory CRC mismatch");
+  const auto* d = reinterpret_cast<const uint8_t*>(dir.data());
+  constexpr size_t kFixed = 8 + 4 * 3 + 4 * kArchiveLevelsNs.size();
+  for (size_t at = 0; at < dir.size();) {
+    if (at + 2 > dir.size()) return damaged("directory entry cut short");
+    const auto klen = Get<uint16_t>(d + at);
+    if (at + 2 + klen + kFixed > dir.size()) return damaged("directory entry cut short");
+    std::string key(dir, at + 2, klen);
+    const uint8_t* e = d + at + 2 + klen;
+    Entry entry;
+    entry.offset = Get<uint64_t>(e);
+    entry.compressed = Get<uint32_t>(e + 8);
+    entry.raw = Get<uint32_t>(e + 12);
+    entry.crc = Get<uint32_t>(e + 16);
+    uint64_t buckets = 0;
+    for (size_t l = 0; l < kArchiveLevelsNs.size(); ++l) {
+      entry.counts[l] = Get<uint32_t>(e + 20 + 4 * l);
+      buckets += entry.counts[l];
+    }
+    // Lengths are checked against the file and each other before anything is allocated.
+    if (entry.offset < kHeaderSize + dir_size || entry.offset + entry.compressed > size ||
+        uint64_t{entry.raw} != buckets * kBucketBytes) {
+      return damaged(fmt::format("the block of {} does not fit its file", key));
+    }
+    reader->entries_.emplace(std::move(key), entry);
+    at += 2 + klen + kFixed;
+  }
+  return reader;
+}
+
+ArchiveState ArchiveReader::Matches(const std::string& recording_path, uint64_t size,
+                                    int64_t mtime_ns, std::string* reason) const {
+  const RecordingIdentity& was = header_.recording;
+  if (size != was.size) {
+    if (reason) {
+      *reason = fmt::format("{} is {} bytes, its archive was made for {}", recording_path, size,
+                            was.size);
+    }
+    return ArchiveState::kStale;
+  }
+  if (mtime_ns == was.mtime_ns) return ArchiveState::kValid;
+  // Touched or copied (a copy keeps the size but not always the time): the tail says.
+  auto now = IdentifyRecording(recording_path);
+  if (!now.ok() || now->tail_crc != was.tail_crc) {
+    if (reason) *reason = fmt::format("{} changed since its archive was made", recording_path);
+    return ArchiveState::kStale;
+  }
+  return ArchiveState::kValid;
+}
+
+bool ArchiveReader::HasField(std::string_view key) const {
+  return entries_.find(key) != entries_.end();
+}
+
+Result<std::vector<ArchiveBucket>> ArchiveReader::Buckets(std::string_view key, size_t level) {
+  std::vector<ArchiveBucket> out;
+  const auto it = entries_.find(key);
+  if (it == entries_.end() || level >= kArchiveLevelsNs.size()) return out;
+  const Entry& e = it->second;
+  Fd fd{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (fd.fd < 0) return Status::Error(fmt::format("{}: {}", path_, std::strerror(errno)));
+  std::string compressed;
+  if (Status s = ReadAt(fd.fd, e.offset, e.compressed, compressed); !s.ok()) {
+    return Status::Error(fmt::format("{}: the block of {} {}", path_, key, s.message()));
+  }
+  if (Crc(compressed) != e.crc) {
+    return Status::Error(fmt::format("{}: the block of {} fails its CRC", path_, key));
+  }
+  std::string raw(e.raw, '\0');
+  const size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != raw.size()) {
+    return Status::Error(fmt::format("{}: the block of {} does not inflate", path_, key));
+  }
+  size_t at = 0;
+  for (size_t l = 0; l < level; ++l) at += size_t{e.counts[l]} * kBucketBytes;
+  DecodeLevel(reinterpret_cast<const uint8_t*>(raw.data()) + at, e.counts[level], out);
+  return out;
+}
+
+Result<ArchiveBuildStats> BuildArchive(const std::string& recording_path) {
+  auto identity = IdentifyRecording(recording_path);
+  if (!identity.ok()) return identity.error();
+  auto file = protocol::McapFile::Open(recording_path);
+  if (!file.ok()) return file.error();
+  ArchiveBuilder builder;
+  protocol::McapMessageReader reader(**file);
+  // Per channel: its stream and a message of its type to parse into (null: not telemetry).
+  std::map<uint16_t,
+           std::pair<const protocol::StreamInfo*, std::unique_ptr<google::protobuf::Message>>>
+      channels;
+  protocol::McapMessage m;
+  while (reader.Next(m)) {
+    builder.SeeMessage(m.log_time);
+    auto it = channels.find(m.channel_id);
+    if (it == channels.end()) {
+      const protocol::StreamInfo* stream = nullptr;
+      if (auto c = protocol::recording::ReadTelemetryChannel(reader.channels().at(m.channel_id))) {
+        stream = c->stream;
+      }
+      std::unique_ptr<google::protobuf::Message> message(stream ? stream->prototype->New()
+                                                                : nullptr);
+      it = channels.emplace(m.channel_id, std::make_pair(stream, std::move(message))).first;
+    }
+    auto& [stream, message] = it->second;
+    if (stream == nullptr) continue;
+    if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) continue;
+    builder.AddMessage(*stream, *message, m.log_time, m.publish_time);
+  }
+  ArchiveBuildStats stats;
+  stats.messages = builder.messages();
+  stats.samples = builder.samples();
+  stats.recording_bytes = identity->size;
+  stats.recording_complete = reader.end() == protocol::McapMessageReader::End::kComplete;
+  const std::string bytes = builder.Serialize(*identity);
+  stats.archive_bytes = bytes.size();
+  // Whole to a temporary name, synced, then renamed: a reader never sees half an archive.
+  const std::string path = ArchivePathFor(recording_path);
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  const std::string temporary = path + ".tmp";
+  {
+    auto sink = protocol::FileSink::Create(temporary);
+    if (!sink.ok())
+      return Status::Error(fmt::format("cannot write {}: {}", temporary, sink.error().message()));
+    Status s = (*sink)->Write({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+    if (s.ok()) s = (*sink)->Sync();
+    if (s.ok()) s = (*sink)->Close();
+    if (!s.ok()) {
+      fs::remove(temporary, ec);
+      return Status::Error(fmt::format("cannot write {}: {}", temporary, s.message()));
+    }
+  }
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    fs::remove(temporary, ec);
+    return Status::Error(fmt::format("cannot rename {} to {}: {}", temporary, path, ec.message()));
+  }
+  return stats;
+}
+
+ArchiveState CheckArchive(const std::string& recording_path, std::string* reason) {
+  auto opened = ArchiveReader::Open(ArchivePathFor(recording_path));
+  if (auto* error = std::get_if<ArchiveReader::OpenError>(&opened)) {
+    if (reason) *reason = error->reason;
+    return error->state;
+  }
+  std::error_code ec;
+  const uint64_t size = fs::file_size(recording_path, ec);
+  if (ec) {
+    if (reason) *reason = fmt::format("{}: {}", recording_path, ec.message());
+    return ArchiveState::kStale;
+  }
+  return std::get<0>(opened)->Matches(recording_path, size, RecordingMtimeNs(recording_path),
+                                      reason);
+}
+
+void AppendArchivedValueJson(const TelemetryField& field, double v, std::string& out) {
+  using google::protobuf::FieldDescriptor;
+  switch (field.path.back()->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      if (std::isfinite(v)) {
+        fmt::format_to(std::back_inserter(out), "{}", v);
+      } else {
+        out += "null";
+      }
+      return;
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<uint64_t>(v));
+      return;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      out += v != 0.0 ? "true" : "false";
+      return;
+    default:
+      fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+  }
+}
+
+}  // namespace lgs::station

@@ -1,0 +1,450 @@
+// The parameter archive against what was recorded: its buckets at every level equal the samples
+// the test sent (ties, out-of-order arrivals, files split by size and duration, overlaps, gaps,
+// a torn file); a torn, damaged or stale archive is refused; and HistoryStore gives the same
+// minmax and latest answers from archives, without them, and as the samples say.
+#include "groundstation/parameter_archive.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "groundstation/history_store.h"
+#include "groundstation/recorder.h"
+#include "protocol/recording_profile.h"
+#include "protocol/telemetry_decoder.h"
+#include "rover/v1/housekeeping.pb.h"
+#include "support/packets.h"
+#include "support/process.h"
+
+namespace lgs::station {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::StreamId;
+
+constexpr uint64_t kS = 1'000'000'000;
+constexpr uint64_t kMin = 60 * kS;
+// A minute boundary, so the test knows where the archive's buckets fall.
+constexpr uint64_t kT0 = test::kSomeTimeNs / (24 * 3600 * kS) * (24 * 3600 * kS);
+constexpr char kKey[] = "housekeeping.battery_soc_percent";
+
+struct Truth {
+  uint64_t ground_ns, onboard_ns;
+  double value;
+};
+
+// Records housekeeping packets through the real Recorder, keeping what it sent.
+class Writer {
+ public:
+  Writer(const std::string& directory, uint64_t start_ns, std::optional<double> split_s,
+         std::optional<uint64_t> split_bytes) {
+    RecorderOptions options;
+    // Uncompressed when splitting by size, so a short test makes several files.
+    if (split_bytes) options.writer.compression = protocol::McapCompression::kNone;
+    options.directory = directory;
+    options.writer.sync_on_chunk = false;
+    options.split_duration_s = split_s;
+    options.split_size_bytes = split_bytes;
+    recorder_ = std::make_unique<Recorder>(options);
+    ok_ = recorder_->Open(start_ns).ok();
+  }
+  bool ok() const { return ok_; }
+  void Record(uint64_t ground_ns, uint64_t onboard_ns, float soc, std::vector<Truth>& truth) {
+    rover::v1::Housekeeping hk;
+    hk.set_mode(rover::v1::ROVER_MODE_DRIVE);
+    hk.set_battery_soc_percent(soc);
+    hk.set_bus_voltage_v(28.0f + soc / 100.0f);
+    const std::string packet = test::StreamPacket(StreamId::kHousekeeping, hk, seq_++, onboard_ns);
+    auto decoded = decoder_.Decode(
+        protocol::TelemetryTopic("rover1", protocol::Stream(StreamId::kHousekeeping)),
+        protocol::AsBytes(packet));
+    ASSERT_TRUE(decoded.ok());
+    recorder_->RecordTelemetry(*decoded, ground_ns);
+    recorder_->Tick(ground_ns);
+    // The on-board time as the packet's CUC carries it (the recording's publish time).
+    truth.push_back({ground_ns, static_cast<uint64_t>(decoded->packet.onboard_time_ns),
+                     static_cast<double>(soc)});
+  }
+  void Close() { ASSERT_TRUE(recorder_->Close().ok()); }
+  // Writes the open chunk out (a chunk closes on the flush interval of ground time).
+  void Flush(uint64_t ground_ns) { recorder_->Tick(ground_ns); }
+  std::string current() const { return recorder_->stats().current_file; }
+
+ private:
+  std::unique_ptr<Recorder> recorder_;
+  protocol::TelemetryDecoder decoder_{"rover1"};
+  uint32_t seq_ = 0;
+  bool ok_ = false;
+};
+
+std::vector<std::string> Recordings(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (protocol::recording::IsRecordingOf(e.path().filename().string(), "rover1")) {
+      out.push_back(e.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The buckets the samples make at one level, built without the archive's code.
+std::map<uint64_t, ArchiveBucket> Expected(const std::vector<Truth>& truth, uint64_t width) {
+  std::map<uint64_t, ArchiveBucket> out;
+  for (const Truth& t : truth) {
+    ArchiveBucket& b = out[t.ground_ns / width * width];
+    b.start_ns = t.ground_ns / width * width;
+    const ArchiveSample s{t.ground_ns, t.onboard_ns, t.value};
+    if (b.count++ == 0) {
+      b.min = b.max = b.first = b.last = s;
+      continue;
+    }
+    if (t.value < b.min.value || (t.value == b.min.value && t.ground_ns < b.min.ground_ns)) {
+      b.min = s;
+    }
+    if (t.value > b.max.value || (t.value == b.max.value && t.ground_ns < b.max.ground_ns)) {
+      b.max = s;
+    }
+    if (t.ground_ns < b.first.ground_ns) b.first = s;
+    if (t.ground_ns >= b.last.ground_ns) b.last = s;
+  }
+  return out;
+}
+
+void ExpectSame(const ArchiveSample& a, const ArchiveSample& b, const std::string& what) {
+  EXPECT_EQ(a.ground_ns, b.ground_ns) << what;
+  EXPECT_EQ(a.onboard_ns, b.onboard_ns) << what;
+  EXPECT_EQ(a.value, b.value) << what;
+}
+
+// Values on a 0.5 % grid, so a bucket often holds its extreme twice (ties).
+float Soc(std::mt19937& rng) {
+  return 20.0f + 0.5f * static_cast<float>(std::uniform_int_distribution<int>(0, 40)(rng));
+}
+// Values on a 0.001 % grid: an extreme is almost always where one sample put it, so an answer
+// that missed any stretch of samples would show it.
+float FineSoc(std::mt19937& rng) {
+  return 20.0f + 0.001f * static_cast<float>(std::uniform_int_distribution<int>(0, 40'000)(rng));
+}
+
+TEST(ParameterArchive, BucketsAtEveryLevelEqualTheSamplesRecorded) {
+  test::ScratchDir dir;
+  std::vector<Truth> truth;
+  std::mt19937 rng(7);
+  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
+  ASSERT_TRUE(w.ok());
+  // 26 hours at 1 Hz (two day buckets), every 50th packet arriving 3 s late (out of order).
+  for (uint64_t i = 0; i < 26 * 3600; ++i) {
+    const uint64_t onboard = kT0 + i * kS + 250'000'000;
+    const uint64_t ground = onboard + 1'300'000'000 + (i % 50 == 0 ? 3 * kS : 0);
+    w.Record(ground, onboard, Soc(rng), truth);
+  }
+  w.Close();
+  const std::string recording = Recordings(dir.File("rec")).at(0);
+  auto built = BuildArchive(recording);
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  EXPECT_EQ(built->messages, truth.size());
+  EXPECT_TRUE(built->recording_complete);
+  EXPECT_EQ(CheckArchive(recording), ArchiveState::kValid);
+
+  auto opened = ArchiveReader::Open(ArchivePathFor(recording));
+  ASSERT_EQ(opened.index(), 0u) << std::get<1>(opened).reason;
+  ArchiveReader& reader = *std::get<0>(opened);
+  EXPECT_EQ(reader.header().messages, truth.size());
+  EXPECT_TRUE(reader.HasField("housekeeping.bus_voltage_v"));
+  EXPECT_FALSE(reader.HasField("radiation.dose_rate_ugy_per_h"));  // not in this recording
+  for (size_t level = 0; level < kArchiveLevelsNs.size(); ++level) {
+    auto buckets = reader.Buckets(kKey, level);
+    ASSERT_TRUE(buckets.ok()) << buckets.error().message();
+    const auto expected = Expected(truth, kArchiveLevelsNs[level]);
+    ASSERT_EQ(buckets->size(), expected.size()) << "level " << level;
+    for (const ArchiveBucket& b : *buckets) {
+      const auto it = expected.find(b.start_ns);
+      ASSERT_NE(it, expected.end()) << b.start_ns;
+      const std::string what = fmt::format("level {} bucket {}", level, b.start_ns);
+      EXPECT_EQ(b.count, it->second.count) << what;
+      ExpectSame(b.min, it->second.min, what + " min");
+      ExpectSame(b.max, it->second.max, what + " max");
+      ExpectSame(b.first, it->second.first, what + " first");
+      ExpectSame(b.last, it->second.last, what + " last");
+    }
+  }
+  // Summaries, not samples: a small fraction of the recording.
+  EXPECT_LT(built->archive_bytes * 10, built->recording_bytes);
+}
+
+TEST(ParameterArchive, ATornDamagedOrStaleArchiveIsRefusedWithItsReason) {
+  test::ScratchDir dir;
+  std::vector<Truth> truth;
+  std::mt19937 rng(8);
+  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
+  for (uint64_t i = 0; i < 3000; ++i) w.Record(kT0 + i * kS, kT0 + i * kS, Soc(rng), truth);
+  w.Close();
+  const std::string recording = Recordings(dir.File("rec")).at(0);
+  const std::string archive = ArchivePathFor(recording);
+  std::string why;
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kMissing);
+  ASSERT_TRUE(BuildArchive(recording).ok());
+  const std::string good = test::ReadFile(archive);
+  const auto write = [&](const std::string& bytes) {
+    std::ofstream(archive, std::ios::binary | std::ios::trunc) << bytes;
+  };
+
+  write(good.substr(0, good.size() - 10));  // a crash in the middle of writing
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kDamaged);
+  EXPECT_NE(why.find("torn"), std::string::npos) << why;
+  write(good.substr(0, 40));
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kDamaged);
+  EXPECT_NE(why.find("torn"), std::string::npos) << why;
+  write("not an archive at all, but long enough to have a header of eighty-eight bytes......!");
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kDamaged);
+
+  std::string bad = good;
+  bad[20] ^= 1;  // the recording's size in the header
+  write(bad);
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kDamaged);
+  EXPECT_NE(why.find("header CRC"), std::string::npos) << why;
+
+  bad = good;
+  bad[bad.size() - 5] ^= 0x40;  // inside the last block
+  write(bad);
+  auto opened = ArchiveReader::Open(archive);
+  ASSERT_EQ(opened.index(), 0u);
+  bool failed = false;
+  for (const TelemetryField* f : FieldsOfStream(StreamId::kHousekeeping)) {
+    if (!std::get<0>(opened)->HasField(f->key)) continue;
+    auto b = std::get<0>(opened)->Buckets(f->key, 0);
+    if (!b.ok()) {
+      failed = true;
+      EXPECT_NE(b.error().message().find("CRC"), std::string::npos) << b.error().message();
+    }
+  }
+  EXPECT_TRUE(failed);
+
+  write(good);
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kValid) << why;
+  // A copy of the recording (new time, same bytes) keeps its archive; a changed one does not.
+  fs::last_write_time(recording, fs::last_write_time(recording) + std::chrono::hours(1));
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kValid) << why;
+  {
+    std::fstream f(recording, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(-30, std::ios::end);
+    f.put('\x7f');
+  }
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kStale);
+  std::ofstream(recording, std::ios::binary | std::ios::app) << "more";
+  EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kStale);
+  EXPECT_NE(why.find("bytes"), std::string::npos) << why;
+}
+
+// minmax as the samples say, for the buckets the answer names.
+std::vector<HistorySample> ExpectedMinMax(const std::vector<Truth>& truth, const HistoryQuery& q,
+                                          const HistoryResult& r) {
+  std::vector<Truth> in;
+  for (const Truth& t : truth) {
+    if (t.ground_ns >= q.start_ns && t.ground_ns <= q.end_ns) in.push_back(t);
+  }
+  const auto slot = [&](uint64_t t) -> uint64_t {
+    if (t < r.buckets_start_ns) return 0;
+    if (t >= r.buckets_end_ns) return UINT64_MAX;
+    return 1 + (t - r.buckets_start_ns) / r.bucket_ns;
+  };
+  std::map<uint64_t, std::vector<Truth>> groups;
+  for (const Truth& t : in) groups[slot(t.ground_ns)].push_back(t);
+  std::vector<HistorySample> out;
+  for (auto& [g, samples] : groups) {
+    const auto bucket = Expected(samples, UINT64_MAX).begin()->second;
+    const ArchiveSample& a = bucket.min.ground_ns <= bucket.max.ground_ns ? bucket.min : bucket.max;
+    const ArchiveSample& b = bucket.min.ground_ns <= bucket.max.ground_ns ? bucket.max : bucket.min;
+    out.push_back({a.ground_ns, a.onboard_ns, fmt::format("{}", a.value), a.value});
+    if (!(a.ground_ns == b.ground_ns && a.value == b.value)) {
+      out.push_back({b.ground_ns, b.onboard_ns, fmt::format("{}", b.value), b.value});
+    }
+  }
+  return out;
+}
+
+void ExpectSamples(const std::vector<HistorySample>& got, const std::vector<HistorySample>& want,
+                   const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].ground_ns, want[i].ground_ns) << what << " sample " << i;
+    EXPECT_EQ(got[i].onboard_ns, want[i].onboard_ns) << what << " sample " << i;
+    EXPECT_EQ(got[i].value_json, want[i].value_json) << what << " sample " << i;
+  }
+}
+
+class ArchivedHistory : public ::testing::Test {
+ protected:
+  // Three hours in half-hour files with a 40-minute gap; a second station's files over part of
+  // it, split by size (overlapping the first's); a torn copy of the first file; and the file
+  // being written, after them.
+  void SetUp() override {
+    std::mt19937 rng(9);
+    Writer a(dir_.File("rec"), kT0, 1800.0, std::nullopt);
+    ASSERT_TRUE(a.ok());
+    for (uint64_t i = 0; i < 3 * 3600; ++i) {
+      if (i >= 4200 && i < 6600) continue;  // the gap
+      const uint64_t onboard = kT0 + i * kS + 100'000'000;
+      a.Record(onboard + 1'280'000'000 + (i % 70 == 3 ? 4 * kS : 0), onboard, FineSoc(rng), truth_);
+    }
+    a.Close();
+    Writer b(dir_.File("rec"), kT0 + 7000 * kS, std::nullopt, 64 * 1024);
+    ASSERT_TRUE(b.ok());
+    for (uint64_t i = 7000; i < 10'000; ++i) {
+      b.Record(kT0 + i * kS + 500'000'000, kT0 + i * kS, FineSoc(rng) - 15.0f, truth_);
+    }
+    b.Close();
+    const std::vector<std::string> files = Recordings(dir_.File("rec"));
+    ASSERT_GE(files.size(), 8u);
+    const std::string first = test::ReadFile(files[0]);
+    torn_ = dir_.File("rec/" + protocol::recording::FileName("rover1", kT0, 1));
+    std::ofstream(torn_, std::ios::binary) << first.substr(0, first.size() * 3 / 5);
+    // The torn copy duplicates samples of the first file: min and max stay, counts do not.
+    open_ =
+        std::make_unique<Writer>(dir_.File("rec"), kT0 + 3 * 3600 * kS, std::nullopt, std::nullopt);
+    for (uint64_t i = 0; i < 900; ++i) {
+      const uint64_t t = kT0 + 3 * 3600 * kS + i * kS;
+      open_->Record(t + 700'000'000, t, FineSoc(rng) + 10.0f, truth_);
+    }
+    open_->Flush(kT0 + 3 * 3600 * kS + 905 * kS);
+    for (const std::string& f : Recordings(dir_.File("rec"))) {
+      if (f == open_->current()) continue;
+      auto built = BuildArchive(f);
+      ASSERT_TRUE(built.ok()) << built.error().message();
+      if (f == torn_) {
+        EXPECT_FALSE(built->recording_complete);
+      }
+    }
+  }
+
+  HistoryQuery Query(uint64_t start, uint64_t end, HistoryStrategy strategy, size_t size) {
+    HistoryQuery q;
+    q.field = FindTelemetryField(kKey);
+    q.start_ns = start;
+    q.end_ns = end;
+    q.strategy = strategy;
+    q.size = size;
+    return q;
+  }
+
+  test::ScratchDir dir_;
+  std::vector<Truth> truth_;
+  std::string torn_;
+  std::unique_ptr<Writer> open_;
+};
+
+TEST_F(ArchivedHistory, MinMaxAndLatestEqualTheSamplesWithAndWithoutTheArchive) {
+  HistoryStore archived(dir_.File("rec"), "rover1");
+  struct Case {
+    uint64_t start, end;
+    size_t size;
+  };
+  std::vector<Case> cases = {
+      {kT0 - 5 * kMin, kT0 + 3 * 3600 * kS + 20 * kMin, 100},  // every file: the finest level
+      {kT0 + 37 * kS + 500'000'000, kT0 + 3 * 3600 * kS + 11 * kS, 10},  // ragged: 10-min level
+      {kT0 + 37 * kS, kT0 + 3 * 3600 * kS - 1, 5},  // groups of three 10-min buckets
+      {kT0 + 3 * kMin + 1, kT0 + 2 * 3600 * kS + 59 * kS, 20},
+  };
+  // And ranges anywhere, to the nanosecond, so every kind of ragged end is met.
+  std::mt19937_64 rng(11);
+  const std::vector<size_t> sizes = {3, 5, 10, 17, 50, 100, 150};
+  for (int i = 0; i < 40; ++i) {
+    const uint64_t start = kT0 - 10 * kMin + rng() % (90 * kMin);
+    cases.push_back({start, start + 2 * 3600 * kS + rng() % (90 * kMin), sizes[rng() % 7]});
+  }
+  std::vector<std::vector<HistorySample>> answers;
+  for (const Case& c : cases) {
+    const HistoryQuery q = Query(c.start, c.end, HistoryStrategy::kMinMax, c.size);
+    auto r = archived.Query(q);
+    ASSERT_TRUE(r.ok());
+    EXPECT_GT(r->archives_read, 0u);
+    EXPECT_GT(r->bucket_ns, 0u);
+    // At least `size` buckets, or as many as the finest level has when that is fewer.
+    if (r->bucket_ns != kArchiveLevelsNs[0]) {
+      EXPECT_GE((r->buckets_end_ns - r->buckets_start_ns) / r->bucket_ns, c.size);
+    }
+    EXPECT_LT((r->buckets_end_ns - r->buckets_start_ns) / r->bucket_ns, 2 * c.size + 2);
+    ExpectSamples(r->samples, ExpectedMinMax(truth_, q, *r), fmt::format("minmax {}", c.size));
+    answers.push_back(r->samples);
+  }
+  const std::vector<uint64_t> latest_ends = {kT0 + 5000 * kS,  // in the gap
+                                             kT0 + 7600 * kS, kT0 + 3 * 3600 * kS + 899 * kS,
+                                             kT0 + 30 * 3600 * kS};
+  std::vector<HistorySample> latest;
+  for (uint64_t end : latest_ends) {
+    auto r = archived.Query(Query(kT0 - kMin, end, HistoryStrategy::kLatest, 1));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->samples.size(), 1u);
+    const Truth* best = nullptr;
+    for (const Truth& t : truth_) {
+      if (t.ground_ns <= end && (best == nullptr || t.ground_ns >= best->ground_ns)) best = &t;
+    }
+    EXPECT_EQ(r->samples[0].ground_ns, best->ground_ns);
+    EXPECT_EQ(r->samples[0].value_json, fmt::format("{}", best->value));
+    latest.push_back(r->samples[0]);
+  }
+
+  // Without the archive, and with a damaged one, the answers are the same.
+  for (const bool damage : {false, true}) {
+    if (damage) {
+      for (const std::string& f : Recordings(dir_.File("rec"))) {
+        if (f == open_->current()) continue;
+        ASSERT_TRUE(BuildArchive(f).ok());
+        std::fstream a(ArchivePathFor(f), std::ios::binary | std::ios::in | std::ios::out);
+        a.seekp(-3, std::ios::end);
+        a.put('\x55');
+      }
+    } else {
+      fs::remove_all(ArchiveDirectoryOf(dir_.File("rec")));
+    }
+    HistoryStore raw(dir_.File("rec"), "rover1");
+    for (size_t i = 0; i < cases.size(); ++i) {
+      auto r =
+          raw.Query(Query(cases[i].start, cases[i].end, HistoryStrategy::kMinMax, cases[i].size));
+      ASSERT_TRUE(r.ok());
+      if (!damage) {
+        EXPECT_EQ(r->archives_read, 0u);
+      }
+      ExpectSamples(r->samples, answers[i], fmt::format("damage {} case {}", damage, i));
+    }
+    for (size_t i = 0; i < latest_ends.size(); ++i) {
+      auto r = raw.Query(Query(kT0 - kMin, latest_ends[i], HistoryStrategy::kLatest, 1));
+      ASSERT_TRUE(r.ok());
+      ExpectSamples(r->samples, {latest[i]}, fmt::format("latest {}", i));
+    }
+  }
+}
+
+TEST_F(ArchivedHistory, ARecordingAddedLaterIsIncluded) {
+  HistoryStore store(dir_.File("rec"), "rover1");
+  const uint64_t end = kT0 + 10 * 3600 * kS;
+  auto before = store.Query(Query(kT0, end, HistoryStrategy::kLatest, 1));
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->samples.size(), 1u);
+  open_->Close();
+  ASSERT_TRUE(BuildArchive(open_->current()).ok());
+  std::mt19937 rng(10);
+  Writer later(dir_.File("rec"), kT0 + 5 * 3600 * kS, std::nullopt, std::nullopt);
+  for (uint64_t i = 0; i < 600; ++i) {
+    const uint64_t t = kT0 + 5 * 3600 * kS + i * kS;
+    later.Record(t + kS, t, 99.5f, truth_);
+  }
+  later.Close();
+  ASSERT_TRUE(BuildArchive(later.current()).ok());
+  auto after = store.Query(Query(kT0, end, HistoryStrategy::kLatest, 1));
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->samples.size(), 1u);
+  EXPECT_EQ(after->samples[0].ground_ns, truth_.back().ground_ns);
+  EXPECT_EQ(after->samples[0].value_json, "99.5");
+  const HistoryQuery q = Query(kT0, end, HistoryStrategy::kMinMax, 200);
+  auto minmax = store.Query(q);
+  ASSERT_TRUE(minmax.ok());
+  ExpectSamples(minmax->samples, ExpectedMinMax(truth_, q, *minmax), "minmax after");
+}
+
+}  // namespace
+}  // namespace lgs::station
