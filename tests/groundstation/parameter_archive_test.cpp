@@ -7,15 +7,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "groundstation/history_store.h"
+#include "groundstation/prior_recordings.h"
 #include "groundstation/recorder.h"
+#include "groundstation/site_mosaic.h"
 #include "protocol/recording_profile.h"
 #include "protocol/telemetry_decoder.h"
 #include "rover/v1/housekeeping.pb.h"
+#include "rover/v1/navigation.pb.h"
+#include "rover/v1/terrain.pb.h"
 #include "support/packets.h"
 #include "support/process.h"
 
@@ -67,6 +72,16 @@ class Writer {
     // The on-board time as the packet's CUC carries it (the recording's publish time).
     truth.push_back({ground_ns, static_cast<uint64_t>(decoded->packet.onboard_time_ns),
                      static_cast<double>(soc)});
+  }
+  // Any stream's message, with the sequence given.
+  void RecordAny(StreamId id, const google::protobuf::Message& message, uint64_t ground_ns,
+                 uint64_t onboard_ns, uint32_t seq) {
+    const std::string packet = test::StreamPacket(id, message, seq, onboard_ns);
+    auto decoded = decoder_.Decode(protocol::TelemetryTopic("rover1", protocol::Stream(id)),
+                                   protocol::AsBytes(packet));
+    ASSERT_TRUE(decoded.ok());
+    recorder_->RecordTelemetry(*decoded, ground_ns);
+    recorder_->Tick(ground_ns);
   }
   void Close() { ASSERT_TRUE(recorder_->Close().ok()); }
   // Writes the open chunk out (a chunk closes on the flush interval of ground time).
@@ -209,7 +224,9 @@ TEST(ParameterArchive, ATornDamagedOrStaleArchiveIsRefusedWithItsReason) {
   EXPECT_NE(why.find("header CRC"), std::string::npos) << why;
 
   bad = good;
-  bad[bad.size() - 5] ^= 0x40;  // inside the last block
+  uint32_t directory_size = 0;
+  std::memcpy(&directory_size, good.data() + 12, 4);
+  bad[88 + directory_size + 3] ^= 0x40;  // inside the first block: a housekeeping field's
   write(bad);
   auto opened = ArchiveReader::Open(archive);
   ASSERT_EQ(opened.index(), 0u);
@@ -444,6 +461,113 @@ TEST_F(ArchivedHistory, ARecordingAddedLaterIsIncluded) {
   auto minmax = store.Query(q);
   ASSERT_TRUE(minmax.ok());
   ExpectSamples(minmax->samples, ExpectedMinMax(truth_, q, *minmax), "minmax after");
+}
+
+// A start over archived recordings learns what a start that reads them learns: the same
+// recorded sequences (with gaps), and a visitor that builds a site map gets the same map and site.
+TEST(ParameterArchive, AScanOfArchivedRecordingsLearnsWhatReadingThemLearns) {
+  test::ScratchDir dir;
+  std::mt19937 rng(12);
+  {
+    Writer w(dir.File("rec"), kT0, 600.0, std::nullopt);
+    ASSERT_TRUE(w.ok());
+    uint32_t hk_seq = 0, tile_seq = 0, pose_seq = 0;
+    for (uint64_t i = 0; i < 2400; ++i) {  // 40 minutes: four files
+      const uint64_t t = kT0 + i * kS;
+      rover::v1::Housekeeping hk;
+      hk.set_battery_soc_percent(50.0f);
+      if (i % 97 != 5) w.RecordAny(StreamId::kHousekeeping, hk, t + kS, t, hk_seq);  // gaps
+      ++hk_seq;
+      if (i % 5 == 0) {
+        rover::v1::NavigationPose pose;
+        pose.set_x_m(static_cast<double>(i) * 0.01);
+        pose.set_site_latitude_deg(-85.0 - static_cast<double>(i) * 1e-6);
+        pose.set_site_longitude_deg(30.0);
+        w.RecordAny(StreamId::kNavigationPose, pose, t + kS, t, pose_seq++);
+      }
+      if (i % 10 == 0) {
+        // Four footprints seen again and again, each time with new elevations.
+        rover::v1::TerrainTile tile;
+        const int k = static_cast<int>((i / 10) % 4);
+        tile.set_tile_x(k);
+        tile.set_origin_x_m(k == 3 ? 10.0 : 4.0 * k);  // the fourth overlaps the third's cells
+        tile.set_origin_y_m(k == 3 ? 2.0 : 0.0);
+        tile.set_cell_size_m(0.5);
+        tile.set_width_cells(8);
+        tile.set_height_cells(8);
+        std::string mask(64, '\0');
+        for (int c = 0; c < 64; ++c) {
+          tile.add_elevation_m(static_cast<float>(rng() % 1000) / 100.0f);
+          mask[static_cast<size_t>(c)] = static_cast<char>(rng() % 4);
+        }
+        tile.set_hazard_mask(mask);
+        w.RecordAny(StreamId::kTerrainTile, tile, t + kS, t, tile_seq++);
+      }
+    }
+    w.Close();
+  }
+  struct Learned {
+    PriorRecordings prior;
+    SiteMosaic map;
+    double latitude = 0;
+  };
+  const auto scan = [&] {
+    Learned l;
+    const RecordedMessageVisitor visit = [&](StreamId stream, const protocol::McapMessage& m) {
+      if (stream == StreamId::kTerrainTile) {
+        rover::v1::TerrainTile tile;
+        ASSERT_TRUE(tile.ParseFromArray(m.data.data(), static_cast<int>(m.data.size())));
+        ASSERT_TRUE(l.map.Add(tile, static_cast<int64_t>(m.publish_time)).ok());
+      } else if (stream == StreamId::kNavigationPose) {
+        rover::v1::NavigationPose pose;
+        ASSERT_TRUE(pose.ParseFromArray(m.data.data(), static_cast<int>(m.data.size())));
+        l.latitude = pose.site_latitude_deg();
+      }
+    };
+    auto prior = ScanPriorRecordings(dir.File("rec"), "rover1", true, {}, NullLogger(), visit);
+    EXPECT_TRUE(prior.ok());
+    l.prior = std::move(*prior);
+    return l;
+  };
+  const Learned read = scan();
+  EXPECT_EQ(read.prior.archived_files, 0u);
+  ASSERT_GE(read.prior.files, 4u);
+  for (const std::string& f : Recordings(dir.File("rec"))) ASSERT_TRUE(BuildArchive(f).ok());
+  const Learned archived = scan();
+  EXPECT_EQ(archived.prior.archived_files, read.prior.files);
+  EXPECT_EQ(archived.prior.messages, read.prior.messages);
+  for (size_t s = 0; s < protocol::kStreamCount; ++s) {
+    const auto& a = archived.prior.recorded[s];
+    const auto& b = read.prior.recorded[s];
+    ASSERT_EQ(a.size(), b.size()) << "stream " << s;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].first, b[i].first);
+      EXPECT_EQ(a[i].last, b[i].last);
+    }
+  }
+  EXPECT_EQ(read.prior.recorded[0].size(), 26u);  // housekeeping: 25 gaps
+  EXPECT_EQ(archived.latitude, read.latitude);
+  EXPECT_EQ(read.latitude, -85.0 - 2395 * 1e-6);
+  // The same map, cell for cell: the newest observation of every cell.
+  const CellWindow bounds = read.map.Bounds();
+  ASSERT_FALSE(bounds.empty());
+  EXPECT_EQ(archived.map.Bounds().width, bounds.width);
+  EXPECT_EQ(archived.map.Bounds().height, bounds.height);
+  size_t cells = 0;
+  for (int64_t r = bounds.row0; r < bounds.row0 + bounds.height; ++r) {
+    for (int64_t c = bounds.col0; c < bounds.col0 + bounds.width; ++c) {
+      const SiteMosaic::Cell a = archived.map.At(c, r), b = read.map.At(c, r);
+      ASSERT_EQ(a.observed(), b.observed());
+      if (!b.observed()) continue;
+      ++cells;
+      EXPECT_EQ(a.elevation_m, b.elevation_m);
+      EXPECT_EQ(a.hazard, b.hazard);
+      EXPECT_EQ(a.observed_ns, b.observed_ns);
+    }
+  }
+  EXPECT_EQ(cells, 4u * 64 - 16);  // four tiles, one overlapping another by 4 × 4 cells
+  // Fewer tiles were shown than recorded: only each file's newest of each footprint.
+  EXPECT_LT(archived.map.stats().tiles, read.map.stats().tiles);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -311,8 +312,17 @@ TEST(SiteMap, AStationRebuildsTheMapFromItsRecordingsAndTheWebShowsMapAndScience
   ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/map").status == 200; }, 20s))
       << station.Stderr();
   const json info = json::parse(Get(port, "/api/map").body);
-  EXPECT_EQ(info["tiles"], tiles.size()) << info;
-  EXPECT_EQ(info["replayed_tiles"], tiles.size());
+  // The first station summarized its recording when it stopped (the parameter archive), so
+  // this one is shown the newest tile of each footprint, not every tile: the same cells.
+  std::set<std::array<double, 5>> footprints;
+  for (const auto& t : tiles) {
+    footprints.insert({t.origin_x_m(), t.origin_y_m(), static_cast<double>(t.width_cells()),
+                       static_cast<double>(t.height_cells()), t.cell_size_m()});
+  }
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(info["tiles"], footprints.size()) << info;
+  EXPECT_EQ(info["replayed_tiles"], footprints.size());
+  EXPECT_LT(footprints.size(), tiles.size());
   EXPECT_EQ(info["observed_cells"], truth.size());
   EXPECT_EQ(info["cell_size_m"], 0.1);
   EXPECT_DOUBLE_EQ(info["bounds_m"]["west"], static_cast<double>(min_col) * 0.1);

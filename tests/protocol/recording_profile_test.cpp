@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "protocol/space_packet.h"
 
 namespace lgs::protocol::recording {
@@ -70,6 +72,23 @@ TEST(RecordingProfile, GroundChannelsAndBadMetadataAreNotTelemetry) {
   const auto unknown = ReadTelemetryChannel(bad);
   ASSERT_TRUE(unknown.has_value());
   EXPECT_EQ(unknown->stream, nullptr);
+}
+
+TEST(RecordingProfile, RecordingsSortInTheOrderTheyWereStarted) {
+  std::vector<std::string> names = {
+      "d/rover1_2026-11-22T06-30-01Z.mcap",   "d/rover1_2026-11-22T06-30-00Z_10.mcap",
+      "d/rover1_2026-11-22T06-30-00Z_2.mcap", "d/rover1_2026-11-22T06-30-00Z.mcap",
+      "d/rover1_2026-11-22T06-30-00Z_1.mcap", "d/rover1_2026-11-22T06-29-59Z_11.mcap"};
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return RecordingOrder(a, b); });
+  const std::vector<std::string> expected = {
+      "d/rover1_2026-11-22T06-29-59Z_11.mcap", "d/rover1_2026-11-22T06-30-00Z.mcap",
+      "d/rover1_2026-11-22T06-30-00Z_1.mcap",  "d/rover1_2026-11-22T06-30-00Z_2.mcap",
+      "d/rover1_2026-11-22T06-30-00Z_10.mcap", "d/rover1_2026-11-22T06-30-01Z.mcap"};
+  EXPECT_EQ(names, expected);
+  // What FileName makes sorts the same way.
+  EXPECT_TRUE(RecordingOrder(FileName("rover1", 1'790'000'000'000'000'000, 9),
+                             FileName("rover1", 1'790'000'000'000'000'000, 10)));
 }
 
 }  // namespace

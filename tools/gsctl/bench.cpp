@@ -177,6 +177,15 @@ int RunBench(const BenchOptions& options) {
     say(fmt::format("images: a {}-frame navcam panorama over the nominal link", frames));
     downlink = bench.Downlink(frames, o.quick ? 10.0 : o.downlink_speed, "nominal");
   }
+  json archive;
+  // Only when asked for by name: it writes gigabytes of recordings.
+  if (std::ranges::find(o.only, "archive") != o.only.end()) {
+    std::vector<int> days = o.archive_days;
+    if (o.quick) days = {1};
+    say(fmt::format("history at mission scale: hourly recordings of {} day(s)",
+                    fmt::join(days, ", ")));
+    archive = bench.Archive(days, o.quick ? 2 : 5);
+  }
   std::error_code ec;
   fs::remove_all(dir, ec);
 
@@ -185,12 +194,15 @@ int RunBench(const BenchOptions& options) {
     json report = ReportJson(rows, mix, o.transport, o.quick, history);
     if (!downlink.is_null()) report["downlink"] = downlink;
     if (!file_mix.is_null()) report["file_mix"] = file_mix;
+    if (!archive.is_null()) report["archive"] = archive;
     fmt::print("{}\n", report.dump());
   } else {
     PrintTable(rows, mix, o.transport, history);
     if (!downlink.is_null()) PrintDownlink(downlink);
+    if (!archive.is_null()) fmt::print("archive (history at mission scale): {}\n", archive.dump(2));
   }
-  return lossless && !downlink.contains("error") ? kExitOk : kExitFailure;
+  return lossless && !downlink.contains("error") && !archive.contains("error") ? kExitOk
+                                                                               : kExitFailure;
 }
 
 }  // namespace lgs::gsctl

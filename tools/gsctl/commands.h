@@ -81,6 +81,15 @@ struct MapOptions {
 };
 int RunMap(const MapOptions& options);
 
+struct IndexOptions {
+  std::vector<std::string> paths;  // recordings and directories of them
+  bool force = false;              // rebuild valid archives too
+  bool check = false;              // only say which are valid
+  unsigned jobs = 2;
+  bool json = false;
+};
+int RunIndex(const IndexOptions& options);
+
 struct SceneOptions {
   std::string in, out;
   bool json = false;
@@ -142,6 +151,7 @@ struct BenchOptions {
   double latency_seconds = 5.0;          // per fixed-rate latency run
   size_t web_clients = 20;               // WebSocket clients for the web rows (0 = none)
   double downlink_speed = 2.0;           // the images section's emulator speed
+  std::vector<int> archive_days = {1, 30};  // the archive section's sizes
   // Sections to run (ceiling, pipeline, replay, latency, web); empty = all. A throughput row
   // always brings the default-mix ceiling with it: its ratio is to a ceiling of the same run.
   std::vector<std::string> only;

@@ -116,6 +116,21 @@ int Run(int argc, char** argv) {
   map_cmd->add_option("--end", map.end, "up to this time: ISO 8601 UTC or +OFFSET");
   map_cmd->add_flag("--json", map.json, "a JSON summary on stdout");
 
+  IndexOptions index;
+  auto* index_cmd = app.add_subcommand(
+      "index",
+      "build the parameter archive of recordings (DIR/archive/*.lgsarc: per-minute to per-day "
+      "summaries of every numeric field, which history answers long ranges from); recordings "
+      "whose archive is valid are left as they are");
+  index_cmd->add_option("PATH", index.paths, "recording directories and recordings")->required();
+  index_cmd->add_flag("--force", index.force, "rebuild valid archives too");
+  index_cmd->add_flag("--check", index.check,
+                      "build nothing: list the recordings without a valid archive (exit 1 if any)");
+  index_cmd->add_option("--jobs", index.jobs, "recordings summarized at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  index_cmd->add_flag("--json", index.json, "a JSON summary on stdout");
+
   SceneOptions scene;
   auto* scene_cmd = app.add_subcommand(
       "scene",
@@ -177,6 +192,12 @@ int Run(int argc, char** argv) {
                    "WebSocket clients subscribed to every field for the web rows (0 = skip them)")
       ->capture_default_str();
   bench_cmd
+      ->add_option("--archive-days", bench.archive_days,
+                   "--only archive: the sizes of the synthesized mission, in days (hourly files "
+                   "of the default mix; about 110 MB a day)")
+      ->capture_default_str()
+      ->delimiter(',');
+  bench_cmd
       ->add_option("--downlink-speed", bench.downlink_speed,
                    "the emulator's --speed for the products section (rendering must keep up)")
       ->capture_default_str()
@@ -185,9 +206,11 @@ int Run(int argc, char** argv) {
       ->add_option("--only", bench.only,
                    "run only these sections, comma-separated: ceiling, pipeline, replay, latency, "
                    "web (throughput rows bring the default-mix ceiling with them); products "
-                   "(a navcam panorama over CFDP, about a minute) only runs when named")
+                   "(a navcam panorama over CFDP, about a minute) and archive (history over "
+                   "synthesized months of recordings, see --archive-days) only run when named")
       ->delimiter(',')
-      ->check(CLI::IsMember({"ceiling", "pipeline", "replay", "latency", "web", "products"}));
+      ->check(CLI::IsMember(
+          {"ceiling", "pipeline", "replay", "latency", "web", "products", "archive"}));
 
   KeygenOptions keygen;
   auto* keygen_cmd = app.add_subcommand(
@@ -277,7 +300,12 @@ int Run(int argc, char** argv) {
   sink_cmd->add_flag("--latency", sink.latency);
 
   lgs::cli::CheckNumbers(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints the reason (or the help); any refused argument is our "bad arguments".
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
   if (bench_cmd->parsed()) return RunBench(bench);
   if (sink_cmd->parsed()) return RunBenchSink(sink);
   if (info_cmd->parsed()) return RunInfo(info);
@@ -287,6 +315,7 @@ int Run(int argc, char** argv) {
   if (export_cmd->parsed()) return RunExport(exp);
   if (map_cmd->parsed()) return RunMap(map);
   if (scene_cmd->parsed()) return RunScene(scene);
+  if (index_cmd->parsed()) return RunIndex(index);
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (keygen_cmd->parsed()) return RunKeygen(keygen);
   if (command_cmd->parsed()) return RunCommand(command);

@@ -16,6 +16,7 @@
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
 #include "protocol/regular_file.h"
+#include "rover/v1/terrain.pb.h"
 
 namespace lgs::station {
 namespace {
@@ -26,7 +27,7 @@ constexpr char kMagic[8] = {'L', 'G', 'S', 'P', 'A', 'R', 'C', '\x01'};
 constexpr uint32_t kVersion = 1;
 // magic 8, version 4, directory size 4, recording size 8 @16, mtime 8 @24, tail CRC 4 @32,
 // directory CRC 4 @36, start 8 @40, end 8 @48, messages 8 @56, samples 8 @64, archive size 8 @72,
-// header CRC 4 @80 (of the 80 bytes before it), reserved 4.
+// header CRC 4 @80 (of the 80 bytes before it), flags 4 @84.
 constexpr size_t kHeaderSize = 88;
 constexpr uint64_t kTailBytes = 64 * 1024;
 // A directory names at most a few hundred fields; anything near this is not ours.
@@ -34,6 +35,11 @@ constexpr uint32_t kMaxDirectoryBytes = 16u << 20;
 // One bucket in a block: start, count, and 4 samples of (value, ground, on-board - ground).
 constexpr uint32_t kBucketBytes = 8 + 4 + 4 * 24;
 constexpr int kZstdLevel = 3;
+// Header flags (offset 84, outside the header CRC's 80 bytes: set with them all the same).
+constexpr uint32_t kFlagComplete = 1;
+// Blocks that are not a field's buckets.
+const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose";
+constexpr uint32_t kMaxSpecialBytes = 256u << 20;
 
 void Put(std::string& out, const void* p, size_t n) {
   out.append(static_cast<const char*>(p), n);
@@ -217,7 +223,24 @@ void ArchiveBuilder::SeeMessage(uint64_t ground_ns) {
 
 void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
                                 const google::protobuf::Message& message, uint64_t ground_ns,
-                                uint64_t onboard_ns) {
+                                uint64_t onboard_ns, uint32_t sequence,
+                                std::span<const uint8_t> data) {
+  AddSequence(stream.id, sequence);
+  const auto keep = [&] {
+    return ArchivedMessage{ground_ns, onboard_ns, sequence,
+                           std::string(reinterpret_cast<const char*>(data.data()), data.size())};
+  };
+  if (!data.empty() && stream.id == protocol::StreamId::kTerrainTile) {
+    if (const auto* tile = dynamic_cast<const rover::v1::TerrainTile*>(&message)) {
+      const std::array<double, 5> key = {
+          tile->origin_x_m(), tile->origin_y_m(), static_cast<double>(tile->width_cells()),
+          static_cast<double>(tile->height_cells()), tile->cell_size_m()};
+      auto [it, added] = tiles_.try_emplace(key);
+      if (added || onboard_ns >= it->second.onboard_ns) it->second = keep();
+    }
+  } else if (!data.empty() && stream.id == protocol::StreamId::kNavigationPose) {
+    if (!pose_ || ground_ns >= pose_->ground_ns) pose_ = keep();
+  }
   const uint64_t width = kArchiveLevelsNs[0];
   const uint64_t start = ground_ns / width * width;
   for (const size_t index : by_stream_[static_cast<size_t>(stream.id)]) {
@@ -271,6 +294,69 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
     for (uint32_t c : counts) Put(directory, c);
     blocks += compressed;
   }
+  // What a starting station needs whole: sequences, the newest tiles and pose.
+  const auto special = [&](const std::string& key, const std::string& payload) {
+    std::string compressed(ZSTD_compressBound(payload.size()), '\0');
+    const size_t n = ZSTD_compress(compressed.data(), compressed.size(), payload.data(),
+                                   payload.size(), kZstdLevel);
+    compressed.resize(ZSTD_isError(n) ? 0 : n);
+    Put(directory, static_cast<uint16_t>(key.size()));
+    Put(directory, key.data(), key.size());
+    Put(directory, static_cast<uint64_t>(blocks.size()));
+    Put(directory, static_cast<uint32_t>(compressed.size()));
+    Put(directory, static_cast<uint32_t>(payload.size()));
+    Put(directory, Crc(compressed));
+    for (size_t l = 0; l < kArchiveLevelsNs.size(); ++l) Put(directory, uint32_t{0});
+    blocks += compressed;
+  };
+  {
+    std::string payload;
+    uint64_t count = 0;
+    for (const auto& seqs : sequences_) count += seqs.size();
+    Put(payload, count);
+    for (size_t i = 0; i < sequences_.size(); ++i) {
+      std::vector<uint32_t> seqs = sequences_[i];
+      if (seqs.empty()) continue;
+      std::sort(seqs.begin(), seqs.end());
+      seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+      std::vector<SequenceRange> ranges;
+      for (uint32_t q : seqs) {
+        if (!ranges.empty() && ranges.back().last + 1ULL == q) {
+          ranges.back().last = q;
+        } else {
+          ranges.push_back({q, q});
+        }
+      }
+      Put(payload, static_cast<uint8_t>(i));
+      Put(payload, static_cast<uint32_t>(ranges.size()));
+      for (const SequenceRange& r : ranges) {
+        Put(payload, r.first);
+        Put(payload, r.last);
+      }
+    }
+    special(kSequencesKey, payload);
+  }
+  const auto messages = [](const std::vector<const ArchivedMessage*>& list) {
+    std::string payload;
+    Put(payload, static_cast<uint32_t>(list.size()));
+    for (const ArchivedMessage* m : list) {
+      Put(payload, m->ground_ns);
+      Put(payload, m->onboard_ns);
+      Put(payload, m->sequence);
+      Put(payload, static_cast<uint32_t>(m->data.size()));
+      payload += m->data;
+    }
+    return payload;
+  };
+  std::vector<const ArchivedMessage*> tiles;
+  for (const auto& [key, m] : tiles_) tiles.push_back(&m);
+  std::sort(tiles.begin(), tiles.end(), [](const ArchivedMessage* a, const ArchivedMessage* b) {
+    return a->ground_ns < b->ground_ns;
+  });
+  special(kTilesKey, messages(tiles));
+  std::vector<const ArchivedMessage*> pose;
+  if (pose_) pose.push_back(&*pose_);
+  special(kPoseKey, messages(pose));
   // Block offsets are relative to the end of the directory: make them absolute.
   const uint64_t base = kHeaderSize + directory.size();
   for (size_t at = 0; at < directory.size();) {
@@ -295,7 +381,7 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
   Put(out, samples_);
   Put(out, static_cast<uint64_t>(base + blocks.size()));
   Put(out, Crc(out));  // of the 80 bytes before it
-  Put(out, uint32_t{0});
+  Put(out, uint32_t{complete_ ? kFlagComplete : 0u});
   out += directory;
   out += blocks;
   return out;
@@ -338,6 +424,7 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
   hd.messages = Get<uint64_t>(h + 56);
   hd.samples = Get<uint64_t>(h + 64);
   hd.archive_size = Get<uint64_t>(h + 72);
+  hd.recording_complete = (Get<uint32_t>(h + 84) & kFlagComplete) != 0;
   if (hd.archive_size != size) {
     return damaged(fmt::format("{} bytes where its header says {} (torn)", size, hd.archive_size));
   }
@@ -366,8 +453,9 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
       buckets += entry.counts[l];
     }
     // Lengths are checked against the file and each other before anything is allocated.
+    const bool special = key.starts_with('@');
     if (entry.offset < kHeaderSize + dir_size || entry.offset + entry.compressed > size ||
-        uint64_t{entry.raw} != buckets * kBucketBytes) {
+        (special ? entry.raw > kMaxSpecialBytes : uint64_t{entry.raw} != buckets * kBucketBytes)) {
       return damaged(fmt::format("the block of {} does not fit its file", key));
     }
     reader->entries_.emplace(std::move(key), entry);
@@ -400,10 +488,9 @@ bool ArchiveReader::HasField(std::string_view key) const {
   return entries_.find(key) != entries_.end();
 }
 
-Result<std::vector<ArchiveBucket>> ArchiveReader::Buckets(std::string_view key, size_t level) {
-  std::vector<ArchiveBucket> out;
+Result<std::string> ArchiveReader::Block(std::string_view key) {
   const auto it = entries_.find(key);
-  if (it == entries_.end() || level >= kArchiveLevelsNs.size()) return out;
+  if (it == entries_.end()) return std::string();
   const Entry& e = it->second;
   Fd fd{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) return Status::Error(fmt::format("{}: {}", path_, std::strerror(errno)));
@@ -419,10 +506,89 @@ Result<std::vector<ArchiveBucket>> ArchiveReader::Buckets(std::string_view key, 
   if (ZSTD_isError(n) || n != raw.size()) {
     return Status::Error(fmt::format("{}: the block of {} does not inflate", path_, key));
   }
+  return raw;
+}
+
+Result<std::vector<ArchiveBucket>> ArchiveReader::Buckets(std::string_view key, size_t level) {
+  std::vector<ArchiveBucket> out;
+  const auto it = entries_.find(key);
+  if (it == entries_.end() || level >= kArchiveLevelsNs.size() || key.starts_with('@')) return out;
+  auto raw = Block(key);
+  if (!raw.ok()) return raw.error();
+  const Entry& e = it->second;
   size_t at = 0;
   for (size_t l = 0; l < level; ++l) at += size_t{e.counts[l]} * kBucketBytes;
-  DecodeLevel(reinterpret_cast<const uint8_t*>(raw.data()) + at, e.counts[level], out);
+  DecodeLevel(reinterpret_cast<const uint8_t*>(raw->data()) + at, e.counts[level], out);
   return out;
+}
+
+Result<ArchiveReader::Sequences> ArchiveReader::RecordedSequences() {
+  auto raw = Block(kSequencesKey);
+  if (!raw.ok()) return raw.error();
+  Sequences out;
+  const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
+  const size_t size = raw->size();
+  if (size < 8) return Status::Error(fmt::format("{}: sequences cut short", path_));
+  out.messages = Get<uint64_t>(p);
+  for (size_t at = 8; at < size;) {
+    if (at + 5 > size) return Status::Error(fmt::format("{}: sequences cut short", path_));
+    const uint8_t stream = p[at];
+    const uint32_t n = Get<uint32_t>(p + at + 1);
+    at += 5;
+    if (stream >= protocol::kStreamCount || (size - at) / 8 < n) {
+      return Status::Error(fmt::format("{}: sequences do not fit their block", path_));
+    }
+    for (uint32_t i = 0; i < n; ++i, at += 8) {
+      out.ranges[stream].push_back({Get<uint32_t>(p + at), Get<uint32_t>(p + at + 4)});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+Result<std::vector<ArchivedMessage>> DecodeMessages(const std::string& raw, const std::string& path,
+                                                    std::string_view what) {
+  std::vector<ArchivedMessage> out;
+  if (raw.empty()) return out;
+  const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
+  const auto bad = [&] {
+    return Status::Error(fmt::format("{}: {} do not fit their block", path, what));
+  };
+  if (raw.size() < 4) return bad();
+  const uint32_t n = Get<uint32_t>(p);
+  size_t at = 4;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (raw.size() - at < 24) return bad();
+    ArchivedMessage m;
+    m.ground_ns = Get<uint64_t>(p + at);
+    m.onboard_ns = Get<uint64_t>(p + at + 8);
+    m.sequence = Get<uint32_t>(p + at + 16);
+    const uint32_t len = Get<uint32_t>(p + at + 20);
+    at += 24;
+    if (raw.size() - at < len) return bad();
+    m.data.assign(raw, at, len);
+    at += len;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ArchivedMessage>> ArchiveReader::Tiles() {
+  auto raw = Block(kTilesKey);
+  if (!raw.ok()) return raw.error();
+  return DecodeMessages(*raw, path_, "tiles");
+}
+
+Result<std::optional<ArchivedMessage>> ArchiveReader::NewestPose() {
+  auto raw = Block(kPoseKey);
+  if (!raw.ok()) return raw.error();
+  auto list = DecodeMessages(*raw, path_, "poses");
+  if (!list.ok()) return list.error();
+  if (list->empty()) return std::optional<ArchivedMessage>();
+  return std::optional<ArchivedMessage>(std::move(list->back()));
 }
 
 Result<ArchiveBuildStats> BuildArchive(const std::string& recording_path) {
@@ -451,9 +617,13 @@ Result<ArchiveBuildStats> BuildArchive(const std::string& recording_path) {
     }
     auto& [stream, message] = it->second;
     if (stream == nullptr) continue;
-    if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) continue;
-    builder.AddMessage(*stream, *message, m.log_time, m.publish_time);
+    if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) {
+      builder.AddSequence(stream->id, m.sequence);  // recorded all the same
+      continue;
+    }
+    builder.AddMessage(*stream, *message, m.log_time, m.publish_time, m.sequence, m.data);
   }
+  builder.SetComplete(reader.end() == protocol::McapMessageReader::End::kComplete);
   ArchiveBuildStats stats;
   stats.messages = builder.messages();
   stats.samples = builder.samples();

@@ -42,7 +42,10 @@ Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint6
   if (ec) {
     return Status::Error(fmt::format("cannot list recordings in {}: {}", directory_, ec.message()));
   }
-  std::sort(names.begin(), names.end());  // names start with the file's start time
+  // Names start with the file's start time; several started in one second are numbered.
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return protocol::recording::RecordingOrder(a, b);
+  });
   std::vector<std::string> out;
   for (const std::string& path : names) {
     const auto modified = fs::last_write_time(path, ec);
@@ -375,10 +378,9 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   if (strategy == HistoryStrategy::kMinMax) {
     if (auto archived = MinMaxFromArchives(q, *files)) return std::move(*archived);
   }
+  // The newest sample, exact over overlapping files, from archives where they are valid.
   if (strategy == HistoryStrategy::kLatest && size == 1 && numeric) {
-    bool any = false;
-    for (const std::string& path : *files) any = any || spans_[path].archived;
-    if (any) return std::move(*LatestFromArchives(q, *files));
+    return std::move(*LatestFromArchives(q, *files));
   }
   std::deque<HistorySample> kept;
   std::vector<HistorySample> bucket_min, bucket_max;

@@ -4,17 +4,129 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <optional>
 
+#include "groundstation/parameter_archive.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/mcap_recover.h"
 #include "protocol/recording_profile.h"
 
 namespace lgs::station {
 
+namespace {
+
+// Sorted disjoint ranges of every range given (overlapping or adjacent ones merged).
+std::vector<SequenceRange> MergeRanges(std::vector<SequenceRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(),
+            [](const SequenceRange& a, const SequenceRange& b) { return a.first < b.first; });
+  std::vector<SequenceRange> out;
+  for (const SequenceRange& r : ranges) {
+    if (!out.empty() && uint64_t{r.first} <= uint64_t{out.back().last} + 1) {
+      out.back().last = std::max(out.back().last, r.last);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// A file whose valid archive was made from it complete: what the scan needs, from the archive
+// (and the `full_streams` from the file's chunks that hold them). False: read the file instead.
+bool FromArchive(const std::string& path, std::string_view rover_id, bool learn_sequences,
+                 const RecordedMessageVisitor& visit,
+                 const std::vector<protocol::StreamId>& full_streams, PriorRecordings& prior,
+                 std::array<std::vector<SequenceRange>, protocol::kStreamCount>& ranges,
+                 Logger& log) {
+  namespace fs = std::filesystem;
+  auto opened = ArchiveReader::Open(ArchivePathFor(path));
+  auto* reader = std::get_if<0>(&opened);
+  if (reader == nullptr || !(*reader)->header().recording_complete) return false;
+  std::error_code ec;
+  const uint64_t size = fs::file_size(path, ec);
+  if (ec || (*reader)->Matches(path, size, RecordingMtimeNs(path)) != ArchiveState::kValid) {
+    return false;
+  }
+  ArchiveReader::Sequences sequences;
+  if (learn_sequences) {
+    auto s = (*reader)->RecordedSequences();
+    if (!s.ok()) {
+      log.Warn("prior recordings: {}; reading the recording instead", s.error().message());
+      return false;
+    }
+    sequences = std::move(*s);
+  }
+  std::vector<ArchivedMessage> tiles;
+  std::optional<ArchivedMessage> pose;
+  std::unique_ptr<protocol::McapFile> file;
+  std::optional<protocol::McapSummary> summary;
+  if (visit) {
+    auto t = (*reader)->Tiles();
+    auto p = (*reader)->NewestPose();
+    if (!t.ok() || !p.ok()) {
+      log.Warn("prior recordings: {}; reading the recording instead",
+               t.ok() ? p.error().message() : t.error().message());
+      return false;
+    }
+    tiles = std::move(*t);
+    pose = std::move(*p);
+    if (!full_streams.empty()) {
+      auto f = protocol::McapFile::Open(path);
+      if (!f.ok()) return false;
+      auto sum = (*f)->ReadSummary();
+      if (!sum.ok()) return false;
+      file = std::move(*f);
+      summary = std::move(*sum);
+    }
+  }
+  // Everything needed is at hand: from here on, the archive answers for the file.
+  ++prior.archived_files;
+  prior.messages += sequences.messages;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    ranges[i].insert(ranges[i].end(), sequences.ranges[i].begin(), sequences.ranges[i].end());
+  }
+  if (!visit) return true;
+  const auto show = [&](protocol::StreamId stream, const ArchivedMessage& m) {
+    protocol::McapMessage message;
+    message.sequence = m.sequence;
+    message.log_time = m.ground_ns;
+    message.publish_time = m.onboard_ns;
+    message.data = {reinterpret_cast<const uint8_t*>(m.data.data()), m.data.size()};
+    visit(stream, message);
+  };
+  for (const ArchivedMessage& t : tiles) show(protocol::StreamId::kTerrainTile, t);
+  if (pose) show(protocol::StreamId::kNavigationPose, *pose);
+  if (!file) return true;
+  std::map<uint16_t, protocol::StreamId> wanted;
+  for (const auto& [id, channel] : summary->channels) {
+    const protocol::StreamInfo* s = protocol::recording::StreamOfChannel(channel.topic, rover_id);
+    if (s != nullptr &&
+        std::find(full_streams.begin(), full_streams.end(), s->id) != full_streams.end()) {
+      wanted.emplace(id, s->id);
+    }
+  }
+  std::vector<uint64_t> chunks;
+  for (const protocol::McapChunkIndex& c : summary->chunk_indexes) {
+    bool holds = c.message_index_offsets.empty();
+    for (const auto& [id, stream] : wanted) holds = holds || c.message_index_offsets.contains(id);
+    if (holds && !wanted.empty()) chunks.push_back(c.chunk_start_offset);
+  }
+  protocol::McapMessageReader messages(*file);
+  messages.ReadOnlyChunks(*summary, std::move(chunks));
+  protocol::McapMessage m;
+  while (messages.Next(m)) {
+    if (const auto it = wanted.find(m.channel_id); it != wanted.end()) visit(it->second, m);
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::string_view rover_id,
                                             bool learn_sequences,
                                             const protocol::McapWriterOptions& recovery_writer,
-                                            Logger& log, const RecordedMessageVisitor& visit) {
+                                            Logger& log, const RecordedMessageVisitor& visit,
+                                            const std::vector<protocol::StreamId>& full_streams) {
   namespace fs = std::filesystem;
   PriorRecordings prior;
   std::error_code ec;
@@ -27,10 +139,13 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
     }
   }
   if (ec) return Status::Error(fmt::format("cannot list '{}': {}", directory, ec.message()));
-  std::sort(paths.begin(), paths.end());
+  std::sort(paths.begin(), paths.end(), [](const std::string& a, const std::string& b) {
+    return protocol::recording::RecordingOrder(a, b);
+  });
   prior.files = paths.size();
 
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences;
+  std::array<std::vector<SequenceRange>, protocol::kStreamCount> archived_ranges;
   // A file that is not a recording at all: renamed out of the way (never deleted: it is
   // someone's), reported, and the station goes on.
   const auto set_aside = [&](const std::string& path, const std::string& why) -> Status {
@@ -49,6 +164,13 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
     return Status::Ok();
   };
   for (const std::string& path : paths) {
+    if (learn_sequences || visit) {
+      if (auto used = FromArchive(path, rover_id, learn_sequences, visit, full_streams, prior,
+                                  archived_ranges, log);
+          used) {
+        continue;
+      }
+    }
     auto recovered = protocol::RecoverMcapInPlace(path, recovery_writer);
     if (!recovered.ok()) {
       if (Status s = set_aside(path, recovered.error().message()); !s.ok()) return s;
@@ -100,14 +222,15 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
     std::vector<uint32_t>& seqs = sequences[i];
     std::sort(seqs.begin(), seqs.end());
     seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+    std::vector<SequenceRange> ranges = std::move(archived_ranges[i]);
     for (uint32_t s : seqs) {
-      auto& ranges = prior.recorded[i];
       if (!ranges.empty() && ranges.back().last + 1ULL == s) {
         ranges.back().last = s;
       } else {
         ranges.push_back({s, s});
       }
     }
+    prior.recorded[i] = MergeRanges(std::move(ranges));
   }
   return prior;
 }

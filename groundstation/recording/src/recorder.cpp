@@ -125,6 +125,7 @@ Status Recorder::Impl::CloseFile(RecorderStats& stats) {
   stats.bytes = closed_files_bytes;
   writer.reset();
   sink.reset();
+  if (s.ok() && options.on_file_closed) options.on_file_closed(stats.current_file);
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "groundstation/alarm_sink.h"
+#include "groundstation/archive_maintainer.h"
 #include "groundstation/bounded_queue.h"
 #include "groundstation/commanding.h"
 #include "groundstation/ingest_sinks.h"
@@ -118,6 +119,8 @@ struct Station::Impl final : WebBackend {
   Pipeline pipeline;
   OutputFile jsonl;
   PriorRecordings prior;
+  // Before the recorder: it tells the maintainer of each file it closes, to its last.
+  std::unique_ptr<ArchiveMaintainer> archive;
   std::unique_ptr<Recorder> recorder;
   protocol::TimestampNs recorder_opened_ns = 0;
   RecorderSink* recorder_sink = nullptr;  // in `pipeline`, when recording

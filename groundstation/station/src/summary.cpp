@@ -240,6 +240,11 @@ std::string SummaryText(const StationSummary& s) {
           r.not_recorded, r.failures, r.resumed, r.error);
     }
   }
+  if (s.archive && (s.archive->built > 0 || s.archive->failed > 0)) {
+    const ArchiveMaintainerStats& a = *s.archive;
+    out += fmt::format("  parameter archive: {} recording(s) summarized ({} bytes), {} failed\n",
+                       a.built, a.archive_bytes, a.failed);
+  }
   return out;
 }
 
@@ -285,6 +290,7 @@ nlohmann::json SummaryJson(const StationSummary& s) {
                               {"recovered_messages", prior.recovered_messages},
                               {"lost_tail_bytes", prior.lost_tail_bytes},
                               {"messages", prior.messages},
+                              {"archived_files", prior.archived_files},
                               {"set_aside", prior.set_aside}};
   if (s.gap_fill) {
     const GapFillStats& g = *s.gap_fill;
@@ -324,6 +330,17 @@ nlohmann::json SummaryJson(const StationSummary& s) {
                          {"recording", r.recording},
                          {"last_error", r.error},
                          {"current_file", r.current_file}};
+  }
+  if (s.archive) {
+    const ArchiveMaintainerStats& a = *s.archive;
+    json["archive"] = {{"checked", a.checked},
+                       {"up_to_date", a.up_to_date},
+                       {"built", a.built},
+                       {"failed", a.failed},
+                       {"pending", a.pending},
+                       {"recording_bytes", a.recording_bytes},
+                       {"archive_bytes", a.archive_bytes},
+                       {"build_seconds", a.build_seconds}};
   }
   return json;
 }

@@ -10,6 +10,7 @@
 
 #include "ground/v1/ground.pb.h"
 #include "groundstation/alarm_manager.h"
+#include "groundstation/archive_maintainer.h"
 #include "groundstation/command_tracker.h"
 #include "groundstation/gap_filler.h"
 #include "groundstation/link_accounting.h"
@@ -47,6 +48,7 @@ struct StationSummary {
   };
   std::optional<Commands> commands;
   std::optional<RecorderStats> recording;
+  std::optional<ArchiveMaintainerStats> archive;
   struct Products {
     ProductStats stats;
     protocol::cfdp::ReceiverStats receiver;

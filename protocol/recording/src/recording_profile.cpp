@@ -23,6 +23,31 @@ bool IsRecordingOf(std::string_view file_name, std::string_view rover_id) {
          file_name[rover_id.size()] == '_' && file_name.ends_with(".mcap");
 }
 
+namespace {
+
+// "<stem>_<UTC>Z_<n>.mcap" -> ("<stem>_<UTC>Z", n); a name without an attempt number is 0.
+std::pair<std::string_view, uint64_t> StartAndAttempt(std::string_view path) {
+  std::string_view name = path;
+  if (name.ends_with(".mcap")) name.remove_suffix(5);
+  const size_t underscore = name.rfind('_');
+  if (underscore == std::string_view::npos || underscore + 1 == name.size()) return {name, 0};
+  uint64_t attempt = 0;
+  for (size_t i = underscore + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || i - underscore > 9) return {name, 0};
+    attempt = attempt * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return {name.substr(0, underscore), attempt};
+}
+
+}  // namespace
+
+bool RecordingOrder(std::string_view a, std::string_view b) {
+  const auto [start_a, attempt_a] = StartAndAttempt(a);
+  const auto [start_b, attempt_b] = StartAndAttempt(b);
+  if (start_a != start_b) return start_a < start_b;
+  return attempt_a < attempt_b;
+}
+
 std::string TelemetryChannel(std::string_view rover_id, std::string_view stream_name) {
   return fmt::format("/{}/{}", rover_id, stream_name);
 }

@@ -50,6 +50,12 @@ class Bench {
   // in that time beside the real-time telemetry (the files' octets over the bandwidth left).
   nlohmann::json Downlink(int frames, double speed, const std::string& scenario);
 
+  // History at mission scale (bench/archive.cpp): hourly recordings of the default mix for each
+  // of `days` (growing: 1, then 30, ...), their parameter archive built, then a station over
+  // them: start-up with --resume, minmax at 1000 points over everything, latest, an hour in
+  // full, `repeats` times each.
+  nlohmann::json Archive(const std::vector<int>& days, int repeats);
+
  private:
   // `http_port` 0: no web endpoint (the station's default would take 8080 if it is free).
   process::ChildProcess StartStation(const std::string& endpoint, const std::string& name,

@@ -19,11 +19,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "groundstation/link_accounting.h"
 #include "groundstation/telemetry_fields.h"
 #include "protocol/status.h"
 #include "protocol/stream_registry.h"
@@ -67,15 +69,31 @@ std::string ArchivePathFor(const std::string& recording_path);
 // The archive directory of a recording directory.
 std::string ArchiveDirectoryOf(const std::string& recording_directory);
 
+// A recorded message a sidecar keeps whole: the newest terrain tile of each footprint, the
+// newest navigation pose. What a starting station needs of a recording it does not read again.
+struct ArchivedMessage {
+  uint64_t ground_ns = 0, onboard_ns = 0;
+  uint32_t sequence = 0;
+  std::string data;  // the message's protobuf bytes, as recorded
+};
+
 // Summaries of one recording's samples as they are read (in any order).
 class ArchiveBuilder {
  public:
   ArchiveBuilder();
   // Every message of the recording, for its time span (images, ground channels too).
   void SeeMessage(uint64_t ground_ns);
-  // A rover stream's message: each of its numeric fields present (finite) is a sample.
+  // A rover stream's message: each of its numeric fields present (finite) is a sample; its
+  // sequence is recorded; a terrain tile or a pose is kept whole if it is the newest of its kind
+  // (`data`: its recorded bytes).
   void AddMessage(const protocol::StreamInfo& stream, const google::protobuf::Message& message,
-                  uint64_t ground_ns, uint64_t onboard_ns);
+                  uint64_t ground_ns, uint64_t onboard_ns, uint32_t sequence = 0,
+                  std::span<const uint8_t> data = {});
+  // A message that did not parse: its sequence is recorded all the same.
+  void AddSequence(protocol::StreamId stream, uint32_t sequence) {
+    sequences_[static_cast<size_t>(stream)].push_back(sequence);
+  }
+  void SetComplete(bool complete) { complete_ = complete; }
   // The sidecar's bytes.
   std::string Serialize(const RecordingIdentity& identity) const;
 
@@ -93,6 +111,11 @@ class ArchiveBuilder {
   std::vector<FieldBuckets> fields_;
   uint64_t samples_ = 0, messages_ = 0;
   uint64_t start_ns_ = UINT64_MAX, end_ns_ = 0;
+  bool complete_ = true;
+  std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences_;
+  // Tiles by footprint (origin, size, cell size), the newest observation (on-board time).
+  std::map<std::array<double, 5>, ArchivedMessage> tiles_;
+  std::optional<ArchivedMessage> pose_;  // the newest by ground time
 };
 
 // Whether an archive sidecar can be used for its recording, and why not.
@@ -104,6 +127,9 @@ struct ArchiveHeader {
   uint64_t start_ns = 0, end_ns = 0;  // ground times of the recording's messages (0, 0: none)
   uint64_t messages = 0, samples = 0;
   uint64_t archive_size = 0;
+  // The recording was complete (had its summary) when summarized; false: torn or damaged, and
+  // summarized up to there (a station recovers such a file at start before trusting it).
+  bool recording_complete = true;
 };
 
 // A sidecar opened for reading: its header and directory are read and checked at Open; each
@@ -126,6 +152,17 @@ class ArchiveReader {
   // The field's buckets at `level` (index into kArchiveLevelsNs), by start; empty when the
   // recording has no sample of it. An error is a damaged block (the archive is not to be used).
   [[nodiscard]] Result<std::vector<ArchiveBucket>> Buckets(std::string_view key, size_t level);
+  // The sequences recorded per stream, as sorted disjoint ranges, and how many rover messages
+  // carried them (duplicates too).
+  struct Sequences {
+    uint64_t messages = 0;
+    std::array<std::vector<SequenceRange>, protocol::kStreamCount> ranges;
+  };
+  [[nodiscard]] Result<Sequences> RecordedSequences();
+  // The newest terrain tile of each footprint, oldest first, and the newest pose (none: the
+  // recording had no pose).
+  [[nodiscard]] Result<std::vector<ArchivedMessage>> Tiles();
+  [[nodiscard]] Result<std::optional<ArchivedMessage>> NewestPose();
 
  private:
   struct Entry {
@@ -134,6 +171,7 @@ class ArchiveReader {
     std::array<uint32_t, kArchiveLevelsNs.size()> counts{};
   };
   ArchiveReader() = default;
+  Result<std::string> Block(std::string_view key);
   std::string path_;
   ArchiveHeader header_;
   std::map<std::string, Entry, std::less<>> entries_;

@@ -56,6 +56,9 @@ struct RecorderOptions {
   double retry_interval_s = 5.0;  // after a write failure, try a new file this often
   // Opens a file for writing; tests inject failing sinks here. Default: protocol::FileSink.
   std::function<Result<std::unique_ptr<protocol::ByteSink>>(const std::string& path)> open_sink;
+  // Called (on the recorder's thread) with each file closed whole: at a split and at Close().
+  // The station hands it to its ArchiveMaintainer. Not called for a file a failure abandoned.
+  std::function<void(const std::string& path)> on_file_closed;
 
   Status Validate() const;
 };

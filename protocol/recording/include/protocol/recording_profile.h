@@ -33,6 +33,9 @@ inline constexpr std::string_view kRejectedChannel = "/link/rejected";
 // "rover1_2026-11-22T06-30-00Z.mcap" (another file started in the same second: "..._1.mcap"):
 // sortable, no characters that upset shells or Windows.
 std::string FileName(std::string_view rover_id, TimestampNs start_ns, int attempt = 0);
+// Recordings (names or paths in one directory) in the order they were started: by start time,
+// then by attempt ("..._2.mcap" before "..._10.mcap", which a plain sort gets wrong).
+bool RecordingOrder(std::string_view a, std::string_view b);
 // Whether a directory entry's name is one of `rover_id`'s recordings.
 bool IsRecordingOf(std::string_view file_name, std::string_view rover_id);
 
