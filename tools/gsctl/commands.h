@@ -145,12 +145,12 @@ int RunReplay(const ReplayOptions& options);
 struct BenchOptions {
   bool quick = false;  // a few seconds: a smoke run of the harness
   bool json = false;
-  std::string transport = "tcp";         // tcp (127.0.0.1) or ipc
-  uint64_t packets = 2'000'000;          // per throughput run
-  uint64_t memory_packets = 10'000'000;  // the paced full-pipeline run that samples RSS
-  double latency_seconds = 5.0;          // per fixed-rate latency run
-  size_t web_clients = 20;               // WebSocket clients for the web rows (0 = none)
-  double downlink_speed = 2.0;           // the images section's emulator speed
+  std::string transport = "tcp";            // tcp (127.0.0.1) or ipc
+  uint64_t packets = 2'000'000;             // per throughput run
+  uint64_t memory_packets = 10'000'000;     // the paced full-pipeline run that samples RSS
+  double latency_seconds = 5.0;             // per fixed-rate latency run
+  size_t web_clients = 20;                  // WebSocket clients for the web rows (0 = none)
+  double downlink_speed = 2.0;              // the images section's emulator speed
   std::vector<int> archive_days = {1, 30};  // the archive section's sizes
   // Sections to run (ceiling, pipeline, replay, latency, web); empty = all. A throughput row
   // always brings the default-mix ceiling with it: its ratio is to a ceiling of the same run.
