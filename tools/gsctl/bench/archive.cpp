@@ -167,7 +167,8 @@ json Bench::Archive(const std::vector<int>& days_list, int repeats) {
     }
     std::vector<std::pair<std::string, uint64_t>> copies;
     for (int d = days_made; d < days; ++d) {
-      for (const std::string& f : day_one) copies.emplace_back(f, kDayNs * static_cast<uint64_t>(d));
+      for (const std::string& f : day_one)
+        copies.emplace_back(f, kDayNs * static_cast<uint64_t>(d));
     }
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> copied_bytes{0};
