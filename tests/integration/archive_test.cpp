@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "groundstation/parameter_archive.h"
+#include "protocol/recording_profile.h"
 #include "support/gsctl.h"
 #include "support/http.h"
 #include "support/process.h"
@@ -29,7 +30,9 @@ std::vector<std::string> Recordings(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() == ".mcap") out.push_back(e.path().string());
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return protocol::recording::RecordingOrder(a, b);
+  });
   return out;
 }
 
@@ -153,6 +156,29 @@ TEST(Archive, GsctlIndexChecksRebuildsWhatIsMissingOrDamagedAndRefusesBadArgumen
   }
   const std::vector<std::string> files = Recordings(dir.File("rec"));
   ASSERT_GE(files.size(), 2u);
+  // cat and export take a directory for its recordings in the order they were started: the
+  // same lines as file by file.
+  std::vector<std::string> cat_files = {"cat", "--json"};
+  cat_files.insert(cat_files.end(), files.begin(), files.end());
+  const std::string by_file = Gsctl(dir, cat_files).out;
+  // The first file alone is where the whole begins.
+  EXPECT_EQ(by_file.find(Gsctl(dir, {"cat", files[0], "--json"}).out), 0u);
+  const GsctlResult all = Gsctl(dir, {"cat", dir.File("rec"), "--json"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_TRUE(all.out == by_file) << all.out.size() << " bytes against " << by_file.size();
+  EXPECT_GT(all.out.size(), 100'000u);
+  const GsctlResult exported =
+      Gsctl(dir, {"export", dir.File("rec"), "--out", dir.File("csv"), "--topics", "radiation"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  size_t radiation_lines = 0;
+  for (size_t at = 0; at < by_file.size();) {
+    radiation_lines += by_file.compare(at, 21, "{\"stream\":\"radiation\"") == 0;
+    const size_t next = by_file.find('\n', at);
+    at = next == std::string::npos ? by_file.size() : next + 1;
+  }
+  EXPECT_GT(radiation_lines, 100u);
+  EXPECT_EQ(ReadLines(dir.File("csv/rover1_radiation.csv")).size(), radiation_lines + 1);  // header
+
   const GsctlResult ok = Gsctl(dir, {"index", dir.File("rec"), "--check", "--json"});
   ASSERT_EQ(ok.code, 0) << ok.err;
   EXPECT_EQ(json::parse(ok.out)["up_to_date"].get<size_t>(), files.size());

@@ -105,7 +105,7 @@ struct RecoverOptions {
 int RunRecover(const RecoverOptions& options);
 
 struct CatOptions {
-  std::string file;
+  std::vector<std::string> files;  // recordings and directories of them
   std::vector<std::string> topics;
   std::optional<std::string> start, end;
   bool json = false;
@@ -113,7 +113,7 @@ struct CatOptions {
 int RunCat(const CatOptions& options);
 
 struct ExportOptions {
-  std::string file;
+  std::vector<std::string> files;  // recordings and directories of them
   std::string format = "csv";
   std::string out;
   std::string images;   // reassemble the files delivered over CFDP into this directory

@@ -92,9 +92,16 @@ inline int64_t OnboardOrLogTime(const Decoded& d) {
   return static_cast<int64_t>(d.packet ? d.record->publish_time : d.record->log_time);
 }
 
-// Walks the selected messages of `path` (`topics` as --topics; empty = all) within --start/--end;
-// returns an exit code and says on stderr where and why it stopped early. `what` names the
-// subcommand in messages.
+// Walks the selected messages of `paths` (recordings, or directories standing for their
+// recordings in start order; `topics` as --topics; empty = all) within --start/--end (+OFFSET
+// from the first recording), one file mapped at a time, with a progress bar over their bytes;
+// returns an exit code and says on stderr where and why a file stopped early (3: the rest was
+// still read). `what` names the subcommand in messages.
+int ForEachMessage(const std::string& what, const std::vector<std::string>& paths,
+                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
+                   const std::optional<std::string>& end,
+                   const std::function<void(const Decoded&)>& visit);
+// The same over one file.
 int ForEachMessage(const std::string& what, const std::string& path,
                    const std::vector<std::string>& topics, const std::optional<std::string>& start,
                    const std::optional<std::string>& end,

@@ -64,7 +64,10 @@ int Run(int argc, char** argv) {
 
   CatOptions cat;
   auto* cat_cmd = app.add_subcommand("cat", "decoded messages as compact text or JSON lines");
-  cat_cmd->add_option("FILE", cat.file, "recording")->required();
+  cat_cmd
+      ->add_option("FILE", cat.files,
+                   "recordings, or directories of them (read in the order they were started)")
+      ->required();
   cat_cmd->add_option("--topics", cat.topics, "channels (/rover1/soil) or stream names (soil)");
   cat_cmd->add_option("--start", cat.start, "from this time: ISO 8601 UTC or +OFFSET (+90s, +2m)");
   cat_cmd->add_option("--end", cat.end, "up to this time: ISO 8601 UTC or +OFFSET");
@@ -72,7 +75,10 @@ int Run(int argc, char** argv) {
 
   ExportOptions exp;
   auto* export_cmd = app.add_subcommand("export", "one CSV or JSON-lines file per channel");
-  export_cmd->add_option("FILE", exp.file, "recording")->required();
+  export_cmd
+      ->add_option("FILE", exp.files,
+                   "recordings, or directories of them (one output file per channel for all)")
+      ->required();
   export_cmd->add_option("--format", exp.format, "csv or jsonl")
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "jsonl"}));

@@ -28,47 +28,46 @@ using protocol::McapFile;
 using protocol::McapMessage;
 using protocol::McapMessageReader;
 
-int ForEachMessage(const std::string& what, const std::string& path,
-                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
-                   const std::optional<std::string>& end,
-                   const std::function<void(const Decoded&)>& visit) {
-  auto opened = McapFile::Open(path);
-  if (!opened.ok()) {
-    fmt::print(stderr, "gsctl {}: {}\n", what, opened.error().message());
-    return kExitFailure;
-  }
-  const McapFile& file = **opened;
-  auto range = ResolveTimeRange(start, end, {&file});
-  if (!range.ok()) {
-    fmt::print(stderr, "gsctl {}: {}\n", what, range.error().message());
-    return kExitUsage;
-  }
-  protocol::McapReadOptions read_options;
-  read_options.start_ns = range->start_ns;
-  read_options.end_ns = range->end_ns;
-  McapMessageReader reader(file, read_options);
+namespace {
+
+// What reading several files shares: the schemas decoded so far, counts, and the progress bar.
+struct ReadState {
   protocol::SchemaDecoder schemas;
-  std::map<uint16_t, std::optional<TelemetryChannel>> telemetry;
   std::string packet_bytes;
   size_t undecodable = 0;
+  bool any_topic_matched = false;
+  std::string known_channels;
+  int code = kExitOk;
+};
+
+// One file's selected messages to `visit`; its problems said on stderr and kept in `state`.
+void ReadOne(const std::string& what, const McapFile& file, const std::vector<std::string>& topics,
+             const TimeRange& range, ReadState& state, ProgressBar& bar, uint64_t bytes_before,
+             const std::function<void(const Decoded&)>& visit) {
+  protocol::McapReadOptions read_options;
+  read_options.start_ns = range.start_ns;
+  read_options.end_ns = range.end_ns;
+  McapMessageReader reader(file, read_options);
+  std::map<uint16_t, std::optional<TelemetryChannel>> telemetry;
   McapMessage m;
-  bool any_topic_matched = topics.empty();
+  uint64_t seen = 0;
   while (reader.Next(m)) {
+    if ((++seen & 0x3FFF) == 0) bar.Update(bytes_before + reader.intact_offset(), "bytes");
     const protocol::McapChannel& channel = reader.channels().at(m.channel_id);
     if (!TopicSelected(topics, channel)) continue;
-    any_topic_matched = true;
+    state.any_topic_matched = true;
     Decoded d;
     d.channel = &channel;
     d.record = &m;
     const auto schema = reader.schemas().find(channel.schema_id);
     if (schema == reader.schemas().end()) {
-      if (undecodable++ == 0)
+      if (state.undecodable++ == 0)
         fmt::print(stderr, "gsctl {}: '{}' has no schema\n", what, channel.topic);
       continue;
     }
-    auto message = schemas.Decode(schema->second, m.data);
+    auto message = state.schemas.Decode(schema->second, m.data);
     if (!message.ok()) {
-      if (undecodable++ == 0) {
+      if (state.undecodable++ == 0) {
         fmt::print(stderr, "gsctl {}: {}: {}\n", what, channel.topic, message.error().message());
       }
       continue;
@@ -79,8 +78,8 @@ int ForEachMessage(const std::string& what, const std::string& path,
     protocol::DecodedPacket packet;
     if (it->second && it->second->stream != nullptr &&
         d.message->GetDescriptor() == it->second->stream->prototype->GetDescriptor() &&
-        protocol::recording::RebuildPacket(*it->second, m, packet_bytes).ok()) {
-      auto view = protocol::ParseTmPacket(protocol::AsBytes(packet_bytes));
+        protocol::recording::RebuildPacket(*it->second, m, state.packet_bytes).ok()) {
+      auto view = protocol::ParseTmPacket(protocol::AsBytes(state.packet_bytes));
       if (view.ok()) {
         packet = {it->second->stream, *view, d.message};
         d.packet = &packet;
@@ -88,15 +87,8 @@ int ForEachMessage(const std::string& what, const std::string& path,
     }
     visit(d);
   }
-  if (!any_topic_matched) {
-    std::string known;
-    for (const auto& [id, c] : reader.channels()) known += " " + c.topic;
-    fmt::print(stderr, "gsctl {}: no channel matches {} (channels:{})\n", what,
-               fmt::join(topics, ", "), known);
-    return kExitUsage;
-  }
-  if (undecodable > 1)
-    fmt::print(stderr, "gsctl {}: {} messages could not be decoded\n", what, undecodable);
+  state.known_channels.clear();
+  for (const auto& [id, c] : reader.channels()) state.known_channels += " " + c.topic;
   if (reader.end() == McapMessageReader::End::kTorn ||
       reader.end() == McapMessageReader::End::kDamaged) {
     fmt::print(
@@ -104,9 +96,89 @@ int ForEachMessage(const std::string& what, const std::string& path,
         what, reader.problem().offset, file.bytes().size(), reader.problem().reason,
         reader.end() == McapMessageReader::End::kTorn ? " ('gsctl recover' completes the file)"
                                                       : "");
-    return kExitPartial;
+    state.code = kExitPartial;
   }
-  return kExitOk;
+}
+
+}  // namespace
+
+int ForEachMessage(const std::string& what, const std::vector<std::string>& paths,
+                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
+                   const std::optional<std::string>& end,
+                   const std::function<void(const Decoded&)>& visit) {
+  namespace fs = std::filesystem;
+  // A directory stands for its recordings, in the order they were started.
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> in;
+    for (fs::directory_iterator it(p, ec), stop; !ec && it != stop; it.increment(ec)) {
+      if (it->path().extension() == ".mcap") in.push_back(it->path().string());
+    }
+    std::sort(in.begin(), in.end(), [](const std::string& a, const std::string& b) {
+      return protocol::recording::RecordingOrder(a, b);
+    });
+    if (in.empty()) {
+      fmt::print(stderr, "gsctl {}: no recordings (*.mcap) in {}\n", what, p);
+      return kExitUsage;
+    }
+    files.insert(files.end(), in.begin(), in.end());
+  }
+  if (files.empty()) {
+    fmt::print(stderr, "gsctl {}: no recording given\n", what);
+    return kExitUsage;
+  }
+  uint64_t total = 0;
+  for (const std::string& f : files) {
+    std::error_code ec;
+    total += fs::file_size(f, ec);
+  }
+  ReadState state;
+  state.any_topic_matched = topics.empty();
+  std::optional<TimeRange> range;
+  ProgressBar bar(what, total);
+  uint64_t done = 0;
+  // One file mapped at a time: memory does not grow with the number of files.
+  for (const std::string& path : files) {
+    auto opened = McapFile::Open(path);
+    if (!opened.ok()) {
+      bar.Finish();
+      fmt::print(stderr, "gsctl {}: {}\n", what, opened.error().message());
+      return kExitFailure;
+    }
+    if (!range) {
+      // +OFFSET times count from the first recording's first message.
+      auto resolved = ResolveTimeRange(start, end, {opened->get()});
+      if (!resolved.ok()) {
+        fmt::print(stderr, "gsctl {}: {}\n", what, resolved.error().message());
+        return kExitUsage;
+      }
+      range = *resolved;
+    }
+    ReadOne(what, **opened, topics, *range, state, bar, done, visit);
+    done += (*opened)->bytes().size();
+    bar.Update(done, "bytes");
+  }
+  bar.Finish();
+  if (!state.any_topic_matched) {
+    fmt::print(stderr, "gsctl {}: no channel matches {} (channels:{})\n", what,
+               fmt::join(topics, ", "), state.known_channels);
+    return kExitUsage;
+  }
+  if (state.undecodable > 1)
+    fmt::print(stderr, "gsctl {}: {} messages could not be decoded\n", what, state.undecodable);
+  return state.code;
+}
+
+int ForEachMessage(const std::string& what, const std::string& path,
+                   const std::vector<std::string>& topics, const std::optional<std::string>& start,
+                   const std::optional<std::string>& end,
+                   const std::function<void(const Decoded&)>& visit) {
+  return ForEachMessage(what, std::vector<std::string>{path}, topics, start, end, visit);
 }
 
 namespace {
@@ -241,7 +313,7 @@ std::string FileNameForTopic(const std::string& topic) {
 
 int RunCat(const CatOptions& o) {
   std::string line;
-  const int code = ForEachMessage("cat", o.file, o.topics, o.start, o.end, [&](const Decoded& d) {
+  const int code = ForEachMessage("cat", o.files, o.topics, o.start, o.end, [&](const Decoded& d) {
     line.clear();
     if (o.json) {
       if (d.packet) {
@@ -270,7 +342,7 @@ int ExportImages(const ExportOptions& o) {
   options.directory = o.images;
   station::ProductSink sink(options, 0.0, nullptr, log);
   std::vector<std::string> topics = {"file_delivery", "camera_frame"};
-  const int code = ForEachMessage("export", o.file, topics, o.start, o.end, [&](const Decoded& d) {
+  const int code = ForEachMessage("export", o.files, topics, o.start, o.end, [&](const Decoded& d) {
     if (d.packet == nullptr) return;
     sink.OnAccepted({*d.packet, static_cast<int64_t>(d.record->log_time), nullptr});
   });
@@ -332,7 +404,7 @@ int RunExport(const ExportOptions& o) {
   bool write_failed = false;
   std::string line;
   const int code =
-      ForEachMessage("export", o.file, o.topics, o.start, o.end, [&](const Decoded& d) {
+      ForEachMessage("export", o.files, o.topics, o.start, o.end, [&](const Decoded& d) {
         auto [it, inserted] = outputs.try_emplace(d.channel->topic);
         Output& out = it->second;
         if (inserted) {

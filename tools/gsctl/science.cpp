@@ -63,7 +63,7 @@ int ExportScience(const ExportOptions& o) {
   std::map<std::string, size_t> counts;
   bool write_failed = !index;
   const int code =
-      ForEachMessage("export", o.file, {"soil"}, o.start, o.end, [&](const Decoded& d) {
+      ForEachMessage("export", o.files, {"soil"}, o.start, o.end, [&](const Decoded& d) {
         rover::v1::SoilMeasurement m;
         if (!AsGenerated(d, m)) return;
         const std::string_view instrument = InstrumentName(m.instrument());

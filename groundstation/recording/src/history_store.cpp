@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -26,76 +28,138 @@ constexpr uint64_t kLatestFirstWindowNs = 10'000'000'000;
 // Soil measurements one traverse answer carries at most (~40 hours of the default mix); the
 // rest are counted in `sites_left_out`.
 constexpr size_t kMaxSites = 20'000;
+// Summaries (chunk indexes) of closed files kept between queries.
+constexpr size_t kKeptSummaries = 48;
 
 }  // namespace
 
 HistoryStore::HistoryStore(std::string directory, std::string rover_id, Logger& log)
     : log_(log), directory_(std::move(directory)), rover_id_(std::move(rover_id)) {}
 
-Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint64_t end_ns) {
-  std::error_code ec;
-  std::vector<std::string> names;
-  for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (protocol::recording::IsRecordingOf(name, rover_id_)) names.push_back(it->path().string());
+namespace {
+
+// A file's size and modification time in one stat(); false when it is not there.
+bool StatOf(const std::string& path, uintmax_t& size, int64_t& mtime_ns) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  size = static_cast<uintmax_t>(st.st_size);
+  mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return true;
+}
+
+}  // namespace
+
+void HistoryStore::Refresh(const std::string& path, FileSpan& span) {
+  uintmax_t size = 0, archive_size = 0;
+  int64_t modified = 0, archive_modified = 0;
+  if (!StatOf(path, size, modified)) {
+    span = FileSpan{};
+    span.gone = true;
+    return;
   }
-  if (ec) {
-    return Status::Error(fmt::format("cannot list recordings in {}: {}", directory_, ec.message()));
+  const std::string archive = ArchivePathFor(path);
+  if (!StatOf(archive, archive_size, archive_modified)) archive_size = 0;
+  if (!span.gone && span.size == size && span.modified == modified &&
+      span.archive_size == archive_size && span.archive_modified == archive_modified) {
+    return;
   }
-  // Names start with the file's start time; several started in one second are numbered.
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return protocol::recording::RecordingOrder(a, b);
-  });
-  std::vector<std::string> out;
-  for (const std::string& path : names) {
-    const auto modified = fs::last_write_time(path, ec);
-    const uintmax_t size = ec ? 0 : fs::file_size(path, ec);
-    if (ec) continue;  // gone since the listing (a split renamed nothing, but be safe)
-    const std::string archive = ArchivePathFor(path);
-    std::error_code aec;
-    const auto archive_modified = fs::last_write_time(archive, aec);
-    const uintmax_t archive_size = aec ? 0 : fs::file_size(archive, aec);
-    FileSpan& span = spans_[path];
-    if (span.size != size || span.modified != modified || span.archive_size != archive_size ||
-        span.archive_modified != archive_modified) {
-      span = FileSpan{};
-      span.modified = modified;
-      span.size = size;
-      span.archive_modified = archive_modified;
-      span.archive_size = archive_size;
-      // A valid archive gives the file's span without reading the file: a station over months
-      // of recordings lists them all in milliseconds.
-      if (archive_size > 0) {
-        auto opened = ArchiveReader::Open(archive);
-        if (auto* reader = std::get_if<0>(&opened)) {
-          std::string why;
-          const int64_t mtime = RecordingMtimeNs(path);
-          if ((*reader)->Matches(path, size, mtime, &why) == ArchiveState::kValid) {
-            const ArchiveHeader& h = (*reader)->header();
-            span.archived = span.closed = true;
-            span.start_ns = h.start_ns;
-            span.end_ns = h.end_ns;
-            if (h.messages == 0) span.start_ns = span.end_ns + 1;
-          }
-        } else {
-          ArchiveProblem(archive, std::get<1>(opened).reason);
-        }
+  span = FileSpan{};
+  span.modified = modified;
+  span.size = size;
+  span.archive_modified = archive_modified;
+  span.archive_size = archive_size;
+  // A valid archive gives the file's span without reading the file: a station over months of
+  // recordings lists them all in milliseconds.
+  if (archive_size > 0) {
+    auto opened = ArchiveReader::Open(archive);
+    if (auto* reader = std::get_if<0>(&opened)) {
+      if ((*reader)->Matches(path, size, modified) == ArchiveState::kValid) {
+        const ArchiveHeader& h = (*reader)->header();
+        span.archived = span.closed = true;
+        span.start_ns = h.start_ns;
+        span.end_ns = h.end_ns;
+        if (h.messages == 0) span.start_ns = span.end_ns + 1;
       }
-      if (!span.closed) {
-        span.summary_tried = true;
-        if (auto file = protocol::McapFile::Open(path); file.ok()) {
-          if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
-            span.closed = true;
-            span.start_ns = summary->statistics->message_start_time;
-            span.end_ns = summary->statistics->message_end_time;
-            if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
-            span.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
-          }
-        }
+    } else {
+      ArchiveProblem(archive, std::get<1>(opened).reason);
+    }
+  }
+  if (!span.closed) {
+    span.summary_tried = true;
+    if (auto file = protocol::McapFile::Open(path); file.ok()) {
+      if (auto summary = (*file)->ReadSummary(); summary.ok() && summary->statistics) {
+        span.closed = true;
+        span.start_ns = summary->statistics->message_start_time;
+        span.end_ns = summary->statistics->message_end_time;
+        if (summary->statistics->message_count == 0) span.start_ns = span.end_ns + 1;
+        span.summary = std::make_shared<const protocol::McapSummary>(std::move(*summary));
       }
     }
+  }
+}
+
+Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint64_t end_ns) {
+  ++query_;
+  // The listing is read again only when the directory or its archive directory changed (a new
+  // file, a split, a rename, a new archive); between, only the files still being written (no
+  // summary, no archive) are looked at again. A month of hourly files costs a few stat() calls.
+  uintmax_t ignored = 0;
+  int64_t dir_mtime = 0, archive_dir_mtime = 0;
+  if (!StatOf(directory_, ignored, dir_mtime)) {
+    return Status::Error(fmt::format("cannot list recordings in {}: it is gone", directory_));
+  }
+  if (!StatOf(ArchiveDirectoryOf(directory_), ignored, archive_dir_mtime)) archive_dir_mtime = 0;
+  const bool relist = !listed_ || dir_mtime != dir_mtime_ || archive_dir_mtime != archive_dir_mtime_;
+  if (relist) {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (fs::directory_iterator it(directory_, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (protocol::recording::IsRecordingOf(name, rover_id_)) {
+        names.push_back(it->path().string());
+      }
+    }
+    if (ec) {
+      return Status::Error(
+          fmt::format("cannot list recordings in {}: {}", directory_, ec.message()));
+    }
+    // Names start with the file's start time; several started in one second are numbered.
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return protocol::recording::RecordingOrder(a, b);
+    });
+    names_ = std::move(names);
+    std::erase_if(spans_, [&](const auto& entry) {
+      return !std::binary_search(names_.begin(), names_.end(), entry.first,
+                                 [](const std::string& a, const std::string& b) {
+                                   return protocol::recording::RecordingOrder(a, b);
+                                 });
+    });
+    listed_ = true;
+    dir_mtime_ = dir_mtime;
+    archive_dir_mtime_ = archive_dir_mtime;
+  }
+  std::vector<std::string> out;
+  for (const std::string& path : names_) {
+    FileSpan& span = spans_[path];
+    if (relist || !span.closed || span.gone) Refresh(path, span);
+    if (span.gone) continue;
     if (span.closed && (span.end_ns < start_ns || span.start_ns > end_ns)) continue;
+    span.used = query_;
     out.push_back(path);
+  }
+  // Summaries are large (a chunk index per second of recording): only those of the files the
+  // last queries read are kept.
+  std::vector<std::pair<uint64_t, FileSpan*>> loaded;
+  for (auto& [path, span] : spans_) {
+    if (span.summary && span.closed) loaded.emplace_back(span.used, &span);
+  }
+  if (loaded.size() > kKeptSummaries) {
+    std::sort(loaded.begin(), loaded.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = kKeptSummaries; i < loaded.size(); ++i) {
+      loaded[i].second->summary.reset();
+      loaded[i].second->summary_tried = false;
+    }
   }
   return out;
 }

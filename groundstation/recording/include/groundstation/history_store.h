@@ -118,16 +118,19 @@ class HistoryStore {
  private:
   Logger& log_;
   struct FileSpan {
-    std::filesystem::file_time_type modified;
+    int64_t modified = 0;
     uintmax_t size = 0;
+    bool gone = false;  // no longer there
+    uint64_t used = 0;  // the last query that listed it
     bool closed = false;  // has a summary or an archive: the range below is exact
     uint64_t start_ns = 0, end_ns = 0;
     std::shared_ptr<const protocol::McapSummary> summary;  // closed files, read when needed
     bool summary_tried = false;
     bool archived = false;  // its parameter archive is valid for it as it is
-    std::filesystem::file_time_type archive_modified;
+    int64_t archive_modified = 0;
     uintmax_t archive_size = 0;
   };
+  void Refresh(const std::string& path, FileSpan& span);
   // The sample of `field` a recorded message holds, if any.
   using SampleFn = std::function<void(uint64_t ground_ns, uint64_t onboard_ns, double number,
                                       const google::protobuf::Message& message)>;
@@ -148,6 +151,12 @@ class HistoryStore {
   std::string directory_;
   std::string rover_id_;
   std::map<std::string, FileSpan> spans_;
+  // The directory's recordings in start order, as last listed, and what the directory and its
+  // archive directory looked like then.
+  std::vector<std::string> names_;
+  bool listed_ = false;
+  int64_t dir_mtime_ = 0, archive_dir_mtime_ = 0;
+  uint64_t query_ = 0;
   std::map<std::string, std::string> reported_;  // file -> problem already logged
 };
 
