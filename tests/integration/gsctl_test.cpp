@@ -349,12 +349,30 @@ TEST_F(BadFiles, EveryCommandRefusesNonMcapInOneLine) {
           {"export", file, "--out", dir_.File("x")},
           {"recover", file, dir_.File("r.mcap")},
           {"replay", file, "--insecure", "--max", "--bind", dir_.IpcEndpoint("r")}}) {
+      // cat and export read a directory's recordings (below).
+      if (file == dir_.path().string() && (args[0] == "cat" || args[0] == "export")) continue;
       const GsctlRun r = Gsctl(args);
       EXPECT_EQ(r.code, 1) << args[0] << " " << file << ": " << r.err;
       EXPECT_EQ(Lines(r.err), 1u) << args[0] << " " << file << ": " << r.err;
       EXPECT_TRUE(r.err.starts_with("gsctl " + args[0] + ": ")) << r.err;
     }
   }
+}
+
+// cat and export take a directory for its recordings: one that is not a recording stops them
+// with its name (after what came before it was delivered), exit 1.
+TEST_F(BadFiles, CatAndExportOfADirectoryStopAtAFileThatIsNoRecording) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"cat", dir_.path().string()},
+        {"export", dir_.path().string(), "--out", dir_.File("x")}}) {
+    const GsctlRun r = Gsctl(args);
+    EXPECT_EQ(r.code, 1) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("gsctl " + args[0] + ": '" + empty_ + "' is empty, not an MCAP file"),
+              std::string::npos)
+        << r.err;
+  }
+  const GsctlRun none = Gsctl({"cat", dir_.File("x")});
+  EXPECT_NE(none.code, 0);
 }
 
 // A FIFO named where a file is expected (by mistake, or by someone else) used to hang every
