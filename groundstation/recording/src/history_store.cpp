@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/message.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -109,7 +108,8 @@ Result<std::vector<std::string>> HistoryStore::FilesFor(uint64_t start_ns, uint6
     return Status::Error(fmt::format("cannot list recordings in {}: it is gone", directory_));
   }
   if (!StatOf(ArchiveDirectoryOf(directory_), ignored, archive_dir_mtime)) archive_dir_mtime = 0;
-  const bool relist = !listed_ || dir_mtime != dir_mtime_ || archive_dir_mtime != archive_dir_mtime_;
+  const bool relist =
+      !listed_ || dir_mtime != dir_mtime_ || archive_dir_mtime != archive_dir_mtime_;
   if (relist) {
     std::error_code ec;
     std::vector<std::string> names;

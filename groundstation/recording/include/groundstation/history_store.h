@@ -120,8 +120,8 @@ class HistoryStore {
   struct FileSpan {
     int64_t modified = 0;
     uintmax_t size = 0;
-    bool gone = false;  // no longer there
-    uint64_t used = 0;  // the last query that listed it
+    bool gone = false;    // no longer there
+    uint64_t used = 0;    // the last query that listed it
     bool closed = false;  // has a summary or an archive: the range below is exact
     uint64_t start_ns = 0, end_ns = 0;
     std::shared_ptr<const protocol::McapSummary> summary;  // closed files, read when needed
