@@ -392,7 +392,9 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
   const auto damaged = [&](std::string why) {
     return OpenError{ArchiveState::kDamaged, fmt::format("{}: {}", path, why)};
   };
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  auto reader = std::unique_ptr<ArchiveReader>(new ArchiveReader());
+  Fd& fd = reader->fd_;
+  fd.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd.fd < 0) {
     if (errno == ENOENT) return OpenError{ArchiveState::kMissing, path + ": no archive"};
     return damaged(std::strerror(errno));
@@ -400,8 +402,10 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) return damaged("not a regular file");
   const auto size = static_cast<uint64_t>(st.st_size);
+  // The header and, almost always, the whole directory in one read.
   std::string head;
-  if (size < kHeaderSize || !ReadAt(fd.fd, 0, kHeaderSize, head).ok()) {
+  if (size < kHeaderSize ||
+      !ReadAt(fd.fd, 0, static_cast<size_t>(std::min<uint64_t>(size, 16 * 1024)), head).ok()) {
     return damaged("shorter than its header (torn)");
   }
   const auto* h = reinterpret_cast<const uint8_t*>(head.data());
@@ -411,7 +415,6 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
         fmt::format("format version {}, this build reads {}", Get<uint32_t>(h + 8), kVersion));
   }
   if (Get<uint32_t>(h + 80) != Crc(head, 0, 80)) return damaged("header CRC mismatch");
-  auto reader = std::unique_ptr<ArchiveReader>(new ArchiveReader());
   reader->path_ = path;
   ArchiveHeader& hd = reader->header_;
   const uint32_t dir_size = Get<uint32_t>(h + 12);
@@ -431,8 +434,12 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
   if (dir_size > kMaxDirectoryBytes || kHeaderSize + dir_size > size) {
     return damaged(fmt::format("a directory of {} bytes does not fit", dir_size));
   }
-  std::string dir;
-  if (Status s = ReadAt(fd.fd, kHeaderSize, dir_size, dir); !s.ok()) return damaged(s.message());
+  std::string& dir = reader->directory_;
+  if (kHeaderSize + dir_size <= head.size()) {
+    dir.assign(head, kHeaderSize, dir_size);
+  } else if (Status s = ReadAt(fd.fd, kHeaderSize, dir_size, dir); !s.ok()) {
+    return damaged(s.message());
+  }
   if (Crc(dir) != dir_crc) return damaged("directory CRC mismatch");
   const auto* d = reinterpret_cast<const uint8_t*>(dir.data());
   constexpr size_t kFixed = 8 + 4 * 3 + 4 * kArchiveLevelsNs.size();
@@ -440,7 +447,7 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
     if (at + 2 > dir.size()) return damaged("directory entry cut short");
     const auto klen = Get<uint16_t>(d + at);
     if (at + 2 + klen + kFixed > dir.size()) return damaged("directory entry cut short");
-    std::string key(dir, at + 2, klen);
+    const std::string_view key(dir.data() + at + 2, klen);
     const uint8_t* e = d + at + 2 + klen;
     Entry entry;
     entry.offset = Get<uint64_t>(e);
@@ -458,7 +465,7 @@ std::variant<std::unique_ptr<ArchiveReader>, ArchiveReader::OpenError> ArchiveRe
         (special ? entry.raw > kMaxSpecialBytes : uint64_t{entry.raw} != buckets * kBucketBytes)) {
       return damaged(fmt::format("the block of {} does not fit its file", key));
     }
-    reader->entries_.emplace(std::move(key), entry);
+    reader->entries_.emplace_back(key, entry);
     at += 2 + klen + kFixed;
   }
   return reader;
@@ -484,25 +491,38 @@ ArchiveState ArchiveReader::Matches(const std::string& recording_path, uint64_t 
   return ArchiveState::kValid;
 }
 
+ArchiveReader::Fd::~Fd() {
+  if (fd >= 0) ::close(fd);
+}
+
+const ArchiveReader::Entry* ArchiveReader::Find(std::string_view key) const {
+  for (const auto& [k, e] : entries_) {
+    if (k == key) return &e;
+  }
+  return nullptr;
+}
+
 bool ArchiveReader::HasField(std::string_view key) const {
-  return entries_.find(key) != entries_.end();
+  return Find(key) != nullptr;
 }
 
 Result<std::string> ArchiveReader::Block(std::string_view key) {
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return std::string();
-  const Entry& e = it->second;
-  Fd fd{::open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.fd < 0) return Status::Error(fmt::format("{}: {}", path_, std::strerror(errno)));
-  std::string compressed;
-  if (Status s = ReadAt(fd.fd, e.offset, e.compressed, compressed); !s.ok()) {
+  const Entry* found = Find(key);
+  if (found == nullptr) return std::string();
+  const Entry& e = *found;
+  thread_local std::string compressed;
+  if (Status s = ReadAt(fd_.fd, e.offset, e.compressed, compressed); !s.ok()) {
     return Status::Error(fmt::format("{}: the block of {} {}", path_, key, s.message()));
   }
   if (Crc(compressed) != e.crc) {
     return Status::Error(fmt::format("{}: the block of {} fails its CRC", path_, key));
   }
   std::string raw(e.raw, '\0');
-  const size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  // One decompression context per thread, not one per block.
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(),
+                                                                           ZSTD_freeDCtx);
+  const size_t n = ZSTD_decompressDCtx(context.get(), raw.data(), raw.size(), compressed.data(),
+                                       compressed.size());
   if (ZSTD_isError(n) || n != raw.size()) {
     return Status::Error(fmt::format("{}: the block of {} does not inflate", path_, key));
   }
@@ -511,11 +531,11 @@ Result<std::string> ArchiveReader::Block(std::string_view key) {
 
 Result<std::vector<ArchiveBucket>> ArchiveReader::Buckets(std::string_view key, size_t level) {
   std::vector<ArchiveBucket> out;
-  const auto it = entries_.find(key);
-  if (it == entries_.end() || level >= kArchiveLevelsNs.size() || key.starts_with('@')) return out;
+  const Entry* found = Find(key);
+  if (found == nullptr || level >= kArchiveLevelsNs.size() || key.starts_with('@')) return out;
   auto raw = Block(key);
   if (!raw.ok()) return raw.error();
-  const Entry& e = it->second;
+  const Entry& e = *found;
   size_t at = 0;
   for (size_t l = 0; l < level; ++l) at += size_t{e.counts[l]} * kBucketBytes;
   DecodeLevel(reinterpret_cast<const uint8_t*>(raw->data()) + at, e.counts[level], out);

@@ -171,10 +171,20 @@ class ArchiveReader {
     std::array<uint32_t, kArchiveLevelsNs.size()> counts{};
   };
   ArchiveReader() = default;
+  const Entry* Find(std::string_view key) const;
   Result<std::string> Block(std::string_view key);
   std::string path_;
   ArchiveHeader header_;
-  std::map<std::string, Entry, std::less<>> entries_;
+  // Kept open from Open() to the last block read: one open() per file and query.
+  struct Fd {
+    int fd = -1;
+    ~Fd();
+  };
+  Fd fd_;
+  // The directory as read, and its entries (keys point into it), in file order: a query asks
+  // for one or two keys, so a scan beats building a map of a hundred.
+  std::string directory_;
+  std::vector<std::pair<std::string_view, Entry>> entries_;
 };
 
 // Reads the recording (complete, torn or damaged: what is intact) and writes its sidecar.

@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "groundstation/telemetry_fields.h"
@@ -150,7 +151,7 @@ class HistoryStore {
 
   std::string directory_;
   std::string rover_id_;
-  std::map<std::string, FileSpan> spans_;
+  std::unordered_map<std::string, FileSpan> spans_;  // references stay valid as it grows
   // The directory's recordings in start order, as last listed, and what the directory and its
   // archive directory looked like then.
   std::vector<std::string> names_;
