@@ -520,7 +520,7 @@ Result<std::string> ArchiveReader::Block(std::string_view key) {
   std::string raw(e.raw, '\0');
   // One decompression context per thread, not one per block.
   thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(),
-                                                                           ZSTD_freeDCtx);
+                                                                          ZSTD_freeDCtx);
   const size_t n = ZSTD_decompressDCtx(context.get(), raw.data(), raw.size(), compressed.data(),
                                        compressed.size());
   if (ZSTD_isError(n) || n != raw.size()) {
