@@ -250,7 +250,10 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
       [&] {
         std::error_code ec;
         for (const auto& e : std::filesystem::directory_iterator(dir.path() / "rec", ec)) {
-          if (std::filesystem::file_size(e.path(), ec) > 100'000) return true;
+          if (e.path().extension() == ".mcap" &&
+              std::filesystem::file_size(e.path(), ec) > 100'000) {
+            return true;
+          }
         }
         return false;
       },

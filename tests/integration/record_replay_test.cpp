@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/mcap_reader.h"
+#include "protocol/recording_profile.h"
 #include "support/capture.h"
 #include "support/official_reader.h"
 #include "support/process.h"
@@ -27,7 +28,9 @@ std::vector<std::string> McapFilesIn(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".mcap") files.push_back(entry.path().string());
   }
-  std::sort(files.begin(), files.end());
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return protocol::recording::RecordingOrder(a, b);  // "_2" before "_10"
+  });
   return files;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "protocol/recording_profile.h"
 #include "support/process.h"
 
 namespace lgs::test {
@@ -27,7 +28,9 @@ Recording ReadRecording(const std::filesystem::path& directory) {
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     if (entry.path().extension() == ".mcap") files.push_back(entry.path().string());
   }
-  std::sort(files.begin(), files.end());
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return protocol::recording::RecordingOrder(a, b);  // "_2" before "_10"
+  });
   return ReadRecordingFiles(files);
 }
 
