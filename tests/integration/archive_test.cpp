@@ -113,10 +113,11 @@ TEST(Archive, AStationSummarizesTheFilesItClosesAndStartsAndAnswersFromThem) {
     EXPECT_GT(std::stoi(archived.back().headers["X-History-Archives"]), 0) << q;
     EXPECT_GE(json::parse(archived.back().body).size(), 1u) << q;
   }
-  // At 100 times mission speed the drive lasted seconds of ground time: one bucket of the
-  // finest level (a minute), answered by its minimum and maximum.
+  // At 100 times mission speed the drive lasted two seconds of ground time: one or two buckets
+  // of the finest level (a minute, when it straddled one's end), each its minimum and maximum.
   EXPECT_EQ(archived[1].headers["X-History-Bucket-Ns"], "60000000000");
-  EXPECT_EQ(json::parse(archived[1].body).size(), 2u);
+  EXPECT_GE(json::parse(archived[1].body).size(), 2u);
+  EXPECT_LE(json::parse(archived[1].body).size(), 4u);
   // Once the station's maintainer has checked the archives at start (it would rebuild what is
   // missing), they go: the answers must not change.
   ASSERT_TRUE(WaitUntil(
