@@ -427,9 +427,6 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   auto files = FilesFor(q.start_ns, q.end_ns);
   if (!files.ok()) return files.error();
   const TelemetryField& field = *q.field;
-  const std::vector<std::string> topics = {
-      protocol::recording::TelemetryChannel(rover_id_, field.stream->name)};
-  std::unique_ptr<google::protobuf::Message> message(field.stream->prototype->New());
   const bool numeric = field.format != FieldFormat::kString && field.format != FieldFormat::kArray;
   const HistoryStrategy strategy =
       q.strategy == HistoryStrategy::kMinMax && !numeric ? HistoryStrategy::kAll : q.strategy;
@@ -456,31 +453,26 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   HistoryResult result;
   const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
   const auto read_file = [&](const std::string& path, uint64_t from_ns, uint64_t to_ns) {
-    ++result.files_read;
-    Status s = ForEachMessage(
-        path, topics, from_ns, to_ns, result.chunks_read, [&](int, const protocol::McapMessage& m) {
-          if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) return;
-          ++result.messages_decoded;
-          if (!FieldPresent(field, *message)) return;
-          HistorySample sample{m.log_time, m.publish_time, {}, 0.0};
-          sample.number =
-              FieldNumber(field, *message).value_or(std::numeric_limits<double>::quiet_NaN());
+    RawSamples(
+        path, field, from_ns, to_ns, result,
+        [&](uint64_t ground, uint64_t onboard, double number, const google::protobuf::Message& m) {
+          HistorySample sample{ground, onboard, {}, number};
           ++total;
           if (strategy == HistoryStrategy::kMinMax && !std::isnan(sample.number)) {
-            auto b = static_cast<size_t>(static_cast<double>(m.log_time - q.start_ns) / span *
+            auto b = static_cast<size_t>(static_cast<double>(ground - q.start_ns) / span *
                                          static_cast<double>(size));
             b = std::min(b, size - 1);
             if (bucket_min[b].value_json.empty() || sample.number < bucket_min[b].number) {
               bucket_min[b] = sample;
-              AppendFieldJson(field, *message, bucket_min[b].value_json);
+              AppendFieldJson(field, m, bucket_min[b].value_json);
             }
             if (bucket_max[b].value_json.empty() || sample.number > bucket_max[b].number) {
               bucket_max[b] = sample;
-              AppendFieldJson(field, *message, bucket_max[b].value_json);
+              AppendFieldJson(field, m, bucket_max[b].value_json);
             }
           }
           if (kept.size() < keep || strategy != HistoryStrategy::kMinMax) {
-            AppendFieldJson(field, *message, sample.value_json);
+            AppendFieldJson(field, m, sample.value_json);
             kept.push_back(std::move(sample));
             if (kept.size() > keep) {
               kept.pop_front();
@@ -488,7 +480,6 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
             }
           }
         });
-    if (!s.ok()) log_.Warn("history: {}", s.message());
   };
   if (strategy == HistoryStrategy::kLatest) {
     // Newest file first, and in it the last 10 s, then the last 10 min, ...: the answer is
