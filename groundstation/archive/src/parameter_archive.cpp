@@ -263,6 +263,22 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
   std::string directory, blocks;
   std::string raw;
   std::vector<ArchiveBucket> level;
+  // A zstd block and its directory entry (offset relative to the blocks: made absolute below).
+  const auto add_block = [&](const std::string& key, const std::string& payload,
+                             const std::array<uint32_t, kArchiveLevelsNs.size()>& counts) {
+    std::string compressed(ZSTD_compressBound(payload.size()), '\0');
+    const size_t n = ZSTD_compress(compressed.data(), compressed.size(), payload.data(),
+                                   payload.size(), kZstdLevel);
+    compressed.resize(ZSTD_isError(n) ? 0 : n);
+    Put(directory, static_cast<uint16_t>(key.size()));
+    Put(directory, key.data(), key.size());
+    Put(directory, static_cast<uint64_t>(blocks.size()));
+    Put(directory, static_cast<uint32_t>(compressed.size()));
+    Put(directory, static_cast<uint32_t>(payload.size()));
+    Put(directory, Crc(compressed));
+    for (uint32_t c : counts) Put(directory, c);
+    blocks += compressed;
+  };
   for (const FieldBuckets& fb : fields_) {
     if (fb.buckets.empty()) continue;
     raw.clear();
@@ -280,34 +296,11 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
       counts[l] = static_cast<uint32_t>(level.size());
       EncodeLevel(level, raw);
     }
-    std::string compressed(ZSTD_compressBound(raw.size()), '\0');
-    const size_t n =
-        ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), kZstdLevel);
-    compressed.resize(ZSTD_isError(n) ? 0 : n);
-    const std::string& key = fb.field->key;
-    Put(directory, static_cast<uint16_t>(key.size()));
-    Put(directory, key.data(), key.size());
-    Put(directory, static_cast<uint64_t>(blocks.size()));  // made absolute below
-    Put(directory, static_cast<uint32_t>(compressed.size()));
-    Put(directory, static_cast<uint32_t>(raw.size()));
-    Put(directory, Crc(compressed));
-    for (uint32_t c : counts) Put(directory, c);
-    blocks += compressed;
+    add_block(fb.field->key, raw, counts);
   }
   // What a starting station needs whole: sequences, the newest tiles and pose.
   const auto special = [&](const std::string& key, const std::string& payload) {
-    std::string compressed(ZSTD_compressBound(payload.size()), '\0');
-    const size_t n = ZSTD_compress(compressed.data(), compressed.size(), payload.data(),
-                                   payload.size(), kZstdLevel);
-    compressed.resize(ZSTD_isError(n) ? 0 : n);
-    Put(directory, static_cast<uint16_t>(key.size()));
-    Put(directory, key.data(), key.size());
-    Put(directory, static_cast<uint64_t>(blocks.size()));
-    Put(directory, static_cast<uint32_t>(compressed.size()));
-    Put(directory, static_cast<uint32_t>(payload.size()));
-    Put(directory, Crc(compressed));
-    for (size_t l = 0; l < kArchiveLevelsNs.size(); ++l) Put(directory, uint32_t{0});
-    blocks += compressed;
+    add_block(key, payload, {});
   };
   {
     std::string payload;
