@@ -272,7 +272,13 @@ TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {
   const RecordedCounts recording = CountRecording(dir.path() / "rec", truth);
   const json summary = json::parse(ReadFile(dir.File("summary.json")));
   EXPECT_EQ(summary["prior_recordings"]["recovered_files"], 1) << second.Stderr();
-  EXPECT_GT(summary["prior_recordings"]["messages"].get<int>(), 300);
+  // The one prior file is the killed run's: the packets the scan counted are among the messages
+  // recovery kept (with the station's own channels), and the 100 kB it had written hold a few
+  // hundred (how many depends on the mix at the kill).
+  EXPECT_EQ(summary["prior_recordings"]["files"], 1);
+  EXPECT_LE(summary["prior_recordings"]["messages"].get<int>(),
+            summary["prior_recordings"]["recovered_messages"].get<int>());
+  EXPECT_GT(summary["prior_recordings"]["messages"].get<int>(), 100);
   EXPECT_EQ(truth.pending, 0u);
   ASSERT_TRUE(truth.evicted.empty());
   std::set<Key> recorded;
