@@ -135,9 +135,24 @@ TEST(Archive, AStationSummarizesTheFilesItClosesAndStartsAndAnswersFromThem) {
         << raw.headers.at("X-History-Files") << " files\n"
         << again.Stderr();
   }
+  // A recording copied in while the station runs (from another station, or a backup) is
+  // summarized once the copy has settled, and history answers from its archive.
+  const std::string rover = fs::path(files[0]).filename().string().substr(
+      0, fs::path(files[0]).filename().string().find('_'));
+  const std::string copied = dir.File(
+      "rec/" + protocol::recording::FileName(rover, (now_ms - 2 * 3'600'000) * 1'000'000ull));
+  fs::copy_file(files[0], copied);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return station::CheckArchive(copied) == station::ArchiveState::kValid; }, 20s))
+      << again.Stderr();
+  const Reply arrived = Get(port, fmt::format("/api/history?key={}&{}", queries[0], range));
+  ASSERT_EQ(arrived.status, 200) << arrived.body;
+  EXPECT_EQ(arrived.headers.at("X-History-Archives"), "1");
   again.Signal(SIGINT);
   ASSERT_EQ(again.Wait(30s), 0) << again.Stderr();
   const json summary2 = json::parse(ReadFile(dir.File("summary2.json")));
+  EXPECT_EQ(summary2["archive"]["arrived"], 1) << summary2.dump();
+  EXPECT_EQ(summary2["archive"]["failed"], 0) << summary2.dump();
   EXPECT_EQ(summary2["prior_recordings"]["archived_files"].get<size_t>(), files.size());
   // Every packet the rover sent (an ideal link: each recorded once), learned from the archives.
   EXPECT_EQ(summary2["prior_recordings"]["messages"].get<size_t>(),

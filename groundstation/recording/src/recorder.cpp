@@ -115,6 +115,7 @@ Status Recorder::Impl::OpenFile(TimestampNs now_ns, RecorderStats& stats) {
   ++stats.files;
   stats.current_file = path;
   OrNull(options.log).Info("recording to {}", path);
+  if (options.on_file_opened) options.on_file_opened(path);
   return Status::Ok();
 }
 

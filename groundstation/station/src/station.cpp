@@ -61,6 +61,9 @@ Status Station::Impl::Start() {
     options.recorder.on_file_closed = [a = archive.get()](const std::string& path) {
       a->FileClosed(path);
     };
+    options.recorder.on_file_opened = [a = archive.get()](const std::string& path) {
+      a->FileOpened(path);
+    };
     recorder = std::make_unique<Recorder>(options.recorder);
     recorder_opened_ns = protocol::WallNowNs();
     if (Status s = recorder->Open(recorder_opened_ns); !s.ok()) return s;

@@ -337,6 +337,7 @@ nlohmann::json SummaryJson(const StationSummary& s) {
                        {"up_to_date", a.up_to_date},
                        {"built", a.built},
                        {"failed", a.failed},
+                       {"arrived", a.arrived},
                        {"pending", a.pending},
                        {"recording_bytes", a.recording_bytes},
                        {"archive_bytes", a.archive_bytes},

@@ -59,6 +59,9 @@ struct RecorderOptions {
   // Called (on the recorder's thread) with each file closed whole: at a split and at Close().
   // The station hands it to its ArchiveMaintainer. Not called for a file a failure abandoned.
   std::function<void(const std::string& path)> on_file_closed;
+  // Called (on the recorder's thread) with each file opened for writing, so that whoever watches
+  // the directory knows which file is still being written.
+  std::function<void(const std::string& path)> on_file_opened;
 
   Status Validate() const;
 };
