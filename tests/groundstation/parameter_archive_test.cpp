@@ -436,6 +436,43 @@ TEST_F(ArchivedHistory, MinMaxAndLatestEqualTheSamplesWithAndWithoutTheArchive) 
   }
 }
 
+// All samples over hours, more than max_samples: the newest, by ground time, with the archive
+// bounding what is read to about what is kept, and the same without it.
+TEST_F(ArchivedHistory, AllSamplesOfALongRangeAreTheNewestAndReadOnlyWhereTheyAre) {
+  // Files a and b overlap here, their samples interleaved, a's arriving out of order.
+  HistoryQuery q = Query(kT0 - 5 * kMin, kT0 + 9000 * kS, HistoryStrategy::kAll, 1);
+  q.max_samples = 500;
+  std::vector<Truth> in;
+  for (const Truth& t : truth_) {
+    if (t.ground_ns >= q.start_ns && t.ground_ns <= q.end_ns) in.push_back(t);
+  }
+  // Equal ground times (a delayed arrival meets a later sample) keep the order recorded.
+  std::stable_sort(in.begin(), in.end(),
+                   [](const Truth& a, const Truth& b) { return a.ground_ns < b.ground_ns; });
+  ASSERT_GT(in.size(), 5000u);
+  std::vector<HistorySample> want;
+  for (size_t i = in.size() - q.max_samples; i < in.size(); ++i) {
+    want.push_back({in[i].ground_ns, in[i].onboard_ns, fmt::format("{}", in[i].value), 0});
+  }
+  HistoryStore archived(dir_.File("rec"), "rover1");
+  auto r = archived.Query(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->truncated);
+  ExpectSamples(r->samples, want, "archived");
+  EXPECT_GT(r->archives_read, 0u);
+  // What was read: the kept samples and what shares their first finest buckets and chunks, far
+  // from all of them.
+  EXPECT_LT(r->messages_decoded, 3 * q.max_samples);
+  fs::remove_all(ArchiveDirectoryOf(dir_.File("rec")));
+  HistoryStore raw(dir_.File("rec"), "rover1");
+  auto all = raw.Query(q);
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->truncated);
+  EXPECT_EQ(all->archives_read, 0u);
+  EXPECT_GT(all->messages_decoded, in.size());
+  ExpectSamples(all->samples, want, "from the messages");
+}
+
 TEST_F(ArchivedHistory, ARecordingAddedLaterIsIncluded) {
   HistoryStore store(dir_.File("rec"), "rover1");
   const uint64_t end = kT0 + 10 * 3600 * kS;

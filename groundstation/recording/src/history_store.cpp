@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <limits>
+#include <map>
 #include <memory>
+#include <tuple>
 
 #include "foxglove/CompressedImage.pb.h"
 #include "groundstation/parameter_archive.h"
@@ -423,6 +426,46 @@ std::optional<HistoryResult> HistoryStore::LatestFromArchives(
   return result;
 }
 
+uint64_t HistoryStore::NewestFrom(const HistoryQuery& q, const std::vector<std::string>& files,
+                                  size_t keep, HistoryResult& result) {
+  const uint64_t fine = kArchiveLevelsNs[0];
+  // A short range is read whole: bounding it would cost more than it saves.
+  if (q.end_ns - q.start_ns < kMinArchiveBuckets * fine) return q.start_ns;
+  const TelemetryField& field = *q.field;
+  std::map<uint64_t, uint64_t> counts;  // finest buckets inside the range: their samples
+  uint64_t total = 0;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    if (!spans_[*it].archived) continue;  // uncounted: the bound is only looser for it
+    auto opened = ArchiveReader::Open(ArchivePathFor(*it));
+    if (auto* error = std::get_if<1>(&opened)) {
+      ArchiveProblem(ArchivePathFor(*it), error->reason);
+      continue;
+    }
+    if (!std::get<0>(opened)->HasField(field.key)) continue;
+    auto buckets = std::get<0>(opened)->Buckets(field.key, 0);
+    if (!buckets.ok()) {
+      ArchiveProblem(ArchivePathFor(*it), buckets.error().message());
+      continue;
+    }
+    ++result.archives_read;
+    for (const ArchiveBucket& b : *buckets) {
+      if (b.start_ns >= q.start_ns && b.start_ns + fine - 1 <= q.end_ns) {
+        counts[b.start_ns] += b.count;
+        total += b.count;
+      }
+    }
+    if (total < keep) continue;
+    // The archives count only finite samples, a subset of what kAll keeps: at least `keep`
+    // samples lie at or after this bucket's start.
+    uint64_t sum = 0;
+    for (auto c = counts.rbegin(); c != counts.rend(); ++c) {
+      sum += c->second;
+      if (sum >= keep) return c->first;
+    }
+  }
+  return q.start_ns;
+}
+
 Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   auto files = FilesFor(q.start_ns, q.end_ns);
   if (!files.ok()) return files.error();
@@ -443,6 +486,16 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
   if (strategy == HistoryStrategy::kLatest && size == 1 && numeric) {
     return std::move(*LatestFromArchives(q, *files));
   }
+  // kAll keeps the newest `keep` by ground time (then by the order read); the oldest kept is at
+  // the front of this heap.
+  struct Numbered {
+    HistorySample sample;
+    uint64_t read = 0;
+    bool operator>(const Numbered& o) const {
+      return std::tie(sample.ground_ns, read) > std::tie(o.sample.ground_ns, o.read);
+    }
+  };
+  std::vector<Numbered> newest;
   std::deque<HistorySample> kept;
   std::vector<HistorySample> bucket_min, bucket_max;
   if (strategy == HistoryStrategy::kMinMax) {
@@ -471,13 +524,19 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
               AppendFieldJson(field, m, bucket_max[b].value_json);
             }
           }
-          if (kept.size() < keep || strategy != HistoryStrategy::kMinMax) {
+          if (strategy == HistoryStrategy::kAll) {
+            AppendFieldJson(field, m, sample.value_json);
+            newest.push_back({std::move(sample), total});
+            std::push_heap(newest.begin(), newest.end(), std::greater<>());
+            if (newest.size() > keep) {
+              std::pop_heap(newest.begin(), newest.end(), std::greater<>());
+              newest.pop_back();
+              result.truncated = true;
+            }
+          } else if (kept.size() < keep || strategy != HistoryStrategy::kMinMax) {
             AppendFieldJson(field, m, sample.value_json);
             kept.push_back(std::move(sample));
-            if (kept.size() > keep) {
-              kept.pop_front();
-              result.truncated = strategy == HistoryStrategy::kAll;
-            }
+            if (kept.size() > keep) kept.pop_front();
           }
         });
   };
@@ -499,6 +558,18 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
       kept.clear();
     }
     kept = std::move(newer);
+  } else if (strategy == HistoryStrategy::kAll) {
+    // Samples older than the newest `keep` the archives count are never kept: not read either.
+    const uint64_t from = numeric ? NewestFrom(q, *files, keep, result) : q.start_ns;
+    for (const std::string& path : *files) {
+      const FileSpan& span = spans_[path];
+      if (span.closed && span.end_ns < from) continue;
+      read_file(path, from, q.end_ns);
+    }
+    std::sort(newest.begin(), newest.end(), [](const Numbered& a, const Numbered& b) {
+      return std::tie(a.sample.ground_ns, a.read) < std::tie(b.sample.ground_ns, b.read);
+    });
+    for (Numbered& n : newest) kept.push_back(std::move(n.sample));
   } else {
     for (const std::string& path : *files) read_file(path, q.start_ns, q.end_ns);
   }

@@ -267,6 +267,10 @@ json Bench::Archive(const std::vector<int>& days_list, int repeats) {
     row["latest_housekeeping"] = measure(hk, start_ms, end_ms, "&strategy=latest");
     row["latest_navigation"] = measure(nav, start_ms, end_ms, "&strategy=latest");
     row["full_1h_navigation"] = measure(nav, mid_ms, mid_ms + 3'600'000, "");
+    // Every sample of 30 days (the route allows up to 31): the newest of them, as many as the
+    // route keeps, read from where the archives count that many.
+    row["all_30d_housekeeping"] =
+        measure(hk, std::max(start_ms, end_ms - int64_t{30} * 86'400'000), end_ms, "");
     row["station_rss_mb_before_queries"] = rss_before_kb / 1024.0;
     row["station_rss_mb_after_queries"] = StatusKb(station.pid(), "VmRSS:") / 1024.0;
     ::kill(station.pid(), SIGTERM);

@@ -13,7 +13,8 @@
 // finest ones and the messages of under a minute at each end); a recording without one (the
 // file being written, one not indexed yet, a damaged archive) is read message by message into
 // the same buckets, so the answer is the same either way. `latest` (size 1) takes a recording's
-// newest sample from its archive when it has one.
+// newest sample from its archive when it has one. All samples over a long range (more than
+// `max_samples`) read only the messages from where the archives count the newest `max_samples`.
 // Not thread-safe: the station's Asio thread owns it.
 #pragma once
 
@@ -141,6 +142,10 @@ class HistoryStore {
                                                   const std::vector<std::string>& files);
   std::optional<HistoryResult> LatestFromArchives(const HistoryQuery& q,
                                                   const std::vector<std::string>& files);
+  // For kAll: a time at or after which the archives count at least `keep` samples of the field
+  // (none older can be among the newest `keep`), else the range's start.
+  uint64_t NewestFrom(const HistoryQuery& q, const std::vector<std::string>& files, size_t keep,
+                      HistoryResult& result);
   void ArchiveProblem(const std::string& path, const std::string& reason);
   // The recordings of this rover, oldest first, that may hold messages in [start, end].
   Result<std::vector<std::string>> FilesFor(uint64_t start_ns, uint64_t end_ns);
