@@ -5,6 +5,7 @@
 #include "groundstation/parameter_archive.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include "groundstation/prior_recordings.h"
 #include "groundstation/recorder.h"
 #include "groundstation/site_mosaic.h"
+#include "protocol/crc32.h"
 #include "protocol/recording_profile.h"
 #include "protocol/telemetry_decoder.h"
 #include "rover/v1/housekeeping.pb.h"
@@ -255,6 +257,56 @@ TEST(ParameterArchive, ATornDamagedOrStaleArchiveIsRefusedWithItsReason) {
   std::ofstream(recording, std::ios::binary | std::ios::app) << "more";
   EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kStale);
   EXPECT_NE(why.find("bytes"), std::string::npos) << why;
+}
+
+// A sidecar whose directory claims a block of ~4 GB (counts and size consistent, every CRC right,
+// as a hostile file could make it): the read is refused with its reason, and costs what the
+// block holds, not what it claims.
+TEST(ParameterArchive, ABlockClaimingMoreThanItHoldsIsRefusedWithoutItsMemory) {
+  test::ScratchDir dir;
+  std::vector<Truth> truth;
+  std::mt19937 rng(13);
+  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
+  for (uint64_t i = 0; i < 600; ++i) w.Record(kT0 + i * kS, kT0 + i * kS, Soc(rng), truth);
+  w.Close();
+  const std::string recording = Recordings(dir.File("rec")).at(0);
+  ASSERT_TRUE(BuildArchive(recording).ok());
+  std::string f = test::ReadFile(ArchivePathFor(recording));
+  const auto get32 = [&](size_t at) {
+    uint32_t v = 0;
+    std::memcpy(&v, f.data() + at, 4);
+    return v;
+  };
+  const auto set32 = [&](size_t at, uint32_t v) { std::memcpy(f.data() + at, &v, 4); };
+  const auto crc = [&](size_t from, size_t n) {
+    return protocol::Crc32({reinterpret_cast<const uint8_t*>(f.data()) + from, n});
+  };
+  // The first entry (a field's: "@" blocks come last): key length, key, offset 8, compressed 4,
+  // raw 4, CRC 4, then the count of each level.
+  const uint32_t dir_size = get32(12);
+  const size_t entry = 88 + 2 + static_cast<uint16_t>(get32(88) & 0xFFFF);
+  const std::string key = f.substr(90, entry - 90);
+  ASSERT_FALSE(key.starts_with('@')) << key;
+  const uint32_t claimed = 36'000'000;  // finest buckets: 3.9 GB at 108 bytes each
+  uint64_t buckets = claimed;
+  for (size_t l = 1; l < kArchiveLevelsNs.size(); ++l) buckets += get32(entry + 20 + 4 * l);
+  set32(entry + 20, claimed);
+  set32(entry + 12, static_cast<uint32_t>(buckets * 108));
+  set32(36, crc(88, dir_size));
+  set32(80, crc(0, 80));
+  std::ofstream(ArchivePathFor(recording), std::ios::binary | std::ios::trunc) << f;
+
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  auto opened = ArchiveReader::Open(ArchivePathFor(recording));
+  ASSERT_EQ(opened.index(), 0u) << std::get<1>(opened).reason;
+  auto read = std::get<0>(opened)->Buckets(key, 0);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.error().message().find("does not inflate"), std::string::npos)
+      << read.error().message();
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "kB of peak memory for the read";
 }
 
 // minmax as the samples say, for the buckets the answer names.

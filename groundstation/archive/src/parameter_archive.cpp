@@ -40,6 +40,10 @@ constexpr uint32_t kFlagComplete = 1;
 // Blocks that are not a field's buckets.
 const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose";
 constexpr uint32_t kMaxSpecialBytes = 256u << 20;
+// Inflating starts with this much room and doubles it as the data fills it.
+constexpr size_t kFirstInflateBytes = 64 * 1024;
+// Our blocks are compressed at level 3 with windows of at most 2 MiB (2^21).
+constexpr int kMaxWindowLog = 23;
 
 void Put(std::string& out, const void* p, size_t n) {
   out.append(static_cast<const char*>(p), n);
@@ -510,15 +514,42 @@ Result<std::string> ArchiveReader::Block(std::string_view key) {
   if (Crc(compressed) != e.crc) {
     return Status::Error(fmt::format("{}: the block of {} fails its CRC", path_, key));
   }
-  std::string raw(e.raw, '\0');
-  // One decompression context per thread, not one per block.
-  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(),
-                                                                          ZSTD_freeDCtx);
-  const size_t n = ZSTD_decompressDCtx(context.get(), raw.data(), raw.size(), compressed.data(),
-                                       compressed.size());
-  if (ZSTD_isError(n) || n != raw.size()) {
-    return Status::Error(fmt::format("{}: the block of {} does not inflate", path_, key));
+  const auto bad = [&] {
+    return Status::Error(
+        fmt::format("{}: the block of {} does not inflate to its {} bytes", path_, key, e.raw));
+  };
+  // The frame must say the size the directory says, before anything is allocated for it.
+  const unsigned long long framed = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (framed != ZSTD_CONTENTSIZE_UNKNOWN && framed != e.raw) return bad();
+  // One decompression context per thread, not one per block. Its window is capped: a frame
+  // that asks for more is refused, not given the memory.
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(
+      [] {
+        ZSTD_DCtx* c = ZSTD_createDCtx();
+        ZSTD_DCtx_setParameter(c, ZSTD_d_windowLogMax, kMaxWindowLog);
+        return c;
+      }(),
+      ZSTD_freeDCtx);
+  ZSTD_DCtx_reset(context.get(), ZSTD_reset_session_only);
+  // The output grows as it is produced, up to the size claimed: a claim the data does not back
+  // costs what the data inflates to, not what the directory says.
+  std::string raw;
+  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
+  size_t produced = 0;
+  for (;;) {
+    if (produced == raw.size() && raw.size() < e.raw) {
+      raw.resize(std::min<size_t>(e.raw, std::max<size_t>(2 * raw.size(), kFirstInflateBytes)));
+    }
+    ZSTD_outBuffer out{raw.data(), raw.size(), produced};
+    const size_t consumed = in.pos;
+    const size_t left = ZSTD_decompressStream(context.get(), &out, &in);
+    if (ZSTD_isError(left)) return bad();
+    const bool progress = out.pos != produced || in.pos != consumed;
+    produced = out.pos;
+    if (left == 0) break;
+    if (!progress) return bad();  // cut short, or more than claimed
   }
+  if (produced != e.raw) return bad();
   return raw;
 }
 
