@@ -1,14 +1,17 @@
 // Writes the fuzzers' seed corpus (committed under tests/fuzz/corpus/): real packets of every
 // stream from the emulator's generator, and small MCAP files as the station writes them (each
-// compression, and one cut short). Run: fuzz_make_corpus tests/fuzz/corpus
+// compression, and one cut short), and parameter archive sidecars of those packets.
+// Run: fuzz_make_corpus tests/fuzz/corpus
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
+#include "groundstation/parameter_archive.h"
 #include "protocol/byte_sink.h"
 #include "protocol/cfdp_pdu.h"
 #include "protocol/mcap_writer.h"
@@ -145,6 +148,29 @@ int main(int argc, char** argv) {
       std::fill(damaged.end() - 12, damaged.end() - 8, '\0');
       WriteFile(dir / "mcap" / "zstd-summary-channel-damaged.mcap", damaged);
     }
+  }
+  // Parameter archives: the sidecar of the packets above as one recording, read as it is (mode
+  // byte 0) and with the harness setting the CRCs (mode 1); and one torn.
+  {
+    fs::create_directories(dir / "archive");
+    station::ArchiveBuilder builder;
+    for (const auto& p : all) {
+      std::unique_ptr<google::protobuf::Message> m(p.stream->prototype->New());
+      const auto payload = protocol::AsBytes(p.packet).subspan(
+          protocol::kPrimaryHeaderSize + protocol::kSecondaryHeaderSize,
+          p.packet.size() - protocol::kTmOverheadSize);
+      builder.SeeMessage(p.onboard_time_ns + 1'280'000'000);
+      if (!m->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) continue;
+      builder.AddMessage(*p.stream, *m, p.onboard_time_ns + 1'280'000'000, p.onboard_time_ns,
+                         p.sequence, payload);
+    }
+    const std::string sidecar = builder.Serialize({123'456, 1'800'000'000'000'000'000, 0xC0FFEE});
+    for (const char mode : {'\0', '\1'}) {
+      WriteFile(dir / "archive" / fmt::format("mode{}.bin", int{mode}),
+                std::string(1, mode) + sidecar);
+    }
+    WriteFile(dir / "archive" / "torn.bin",
+              std::string(1, '\0') + sidecar.substr(0, sidecar.size() / 2));
   }
   // CFDP: one PDU of every kind, small IDs and no CRC as most links send them, and the same with
   // 3-octet IDs, a 5-octet sequence number, 64-bit sizes and a CRC.
