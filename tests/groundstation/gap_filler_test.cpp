@@ -101,7 +101,7 @@ TEST_F(GapFillerTest, UnavailableRangesBecomeLostAndAreNotAskedAgain) {
   auto requests = Poll(1100ms);
   ASSERT_EQ(requests.size(), 1u);
   filler_.OnSent(77, requests[0]);
-  filler_.OnReport(Completion({{1, 10}}), accounting_);
+  EXPECT_TRUE(filler_.OnReport(Completion({{1, 10}}), accounting_));  // its own request's
   EXPECT_EQ(accounting_.Snapshot().streams[0].lost, 10u);
   for (uint32_t s = 11; s < 20; ++s) See(s);
   EXPECT_TRUE(Poll(10s).empty());
@@ -110,7 +110,7 @@ TEST_F(GapFillerTest, UnavailableRangesBecomeLostAndAreNotAskedAgain) {
   // Reports for another station's requests are not ours to act on.
   auto theirs = Completion({{0, 0}});
   theirs.set_source_id(2);
-  filler_.OnReport(theirs, accounting_);
+  EXPECT_FALSE(filler_.OnReport(theirs, accounting_));
   EXPECT_EQ(filler_.stats().lost, 10u);
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rover/v1/verification.pb.h"
 #include "support/packets.h"
 
 namespace lgs::station {
@@ -44,6 +45,29 @@ TEST(TelemetryFormat, TextLineShowsTheKeyValues) {
   EXPECT_NE(line.find("DRIVE"), std::string::npos);
   EXPECT_NE(line.find("42.2"), std::string::npos);
   EXPECT_NE(line.find("30.10 V"), std::string::npos);
+}
+
+// 2026-12-07T14:03:27.512Z: the terminal shows the time of day in UTC, to the millisecond.
+TEST(TelemetryFormat, TerminalLinesSayWhenAndReportsWhoseRequest) {
+  EXPECT_EQ(TerminalLine(1'796'652'207'512'900'000, "HK    x"), "14:03:27.512 HK    x");
+  rover::v1::CommandVerification r;
+  r.set_request_id(0x1980C697);
+  r.set_request_sequence(289'244'823);
+  r.set_source_id(1);
+  r.set_stage(rover::v1::VERIFICATION_STAGE_COMPLETION);
+  r.set_success(true);
+  r.set_packets_queued(12);
+  EXPECT_EQ(FormatVerificationLine(r, RequestOwner::kCommand),
+            "CMD   request 289244823 COMPLETION success");
+  EXPECT_EQ(FormatVerificationLine(r, RequestOwner::kGapFill),
+            "GAPFILL request 289244823 COMPLETION success: 12 packets queued for the downlink");
+  EXPECT_EQ(FormatVerificationLine(r, RequestOwner::kUnknown),
+            "CMD   request 289244823 COMPLETION success (source 1)");
+  r.set_success(false);
+  r.set_failure_code(3);
+  r.set_failure_reason("store empty");
+  EXPECT_EQ(FormatVerificationLine(r, RequestOwner::kGapFill),
+            "GAPFILL request 289244823 COMPLETION FAILURE (3: store empty)");
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "protocol/bytes.h"
@@ -223,6 +226,74 @@ TEST(GapFill, PacketsTheStoreEvictedAreReportedLostExactly) {
   EXPECT_GT(run.truth.evicted.size(), 1'000u);
   ExpectCompleteExceptEvicted(run);
   EXPECT_EQ(run.summary["gap_fill"]["lost"], run.truth.evicted.size());
+}
+
+// What an operator watching the terminal sees of a lossy pass: every line stamped with its time,
+// each soil instrument's lines (one throttle each, not one for the three), and the station's own
+// retransmit requests labelled as gap fill, named by the request sequence.
+TEST(GapFill, TheTerminalStampsEveryLineShowsEachInstrumentAndLabelsItsOwnRequests) {
+  ScratchDir dir;
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(dir.IpcEndpoint("tm"))
+                           .GapFill(dir.IpcEndpoint("tc"))
+                           .Arg("--tail-probe", "1")
+                           .LightTime(0.5)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .StatsInterval(0)
+                           .SummaryJson(dir.File("summary.json"))
+                           .Args(),
+                       dir.path(), "station");
+  ChildProcess emulator(LGS_EMULATOR_BIN, RoverArgs(dir, "lossy-link", "60", "10m").Args(),
+                        dir.path(), "emulator");
+  ASSERT_EQ(emulator.Wait(120s), 0) << emulator.Stderr();
+  station.Signal(SIGTERM);
+  ASSERT_EQ(station.Wait(30s), 0) << station.Stderr();
+  const json summary = json::parse(ReadFile(dir.File("summary.json")));
+
+  // Soil measurements per instrument, as the station decoded them.
+  std::map<std::string, size_t> measured;
+  for (const std::string& line : ReadLines(dir.File("station.jsonl"))) {
+    if (line.find("\"stream\":\"soil\"") == std::string::npos) continue;
+    const json data = json::parse(line)["data"];
+    for (const char* kind : {"apxs", "vnis", "neutron"}) {
+      if (data.contains(kind)) ++measured[kind];
+    }
+  }
+  const std::regex stamped(R"(^\d\d:\d\d:\d\d\.\d{3} (\S+) +(\S+))");
+  std::map<std::string, size_t> shown;
+  size_t lines = 0, gap_fill_lines = 0, unlabelled_reports = 0;
+  std::istringstream out(station.Stdout());
+  for (std::string line; std::getline(out, line);) {
+    if (line.empty() || line.starts_with("station summary") || line.starts_with("  ")) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(line, m, stamped)) << "a line without its time: " << line;
+    ++lines;
+    if (m[1] == "SOIL") ++shown[m[2]];
+    if (m[1] == "GAPFILL") {
+      ++gap_fill_lines;
+      EXPECT_TRUE(m[2] == "request") << line;
+    }
+    if (m[1] == "CMD" && m[2] == "request") ++unlabelled_reports;
+  }
+  EXPECT_GT(lines, 50u);
+  // Ten minutes of mission in ten seconds, one line a second per instrument at most: a rarely
+  // reporting instrument (a few neutron counts among 70 spectra) is shown, not crowded out.
+  for (const auto& [kind, label] : std::map<std::string, std::string>{
+           {"apxs", "APXS"}, {"vnis", "VNIS"}, {"neutron", "NEUTRON"}}) {
+    EXPECT_GE(shown[label], std::min<size_t>(measured[kind], 3))
+        << kind << ": " << measured[kind] << " measured";
+  }
+  EXPECT_GE(measured.size(), 2u);
+  std::printf(
+      "[ measured ] %zu lines; soil shown/measured: APXS %zu/%zu VNIS %zu/%zu NEUTRON %zu/%zu; "
+      "%zu gap fill report lines\n",
+      lines, shown["APXS"], measured["apxs"], shown["VNIS"], measured["vnis"], shown["NEUTRON"],
+      measured["neutron"], gap_fill_lines);
+  // Every report to its retransmit requests is shown as gap fill; none is a bare command report.
+  EXPECT_GT(summary["gap_fill"]["reports"].get<size_t>(), 0u);
+  EXPECT_EQ(gap_fill_lines, summary["gap_fill"]["reports"].get<size_t>()) << station.Stdout();
+  EXPECT_EQ(unlabelled_reports, 0u);
 }
 
 TEST(GapFill, StationKilledAndRestartedEndsWithACompleteUnionOfRecordings) {

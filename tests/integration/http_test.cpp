@@ -3,6 +3,7 @@
 // stages as `gsctl command`, and bad input of every kind gets a clear 4xx while the server keeps
 // serving.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <thread>
 #include <zmq.hpp>
@@ -92,7 +94,6 @@ class Http : public ::testing::Test {
                                                   .Command()
                                                   .Control(dir_)
                                                   .Http(port_)
-                                                  .Quiet()
                                                   .StatsInterval(0)
                                                   .Args(),
                                               dir_.path(), "station");
@@ -198,6 +199,20 @@ TEST_F(Http, CommandsPostedGoThroughTheSameValidationAndStages) {
       },
       3s))
       << station_->Stdout();
+  // The request is named one way in the tracker's lines and in the rover's reports: its
+  // sequence, and each report line says it answers a command of this station.
+  const std::string out = station_->Stdout();
+  std::smatch released;
+  ASSERT_TRUE(std::regex_search(out, released,
+                                std::regex(R"(CMD   #3 turn [^\n]*released \(request (\d+) )")))
+      << out;
+  const std::string request = released[1];
+  for (const char* stage : {"ACCEPTANCE", "START", "COMPLETION"}) {
+    EXPECT_NE(out.find(fmt::format("CMD   request {} {} success\n", request, stage)),
+              std::string::npos)
+        << stage << " of request " << request << "\n"
+        << out;
+  }
 }
 
 TEST_F(Http, BadInputGetsAClearAnswerAndTheServerKeepsServing) {

@@ -5,6 +5,7 @@
 
 #include "groundstation/telemetry_format.h"
 #include "protocol/text.h"
+#include "rover/v1/soil.pb.h"
 
 namespace lgs::station {
 
@@ -37,19 +38,40 @@ Status JsonLinesSink::OnStop() {
   return Status::Ok();  // a failed output was reported when it failed; decoding went on
 }
 
-TerminalSink::TerminalSink(BoundedQueue<std::string>& view, double print_interval_s)
+TerminalSink::TerminalSink(BoundedQueue<std::string>& view, double print_interval_s,
+                           bool reports_shown_elsewhere)
     : view_(view),
       interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(print_interval_s))) {}
+          std::chrono::duration<double>(print_interval_s))),
+      reports_shown_elsewhere_(reports_shown_elsewhere) {}
 
 void TerminalSink::OnAccepted(const AcceptedPacket& a) {
   const protocol::DecodedPacket& p = a.packet;
+  if (reports_shown_elsewhere_ && p.stream->id == protocol::StreamId::kCommandVerification) return;
   const bool always = p.stream->nominal_rate_hz == 0.0;  // events and command reports
-  auto& last = last_printed_[static_cast<size_t>(p.stream->id)];
+  size_t throttle = static_cast<size_t>(p.stream->id);
+  if (p.stream->id == protocol::StreamId::kSoilMeasurement) {
+    using Soil = rover::v1::SoilMeasurement;
+    switch (static_cast<const Soil&>(*p.message).result_case()) {
+      case Soil::kApxs:
+        throttle = protocol::kStreamCount + 1;
+        break;
+      case Soil::kVnis:
+        throttle = protocol::kStreamCount + 2;
+        break;
+      case Soil::kNeutron:
+        throttle = protocol::kStreamCount + 3;
+        break;
+      case Soil::RESULT_NOT_SET:
+        throttle = protocol::kStreamCount;
+        break;
+    }
+  }
+  auto& last = last_printed_[throttle];
   const auto now = std::chrono::steady_clock::now();
   if (always || now - last >= interval_) {
     last = now;
-    view_.Push(FormatTelemetryLine(p));
+    view_.Push(TerminalLine(a.ground_ns, FormatTelemetryLine(p)));
   }
 }
 

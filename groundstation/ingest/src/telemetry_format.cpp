@@ -115,15 +115,6 @@ std::string Event(const rover::v1::Event& m) {
                      text::EscapeForTerminal(m.message(), 1000));
 }
 
-std::string Verification(const rover::v1::CommandVerification& m) {
-  return fmt::format("CMD   request 0x{:08X} {} {}{}", m.request_id(),
-                     ShortEnum(rover::v1::VerificationStage_Name(m.stage()), "VERIFICATION_STAGE_"),
-                     m.success() ? "success" : "FAILURE",
-                     m.success() ? ""
-                                 : fmt::format(" ({}: {})", m.failure_code(),
-                                               text::EscapeForTerminal(m.failure_reason(), 500)));
-}
-
 std::string FilePdu(const rover::v1::FilePdu& m) {
   namespace cfdp = protocol::cfdp;
   auto pdu = cfdp::DecodePdu({reinterpret_cast<const uint8_t*>(m.pdu().data()), m.pdu().size()});
@@ -167,11 +158,39 @@ std::string FormatTelemetryLine(const protocol::DecodedPacket& p) {
     case StreamId::kEvent:
       return Event(static_cast<const rover::v1::Event&>(m));
     case StreamId::kCommandVerification:
-      return Verification(static_cast<const rover::v1::CommandVerification&>(m));
+      return FormatVerificationLine(static_cast<const rover::v1::CommandVerification&>(m),
+                                    RequestOwner::kUnknown);
     case StreamId::kFileDelivery:
       return FilePdu(static_cast<const rover::v1::FilePdu&>(m));
   }
   return std::string(p.stream->name);
+}
+
+std::string TerminalLine(protocol::TimestampNs utc_ns, std::string_view text) {
+  const int64_t ms = utc_ns / 1'000'000;
+  const int64_t day_ms = ((ms % 86'400'000) + 86'400'000) % 86'400'000;
+  return fmt::format("{:02}:{:02}:{:02}.{:03} {}", day_ms / 3'600'000, day_ms / 60'000 % 60,
+                     day_ms / 1000 % 60, day_ms % 1000, text);
+}
+
+std::string FormatVerificationLine(const rover::v1::CommandVerification& m, RequestOwner owner) {
+  const std::string_view label = owner == RequestOwner::kGapFill ? "GAPFILL" : "CMD  ";
+  std::string line =
+      fmt::format("{} request {} {} {}", label, m.request_sequence(),
+                  ShortEnum(rover::v1::VerificationStage_Name(m.stage()), "VERIFICATION_STAGE_"),
+                  m.success() ? "success" : "FAILURE");
+  if (!m.success()) {
+    line += fmt::format(" ({}: {})", m.failure_code(),
+                        text::EscapeForTerminal(m.failure_reason(), 500));
+  } else if (owner == RequestOwner::kGapFill &&
+             m.stage() == rover::v1::VERIFICATION_STAGE_COMPLETION) {
+    line += fmt::format(": {} packets queued for the downlink", m.packets_queued());
+    if (m.unavailable_size() > 0) {
+      line += fmt::format(", {} ranges no longer on board", m.unavailable_size());
+    }
+  }
+  if (owner == RequestOwner::kUnknown) line += fmt::format(" (source {})", m.source_id());
+  return line;
 }
 
 void AppendPacketJson(const protocol::DecodedPacket& p, protocol::TimestampNs ground_ns,

@@ -180,8 +180,16 @@ Status Station::Impl::BuildPipeline() {
     pipeline.Add(std::make_unique<VerificationSink>(
         [this](std::shared_ptr<const rover::v1::CommandVerification> report) {
           const bool sent = bridge.ToAsio([this, report = std::move(report)] {
-            if (commands && commands->OnReport(*report)) return;
-            if (gap_filler) gap_filler->OnReport(*report, accounting);
+            RequestOwner owner = RequestOwner::kUnknown;
+            if (commands && commands->OnReport(*report)) {
+              owner = RequestOwner::kCommand;
+            } else if (gap_filler && gap_filler->OnReport(*report, accounting)) {
+              owner = RequestOwner::kGapFill;
+            }
+            if (options.view.print_telemetry) {
+              view_queue.Push(
+                  TerminalLine(protocol::WallNowNs(), FormatVerificationLine(*report, owner)));
+            }
           });
           if (!sent) {
             log.Error(
@@ -204,7 +212,9 @@ Status Station::Impl::BuildPipeline() {
   pipeline.Add(std::move(map));
   if (jsonl.is_open()) pipeline.Add(std::make_unique<JsonLinesSink>(jsonl, log));
   if (options.view.print_telemetry) {
-    pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.view.print_interval_s));
+    // With an uplink, reports are shown once their owner is known (the Asio thread, above).
+    pipeline.Add(std::make_unique<TerminalSink>(view_queue, options.view.print_interval_s,
+                                                uplink != nullptr));
   }
   return Status::Ok();
 }
@@ -280,9 +290,10 @@ Result<LinkSnapshot> Station::Run() {
       const LinkSnapshot now = s.accounting.Snapshot();
       const auto t = Clock::now();
       s.terminal.Drain();
-      s.terminal.Print(StatsLine(now, s.last_stats,
-                                 std::chrono::duration<double>(t - s.last_stats_time).count(),
-                                 s.accounting.Latency()));
+      s.terminal.Print(TerminalLine(
+          protocol::WallNowNs(),
+          StatsLine(now, s.last_stats, std::chrono::duration<double>(t - s.last_stats_time).count(),
+                    s.accounting.Latency())));
       s.last_stats = now;
       s.last_stats_time = t;
     });

@@ -67,7 +67,9 @@ void Station::Impl::OnControl(const std::string& peer, const control::Envelope& 
 // to the recording.
 void Station::Impl::Publish(const CommandTracker::Transitions& transitions) {
   const protocol::TimestampNs now_ns = protocol::WallNowNs();
-  for (const ground::v1::GroundCommand& t : transitions) view_queue.Push(Commanding::Line(t));
+  for (const ground::v1::GroundCommand& t : transitions) {
+    view_queue.Push(TerminalLine(now_ns, Commanding::Line(t)));
+  }
   if (recorder) {
     const bool sent = bridge.ToIngest([this, transitions, now_ns] {
       for (const ground::v1::GroundCommand& t : transitions) {
@@ -90,7 +92,8 @@ void Station::Impl::PublishAlarms(const AlarmManager::Transitions& transitions,
     if (scene_sink) scene_sink->OnAlarm(a, ground_ns);
     std::string severity = a.severity();
     for (char& ch : severity) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    view_queue.Push(fmt::format("ALARM {:<8} {} {}: {}", severity, a.id(), a.state(), a.text()));
+    view_queue.Push(TerminalLine(
+        ground_ns, fmt::format("ALARM {:<8} {} {}: {}", severity, a.id(), a.state(), a.text())));
   }
   // A lost snapshot is replaced by the next transition's.
   static_cast<void>(bridge.ToAsio(

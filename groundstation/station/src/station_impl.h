@@ -26,6 +26,7 @@
 #include "groundstation/scene_sink.h"
 #include "groundstation/sink.h"
 #include "groundstation/station.h"
+#include "groundstation/telemetry_format.h"
 #include "groundstation/thread_bridge.h"
 #include "groundstation/uplink.h"
 #include "groundstation/uplink_sinks.h"

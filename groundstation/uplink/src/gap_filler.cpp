@@ -157,15 +157,15 @@ std::vector<rover::v1::RetransmitRequest> GapFiller::Poll(const LinkAccounting& 
   return out;
 }
 
-void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting) {
-  if (report.source_id() != options_.source_id) return;
+bool GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting) {
+  if (report.source_id() != options_.source_id) return false;
   // Only a report to a request this station sent says anything, and only about the ranges it
   // asked for: anything else (a stale report from before a restart, a corrupted or forged one)
   // must not declare packets lost.
   const auto asked = sent_.find(report.request_sequence());
   if (asked == sent_.end()) {
     ++stats_.unmatched_reports;
-    return;
+    return false;
   }
   const std::vector<rover::v1::SequenceRange> ranges = asked->second;
   const bool final =
@@ -177,9 +177,9 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
     ++stats_.failed_reports;
     log_.Warn("retransmit request {} failed on board: {}", report.request_sequence(),
               report.failure_reason());
-    return;
+    return true;
   }
-  if (report.stage() != rover::v1::VERIFICATION_STAGE_COMPLETION) return;
+  if (report.stage() != rover::v1::VERIFICATION_STAGE_COMPLETION) return true;
   for (Probe& probe : probes_) {
     // A probe is settled only by an answer with nothing to send: what it did send may be lost
     // again, and then only another probe would find out.
@@ -206,6 +206,7 @@ void GapFiller::OnReport(const rover::v1::CommandVerification& report, LinkAccou
       }
     }
   }
+  return true;
 }
 
 void GapFiller::OnSendFailed(const rover::v1::RetransmitRequest& request) {

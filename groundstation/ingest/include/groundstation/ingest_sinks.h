@@ -46,13 +46,22 @@ class JsonLinesSink final : public Sink {
 
 class TerminalSink final : public Sink {
  public:
-  TerminalSink(BoundedQueue<std::string>& view, double print_interval_s);
+  // At most one line per `print_interval_s` of each stream, and of each soil instrument (they
+  // report at very different rates: one budget for the three would show mostly one of them).
+  // Events and verification reports always; with `reports_shown_elsewhere` (the station's
+  // uplink labels them by owner, FormatVerificationLine) reports not at all.
+  TerminalSink(BoundedQueue<std::string>& view, double print_interval_s,
+               bool reports_shown_elsewhere = false);
   void OnAccepted(const AcceptedPacket& packet) override;
 
  private:
+  // One throttle per stream, and the soil stream's per instrument after them.
+  static constexpr size_t kSoilKinds = 4;  // the result: none, APXS, VNIS, neutron
   BoundedQueue<std::string>& view_;
   std::chrono::steady_clock::duration interval_;
-  std::array<std::chrono::steady_clock::time_point, protocol::kStreamCount> last_printed_{};
+  bool reports_shown_elsewhere_;
+  std::array<std::chrono::steady_clock::time_point, protocol::kStreamCount + kSoilKinds>
+      last_printed_{};
 };
 
 // Where the terminal lines the sinks queue (and the station's own) reach the operator: escaped,

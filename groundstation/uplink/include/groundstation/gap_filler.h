@@ -71,8 +71,9 @@ class GapFiller {
   std::vector<rover::v1::RetransmitRequest> Poll(const LinkAccounting& accounting,
                                                  Clock::time_point now);
   // A verification report from the rover. Only reports to requests this station sent count, and
-  // only for the ranges the request asked for; others' reports are ignored.
-  void OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting);
+  // only for the ranges the request asked for; others' reports are ignored. True when it was a
+  // report to one of this station's retransmit requests.
+  bool OnReport(const rover::v1::CommandVerification& report, LinkAccounting& accounting);
   // The station sent `request` as this request sequence (probes wait for their answer).
   void OnSent(uint32_t request_sequence, const rover::v1::RetransmitRequest& request);
   // The station could not hand a request to the uplink: its ranges are due again at once.
