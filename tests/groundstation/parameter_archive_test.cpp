@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "groundstation/history_store.h"
 #include "groundstation/prior_recordings.h"
@@ -22,6 +23,7 @@
 #include "protocol/telemetry_decoder.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
+#include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 #include "support/packets.h"
 #include "support/process.h"
@@ -657,6 +659,137 @@ TEST(ParameterArchive, AScanOfArchivedRecordingsLearnsWhatReadingThemLearns) {
   EXPECT_EQ(cells, 4u * 64 - 16);  // four tiles, one overlapping another by 4 × 4 cells
   // Fewer tiles were shown than recorded: only each file's newest of each footprint.
   EXPECT_LT(archived.map.stats().tiles, read.map.stats().tiles);
+}
+
+}  // namespace
+}  // namespace lgs::station
+
+namespace lgs::station {
+namespace {
+
+// A traverse of two days from the archives: every soil site and hazard cell the recordings hold,
+// and as the path the first and the last pose of each minute, with no pose, tile or site message
+// read; without the archives, the same sites and hazards from the messages.
+TEST(ParameterArchive, ATraverseOfDaysFromTheArchivesIsWhatTheRecordingsHold) {
+  test::ScratchDir dir;
+  std::mt19937 rng(14);
+  constexpr uint64_t kHours = 50;
+  std::map<uint64_t, std::vector<TraversePoint>> poses_by_minute;
+  {
+    Writer w(dir.File("rec"), kT0, 6 * 3600.0, std::nullopt);
+    ASSERT_TRUE(w.ok());
+    uint32_t pose_seq = 0, tile_seq = 0, soil_seq = 0;
+    for (uint64_t i = 0; i < kHours * 3600; i += 10) {  // a pose every 10 s
+      const uint64_t t = kT0 + i * kS, ground = t + kS;
+      rover::v1::NavigationPose pose;
+      pose.set_x_m(static_cast<double>(i) * 0.01);
+      pose.set_y_m(std::sin(static_cast<double>(i) / 3600.0) * 40.0);
+      pose.set_heading_deg(static_cast<double>(i % 360));
+      w.RecordAny(StreamId::kNavigationPose, pose, ground, t, pose_seq++);
+      poses_by_minute[ground / kMin].push_back(
+          {ground, pose.x_m(), pose.y_m(), pose.heading_deg()});
+      if (i % 600 == 0) {
+        rover::v1::TerrainTile tile;
+        const int k = static_cast<int>((i / 600) % 6);
+        tile.set_tile_x(k);
+        tile.set_origin_x_m(4.0 * k);
+        tile.set_cell_size_m(0.5);
+        tile.set_width_cells(8);
+        tile.set_height_cells(8);
+        std::string mask(64, '\0');
+        for (int c = 0; c < 64; ++c) {
+          tile.add_elevation_m(1.0f);
+          mask[static_cast<size_t>(c)] = static_cast<char>(rng() % 4);
+        }
+        tile.set_hazard_mask(mask);
+        w.RecordAny(StreamId::kTerrainTile, tile, ground, t, tile_seq++);
+      }
+      if (i % 300 == 0) {
+        rover::v1::SoilMeasurement soil;
+        soil.set_measurement_id(soil_seq + 1);
+        soil.set_x_m(pose.x_m());
+        soil.set_y_m(pose.y_m());
+        switch (soil_seq % 3) {
+          case 0:
+            soil.mutable_apxs()->set_sio2_wt_percent(45.0f);
+            break;
+          case 1:
+            soil.mutable_vnis()->set_band_depth_1um(0.1f);
+            for (int b = 0; b < 50; ++b) soil.mutable_vnis()->add_reflectance(0.2f);
+            break;
+          default:
+            soil.mutable_neutron()->set_hydrogen_weh_wt_percent(0.3f);
+            break;
+        }
+        w.RecordAny(StreamId::kSoilMeasurement, soil, ground, t, soil_seq++);
+      }
+    }
+    w.Close();
+  }
+  const std::vector<std::string> files = Recordings(dir.File("rec"));
+  ASSERT_GE(files.size(), 8u);
+  const uint64_t start = kT0;
+  HistoryStore raw(dir.File("rec"), "rover1");
+  // Two points a minute for 50 hours, and one more where a split cuts a minute in two (nine
+  // files): 6008, over a range just long enough that thinned poses would be 30 s apart.
+  constexpr size_t kPoints = kHours * 120 + 8;
+  const uint64_t end = start + (kPoints - 1) * 30 * kS;
+  auto from_messages = raw.Traverse(start, end, kPoints);
+  ASSERT_TRUE(from_messages.ok());
+  EXPECT_EQ(from_messages->archives_read, 0u);
+  ASSERT_EQ(from_messages->sites.size(), kHours * 12);
+  ASSERT_EQ(from_messages->path.size(), kPoints);  // thinned from 18 000
+
+  for (const std::string& f : files) ASSERT_TRUE(BuildArchive(f).ok());
+  HistoryStore archived(dir.File("rec"), "rover1");
+  auto traverse = archived.Traverse(start, end, kPoints);
+  ASSERT_TRUE(traverse.ok());
+  EXPECT_EQ(traverse->archives_read, files.size());
+  EXPECT_EQ(traverse->files_read, 0u);
+  // The path: recorded poses only, the first and the last of every minute among them, and at
+  // most two a minute of each file.
+  std::map<uint64_t, TraversePoint> recorded;
+  for (const auto& [minute, poses] : poses_by_minute) {
+    for (const TraversePoint& p : poses) recorded[p.ground_ns] = p;
+  }
+  std::set<uint64_t> got;
+  for (const TraversePoint& p : traverse->path) {
+    const auto it = recorded.find(p.ground_ns);
+    ASSERT_NE(it, recorded.end()) << p.ground_ns;
+    EXPECT_EQ(p.x_m, it->second.x_m);
+    EXPECT_EQ(p.y_m, it->second.y_m);
+    EXPECT_EQ(p.heading_deg, it->second.heading_deg);
+    got.insert(p.ground_ns);
+  }
+  for (const auto& [minute, poses] : poses_by_minute) {
+    EXPECT_TRUE(got.contains(poses.front().ground_ns)) << "minute " << minute;
+    EXPECT_TRUE(got.contains(poses.back().ground_ns)) << "minute " << minute;
+  }
+  EXPECT_EQ(got.size(), traverse->path.size());
+  EXPECT_LE(traverse->path.size(), 2 * poses_by_minute.size() + files.size());
+  ASSERT_EQ(traverse->sites.size(), from_messages->sites.size());
+  for (size_t i = 0; i < traverse->sites.size(); ++i) {
+    const SoilSite& a = traverse->sites[i];
+    const SoilSite& b = from_messages->sites[i];
+    EXPECT_EQ(a.ground_ns, b.ground_ns);
+    EXPECT_EQ(a.onboard_ns, b.onboard_ns);
+    EXPECT_EQ(a.VnisBands(), b.VnisBands());
+    rover::v1::SoilMeasurement whole = b.measurement;
+    if (whole.has_vnis()) whole.mutable_vnis()->clear_reflectance();
+    EXPECT_EQ(a.measurement.SerializeAsString(), whole.SerializeAsString()) << i;
+  }
+  EXPECT_EQ(traverse->sites[1].VnisBands(), 50);
+  ASSERT_EQ(traverse->hazards.size(), from_messages->hazards.size());
+  for (size_t i = 0; i < traverse->hazards.size(); ++i) {
+    EXPECT_EQ(traverse->hazards[i].x_m, from_messages->hazards[i].x_m);
+    EXPECT_EQ(traverse->hazards[i].y_m, from_messages->hazards[i].y_m);
+    EXPECT_EQ(traverse->hazards[i].kind, from_messages->hazards[i].kind);
+  }
+  // An hour: the path is every pose, from the messages; sites still from the archive.
+  auto hour = archived.Traverse(start + 3600 * kS, start + 2 * 3600 * kS, 5000);
+  ASSERT_TRUE(hour.ok());
+  EXPECT_EQ(hour->path.size(), 360u);
+  EXPECT_EQ(hour->sites.size(), 12u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
 #include "protocol/regular_file.h"
+#include "rover/v1/soil.pb.h"
 #include "rover/v1/terrain.pb.h"
 
 namespace lgs::station {
@@ -38,7 +39,8 @@ constexpr int kZstdLevel = 3;
 // Header flags (offset 84, outside the header CRC's 80 bytes: set with them all the same).
 constexpr uint32_t kFlagComplete = 1;
 // Blocks that are not a field's buckets.
-const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose";
+const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose",
+                  kPathKey = "@path", kSitesKey = "@sites";
 constexpr uint32_t kMaxSpecialBytes = 256u << 20;
 // Inflating starts with this much room and doubles it as the data fills it.
 constexpr size_t kFirstInflateBytes = 64 * 1024;
@@ -230,11 +232,14 @@ void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
                                 uint64_t onboard_ns, uint32_t sequence,
                                 std::span<const uint8_t> data) {
   AddSequence(stream.id, sequence);
+  // The recorded bytes (a message of nothing but defaults has none), or the message's own.
   const auto keep = [&] {
-    return ArchivedMessage{ground_ns, onboard_ns, sequence,
-                           std::string(reinterpret_cast<const char*>(data.data()), data.size())};
+    return ArchivedMessage{
+        ground_ns, onboard_ns, sequence,
+        data.empty() ? message.SerializeAsString()
+                     : std::string(reinterpret_cast<const char*>(data.data()), data.size())};
   };
-  if (!data.empty() && stream.id == protocol::StreamId::kTerrainTile) {
+  if (stream.id == protocol::StreamId::kTerrainTile) {
     if (const auto* tile = dynamic_cast<const rover::v1::TerrainTile*>(&message)) {
       const std::array<double, 5> key = {
           tile->origin_x_m(), tile->origin_y_m(), static_cast<double>(tile->width_cells()),
@@ -242,8 +247,23 @@ void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
       auto [it, added] = tiles_.try_emplace(key);
       if (added || onboard_ns >= it->second.onboard_ns) it->second = keep();
     }
-  } else if (!data.empty() && stream.id == protocol::StreamId::kNavigationPose) {
+  } else if (stream.id == protocol::StreamId::kNavigationPose) {
     if (!pose_ || ground_ns >= pose_->ground_ns) pose_ = keep();
+    const auto [it, added] = path_.try_emplace(ground_ns / kArchiveLevelsNs[0]);
+    auto& [first, last] = it->second;
+    if (added || ground_ns < first.ground_ns) first = keep();
+    if (added || ground_ns >= last.ground_ns) last = keep();
+  } else if (stream.id == protocol::StreamId::kSoilMeasurement) {
+    if (const auto* soil = dynamic_cast<const rover::v1::SoilMeasurement*>(&message)) {
+      ArchivedMessage site = keep();
+      if (soil->has_vnis() && soil->vnis().reflectance_size() > 0) {
+        rover::v1::SoilMeasurement without = *soil;
+        site.vnis_bands = static_cast<uint32_t>(soil->vnis().reflectance_size());
+        without.mutable_vnis()->clear_reflectance();
+        site.data = without.SerializeAsString();
+      }
+      sites_.push_back(std::move(site));
+    }
   }
   const uint64_t width = kArchiveLevelsNs[0];
   const uint64_t start = ground_ns / width * width;
@@ -354,6 +374,32 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
   std::vector<const ArchivedMessage*> pose;
   if (pose_) pose.push_back(&*pose_);
   special(kPoseKey, messages(pose));
+  std::vector<const ArchivedMessage*> path;
+  for (const auto& [start, ends] : path_) {
+    path.push_back(&ends.first);
+    if (ends.second.ground_ns != ends.first.ground_ns) path.push_back(&ends.second);
+  }
+  special(kPathKey, messages(path));
+  {
+    // Sites: the messages' layout with the band count after each one's length.
+    std::vector<const ArchivedMessage*> sites;
+    for (const ArchivedMessage& m : sites_) sites.push_back(&m);
+    std::stable_sort(sites.begin(), sites.end(),
+                     [](const ArchivedMessage* a, const ArchivedMessage* b) {
+                       return a->ground_ns < b->ground_ns;
+                     });
+    std::string payload;
+    Put(payload, static_cast<uint32_t>(sites.size()));
+    for (const ArchivedMessage* m : sites) {
+      Put(payload, m->ground_ns);
+      Put(payload, m->onboard_ns);
+      Put(payload, m->sequence);
+      Put(payload, static_cast<uint32_t>(m->data.size()));
+      Put(payload, m->vnis_bands);
+      payload += m->data;
+    }
+    special(kSitesKey, payload);
+  }
   // Block offsets are relative to the end of the directory: make them absolute.
   const uint64_t base = kHeaderSize + directory.size();
   for (size_t at = 0; at < directory.size();) {
@@ -592,7 +638,8 @@ Result<ArchiveReader::Sequences> ArchiveReader::RecordedSequences() {
 namespace {
 
 Result<std::vector<ArchivedMessage>> DecodeMessages(const std::string& raw, const std::string& path,
-                                                    std::string_view what) {
+                                                    std::string_view what,
+                                                    bool with_bands = false) {
   std::vector<ArchivedMessage> out;
   if (raw.empty()) return out;
   const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
@@ -603,13 +650,15 @@ Result<std::vector<ArchivedMessage>> DecodeMessages(const std::string& raw, cons
   const uint32_t n = Get<uint32_t>(p);
   size_t at = 4;
   for (uint32_t i = 0; i < n; ++i) {
-    if (raw.size() - at < 24) return bad();
+    const size_t fixed = with_bands ? 28 : 24;
+    if (raw.size() - at < fixed) return bad();
     ArchivedMessage m;
     m.ground_ns = Get<uint64_t>(p + at);
     m.onboard_ns = Get<uint64_t>(p + at + 8);
     m.sequence = Get<uint32_t>(p + at + 16);
     const uint32_t len = Get<uint32_t>(p + at + 20);
-    at += 24;
+    if (with_bands) m.vnis_bands = Get<uint32_t>(p + at + 24);
+    at += fixed;
     if (raw.size() - at < len) return bad();
     m.data.assign(raw, at, len);
     at += len;
@@ -633,6 +682,26 @@ Result<std::optional<ArchivedMessage>> ArchiveReader::NewestPose() {
   if (!list.ok()) return list.error();
   if (list->empty()) return std::optional<ArchivedMessage>();
   return std::optional<ArchivedMessage>(std::move(list->back()));
+}
+
+Result<std::optional<std::vector<ArchivedMessage>>> ArchiveReader::PathPoses() {
+  using Out = std::optional<std::vector<ArchivedMessage>>;
+  if (Find(kPathKey) == nullptr) return Out();
+  auto raw = Block(kPathKey);
+  if (!raw.ok()) return raw.error();
+  auto list = DecodeMessages(*raw, path_, "path poses");
+  if (!list.ok()) return list.error();
+  return Out(std::move(*list));
+}
+
+Result<std::optional<std::vector<ArchivedMessage>>> ArchiveReader::SoilSites() {
+  using Out = std::optional<std::vector<ArchivedMessage>>;
+  if (Find(kSitesKey) == nullptr) return Out();
+  auto raw = Block(kSitesKey);
+  if (!raw.ok()) return raw.error();
+  auto list = DecodeMessages(*raw, path_, "soil sites", true);
+  if (!list.ok()) return list.error();
+  return Out(std::move(*list));
 }
 
 Result<ArchiveBuildStats> BuildArchive(const std::string& recording_path) {

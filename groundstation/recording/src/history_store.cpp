@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -650,34 +651,101 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
                                               size_t max_points) {
   auto files = FilesFor(start_ns, end_ns);
   if (!files.ok()) return files.error();
-  const std::vector<std::string> topics = {
+  enum Topic { kPose, kTile, kSoil };
+  const std::array<std::string, 3> channels = {
       protocol::recording::TelemetryChannel(
           rover_id_, protocol::Stream(protocol::StreamId::kNavigationPose).name),
       protocol::recording::TelemetryChannel(
           rover_id_, protocol::Stream(protocol::StreamId::kTerrainTile).name),
       protocol::recording::TelemetryChannel(
           rover_id_, protocol::Stream(protocol::StreamId::kSoilMeasurement).name)};
+  // The archive keeps two poses a minute: enough when the thinned path is coarser than that.
+  const bool archived_path =
+      max_points >= 2 && (end_ns - start_ns) / (max_points - 1) >= kArchiveLevelsNs[0] / 2;
   TraverseResult result;
   rover::v1::SoilMeasurement soil;
   rover::v1::NavigationPose pose;
   std::map<std::pair<int32_t, int32_t>, rover::v1::TerrainTile> tiles;
   rover::v1::TerrainTile tile;
+  const auto in_range = [&](uint64_t t) { return t >= start_ns && t <= end_ns; };
+  const auto add_site = [&](uint64_t ground, uint64_t onboard, uint32_t bands) {
+    if (result.sites.size() < kMaxSites) {
+      result.sites.push_back({ground, onboard, soil, bands});
+    } else {
+      ++result.sites_left_out;
+    }
+  };
   uint64_t chunks = 0;
   for (const std::string& path : *files) {
+    std::array<bool, 3> from_archive{};
+    const FileSpan& span = spans_[path];
+    if (span.archived) {
+      auto opened = ArchiveReader::Open(ArchivePathFor(path));
+      if (auto* reader = std::get_if<0>(&opened)) {
+        ArchiveReader& a = **reader;
+        // Tiles only from a file wholly in the range: its newest copy of a tile may lie outside.
+        const bool whole = span.closed && span.start_ns >= start_ns && span.end_ns <= end_ns;
+        auto sites = a.SoilSites();
+        auto poses = archived_path ? a.PathPoses()
+                                   : Result<std::optional<std::vector<ArchivedMessage>>>(
+                                         std::optional<std::vector<ArchivedMessage>>());
+        auto kept_tiles =
+            whole ? a.Tiles()
+                  : Result<std::vector<ArchivedMessage>>(std::vector<ArchivedMessage>());
+        if (!sites.ok() || !poses.ok() || !kept_tiles.ok()) {
+          ArchiveProblem(ArchivePathFor(path), !sites.ok()   ? sites.error().message()
+                                               : !poses.ok() ? poses.error().message()
+                                                             : kept_tiles.error().message());
+        } else {
+          if (sites->has_value()) {
+            from_archive[kSoil] = true;
+            for (const ArchivedMessage& m : **sites) {
+              if (in_range(m.ground_ns) && soil.ParseFromString(m.data)) {
+                add_site(m.ground_ns, m.onboard_ns, m.vnis_bands);
+              }
+            }
+          }
+          if (poses->has_value()) {
+            from_archive[kPose] = true;
+            for (const ArchivedMessage& m : **poses) {
+              if (in_range(m.ground_ns) && pose.ParseFromString(m.data)) {
+                result.path.push_back({m.ground_ns, pose.x_m(), pose.y_m(), pose.heading_deg()});
+              }
+            }
+          }
+          if (whole) {
+            from_archive[kTile] = true;
+            for (const ArchivedMessage& m : *kept_tiles) {
+              if (tile.ParseFromString(m.data)) tiles[{tile.tile_x(), tile.tile_y()}] = tile;
+            }
+          }
+          if (from_archive[kPose] || from_archive[kTile] || from_archive[kSoil]) {
+            ++result.archives_read;
+          }
+        }
+      } else {
+        ArchiveProblem(ArchivePathFor(path), std::get<1>(opened).reason);
+      }
+    }
+    std::vector<std::string> topics;
+    std::vector<Topic> kinds;
+    for (const Topic t : {kPose, kTile, kSoil}) {
+      if (from_archive[t]) continue;
+      topics.push_back(channels[t]);
+      kinds.push_back(t);
+    }
+    if (topics.empty()) continue;
     ++result.files_read;
     Status s = ForEachMessage(
         path, topics, start_ns, end_ns, chunks, [&](int topic, const protocol::McapMessage& m) {
           const int n = static_cast<int>(m.data.size());
-          if (topic == 0 && pose.ParseFromArray(m.data.data(), n)) {
+          const Topic kind = kinds[static_cast<size_t>(topic)];
+          if (kind == kPose && pose.ParseFromArray(m.data.data(), n)) {
             result.path.push_back({m.log_time, pose.x_m(), pose.y_m(), pose.heading_deg()});
-          } else if (topic == 1 && tile.ParseFromArray(m.data.data(), n)) {
+          } else if (kind == kTile && tile.ParseFromArray(m.data.data(), n)) {
             tiles[{tile.tile_x(), tile.tile_y()}] = tile;
-          } else if (topic == 2 && soil.ParseFromArray(m.data.data(), n)) {
-            if (result.sites.size() < kMaxSites) {
-              result.sites.push_back({m.log_time, m.publish_time, soil});
-            } else {
-              ++result.sites_left_out;
-            }
+          } else if (kind == kSoil && soil.ParseFromArray(m.data.data(), n)) {
+            add_site(m.log_time, m.publish_time, 0);
           }
         });
     if (!s.ok()) log_.Warn("history: {}", s.message());

@@ -339,7 +339,7 @@ nlohmann::json SoilSiteJson(const SoilSite& site) {
     case rover::v1::SoilMeasurement::kVnis: {
       const rover::v1::VnisSpectrum& v = m.vnis();
       j["instrument"] = "vnis";
-      j["vnis"] = {{"bands", v.reflectance_size()},
+      j["vnis"] = {{"bands", site.VnisBands()},
                    {"start_wavelength_um", v.start_wavelength_um()},
                    {"step_um", v.step_um()},
                    {"band_depth_1um", v.band_depth_1um()},

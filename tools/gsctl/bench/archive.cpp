@@ -271,6 +271,35 @@ json Bench::Archive(const std::vector<int>& days_list, int repeats) {
     // route keeps, read from where the archives count that many.
     row["all_30d_housekeeping"] =
         measure(hk, std::max(start_ms, end_ms - int64_t{30} * 86'400'000), end_ms, "");
+    {
+      // The traverse map's data over the last 10 days (or all of a shorter mission): path,
+      // hazards and soil sites, what the browser's map asks for.
+      const int64_t from_ms = std::max(start_ms, end_ms - int64_t{10} * 86'400'000);
+      std::vector<double> ms;
+      json traverse;
+      for (int i = 0; i < repeats; ++i) {
+        const auto q0 = Clock::now();
+        const auto [status, body] =
+            HttpGet(port, fmt::format("/api/traverse?start={}&end={}", from_ms, end_ms));
+        ms.push_back(Since(q0) * 1e3);
+        if (status != 200) {
+          traverse = {{"error", fmt::format("HTTP {}: {}", status, body)}};
+          break;
+        }
+        const json t = json::parse(body);
+        traverse = {{"path_points", t["path"].size()},
+                    {"hazard_cells", t["hazards"].size()},
+                    {"sites", t["sites"].size()},
+                    {"sites_left_out", t["sites_left_out"]},
+                    {"bytes", body.size()}};
+      }
+      std::sort(ms.begin(), ms.end());
+      if (!traverse.contains("error")) {
+        traverse["median_ms"] = ms[ms.size() / 2];
+        traverse["max_ms"] = ms.back();
+      }
+      row["traverse_10d"] = std::move(traverse);
+    }
     row["station_rss_mb_before_queries"] = rss_before_kb / 1024.0;
     row["station_rss_mb_after_queries"] = StatusKb(station.pid(), "VmRSS:") / 1024.0;
     ::kill(station.pid(), SIGTERM);

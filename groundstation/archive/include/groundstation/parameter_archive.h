@@ -75,6 +75,10 @@ struct ArchivedMessage {
   uint64_t ground_ns = 0, onboard_ns = 0;
   uint32_t sequence = 0;
   std::string data;  // the message's protobuf bytes, as recorded
+  // A soil measurement's: its VNIS spectrum had this many bands, whose reflectance values are
+  // left out of `data` (a map shows where and what was measured; the spectrum is read from the
+  // recording when asked for). 0 for everything else.
+  uint32_t vnis_bands = 0;
 };
 
 // Summaries of one recording's samples as they are read (in any order).
@@ -85,7 +89,8 @@ class ArchiveBuilder {
   void SeeMessage(uint64_t ground_ns);
   // A rover stream's message: each of its numeric fields present (finite) is a sample; its
   // sequence is recorded; a terrain tile or a pose is kept whole if it is the newest of its kind
-  // (`data`: its recorded bytes).
+  // or (a pose) the first or last of its minute; a soil measurement is kept without its
+  // reflectance values (`data`: its recorded bytes).
   void AddMessage(const protocol::StreamInfo& stream, const google::protobuf::Message& message,
                   uint64_t ground_ns, uint64_t onboard_ns, uint32_t sequence = 0,
                   std::span<const uint8_t> data = {});
@@ -116,6 +121,9 @@ class ArchiveBuilder {
   // Tiles by footprint (origin, size, cell size), the newest observation (on-board time).
   std::map<std::array<double, 5>, ArchivedMessage> tiles_;
   std::optional<ArchivedMessage> pose_;  // the newest by ground time
+  // The first and the last pose (by ground time) of each finest bucket, by its index.
+  std::map<uint64_t, std::pair<ArchivedMessage, ArchivedMessage>> path_;
+  std::vector<ArchivedMessage> sites_;  // in the order read
 };
 
 // Whether an archive sidecar can be used for its recording, and why not.
@@ -163,6 +171,11 @@ class ArchiveReader {
   // recording had no pose).
   [[nodiscard]] Result<std::vector<ArchivedMessage>> Tiles();
   [[nodiscard]] Result<std::optional<ArchivedMessage>> NewestPose();
+  // For a traverse over days: the first and the last pose of each finest bucket (minute), and
+  // every soil measurement (reflectance values left out), oldest first. nullopt: the sidecar was
+  // written before these blocks existed (the recording is to be read instead).
+  [[nodiscard]] Result<std::optional<std::vector<ArchivedMessage>>> PathPoses();
+  [[nodiscard]] Result<std::optional<std::vector<ArchivedMessage>>> SoilSites();
 
  private:
   struct Entry {

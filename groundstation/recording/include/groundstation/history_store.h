@@ -75,6 +75,13 @@ struct TraversePoint {
 struct SoilSite {
   uint64_t ground_ns = 0, onboard_ns = 0;
   rover::v1::SoilMeasurement measurement;
+  // From a parameter archive, the VNIS reflectance values are left out: their count. (0: the
+  // measurement is whole, or has no spectrum.)
+  uint32_t vnis_bands = 0;
+  int VnisBands() const {
+    return measurement.vnis().reflectance_size() > 0 ? measurement.vnis().reflectance_size()
+                                                     : static_cast<int>(vnis_bands);
+  }
 };
 struct HazardCell {
   double x_m = 0, y_m = 0, size_m = 0;
@@ -86,6 +93,7 @@ struct TraverseResult {
   std::vector<SoilSite> sites;      // oldest first, the first 20 000 in the range
   size_t sites_left_out = 0;        // beyond those
   size_t files_read = 0;
+  size_t archives_read = 0;  // files answered (in part) from their parameter archive
 };
 
 // An image the station recorded on /<rover>/images/<camera> (foxglove.CompressedImage).
@@ -109,6 +117,11 @@ class HistoryStore {
   // The soil measurement `id` recorded at ground time `ground_ns` (as Traverse's sites say),
   // whole (a VNIS spectrum with every band); none when no recording holds it.
   [[nodiscard]] Result<std::optional<SoilSite>> SoilMeasurementAt(uint64_t ground_ns, uint32_t id);
+  // The rover's path, the hazards of the newest copy of each tile and the soil sites in a range.
+  // Where a recording has a valid archive, its sites (and, for a file wholly in the range, its
+  // tiles) come from it, and over a range so long that `max_points` poses would be more than
+  // 30 s apart anyway, the path is the first and last pose of each minute from it: a traverse of
+  // days reads no pose, tile or site message of an archived file.
   [[nodiscard]] Result<TraverseResult> Traverse(uint64_t start_ns, uint64_t end_ns,
                                                 size_t max_points);
   // The images of one camera recorded in [start, end] (ground time), oldest first, at most
