@@ -195,14 +195,19 @@ TEST(ParameterArchive, BucketsAtEveryLevelEqualTheSamplesRecorded) {
   EXPECT_LT(built->archive_bytes * 10, built->recording_bytes);
 }
 
+// One recording of `seconds` of housekeeping at 1 Hz: its path.
+std::string OneRecording(const test::ScratchDir& dir, uint64_t seconds, unsigned seed) {
+  std::vector<Truth> truth;
+  std::mt19937 rng(seed);
+  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
+  for (uint64_t i = 0; i < seconds; ++i) w.Record(kT0 + i * kS, kT0 + i * kS, Soc(rng), truth);
+  w.Close();
+  return Recordings(dir.File("rec")).at(0);
+}
+
 TEST(ParameterArchive, ATornDamagedOrStaleArchiveIsRefusedWithItsReason) {
   test::ScratchDir dir;
-  std::vector<Truth> truth;
-  std::mt19937 rng(8);
-  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
-  for (uint64_t i = 0; i < 3000; ++i) w.Record(kT0 + i * kS, kT0 + i * kS, Soc(rng), truth);
-  w.Close();
-  const std::string recording = Recordings(dir.File("rec")).at(0);
+  const std::string recording = OneRecording(dir, 3000, 8);
   const std::string archive = ArchivePathFor(recording);
   std::string why;
   EXPECT_EQ(CheckArchive(recording, &why), ArchiveState::kMissing);
@@ -266,12 +271,7 @@ TEST(ParameterArchive, ATornDamagedOrStaleArchiveIsRefusedWithItsReason) {
 // block holds, not what it claims.
 TEST(ParameterArchive, ABlockClaimingMoreThanItHoldsIsRefusedWithoutItsMemory) {
   test::ScratchDir dir;
-  std::vector<Truth> truth;
-  std::mt19937 rng(13);
-  Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
-  for (uint64_t i = 0; i < 600; ++i) w.Record(kT0 + i * kS, kT0 + i * kS, Soc(rng), truth);
-  w.Close();
-  const std::string recording = Recordings(dir.File("rec")).at(0);
+  const std::string recording = OneRecording(dir, 600, 13);
   ASSERT_TRUE(BuildArchive(recording).ok());
   std::string f = test::ReadFile(ArchivePathFor(recording));
   const auto get32 = [&](size_t at) {

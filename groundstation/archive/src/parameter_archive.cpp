@@ -353,7 +353,9 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
     }
     special(kSequencesKey, payload);
   }
-  const auto messages = [](const std::vector<const ArchivedMessage*>& list) {
+  // Sites carry their band count after the length (DecodeMessages' `with_bands`).
+  const auto messages = [](const std::vector<const ArchivedMessage*>& list,
+                           bool with_bands = false) {
     std::string payload;
     Put(payload, static_cast<uint32_t>(list.size()));
     for (const ArchivedMessage* m : list) {
@@ -361,6 +363,7 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
       Put(payload, m->onboard_ns);
       Put(payload, m->sequence);
       Put(payload, static_cast<uint32_t>(m->data.size()));
+      if (with_bands) Put(payload, m->vnis_bands);
       payload += m->data;
     }
     return payload;
@@ -380,26 +383,13 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
     if (ends.second.ground_ns != ends.first.ground_ns) path.push_back(&ends.second);
   }
   special(kPathKey, messages(path));
-  {
-    // Sites: the messages' layout with the band count after each one's length.
-    std::vector<const ArchivedMessage*> sites;
-    for (const ArchivedMessage& m : sites_) sites.push_back(&m);
-    std::stable_sort(sites.begin(), sites.end(),
-                     [](const ArchivedMessage* a, const ArchivedMessage* b) {
-                       return a->ground_ns < b->ground_ns;
-                     });
-    std::string payload;
-    Put(payload, static_cast<uint32_t>(sites.size()));
-    for (const ArchivedMessage* m : sites) {
-      Put(payload, m->ground_ns);
-      Put(payload, m->onboard_ns);
-      Put(payload, m->sequence);
-      Put(payload, static_cast<uint32_t>(m->data.size()));
-      Put(payload, m->vnis_bands);
-      payload += m->data;
-    }
-    special(kSitesKey, payload);
-  }
+  std::vector<const ArchivedMessage*> sites;
+  for (const ArchivedMessage& m : sites_) sites.push_back(&m);
+  std::stable_sort(sites.begin(), sites.end(),
+                   [](const ArchivedMessage* a, const ArchivedMessage* b) {
+                     return a->ground_ns < b->ground_ns;
+                   });
+  special(kSitesKey, messages(sites, true));
   // Block offsets are relative to the end of the directory: make them absolute.
   const uint64_t base = kHeaderSize + directory.size();
   for (size_t at = 0; at < directory.size();) {
