@@ -185,6 +185,13 @@ int RunBench(const BenchOptions& options) {
     say(fmt::format("history at mission scale: hourly recordings of {} day(s)",
                     fmt::join(days, ", ")));
     archive = bench.Archive(days, o.quick ? 2 : 5);
+    if (!o.keep_archive.empty()) {
+      std::error_code moved;
+      fs::rename(dir / "archive", o.keep_archive, moved);
+      say(moved ? fmt::format("cannot keep the recordings in {}: {}", o.keep_archive,
+                              moved.message())
+                : fmt::format("the recordings are kept in {}", o.keep_archive));
+    }
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

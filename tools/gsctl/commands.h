@@ -152,6 +152,7 @@ struct BenchOptions {
   size_t web_clients = 20;                  // WebSocket clients for the web rows (0 = none)
   double downlink_speed = 2.0;              // the images section's emulator speed
   std::vector<int> archive_days = {1, 30};  // the archive section's sizes
+  std::string keep_archive;  // move the archive section's recordings here, not delete them
   // Sections to run (ceiling, pipeline, replay, latency, web); empty = all. A throughput row
   // always brings the default-mix ceiling with it: its ratio is to a ceiling of the same run.
   std::vector<std::string> only;

@@ -203,6 +203,10 @@ int Run(int argc, char** argv) {
                    "of the default mix; about 110 MB a day)")
       ->capture_default_str()
       ->delimiter(',');
+  bench_cmd->add_option("--keep-archive", bench.keep_archive,
+                        "--only archive: move the synthesized recordings (and their archive) to "
+                        "this new directory instead of deleting them, e.g. to open them in a "
+                        "station and a browser");
   bench_cmd
       ->add_option("--downlink-speed", bench.downlink_speed,
                    "the emulator's --speed for the products section (rendering must keep up)")
