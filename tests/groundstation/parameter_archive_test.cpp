@@ -792,5 +792,44 @@ TEST(ParameterArchive, ATraverseOfDaysFromTheArchivesIsWhatTheRecordingsHold) {
   EXPECT_EQ(hour->sites.size(), 12u);
 }
 
+// More soil sites than one answer carries: an even sample across the whole range, not its first
+// day, with the rest counted.
+TEST(ParameterArchive, ATraverseWithMoreSitesThanItCarriesSamplesThemEvenly) {
+  test::ScratchDir dir;
+  constexpr uint32_t kSites = 50'000;  // one every 2 s: about 28 hours
+  {
+    Writer w(dir.File("rec"), kT0, std::nullopt, std::nullopt);
+    ASSERT_TRUE(w.ok());
+    for (uint32_t i = 0; i < kSites; ++i) {
+      rover::v1::SoilMeasurement soil;
+      soil.set_measurement_id(i + 1);
+      soil.mutable_neutron()->set_hydrogen_weh_wt_percent(0.1f);
+      const uint64_t t = kT0 + uint64_t{i} * 2 * kS;
+      w.RecordAny(StreamId::kSoilMeasurement, soil, t + kS, t, i);
+    }
+    w.Close();
+  }
+  for (const bool archived : {false, true}) {
+    if (archived) {
+      for (const std::string& f : Recordings(dir.File("rec"))) ASSERT_TRUE(BuildArchive(f).ok());
+    }
+    HistoryStore store(dir.File("rec"), "rover1");
+    auto t = store.Traverse(kT0, kT0 + uint64_t{kSites} * 2 * kS, 5000);
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->archives_read, archived ? 1u : 0u);
+    ASSERT_EQ(t->sites.size(), 20'000u);
+    EXPECT_EQ(t->sites_left_out, kSites - 20'000u);
+    EXPECT_EQ(t->sites.front().measurement.measurement_id(), 1u);
+    EXPECT_GT(t->sites.back().measurement.measurement_id(), kSites - 10);
+    // Evenly: no two kept sites further apart than a few times the mean step.
+    uint32_t widest = 0;
+    for (size_t i = 1; i < t->sites.size(); ++i) {
+      widest = std::max(widest, t->sites[i].measurement.measurement_id() -
+                                    t->sites[i - 1].measurement.measurement_id());
+    }
+    EXPECT_LE(widest, 4u) << "archived " << archived;
+  }
+}
+
 }  // namespace
 }  // namespace lgs::station

@@ -28,8 +28,8 @@ namespace fs = std::filesystem;
 
 // `latest` looks at the last 10 s of the newest file first (then 60 times more each time).
 constexpr uint64_t kLatestFirstWindowNs = 10'000'000'000;
-// Soil measurements one traverse answer carries at most (~40 hours of the default mix); the
-// rest are counted in `sites_left_out`.
+// Soil measurements one traverse answer carries at most (~28 hours of the default mix); over a
+// longer range they are thinned evenly across it, and the rest counted in `sites_left_out`.
 constexpr size_t kMaxSites = 20'000;
 // Summaries (chunk indexes) of closed files kept between queries.
 constexpr size_t kKeptSummaries = 48;
@@ -668,11 +668,23 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
   std::map<std::pair<int32_t, int32_t>, rover::v1::TerrainTile> tiles;
   rover::v1::TerrainTile tile;
   const auto in_range = [&](uint64_t t) { return t >= start_ns && t <= end_ns; };
+  // Every `stride`-th site as they come; at twice the limit, every other one goes and the
+  // stride doubles: an even sample of the whole range in memory bounded by the limit.
+  uint64_t sites_seen = 0, stride = 1;
   const auto add_site = [&](uint64_t ground, uint64_t onboard, uint32_t bands) {
-    if (result.sites.size() < kMaxSites) {
-      result.sites.push_back({ground, onboard, soil, bands});
-    } else {
+    if (sites_seen++ % stride != 0) {
       ++result.sites_left_out;
+      return;
+    }
+    result.sites.push_back({ground, onboard, soil, bands});
+    if (result.sites.size() >= 2 * kMaxSites) {
+      size_t kept = 0;
+      for (size_t i = 0; i < result.sites.size(); i += 2) {
+        result.sites[kept++] = std::move(result.sites[i]);
+      }
+      result.sites_left_out += result.sites.size() - kept;
+      result.sites.resize(kept);
+      stride *= 2;
     }
   };
   uint64_t chunks = 0;
@@ -752,6 +764,16 @@ Result<TraverseResult> HistoryStore::Traverse(uint64_t start_ns, uint64_t end_ns
   }
   std::stable_sort(result.sites.begin(), result.sites.end(),
                    [](const SoilSite& a, const SoilSite& b) { return a.ground_ns < b.ground_ns; });
+  if (result.sites.size() > kMaxSites) {
+    std::vector<SoilSite> thinned;
+    thinned.reserve(kMaxSites);
+    const double step = static_cast<double>(result.sites.size() - 1) / (kMaxSites - 1);
+    for (size_t i = 0; i < kMaxSites; ++i) {
+      thinned.push_back(std::move(result.sites[static_cast<size_t>(std::llround(i * step))]));
+    }
+    result.sites_left_out += result.sites.size() - kMaxSites;
+    result.sites = std::move(thinned);
+  }
   std::stable_sort(
       result.path.begin(), result.path.end(),
       [](const TraversePoint& a, const TraversePoint& b) { return a.ground_ns < b.ground_ns; });

@@ -90,8 +90,8 @@ struct HazardCell {
 struct TraverseResult {
   std::vector<TraversePoint> path;  // oldest first, at most max_points (evenly thinned)
   std::vector<HazardCell> hazards;  // from the newest copy of each tile
-  std::vector<SoilSite> sites;      // oldest first, the first 20 000 in the range
-  size_t sites_left_out = 0;        // beyond those
+  std::vector<SoilSite> sites;      // oldest first, at most 20 000 (evenly thinned)
+  size_t sites_left_out = 0;        // thinned out
   size_t files_read = 0;
   size_t archives_read = 0;  // files answered (in part) from their parameter archive
 };
