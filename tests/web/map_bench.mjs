@@ -43,6 +43,10 @@ try {
     });
     report.runs.push({ open_to_drawn_ms: drawn, ...fetched, ...state });
   }
+  // A fixed range in the past is asked for once, not on every 2-s poll.
+  await page.waitForTimeout(6500);
+  report.traverse_requests_in_6_5_s = await page.evaluate(() => performance
+    .getEntriesByType('resource').filter((r) => r.name.includes('/api/traverse')).length);
   if (args.screenshot) await page.screenshot({ path: args.screenshot });
 } finally {
   await browser.close();

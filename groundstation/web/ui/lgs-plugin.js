@@ -940,12 +940,21 @@
       draw();
     }
 
+    let fetchedFor = '';
     const stopPolling = pollingView(caption, 2000, async () => {
       const bounds = openmct.time.getBounds();
+      const range = `start=${Math.max(0, Math.floor(bounds.start))}&end=${Math.ceil(bounds.end)}`;
+      // A fixed range that does not hold the present does not change: asked for once, not
+      // every 2 s (over days it is megabytes and a good part of a second of the station's web
+      // thread).
+      const now = Date.now();
+      const settled = !openmct.time.isRealTime() &&
+        (bounds.end < now - 60000 || bounds.start > now + 60000);
       const [t, i] = await Promise.all([
-        getJson(`/api/traverse?start=${Math.max(0, Math.floor(bounds.start))}&end=${Math.ceil(bounds.end)}`),
+        settled && range === fetchedFor && traverse ? traverse : getJson(`/api/traverse?${range}`),
         getJson('/api/map')]);
       traverse = t;
+      fetchedFor = range;
       const first = !info || (!info.tiles && i.tiles);
       info = i;
       // The kept images with where they looked (404: this station keeps no products).
