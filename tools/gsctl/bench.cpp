@@ -188,9 +188,9 @@ int RunBench(const BenchOptions& options) {
     if (!o.keep_archive.empty()) {
       std::error_code moved;
       fs::rename(dir / "archive", o.keep_archive, moved);
-      say(moved ? fmt::format("cannot keep the recordings in {}: {}", o.keep_archive,
-                              moved.message())
-                : fmt::format("the recordings are kept in {}", o.keep_archive));
+      say(moved
+              ? fmt::format("cannot keep the recordings in {}: {}", o.keep_archive, moved.message())
+              : fmt::format("the recordings are kept in {}", o.keep_archive));
     }
   }
   std::error_code ec;
