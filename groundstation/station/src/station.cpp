@@ -1,6 +1,7 @@
 #include "groundstation/station.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include "station_impl.h"
 
@@ -9,6 +10,10 @@ namespace lgs::station {
 namespace {
 
 constexpr auto kViewDrainInterval = std::chrono::milliseconds(100);
+// A second with this many messages is a burst (a rover at mission speed sends tens a second;
+// store playback hundreds).
+constexpr auto kTrimInterval = std::chrono::seconds(1);
+constexpr uint64_t kTrimBurstMessages = 2000;
 // How often the control channel is read and commands are released and checked for time-outs:
 // fast beside a 2.6 s round trip, cheap when idle.
 constexpr auto kCommandTick = std::chrono::milliseconds(50);
@@ -285,6 +290,17 @@ Result<LinkSnapshot> Station::Run() {
   Impl& s = *impl_;
   if (Status st = s.Start(); !st.ok()) return st;
   s.Every(s.view_timer, kViewDrainInterval, [&s] { s.terminal.Drain(); });
+  // After a burst (a flood of garbage, a store playback) the receive queue's freed pages stay in
+  // glibc's arenas; giving them back each second of a burst and once after it keeps the
+  // station's memory its working set, not its worst second's.
+  s.Every(s.trim_timer, kTrimInterval, [&s] {
+    const LinkSnapshot now = s.accounting.Snapshot();
+    const uint64_t messages = now.total_received() + now.total_rejected();
+    const bool burst = messages - s.trim_messages >= kTrimBurstMessages;
+    if (burst || s.trim_burst) ::malloc_trim(0);
+    s.trim_messages = messages;
+    s.trim_burst = burst;
+  });
   if (s.options.view.stats_interval_s > 0) {
     s.Every(s.stats_timer, protocol::SteadySeconds(s.options.view.stats_interval_s), [&s] {
       const LinkSnapshot now = s.accounting.Snapshot();

@@ -108,7 +108,10 @@ struct Station::Impl final : WebBackend {
   // The one way work crosses between the Asio thread and the ingest thread.
   ThreadBridge bridge;
   asio::steady_timer stats_timer{io}, view_timer{io}, duration_timer{io}, gap_timer{io},
-      command_timer{io};
+      command_timer{io}, trim_timer{io};
+  // Messages (accepted and rejected) at the last trim tick, and whether that second was a burst.
+  uint64_t trim_messages = 0;
+  bool trim_burst = false;
   bool shutting_down = false;
   // Telemetry lines, statistics and the summary; stderr when stdout carries machine output.
   TerminalView terminal{view_queue, stdout};
