@@ -2,6 +2,7 @@
 // recordings, the page's files, and bad input of every kind. The ground truth is the station's
 // own JSON-lines output (protobuf's JSON printer, not the web code) and the emulator's truth
 // file. The browser test drives the real page in Debian's chromium (tests/web/browser_check.mjs).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -108,6 +109,10 @@ class Web : public ::testing::Test {
  protected:
   void Start(const std::string& scenario, const std::string& speed,
              const std::vector<std::string>& more_station_args = {}) {
+    StartStation(more_station_args);
+    StartEmulator(scenario, speed);
+  }
+  void StartStation(const std::vector<std::string>& more_station_args = {}) {
     port_ = FreeTcpPort();
     const std::string tm = dir_.IpcEndpoint("tm"), tc = dir_.IpcEndpoint("tc");
     const std::vector<std::string> station_args = StationArgs()
@@ -125,19 +130,25 @@ class Web : public ::testing::Test {
                                                       .Args();
     station_ =
         std::make_unique<ChildProcess>(LGS_STATION_BIN, station_args, dir_.path(), "station");
-    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
-                                               EmulatorArgs()
-                                                   .Bind(tm)
-                                                   .CommandBind(tc)
-                                                   .WaitForSubscribers()
-                                                   .Duration(90)
-                                                   .Scenario(scenario)
-                                                   .Arg("--speed", speed)
-                                                   .IdealLink()
-                                                   .Truth(dir_.File("truth.jsonl"))
-                                                   .Args(),
-                                               dir_.path(), "emulator");
     ASSERT_TRUE(WaitUntil([&] { return Get(port_, "/api/link").status == 200; }, 10s));
+  }
+  std::vector<std::string> EmulatorArgsFor(const std::string& scenario, const std::string& speed,
+                                           double duration_s, const std::string& truth) {
+    return EmulatorArgs()
+        .Bind(dir_.IpcEndpoint("tm"))
+        .CommandBind(dir_.IpcEndpoint("tc"))
+        .WaitForSubscribers()
+        .Duration(duration_s)
+        .Scenario(scenario)
+        .Arg("--speed", speed)
+        .IdealLink()
+        .Truth(dir_.File(truth))
+        .Args();
+  }
+  void StartEmulator(const std::string& scenario, const std::string& speed) {
+    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
+                                               EmulatorArgsFor(scenario, speed, 90, "truth.jsonl"),
+                                               dir_.path(), "emulator");
   }
   // Stops both; the station's JSON lines are complete afterwards.
   void Stop() {
@@ -526,6 +537,180 @@ TEST_F(Web, TheOpenMctPageShowsLiveDataAlarmsCommandsAndHistoryInChromium) {
     EXPECT_NEAR(samples[i]["utc"].get<double>() * 1e6, static_cast<double>(truth[i].first), 1000);
     EXPECT_TRUE(SameNumber(samples[i]["value"], truth[i].second)) << i;
   }
+}
+
+// The operator console in chromium at both sizes, against a station that has seen two runs of
+// the rover (a short one, a pause, then a storm): the banner, the clock, a turn's stages and the
+// storm's alarm on the timeline, the layout at 1280×800 and 1920×1080, and the power panel's gap
+// between the runs. Then the same state and timeline over HTTP against the station's JSON lines.
+TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) {
+  StartStation();
+  {
+    ChildProcess first(LGS_EMULATOR_BIN, EmulatorArgsFor("nominal", "20", 3, "truth-first.jsonl"),
+                       dir_.path(), "emulator-first");
+    ASSERT_EQ(first.Wait(30s), 0) << first.Stderr();
+  }
+  // A pause between the runs the power panel must show as a gap (more than its 5 s).
+  std::this_thread::sleep_for(8s);
+  // Fast enough that the storm's onset (20 min in) raises the dose alarm within seconds.
+  StartEmulator("spe-storm", "100");
+  ASSERT_TRUE(WaitUntil([&] { return Received() > 500; }, 30s));
+  std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
+  const std::string prefix = std::string(LGS_TEST_OUTPUT_DIR) + "/console";
+  ChildProcess browser(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/web/console_check.mjs", "--url",
+       "http://127.0.0.1:" + std::to_string(port_), "--sizes", "1280x800,1920x1080",
+       "--screenshot-prefix", prefix, "--turn-deg", "15", "--alarm", "yes"},
+      dir_.path(), "browser");
+  ASSERT_EQ(browser.Wait(110s), 0) << browser.Stderr();
+  const json report = json::parse(browser.Stdout());
+  { std::ofstream(prefix + "-report.json") << report.dump(2); }
+  ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_EQ(report["console_errors"], json::array()) << report.dump(2);
+
+  // The rover stops; the station's state and timeline settle and are read over HTTP.
+  emulator_->Signal(SIGTERM);
+  EXPECT_EQ(emulator_->Wait(20s), 0) << emulator_->Stderr();
+  std::this_thread::sleep_for(1500ms);  // the last state published, the last chunk flushed
+  const Reply state_reply = Get(port_, "/api/state");
+  ASSERT_EQ(state_reply.status, 200u) << state_reply.body;
+  const json state = json::parse(state_reply.body);
+  const std::string range = fmt::format("start={}&end={}", NowMs() - 3'600'000, NowMs() + 60'000);
+  const Reply all_reply = Get(port_, "/api/timeline?" + range);
+  ASSERT_EQ(all_reply.status, 200u) << all_reply.body;
+  const json timeline = json::parse(all_reply.body)["entries"];
+  const json alarms_only = json::parse(Get(port_, "/api/timeline?kinds=alarm&" + range).body);
+  const json critical = json::parse(Get(port_, "/api/timeline?severity=critical&" + range).body);
+  const json newest3 = json::parse(Get(port_, "/api/timeline?limit=3&" + range).body);
+  // Bad requests: each a 400 with its reason.
+  for (const std::string& bad :
+       {"kinds=event,bogus&" + range, "severity=loud&" + range, "limit=0&" + range,
+        "limit=2.5&" + range, std::string("start=5")}) {
+    const Reply r = Get(port_, "/api/timeline?" + bad);
+    EXPECT_EQ(r.status, 400u) << bad;
+    EXPECT_TRUE(json::parse(r.body).contains("error")) << bad;
+  }
+  station_->Signal(SIGTERM);
+  EXPECT_EQ(station_->Wait(20s), 0) << station_->Stderr();
+  stopped_ = true;
+
+  auto lines = ReadStationLines(dir_.File("station.jsonl"));
+  ASSERT_GT(lines["housekeeping"].size(), 50u);
+  std::map<uint64_t, const json*> housekeeping;  // by on-board time
+  for (const json& j : lines["housekeeping"]) housekeeping[j["onboard_time_ns"]] = &j;
+  const auto short_enum = [](const json& v, const std::string& prefix) {
+    std::string s = v.is_string() ? v.get<std::string>() : "";
+    return s.starts_with(prefix) ? s.substr(prefix.size()) : s;
+  };
+
+  // In chromium, at both sizes: the banner is the housekeeping packet it names, the clock has
+  // on-board time and the light time, nothing sticks out of a panel, no panel overlaps another.
+  ASSERT_EQ(report["sizes"].size(), 2u);
+  for (const json& size : report["sizes"]) {
+    SCOPED_TRACE(size["width"].dump());
+    // The page has the time as a double (ns since 1970 need 61 bits): the packet whose time
+    // rounds to it (packets are far more than the 256 ns apart that doubles resolve here).
+    const double onboard = std::stod(size["housekeeping_onboard_ns"].get<std::string>());
+    const json* found = nullptr;
+    for (const auto& [t, line] : housekeeping) {
+      if (static_cast<double>(t) == onboard) found = line;
+    }
+    ASSERT_NE(found, nullptr) << size["housekeeping_onboard_ns"];
+    const json& hk = *found;
+    EXPECT_EQ(size["mode"], short_enum(hk["data"]["mode"], "ROVER_MODE_"));
+    EXPECT_EQ(size["mode_text"], size["mode"]);
+    EXPECT_TRUE(SameNumber(size["soc"], hk["data"]["battery_soc_percent"].get<double>()));
+    EXPECT_NE(size["battery_text"].get<std::string>().find(
+                  fmt::format("{:.1f} %", hk["data"]["battery_soc_percent"].get<double>())),
+              std::string::npos)
+        << size["battery_text"];
+    EXPECT_FALSE(size["scet_ns"].get<std::string>().empty());
+    EXPECT_EQ(size["scet_text"].get<std::string>().size(), 20u) << size["scet_text"];  // ISO, s
+    EXPECT_EQ(size["light_time_s"], 0.0);  // the fixture's --light-time 0
+    EXPECT_EQ(size["light_text"], "0.00 s");
+    const json& layout = size["layout"];
+    EXPECT_EQ(layout["panels"].size(), 6u);
+    EXPECT_EQ(layout["overflowing"], json::array()) << layout["overflowing"].dump(2);
+    EXPECT_EQ(layout["overlaps"], json::array()) << layout["overlaps"].dump(2);
+    EXPECT_GT(layout["cells_checked"].get<int>(), 30);
+    EXPECT_TRUE(std::filesystem::file_size(size["screenshot"].get<std::string>()) > 20'000);
+    // One line per run of housekeeping in the range: the pause between the runs is a gap.
+    EXPECT_EQ(size["power"]["segments"]["housekeeping.battery_soc_percent"], 2) << size["power"];
+    EXPECT_GT(size["timeline_entries"].get<int>(), 10);
+  }
+  // The station's JSON lines say there was exactly one such pause.
+  int pauses = 0;
+  for (size_t i = 1; i < lines["housekeeping"].size(); ++i) {
+    const int64_t dt = lines["housekeeping"][i]["ground_time_ns"].get<int64_t>() -
+                       lines["housekeeping"][i - 1]["ground_time_ns"].get<int64_t>();
+    if (dt > 5'000'000'000) ++pauses;
+  }
+  EXPECT_EQ(pauses, 1);
+
+  // The turn's stages on the timeline, in the order the station went through them.
+  const json& turn = report["turn"];
+  std::vector<std::string> stages;
+  for (const json& s : turn["stages"]) stages.push_back(s["state"]);
+  ASSERT_GE(stages.size(), 6u) << turn.dump();
+  EXPECT_EQ(std::vector<std::string>(stages.begin(), stages.begin() + 5),
+            (std::vector<std::string>{"queued", "released", "sent", "accepted", "started"}))
+      << turn.dump();
+  EXPECT_EQ(stages.back(), "completed");
+  for (size_t i = 5; i + 1 < stages.size(); ++i) EXPECT_EQ(stages[i], "progress") << i;
+  EXPECT_GE(turn["command_marks"].get<size_t>(), stages.size());
+  // The storm's dose alarm on the timeline, coloured by its severity.
+  EXPECT_EQ(report["alarm"]["name"], kDose) << report["alarm"];
+  const std::string alarm_class = report["alarm"]["class"];
+  EXPECT_TRUE(alarm_class.find("lgs-warning") != std::string::npos ||
+              alarm_class.find("lgs-critical") != std::string::npos)
+      << alarm_class;
+
+  // Over HTTP, after the rover stopped: the state is the newest housekeeping and on-board time.
+  const json& newest_hk = *housekeeping.rbegin()->second;
+  EXPECT_EQ(state["rover"]["housekeeping"]["onboard_ns"], housekeeping.rbegin()->first);
+  EXPECT_EQ(state["rover"]["mode"], short_enum(newest_hk["data"]["mode"], "ROVER_MODE_"));
+  EXPECT_TRUE(SameNumber(state["rover"]["housekeeping"]["battery_soc_percent"],
+                         newest_hk["data"]["battery_soc_percent"].get<double>()));
+  uint64_t newest_onboard = 0, oldest_onboard = UINT64_MAX;
+  for (const auto& [stream, list] : lines) {
+    for (const json& j : list) {
+      newest_onboard = std::max(newest_onboard, j["onboard_time_ns"].get<uint64_t>());
+      oldest_onboard = std::min(oldest_onboard, j["onboard_time_ns"].get<uint64_t>());
+    }
+  }
+  EXPECT_EQ(state["clock"]["scet_ns"], newest_onboard);
+  EXPECT_EQ(state["clock"]["mission_epoch_ns"], oldest_onboard);
+  EXPECT_EQ(state["clock"]["light_time_s"], 0.0);
+  EXPECT_EQ(state["commands"]["last"]["name"], "turn");
+  EXPECT_EQ(state["commands"]["last"]["stage"], "completed");
+  EXPECT_TRUE(state["commands"]["running"].is_null());
+
+  // The timeline's events are the station's event packets, one entry each, in order.
+  std::vector<std::pair<std::string, std::string>> events, truth_events;
+  for (const json& e : timeline) {
+    if (e["kind"] == "event") events.emplace_back(e["name"], e["message"]);
+  }
+  for (const json& j : lines["event"]) {
+    truth_events.emplace_back(short_enum(j["data"]["kind"], "EVENT_KIND_"),
+                              j["data"].value("message", ""));
+  }
+  ASSERT_GT(truth_events.size(), 3u);
+  EXPECT_EQ(events, truth_events);
+  // Filters: only alarms; only critical; the newest three.
+  size_t alarm_entries = 0, critical_entries = 0;
+  for (const json& e : timeline) {
+    alarm_entries += e["kind"] == "alarm";
+    critical_entries += e["severity"] == "critical";
+  }
+  EXPECT_GT(alarm_entries, 0u);
+  EXPECT_EQ(alarms_only["entries"].size(), alarm_entries);
+  for (const json& e : alarms_only["entries"]) EXPECT_EQ(e["kind"], "alarm");
+  EXPECT_EQ(critical["entries"].size(), critical_entries);
+  for (const json& e : critical["entries"]) EXPECT_EQ(e["severity"], "critical");
+  ASSERT_EQ(newest3["entries"].size(), 3u);
+  EXPECT_TRUE(newest3["truncated"]);
+  EXPECT_EQ(newest3["entries"][2], timeline.back());
 }
 
 }  // namespace

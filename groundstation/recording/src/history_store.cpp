@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -15,9 +16,11 @@
 #include <tuple>
 
 #include "foxglove/CompressedImage.pb.h"
+#include "ground/v1/ground.pb.h"
 #include "groundstation/parameter_archive.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
+#include "rover/v1/event.pb.h"
 #include "rover/v1/navigation.pb.h"
 #include "rover/v1/terrain.pb.h"
 
@@ -622,6 +625,137 @@ Result<std::vector<RecordedImage>> HistoryStore::Images(const std::string& camer
     return a.ground_ns < b.ground_ns;
   });
   return out;
+}
+
+const char* TimelineKindName(TimelineKind kind) {
+  switch (kind) {
+    case TimelineKind::kEvent:
+      return "event";
+    case TimelineKind::kAlarm:
+      return "alarm";
+    case TimelineKind::kCommand:
+      return "command";
+  }
+  return "event";
+}
+
+const char* TimelineSeverityName(TimelineSeverity s) {
+  switch (s) {
+    case TimelineSeverity::kInfo:
+      return "info";
+    case TimelineSeverity::kWarning:
+      return "warning";
+    case TimelineSeverity::kCritical:
+      return "critical";
+  }
+  return "info";
+}
+
+namespace {
+
+std::string WithoutPrefix(std::string name, std::string_view prefix) {
+  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
+}
+
+TimelineSeverity SeverityOf(rover::v1::EventSeverity s) {
+  switch (s) {
+    case rover::v1::EVENT_SEVERITY_CRITICAL:
+      return TimelineSeverity::kCritical;
+    case rover::v1::EVENT_SEVERITY_WARNING:
+      return TimelineSeverity::kWarning;
+    default:
+      return TimelineSeverity::kInfo;
+  }
+}
+
+// A command that did not do what was asked is an operator's concern: failed and timed out are
+// critical, refused by the station's checks a warning.
+TimelineSeverity SeverityOf(ground::v1::CommandStage stage) {
+  switch (stage) {
+    case ground::v1::COMMAND_STAGE_FAILED:
+    case ground::v1::COMMAND_STAGE_TIMED_OUT:
+      return TimelineSeverity::kCritical;
+    case ground::v1::COMMAND_STAGE_REJECTED:
+      return TimelineSeverity::kWarning;
+    default:
+      return TimelineSeverity::kInfo;
+  }
+}
+
+}  // namespace
+
+Result<TimelineResult> HistoryStore::Timeline(uint64_t start_ns, uint64_t end_ns,
+                                              const TimelineFilter& filter, size_t max) {
+  auto files = FilesFor(start_ns, end_ns);
+  if (!files.ok()) return files.error();
+  const std::vector<std::string> topics = {
+      protocol::recording::TelemetryChannel(rover_id_,
+                                            protocol::Stream(protocol::StreamId::kEvent).name),
+      std::string(protocol::recording::kAlarmsChannel),
+      std::string(protocol::recording::kCommandsChannel)};
+  TimelineResult result;
+  std::vector<TimelineEntry>& out = result.entries;
+  const auto newest_first = [](const TimelineEntry& a, const TimelineEntry& b) {
+    return a.ground_ns > b.ground_ns;
+  };
+  // Kept to at most 2 × max between trims: the newest max survive each trim.
+  const auto trim = [&] {
+    if (out.size() <= max) return;
+    std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(max), out.end(),
+                     newest_first);
+    out.resize(max);
+    result.truncated = true;
+  };
+  rover::v1::Event event;
+  ground::v1::GroundAlarm alarm;
+  ground::v1::GroundCommand command;
+  uint64_t chunks = 0;
+  for (const std::string& path : *files) {
+    ++result.files_read;
+    Status s = ForEachMessage(
+        path, topics, start_ns, end_ns, chunks, [&](int topic, const protocol::McapMessage& m) {
+          const int n = static_cast<int>(m.data.size());
+          TimelineEntry e;
+          e.ground_ns = m.log_time;
+          if (topic == 0) {
+            if (!filter.kinds[0] || !event.ParseFromArray(m.data.data(), n)) return;
+            e.kind = TimelineKind::kEvent;
+            e.onboard_ns = m.publish_time;
+            e.severity = SeverityOf(event.severity());
+            e.name = WithoutPrefix(rover::v1::EventKind_Name(event.kind()), "EVENT_KIND_");
+            e.message = std::move(*event.mutable_message());
+          } else if (topic == 1) {
+            if (!filter.kinds[1] || !alarm.ParseFromArray(m.data.data(), n)) return;
+            e.kind = TimelineKind::kAlarm;
+            e.severity = alarm.severity() == "critical" ? TimelineSeverity::kCritical
+                                                        : TimelineSeverity::kWarning;
+            e.name = std::move(*alarm.mutable_id());
+            e.state = std::move(*alarm.mutable_state());
+            e.message = std::move(*alarm.mutable_text());
+          } else {
+            if (!filter.kinds[2] || !command.ParseFromArray(m.data.data(), n)) return;
+            e.kind = TimelineKind::kCommand;
+            e.severity = SeverityOf(command.stage());
+            e.name = std::move(*command.mutable_name());
+            e.state =
+                WithoutPrefix(ground::v1::CommandStage_Name(command.stage()), "COMMAND_STAGE_");
+            std::transform(e.state.begin(), e.state.end(), e.state.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            e.message = std::move(*command.mutable_detail());
+            e.command_id = command.command_id();
+            e.arguments = std::move(*command.mutable_arguments());
+          }
+          if (e.severity < filter.min_severity) return;
+          out.push_back(std::move(e));
+          if (out.size() >= 2 * max) trim();
+        });
+    if (!s.ok()) log_.Warn("history: {}", s.message());
+  }
+  trim();
+  std::stable_sort(out.begin(), out.end(), [](const TimelineEntry& a, const TimelineEntry& b) {
+    return a.ground_ns < b.ground_ns;
+  });
+  return result;
 }
 
 Result<std::optional<SoilSite>> HistoryStore::SoilMeasurementAt(uint64_t ground_ns, uint32_t id) {

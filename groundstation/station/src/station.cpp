@@ -209,6 +209,12 @@ Status Station::Impl::BuildPipeline() {
       static_cast<void>(bridge.ToAsio([this, state] { commands->SetRover(state); }));
     }));
   }
+  if (web->running()) {
+    pipeline.Add(std::make_unique<ConsoleStateSink>([this](const station::ConsoleState& state) {
+      // A lost update is replaced by the next one.
+      static_cast<void>(bridge.ToAsio([this, state] { console_state = state; }));
+    }));
+  }
   if (products) {
     product_sink = &pipeline.Add(std::move(products));
     log.Info("keeping CFDP products in {}{}", options.products.directory,

@@ -38,6 +38,31 @@ std::unique_ptr<ProductSink> Station::Impl::MakeProductSink() {
   return sink;
 }
 
+// The console's banner and clock (Asio thread). The mission elapsed time is on-board time: the
+// newest packet's SCET since the oldest one the station has seen, so an emulated rover run
+// faster than real time keeps a consistent clock.
+nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
+  nlohmann::json out;
+  out["rover"] = ConsoleStateJson(console_state, now_ns);
+  const int64_t light_ns = static_cast<int64_t>(options.light_time_s * 1e9);
+  nlohmann::json clock = {{"utc_ns", now_ns},
+                          {"light_time_s", options.light_time_s},
+                          {"command_arrives_ns", now_ns + light_ns}};
+  if (console_state.latest_onboard_ns != 0) {
+    clock["scet_ns"] = console_state.latest_onboard_ns;
+    clock["scet_received_ns"] = console_state.latest_ground_ns;
+    clock["mission_epoch_ns"] = console_state.first_onboard_ns;
+    clock["met_s"] =
+        static_cast<double>(console_state.latest_onboard_ns - console_state.first_onboard_ns) / 1e9;
+  } else {
+    clock["scet_ns"] = nullptr;
+    clock["met_s"] = nullptr;
+  }
+  out["clock"] = std::move(clock);
+  out["link"] = LinkWatchJson(link_watch_snapshot);
+  return out;
+}
+
 // A control request whose token matched (Asio thread).
 void Station::Impl::OnControl(const std::string& peer, const control::Envelope& envelope) {
   if (control::IsAboutAlarms(envelope) && !alarms) {

@@ -17,6 +17,7 @@
 #include "groundstation/archive_maintainer.h"
 #include "groundstation/bounded_queue.h"
 #include "groundstation/commanding.h"
+#include "groundstation/console_state.h"
 #include "groundstation/ingest_sinks.h"
 #include "groundstation/map_sink.h"
 #include "groundstation/output_file.h"
@@ -93,6 +94,7 @@ struct Station::Impl final : WebBackend {
     return commands->Submit(command);
   }
   nlohmann::json Transfers() const override { return transfers_snapshot; }
+  nlohmann::json ConsoleState(int64_t now_ns) const override;
   // Any thread (the map sink locks for the copy).
   MapSnapshot SiteMap() const override {
     if (map_sink != nullptr) return map_sink->Snapshot();
@@ -142,6 +144,8 @@ struct Station::Impl final : WebBackend {
   // Asio-thread parts: the web, the uplink and commanding, and what the ingest thread hands
   // over by the bridge.
   std::unique_ptr<WebServer> web;
+  // The rover's state as ConsoleStateSink last published it (the console's banner and clock).
+  station::ConsoleState console_state;
   std::unique_ptr<GapFiller> gap_filler;
   std::unique_ptr<Uplink> uplink;
   bool gap_fill_busy = false;  // as last told to the ingest thread

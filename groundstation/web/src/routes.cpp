@@ -16,6 +16,7 @@
 #include "groundstation/telemetry_dictionary.h"
 #include "groundstation/telemetry_fields.h"
 #include "groundstation/web_server.h"
+#include "protocol/clock.h"
 #include "protocol/text.h"
 
 namespace lgs::station {
@@ -72,6 +73,14 @@ HttpResponse WebServer::Handle(const HttpRequest& r) {
   if (r.path == "/api/soil/measurement") {
     if (!only("GET")) return error(405, "GET only");
     return HandleSoilMeasurement(r);
+  }
+  if (r.path == "/api/state") {
+    if (!only("GET")) return error(405, "GET only");
+    return HandleState();
+  }
+  if (r.path == "/api/timeline") {
+    if (!only("GET")) return error(405, "GET only");
+    return HandleTimeline(r);
   }
   if (r.path == "/api/realtime") return error(426, "this is a WebSocket endpoint: upgrade");
   if (r.path == "/api/dictionary") {
@@ -188,6 +197,14 @@ std::string QueryText(const std::string& query, std::string_view name) {
 constexpr double kMaxHistoryRangeMs = 31.0 * 24 * 3600 * 1000;
 constexpr size_t kMaxHistoryBuckets = 10'000;
 
+// Timeline entries one answer carries: by default, and at most.
+constexpr size_t kDefaultTimelineEntries = 2'000;
+constexpr size_t kMaxTimelineEntries = 20'000;
+
+bool IsFinalStageName(std::string_view stage) {
+  return stage == "completed" || stage == "failed" || stage == "rejected" || stage == "timed_out";
+}
+
 struct TimeRange {
   uint64_t start_ns = 0, end_ns = 0;
 };
@@ -232,6 +249,102 @@ HttpResponse WebServer::HandleLink() {
                   {"evicted_connections", h.evicted_connections},
                   {"internal_errors", h.internal_errors}};
   return json(200, link);
+}
+
+// The console's state banner and clock: the rover's state, the clock, the link watch, and the
+// command running now and the last one.
+HttpResponse WebServer::HandleState() {
+  const int64_t now_ns = protocol::WallNowNs();
+  nlohmann::json state = backend_.ConsoleState(now_ns);
+  nlohmann::json commands = {
+      {"enabled", backend_.commanding()}, {"running", nullptr}, {"last", nullptr}};
+  if (backend_.commanding()) {
+    const std::vector<control::CommandSummary> recent = backend_.RecentCommands();
+    if (!recent.empty()) commands["last"] = control::ToJson(recent.back());
+    for (auto c = recent.rbegin(); c != recent.rend(); ++c) {
+      if (!IsFinalStageName(c->stage)) {
+        commands["running"] = control::ToJson(*c);
+        break;
+      }
+    }
+  }
+  state["commands"] = std::move(commands);
+  return json(200, state);
+}
+
+// The operator's timeline: rover events, alarm transitions and command stages from the
+// recordings (live ones too: the file being written is read up to its last chunk, closed at
+// least every flush interval).
+HttpResponse WebServer::HandleTimeline(const HttpRequest& r) {
+  auto range = ParseRange(r.query);
+  if (!range.ok()) return error(400, range.error().message());
+  TimelineFilter filter;
+  const std::string kinds = QueryText(r.query, "kinds");
+  if (!kinds.empty()) {
+    filter.kinds = {false, false, false};
+    size_t at = 0;
+    while (at <= kinds.size()) {
+      const size_t end = std::min(kinds.find(',', at), kinds.size());
+      const std::string kind = kinds.substr(at, end - at);
+      bool known = false;
+      for (int k = 0; k < kTimelineKinds; ++k) {
+        if (kind == TimelineKindName(static_cast<TimelineKind>(k))) {
+          filter.kinds[static_cast<size_t>(k)] = known = true;
+        }
+      }
+      if (!known) {
+        return error(400, fmt::format("unknown kind '{}' (event, alarm, command; comma-separated)",
+                                      Quote(kind, 40)));
+      }
+      at = end + 1;
+    }
+  }
+  const std::string severity = QueryText(r.query, "severity");
+  if (!severity.empty()) {
+    bool known = false;
+    for (auto s :
+         {TimelineSeverity::kInfo, TimelineSeverity::kWarning, TimelineSeverity::kCritical}) {
+      if (severity == TimelineSeverityName(s)) {
+        filter.min_severity = s;
+        known = true;
+      }
+    }
+    if (!known) {
+      return error(400,
+                   fmt::format("unknown severity '{}' (info, warning, critical: the least shown)",
+                               Quote(severity, 40)));
+    }
+  }
+  size_t limit = kDefaultTimelineEntries;
+  if (!QueryText(r.query, "limit").empty()) {
+    const auto n = QueryNumber(r.query, "limit");
+    if (!n || *n < 1 || *n > kMaxTimelineEntries || *n != std::floor(*n)) {
+      return error(400, fmt::format("limit must be 1..{}", kMaxTimelineEntries));
+    }
+    limit = static_cast<size_t>(*n);
+  }
+  nlohmann::json entries = nlohmann::json::array();
+  bool truncated = false;
+  if (history_) {
+    auto result = history_->Timeline(range->start_ns, range->end_ns, filter, limit);
+    if (!result.ok()) return error(500, result.error().message());
+    truncated = result->truncated;
+    for (const TimelineEntry& e : result->entries) {
+      nlohmann::json j = {{"utc", static_cast<double>(e.ground_ns) / 1e6},
+                          {"kind", TimelineKindName(e.kind)},
+                          {"severity", TimelineSeverityName(e.severity)},
+                          {"name", text::SanitizeUtf8(e.name, 200)},
+                          {"message", text::SanitizeUtf8(e.message, 2000)}};
+      if (e.onboard_ns != 0) j["scet"] = static_cast<double>(e.onboard_ns) / 1e6;
+      if (!e.state.empty()) j["state"] = e.state;
+      if (e.kind == TimelineKind::kCommand) {
+        j["command_id"] = e.command_id;
+        j["arguments"] = text::SanitizeUtf8(e.arguments, 500);
+      }
+      entries.push_back(std::move(j));
+    }
+  }
+  return json(200, {{"entries", std::move(entries)}, {"truncated", truncated}});
 }
 
 HttpResponse WebServer::HandleAck(const HttpRequest& r) {

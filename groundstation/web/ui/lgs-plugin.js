@@ -255,18 +255,17 @@
     });
 
     const present = (key) => (fields.has(key) ? [id(key)] : []);
+    // Power in and out share a unit: one overlay plot with a legend reads better than a stack.
     objects.set('plot.power', {
       identifier: id('plot.power'),
-      name: 'Battery and power',
-      type: 'telemetry.plot.stacked',
+      name: 'Power in and out (plot)',
+      type: 'telemetry.plot.overlay',
       location: `${NAMESPACE}:rover`,
       composition: [
-        ...present('housekeeping.battery_soc_percent'),
-        ...present('housekeeping.bus_voltage_v'),
         ...present('housekeeping.solar_power_w'),
         ...present('housekeeping.load_power_w')
       ],
-      configuration: { series: [], yAxis: {}, xAxis: {} }
+      configuration: { series: [], yAxis: {}, xAxis: {}, legend: { position: 'top', expanded: true } }
     });
     objects.set('table.soil', {
       identifier: id('table.soil'),
@@ -277,41 +276,17 @@
         .filter((k) => k.startsWith('soil.') && /(wt_percent|band_depth)/.test(k))
         .map(id)
     });
-    const dose = present('radiation.dose_rate_ugy_per_h');
-    const grid = (x, y, w, h) => ({ x, y, width: w, height: h });
-    const item = (identifier, at, n) => ({
-      ...at,
-      identifier,
-      hasFrame: true,
-      fontSize: 'default',
-      font: 'default',
-      type: 'subobject-view',
-      id: `lgs-item-${n}`
-    });
-    const layoutItems = [
-      item(traverse, grid(0, 0, 40, 40), 1),
-      ...(dose.length ? [item(dose[0], grid(40, 0, 45, 20), 2)] : []),
-      item(id('plot.power'), grid(40, 20, 45, 20), 3),
-      item(id('table.soil'), grid(85, 0, 35, 40), 4),
-      item(link, grid(0, 40, 40, 28), 5),
-      item(alarms, grid(40, 40, 45, 28), 6),
-      item(commands, grid(85, 40, 35, 28), 7)
-    ];
-    objects.set('overview', {
-      identifier: id('overview'),
-      name: 'Operations overview',
-      type: 'layout',
-      location: `${NAMESPACE}:rover`,
-      composition: layoutItems.map((i) => i.identifier),
-      configuration: { items: layoutItems, layoutGrid: [10, 10] }
-    });
+    const overview = view('overview', 'Operations overview', 'lgs.overview');
+    const state = view('state', 'Rover state and mission clock', 'lgs.state');
+    const power = view('power', 'Battery and power', 'lgs.power');
+    const timeline = view('timeline', 'Timeline: events, alarms, commands', 'lgs.timeline');
     objects.set('rover', {
       identifier: id('rover'),
       name: `Rover ${dictionary.rover}`,
       type: 'folder',
       location: 'ROOT',
-      composition: [id('overview'), traverse, science, link, alarms, commands, downlink, id('images'),
-        id('plot.power'), id('table.soil'), ...subsystemIds]
+      composition: [overview, state, timeline, traverse, science, power, link, alarms, commands,
+        downlink, id('images'), id('plot.power'), id('table.soil'), ...subsystemIds]
     });
     // The station serves these; they cannot be saved back. Open MCT shows them locked, and an
     // operator who wants a different layout duplicates one into My Items.
@@ -1269,6 +1244,399 @@
     });
   }
 
+  // ---------------------------------------------------------------------------------------
+  // The operator console: the rover's state at a glance, the mission clock, the power panel and
+  // the timeline, and the overview that puts them beside the map, alarms and commands.
+  const isoUtc = (ms) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const clockUtc = (ms) => new Date(ms).toISOString().slice(11, 19);
+  const clockUtcMs = (ms) => new Date(ms).toISOString().slice(11, 23);
+  function elapsed(s) {
+    const sign = s < 0 ? '−' : '+';
+    let t = Math.floor(Math.abs(s));
+    const d = Math.floor(t / 86400);
+    t -= d * 86400;
+    const pad = (n) => String(n).padStart(2, '0');
+    return `T${sign} ${d}d ${pad(Math.floor(t / 3600))}:${pad(Math.floor((t % 3600) / 60))}:${pad(t % 60)}`;
+  }
+  const age = (s) => (s === null || s === undefined ? 'never' : s < 1 ? `${Math.round(s * 1000)} ms` : seconds(s));
+  const signed = (v, digits) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+
+  // The realtime WebSocket, one per page, shared by the telemetry provider and our views.
+  let sharedRealtime = null;
+  const realtimeClient = () => (sharedRealtime = sharedRealtime || new RealtimeClient());
+
+  // The banner and the clock: /api/state every second (the UTC clock ticks on its own).
+  function stateView(element) {
+    const chip = (cls, label) => {
+      const value = el('span', { class: 'lgs-chip-value' });
+      const node = el('div', { class: `lgs-chip ${cls}` }, el('span', { class: 'lgs-chip-label' }, label), value);
+      node.value = value;
+      return node;
+    };
+    const mode = chip('lgs-chip-mode', 'mode');
+    const battery = chip('lgs-chip-battery', 'battery');
+    const power = chip('lgs-chip-power', 'power');
+    const activity = chip('lgs-chip-activity', 'running');
+    const lastCommand = chip('lgs-chip-command', 'last command');
+    const hazard = chip('lgs-chip-hazard', 'hazard');
+    const streams = el('div', { class: 'lgs-streams' });
+    const banner = el('div', { class: 'lgs-banner' }, mode, battery, power, activity, lastCommand,
+      hazard, streams);
+    const utc = chip('lgs-clock-utc', 'UTC');
+    const scet = chip('lgs-clock-scet', 'SCET');
+    const met = chip('lgs-clock-met', 'MET');
+    const light = chip('lgs-clock-light', 'one-way light');
+    const arrives = chip('lgs-clock-arrives', 'a command sent now arrives');
+    const sun = chip('lgs-clock-sun', 'sun at the rover');
+    const clock = el('div', { class: 'lgs-clock' }, utc, scet, met, light, arrives, sun);
+    const root = el('div', { class: 'lgs-view lgs-state' }, banner, clock);
+    element.append(root);
+    let state = null;
+    const tick = () => {
+      const now = Date.now();
+      utc.value.textContent = isoUtc(now);
+      if (state) {
+        arrives.value.textContent = `${clockUtc(now + 1000 * state.clock.light_time_s)} UTC`;
+      }
+    };
+    const ticker = setInterval(tick, 1000);
+    const stop = pollingView(el('div'), 1000, async () => {
+      try {
+        state = await getJson('/api/state');
+      } catch (e) {
+        banner.dataset.error = e.message;
+        mode.value.textContent = 'station not answering';
+        mode.className = 'lgs-chip lgs-chip-mode lgs-stale';
+        return;
+      }
+      delete banner.dataset.error;
+      const r = state.rover;
+      const hk = r.housekeeping;
+      mode.value.textContent = r.mode || 'no telemetry yet';
+      mode.className = `lgs-chip lgs-chip-mode lgs-mode-${(r.mode || 'none').toLowerCase()}`;
+      root.dataset.mode = r.mode || '';
+      if (hk) {
+        const trend = hk.soc_trend_percent_per_h;
+        battery.value.textContent = `${hk.battery_soc_percent.toFixed(1)} %` +
+          (trend === null ? ' (trend after a minute)' : ` ${trend >= 0 ? '▲' : '▼'} ${signed(trend, 1)} %/h`);
+        battery.classList.toggle('lgs-warning', hk.battery_soc_percent < 30);
+        power.value.textContent = `in ${hk.solar_power_w.toFixed(1)} W · out ${hk.load_power_w.toFixed(1)} W · ` +
+          `${signed(hk.power_balance_w, 1)} W`;
+        power.classList.toggle('lgs-warning', hk.power_balance_w < 0);
+        root.dataset.soc = String(hk.battery_soc_percent);
+        root.dataset.housekeepingOnboardNs = String(hk.onboard_ns);
+        battery.classList.toggle('lgs-stale', r.streams.housekeeping.stale);
+        power.classList.toggle('lgs-stale', r.streams.housekeeping.stale);
+      } else {
+        battery.value.textContent = '–';
+        power.value.textContent = '–';
+      }
+      const c = state.commands;
+      activity.value.textContent = !c.enabled ? 'not commanding' : c.running
+        ? `#${c.running.command_id} ${c.running.name} ${c.running.stage}` : 'idle';
+      lastCommand.value.textContent = c.last ? `#${c.last.command_id} ${c.last.name} ${c.last.stage}` : 'none';
+      lastCommand.classList.toggle('lgs-critical', Boolean(c.last && /failed|timed_out/.test(c.last.stage)));
+      lastCommand.classList.toggle('lgs-warning', Boolean(c.last && c.last.stage === 'rejected'));
+      const held = r.hazard_stop.active;
+      hazard.value.textContent = r.safe ? `${r.mode}: the rover is protecting itself`
+        : held ? `STOPPED: ${r.hazard_stop.message}` : 'clear';
+      hazard.classList.toggle('lgs-critical', held || r.safe);
+      streams.replaceChildren(...Object.entries(r.streams).filter(([, s]) => s.packets > 0)
+        .map(([name, s]) => el('span', { class: `lgs-stream${s.stale ? ' lgs-stale' : ''}`,
+          'data-stream': name, title: `${s.packets} packets; nominal ${s.nominal_rate_hz} Hz` },
+        `${name} ${age(s.age_s)}`)));
+      const k = state.clock;
+      scet.value.textContent = k.scet_ns ? isoUtc(k.scet_ns / 1e6) : 'no telemetry yet';
+      root.dataset.scetNs = k.scet_ns ? String(k.scet_ns) : '';
+      met.value.textContent = k.met_s === null ? '–' : elapsed(k.met_s);
+      met.title = 'mission elapsed time, on board: the newest packet since the first this station saw';
+      light.value.textContent = `${k.light_time_s.toFixed(2)} s`;
+      root.dataset.lightTimeS = String(k.light_time_s);
+      sun.value.textContent = r.sun ? `elevation ${r.sun.elevation_deg.toFixed(1)}°, azimuth ` +
+        `${r.sun.azimuth_deg.toFixed(0)}° (camera record)` : 'no camera record yet';
+      tick();
+    });
+    tick();
+    return () => {
+      clearInterval(ticker);
+      stop();
+    };
+  }
+
+  // A gap in a series: longer than 5 times its typical spacing, and at least 5 s. Lines are not
+  // drawn across one (between two runs, over a loss of signal).
+  function gapThreshold(points) {
+    const d = [];
+    for (let i = 1; i < points.length; ++i) d.push(points[i][0] - points[i - 1][0]);
+    d.sort((a, b) => a - b);
+    const typical = d.length ? d[Math.floor(d.length / 2)] : 0;
+    return Math.max(5000, 5 * typical);
+  }
+
+  // Battery and power: the state of charge over the range above, power in (solar) and out
+  // (load) overlaid below with a legend; history from /api/history (minmax at the canvas'
+  // resolution), live points over the WebSocket; gaps drawn as gaps.
+  const POWER_SERIES = [
+    { key: 'housekeeping.battery_soc_percent', name: 'battery state of charge', unit: '%', strip: 0, colour: '#4fc3f7' },
+    { key: 'housekeeping.solar_power_w', name: 'power in (solar)', unit: 'W', strip: 1, colour: '#ffd54f' },
+    { key: 'housekeeping.load_power_w', name: 'power out (load)', unit: 'W', strip: 1, colour: '#ff8a65' }
+  ];
+  function powerView(element, openmct) {
+    const canvas = el('canvas', { class: 'lgs-power-canvas' });
+    const legend = el('div', { class: 'lgs-legend' }, ...POWER_SERIES.map((s) =>
+      el('span', { class: 'lgs-legend-item' }, el('span', { class: 'lgs-swatch', style: `background:${s.colour}` }),
+        `${s.name} (${s.unit})`)));
+    const stage = el('div', { class: 'lgs-power-stage' }, canvas);
+    const root = el('div', { class: 'lgs-view lgs-power' }, legend, stage);
+    element.append(root);
+    const data = new Map(POWER_SERIES.map((s) => [s.key, []]));  // key -> [[utc, value]]
+    const unsubscribe = POWER_SERIES.map((s) => realtimeClient().subscribe(s.key, (batch) => {
+      const list = data.get(s.key);
+      for (const d of batch) if (!list.length || d.utc > list[list.length - 1][0]) list.push([d.utc, d.value]);
+      scheduleDraw();
+    }));
+    let drawPending = false;
+    const scheduleDraw = () => {
+      if (drawPending) return;
+      drawPending = true;
+      requestAnimationFrame(() => { drawPending = false; draw(); });
+    };
+    let loadedFor = '';
+    const load = async () => {
+      const b = openmct.time.getBounds();
+      const key = `${Math.floor(b.start / 1000)}:${Math.floor(b.end / 1000)}`;
+      if (openmct.time.isRealTime() && loadedFor) return;  // live points keep it current
+      if (key === loadedFor) return;
+      loadedFor = key;
+      const size = Math.max(50, Math.min(2000, canvas.width || 600));
+      await Promise.all(POWER_SERIES.map(async (s) => {
+        const params = new URLSearchParams({ key: s.key, start: Math.max(0, Math.floor(b.start)),
+          end: Math.ceil(b.end), strategy: 'minmax', size });
+        const samples = await getJson(`/api/history?${params}`);
+        const fresh = samples.map((d) => [d.utc, d.value]);
+        const live = data.get(s.key).filter((p) => !fresh.length || p[0] > fresh[fresh.length - 1][0]);
+        data.set(s.key, fresh.concat(live));
+      }));
+      draw();
+    };
+    const stopBounds = () => openmct.time.off('bounds', onBounds);
+    const onBounds = (bounds, tick) => {
+      if (!tick) loadedFor = '';
+      if (!tick) load().catch(() => {});
+      scheduleDraw();
+    };
+    openmct.time.on('bounds', onBounds);
+    const draw = () => {
+      const w = Math.max(200, stage.clientWidth || 400);
+      const h = Math.max(120, stage.clientHeight || 200);
+      if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+      const ctx = canvas.getContext('2d');
+      ctx.clearRect(0, 0, w, h);
+      const b = openmct.time.getBounds();
+      const left = 46, right = 8, axis = 16;
+      const strips = [[4, Math.round(h * 0.38)], [Math.round(h * 0.38) + 10, h - axis - 2]];
+      const x = (t) => left + (t - b.start) / Math.max(1, b.end - b.start) * (w - left - right);
+      ctx.font = '10px sans-serif';
+      ctx.fillStyle = '#aaa';
+      ctx.strokeStyle = '#444';
+      // Time axis: four labels.
+      for (let i = 0; i <= 4; ++i) {
+        const t = b.start + (i / 4) * (b.end - b.start);
+        const px = x(t);
+        ctx.beginPath(); ctx.moveTo(px, strips[0][0]); ctx.lineTo(px, strips[1][1]); ctx.stroke();
+        ctx.textAlign = i === 0 ? 'left' : i === 4 ? 'right' : 'center';
+        ctx.fillText(clockUtc(t), px, h - 4);
+      }
+      const segmentsBySeries = {};
+      strips.forEach(([top, bottom], strip) => {
+        const series = POWER_SERIES.filter((s) => s.strip === strip);
+        let lo = Infinity, hi = -Infinity;
+        series.forEach((s) => data.get(s.key).forEach(([t, v]) => {
+          if (t >= b.start && t <= b.end) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        }));
+        if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
+        if (hi - lo < 1e-6) { lo -= 0.5; hi += 0.5; }
+        const pad = 0.05 * (hi - lo);
+        lo -= pad; hi += pad;
+        const y = (v) => bottom - (v - lo) / (hi - lo) * (bottom - top);
+        ctx.strokeStyle = '#666';
+        ctx.strokeRect(left, top, w - left - right, bottom - top);
+        ctx.fillStyle = '#aaa';
+        ctx.textAlign = 'right';
+        ctx.fillText(`${hi.toFixed(1)} ${series[0].unit}`, left - 3, top + 9);
+        ctx.fillText(`${lo.toFixed(1)}`, left - 3, bottom);
+        series.forEach((s) => {
+          const points = data.get(s.key).filter(([t]) => t >= b.start - 60000 && t <= b.end);
+          const gap = gapThreshold(points);
+          ctx.strokeStyle = s.colour;
+          ctx.lineWidth = 1.5;
+          let segments = 0;
+          ctx.save();
+          ctx.beginPath();
+          ctx.rect(left, top, w - left - right, bottom - top);
+          ctx.clip();
+          ctx.beginPath();
+          points.forEach(([t, v], i) => {
+            if (i === 0 || t - points[i - 1][0] > gap) { ctx.moveTo(x(t), y(v)); ++segments; } else ctx.lineTo(x(t), y(v));
+          });
+          ctx.stroke();
+          ctx.restore();
+          segmentsBySeries[s.key] = segments;
+        });
+      });
+      root.dataset.segments = JSON.stringify(segmentsBySeries);
+      root.dataset.points = JSON.stringify(Object.fromEntries([...data].map(([k, v]) => [k, v.length])));
+    };
+    const resize = new ResizeObserver(() => scheduleDraw());
+    resize.observe(stage);
+    const timer = setInterval(() => {
+      // Live: drop what fell out of the range; redraw so the axis moves with the clock.
+      const start = openmct.time.getBounds().start - 60000;
+      data.forEach((list, k) => { const i = list.findIndex((p) => p[0] >= start); data.set(k, i < 0 ? [] : list.slice(i)); });
+      scheduleDraw();
+    }, 1000);
+    load().catch((e) => { root.dataset.error = e.message; });
+    root.lgsPower = { draw, data };
+    return () => {
+      clearInterval(timer);
+      stopBounds();
+      resize.disconnect();
+      unsubscribe.forEach((u) => u());
+    };
+  }
+
+  // The timeline: rover events, alarm transitions and command stages on one time axis (the time
+  // conductor's), one lane each, filterable by kind and severity, with one row per entry below
+  // (newest first). From the recordings (/api/timeline), which hold the live ones within a
+  // second or two; in real time it asks again every 2 s.
+  const SEVERITIES = ['info', 'warning', 'critical'];
+  const KINDS = ['event', 'alarm', 'command'];
+  function timelineView(element, openmct, compact) {
+    const kinds = {};
+    const filters = el('div', { class: 'lgs-timeline-filters' },
+      ...KINDS.map((k) => {
+        kinds[k] = el('input', { type: 'checkbox', checked: '', name: `kind-${k}` });
+        kinds[k].addEventListener('change', () => refresh());
+        return el('label', {}, kinds[k], `${k}s`);
+      }));
+    const severity = el('select', { name: 'severity' },
+      ...SEVERITIES.map((s) => el('option', { value: s }, s === 'info' ? 'all severities' : `${s} and worse`)));
+    severity.addEventListener('change', () => refresh());
+    filters.append(severity);
+    const lanes = el('div', { class: 'lgs-timeline-lanes' });
+    const list = el('div', { class: 'lgs-timeline-list' });
+    const root = el('div', { class: `lgs-view lgs-timeline${compact ? ' lgs-compact' : ''}` }, filters, lanes, list);
+    element.append(root);
+    let entries = [];
+    let shown = '';
+    const colour = { info: '#8fa8c8', warning: '#ffb700', critical: '#ff4b4b' };
+    const drawLanes = () => {
+      const b = openmct.time.getBounds();
+      const w = Math.max(200, lanes.clientWidth || 400);
+      const laneH = 16, left = 62, right = 6;
+      const x = (t) => left + (t - b.start) / Math.max(1, b.end - b.start) * (w - left - right);
+      const h = laneH * KINDS.length + 16;
+      const parts = [];
+      KINDS.forEach((k, i) => {
+        const y = i * laneH + laneH / 2;
+        parts.push(svg('text', { x: 2, y: y + 4, class: 'lgs-lane-label' }, `${k}s`));
+        parts.push(svg('line', { x1: left, x2: w - right, y1: y, y2: y, class: 'lgs-lane-line' }));
+      });
+      // A command's stages joined by a line, so its progress from queued to its end reads as one.
+      const byCommand = new Map();
+      entries.filter((e) => e.kind === 'command').forEach((e) => {
+        if (!byCommand.has(e.command_id)) byCommand.set(e.command_id, []);
+        byCommand.get(e.command_id).push(e);
+      });
+      byCommand.forEach((stages) => {
+        const y = 2 * laneH + laneH / 2;
+        parts.push(svg('line', { x1: x(stages[0].utc), x2: x(stages[stages.length - 1].utc), y1: y, y2: y,
+          class: 'lgs-command-span' }));
+      });
+      entries.forEach((e) => {
+        const px = x(e.utc);
+        if (px < left - 1 || px > w - right + 1) return;
+        const y = KINDS.indexOf(e.kind) * laneH + laneH / 2;
+        parts.push(svg('circle', { cx: px, cy: y, r: e.severity === 'info' ? 3 : 4.5, fill: colour[e.severity],
+          class: `lgs-mark lgs-mark-${e.kind}`, 'data-kind': e.kind, 'data-name': e.name },
+        svg('title', {}, `${clockUtcMs(e.utc)} ${e.name}${e.state ? ` ${e.state}` : ''}: ${e.message}`)));
+      });
+      for (let i = 0; i <= 4; ++i) {
+        const t = b.start + (i / 4) * (b.end - b.start);
+        parts.push(svg('text', { x: x(t), y: h - 3, class: 'lgs-axis-label',
+          'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, clockUtc(t)));
+      }
+      lanes.replaceChildren(svg('svg', { width: w, height: h, class: 'lgs-timeline-svg' }, ...parts));
+    };
+    const drawList = () => {
+      const now = JSON.stringify(entries);
+      if (now === shown) return;
+      shown = now;
+      const rows = entries.slice().reverse().slice(0, compact ? 200 : 2000);
+      list.replaceChildren(el('table', {},
+        el('tr', {}, ...['time (UTC)', 'severity', 'kind', 'what', 'message'].map((h) => el('th', {}, h))),
+        ...rows.map((e) => el('tr', { class: `lgs-timeline-row lgs-${e.severity}`, 'data-kind': e.kind,
+          'data-name': e.name, 'data-state': e.state || '', 'data-command-id': e.command_id ?? '',
+          'data-utc': e.utc },
+        el('td', { class: 'lgs-nowrap' }, clockUtcMs(e.utc)),
+        el('td', { class: 'lgs-nowrap' }, e.severity),
+        el('td', { class: 'lgs-nowrap' }, e.kind),
+        el('td', {}, e.kind === 'command' ? `#${e.command_id} ${e.name} ${e.state}`
+          : e.kind === 'alarm' ? `${e.name} ${e.state}` : e.name),
+        el('td', { class: 'lgs-wrap' }, e.message)))));
+      root.dataset.entries = String(entries.length);
+    };
+    let fetchedFor = '';
+    const refresh = async () => {
+      const b = openmct.time.getBounds();
+      const chosen = KINDS.filter((k) => kinds[k].checked);
+      const query = new URLSearchParams({ start: Math.max(0, Math.floor(b.start)), end: Math.ceil(b.end),
+        severity: severity.value, limit: compact ? 500 : 5000 });
+      if (chosen.length < KINDS.length) query.set('kinds', chosen.join(','));
+      const settled = !openmct.time.isRealTime() && b.end < Date.now() - 60000;
+      if (settled && query.toString() === fetchedFor) return;
+      if (chosen.length === 0) {
+        entries = [];
+      } else {
+        entries = (await getJson(`/api/timeline?${query}`)).entries;
+      }
+      fetchedFor = query.toString();
+      drawLanes();
+      drawList();
+    };
+    const stop = pollingView(el('div'), 2000, refresh);
+    const resize = new ResizeObserver(() => drawLanes());
+    resize.observe(lanes);
+    return () => {
+      stop();
+      resize.disconnect();
+    };
+  }
+
+  // The operations overview: the banner and clock on top, then the map, power, timeline, alarms
+  // and commands, in a grid that reflows to the space it has (three columns when wide, two when
+  // not), so nothing is clipped or laid over another at 1280×800 or 1920×1080.
+  function overviewView(element, openmct) {
+    const panel = (area, title, make) => {
+      const body = el('div', { class: 'lgs-panel-body' });
+      const node = el('section', { class: `lgs-panel lgs-area-${area}`, 'data-panel': area },
+        title ? el('h2', { class: 'lgs-panel-title' }, title) : '', body);
+      return { node, start: () => make(body, openmct) };
+    };
+    const panels = [
+      panel('state', '', stateView),
+      panel('map', 'Traverse map', traverseView),
+      panel('power', 'Battery and power', powerView),
+      panel('timeline', 'Timeline: events, alarms, commands', (e, o) => timelineView(e, o, true)),
+      panel('alarms', 'Alarms', alarmsView),
+      panel('commands', 'Commands', commandsView)
+    ];
+    const root = el('div', { class: 'lgs-overview' }, ...panels.map((p) => p.node));
+    element.append(el('div', { class: 'lgs-overview-host' }, root));
+    const stops = panels.map((p) => p.start());
+    return () => stops.forEach((s) => s && s());
+  }
+
   function addView(openmct, type, name, cssClass, make) {
     openmct.types.addType(type, { name, cssClass, creatable: false });
     openmct.objectViews.addProvider({
@@ -1297,7 +1665,6 @@
         getJson('/api/dictionary'),
         getJson('/api/commands/dictionary').catch(() => [])
       ]).then(([dictionary, commands]) => buildObjects(dictionary, camerasOf(commands)));
-      let realtime;
 
       openmct.objects.addRoot({ namespace: NAMESPACE, key: 'rover' });
       openmct.objects.addProvider(NAMESPACE, {
@@ -1332,9 +1699,8 @@
         supportsSubscribe: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs),
         supportsBatching: () => true,
         subscribe: (d, callback, options) => {
-          realtime = realtime || new RealtimeClient();
           const batch = options && options.strategy === openmct.telemetry.SUBSCRIBE_STRATEGY.BATCH;
-          return realtime.subscribe(d.lgs.key, (data) =>
+          return realtimeClient().subscribe(d.lgs.key, (data) =>
             batch ? callback(data) : callback(data[data.length - 1]));
         },
         supportsLimits: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs && d.lgs.limits),
@@ -1388,6 +1754,11 @@
       addView(openmct, 'lgs.link', 'Link status', 'icon-info', linkView);
       addView(openmct, 'lgs.alarms', 'Alarms', 'icon-alert-triangle', alarmsView);
       addView(openmct, 'lgs.commands', 'Commands', 'icon-command', commandsView);
+      addView(openmct, 'lgs.overview', 'Operations overview', 'icon-layout', overviewView);
+      addView(openmct, 'lgs.state', 'Rover state and mission clock', 'icon-info', stateView);
+      addView(openmct, 'lgs.power', 'Battery and power', 'icon-plot-overlay', powerView);
+      addView(openmct, 'lgs.timeline', 'Timeline: events, alarms, commands', 'icon-timeline',
+        (e, o) => timelineView(e, o, false));
     };
   };
 })();

@@ -19,9 +19,9 @@ namespace {
 const std::array<StreamInfo, kStreamCount>& Registry() {
   static const std::array<StreamInfo, kStreamCount> registry = {{
       {StreamId::kHousekeeping, 0x101, "housekeeping", 1.0, 1024,
-       &rover::v1::Housekeeping::default_instance()},
+       &rover::v1::Housekeeping::default_instance(), true, true},
       {StreamId::kNavigationPose, 0x102, "navigation_pose", 10.0, 512,
-       &rover::v1::NavigationPose::default_instance()},
+       &rover::v1::NavigationPose::default_instance(), true, true},
       {StreamId::kTerrainTile, 0x103, "terrain_tile", 0.1, 16384,
        &rover::v1::TerrainTile::default_instance()},
       {StreamId::kCameraFrame, 0x104, "camera_frame", 0.5, 512,
@@ -29,7 +29,7 @@ const std::array<StreamInfo, kStreamCount>& Registry() {
       {StreamId::kSoilMeasurement, 0x105, "soil", 0.2, 4096,
        &rover::v1::SoilMeasurement::default_instance()},
       {StreamId::kRadiation, 0x106, "radiation", 1.0, 2048,
-       &rover::v1::Radiation::default_instance()},
+       &rover::v1::Radiation::default_instance(), true, true},
       {StreamId::kEvent, 0x107, "event", 0.0, 1024, &rover::v1::Event::default_instance()},
       {StreamId::kCommandVerification, 0x108, "command_verification", 0.0, 1024,
        &rover::v1::CommandVerification::default_instance()},

@@ -18,6 +18,7 @@
 // Not thread-safe: the station's Asio thread owns it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -104,6 +105,34 @@ struct RecordedImage {
   std::string data;         // the file's bytes (only when asked for)
 };
 
+// One entry of the operator's timeline: a rover event, an alarm transition or a command stage,
+// as recorded (the rover's event stream, /ground/alarms, /ground/commands).
+enum class TimelineKind { kEvent, kAlarm, kCommand };
+inline constexpr int kTimelineKinds = 3;
+enum class TimelineSeverity { kInfo, kWarning, kCritical };
+struct TimelineEntry {
+  uint64_t ground_ns = 0;   // received (events) or the transition (alarms, commands)
+  uint64_t onboard_ns = 0;  // the event's on-board time; 0 for the station's own entries
+  TimelineKind kind = TimelineKind::kEvent;
+  TimelineSeverity severity = TimelineSeverity::kInfo;
+  std::string name;     // the event's kind ("HAZARD_STOP"), the alarm's id, the command's name
+  std::string state;    // the alarm's state ("raised"), the command's stage ("started"); events ""
+  std::string message;  // readable: the event's message, the alarm's text, the command's detail
+  uint64_t command_id = 0;
+  std::string arguments;  // commands
+};
+struct TimelineFilter {
+  std::array<bool, kTimelineKinds> kinds{true, true, true};  // by TimelineKind
+  TimelineSeverity min_severity = TimelineSeverity::kInfo;
+};
+struct TimelineResult {
+  std::vector<TimelineEntry> entries;  // oldest first (by ground time), the newest `max`
+  bool truncated = false;              // more matched: the newest were kept
+  size_t files_read = 0;
+};
+const char* TimelineKindName(TimelineKind kind);       // "event", "alarm", "command"
+const char* TimelineSeverityName(TimelineSeverity s);  // "info", "warning", "critical"
+
 // A minmax range shorter than this many finest archive buckets is answered from the messages.
 inline constexpr uint64_t kMinArchiveBuckets = 120;
 
@@ -124,6 +153,10 @@ class HistoryStore {
   // days reads no pose, tile or site message of an archived file.
   [[nodiscard]] Result<TraverseResult> Traverse(uint64_t start_ns, uint64_t end_ns,
                                                 size_t max_points);
+  // The events, alarm transitions and command stages recorded in [start, end] (ground time)
+  // that pass `filter`, oldest first, the newest `max` of them; memory is bounded by `max`.
+  [[nodiscard]] Result<TimelineResult> Timeline(uint64_t start_ns, uint64_t end_ns,
+                                                const TimelineFilter& filter, size_t max);
   // The images of one camera recorded in [start, end] (ground time), oldest first, at most
   // `max`; with `with_data` their bytes too (ask for a narrow range then: images are large).
   [[nodiscard]] Result<std::vector<RecordedImage>> Images(const std::string& camera,

@@ -71,6 +71,10 @@ class WebBackend {
   virtual nlohmann::json Transfers() const = 0;
   // The site map as the ingest thread has built it so far (any thread; a cheap snapshot).
   virtual MapSnapshot SiteMap() const = 0;
+  // The console's state banner and mission clock at wall time `now_ns`: {"rover": the rover's
+  // state (ConsoleStateJson), "clock": UTC, SCET, light time, mission elapsed time, "link": the
+  // link watch}. /api/state adds the commands.
+  virtual nlohmann::json ConsoleState(int64_t now_ns) const = 0;
 };
 
 class WebServer {
@@ -101,6 +105,8 @@ class WebServer {
   HttpResponse HandleMapImage(const HttpRequest& r);
   HttpResponse HandleCommands(const HttpRequest& r);
   HttpResponse HandleAck(const HttpRequest& r);
+  HttpResponse HandleState();
+  HttpResponse HandleTimeline(const HttpRequest& r);
   HttpResponse HandleProducts(const HttpRequest& r);
   HttpResponse HandleProductFile(const HttpRequest& r);
   HttpResponse HandleImages(const HttpRequest& r);

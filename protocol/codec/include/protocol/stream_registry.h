@@ -39,6 +39,9 @@ struct StreamInfo {
   // delivery: CFDP recovers its own losses with NAKs, and a second recovery would double the
   // retransmitted volume.
   bool gap_fill = true;
+  // Sent all the time at its nominal rate (not only while something happens: a measurement, an
+  // image, an event): silence on it means the data on the ground is stale.
+  bool periodic = false;
 };
 
 std::span<const StreamInfo> AllStreams();
