@@ -697,6 +697,22 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   }
   ASSERT_GT(truth_events.size(), 3u);
   EXPECT_EQ(events, truth_events);
+  // The events view in the tree, read while the rover still ran: the events recorded until
+  // then, one row each (at least every one older than 3 s then: the recording is read back up
+  // to its last chunk, closed every second, and the view asks every 2 s).
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const json& r : report["events_view"]) {
+    EXPECT_EQ(r["kind"], "event");
+    rows.emplace_back(r["name"], r["message"]);
+  }
+  const int64_t read_ns = report["events_view_read_ms"].get<int64_t>() * 1'000'000;
+  size_t settled = 0;
+  for (const json& j : lines["event"])
+    settled += j["ground_time_ns"].get<int64_t>() < read_ns - 3'000'000'000;
+  ASSERT_LE(rows.size(), truth_events.size());
+  EXPECT_GE(rows.size(), settled);
+  EXPECT_GT(rows.size(), 3u);
+  EXPECT_TRUE(std::equal(rows.begin(), rows.end(), truth_events.begin()));
   // Filters: only alarms; only critical; the newest three.
   size_t alarm_entries = 0, critical_entries = 0;
   for (const json& e : timeline) {

@@ -121,6 +121,15 @@ try {
     report.sizes.push(seen);
     step(`measured ${width}x${height}`);
   }
+  // The rover's events, one row each, under the event stream in the tree.
+  await page.goto(`${args.url}/#/browse/lgs:rover/lgs:stream.event/lgs:events`);
+  await page.locator('.lgs-timeline[data-entries]').waitFor({ timeout: 30000 });
+  await page.waitForTimeout(2500);  // the next refresh: every event recorded by now
+  report.events_view_read_ms = Date.now();
+  report.events_view = await page.locator('.lgs-timeline tr.lgs-timeline-row').evaluateAll((rows) =>
+    rows.map((r) => ({ kind: r.dataset.kind, name: r.dataset.name,
+      message: r.querySelector('td:last-child').textContent })).reverse());
+  step('events');
 } catch (e) {
   report.error = String(e && e.stack || e);
 } finally {

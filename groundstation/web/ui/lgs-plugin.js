@@ -206,7 +206,7 @@
         name: subsystem.name,
         type: 'folder',
         location: `${NAMESPACE}:rover`,
-        composition: children
+        composition: subsystem.key === 'event' ? [id('events'), ...children] : children
       });
       subsystemIds.push(id(folderKey));
     }
@@ -280,6 +280,9 @@
     const state = view('state', 'Rover state and mission clock', 'lgs.state');
     const power = view('power', 'Battery and power', 'lgs.power');
     const timeline = view('timeline', 'Timeline: events, alarms, commands', 'lgs.timeline');
+    // The rover's events as operators read them: one row each (time, severity, kind, message).
+    objects.set('events', { identifier: id('events'), name: 'Events (one row each)',
+      type: 'lgs.events', location: `${NAMESPACE}:stream.event` });
     objects.set('rover', {
       identifier: id('rover'),
       name: `Rover ${dictionary.rover}`,
@@ -1511,11 +1514,12 @@
   // second or two; in real time it asks again every 2 s.
   const SEVERITIES = ['info', 'warning', 'critical'];
   const KINDS = ['event', 'alarm', 'command'];
-  function timelineView(element, openmct, compact) {
+  function timelineView(element, openmct, compact, only) {
     const kinds = {};
     const filters = el('div', { class: 'lgs-timeline-filters' },
       ...KINDS.map((k) => {
-        kinds[k] = el('input', { type: 'checkbox', checked: '', name: `kind-${k}` });
+        kinds[k] = el('input', { type: 'checkbox', name: `kind-${k}` });
+        kinds[k].checked = !only || only === k;
         kinds[k].addEventListener('change', () => refresh());
         return el('label', {}, kinds[k], `${k}s`);
       }));
@@ -1759,6 +1763,8 @@
       addView(openmct, 'lgs.power', 'Battery and power', 'icon-plot-overlay', powerView);
       addView(openmct, 'lgs.timeline', 'Timeline: events, alarms, commands', 'icon-timeline',
         (e, o) => timelineView(e, o, false));
+      addView(openmct, 'lgs.events', 'Events (one row each)', 'icon-list-view',
+        (e, o) => timelineView(e, o, false, 'event'));
     };
   };
 })();
