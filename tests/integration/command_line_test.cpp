@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/http.h"
 #include "support/process.h"
 
 namespace lgs::test {
@@ -100,6 +101,49 @@ TEST(CommandLine, NonsenseNumbersAndContradictionsAreRefused) {
       RunProgram(LGS_EMULATOR_BIN, {"--insecure", "--secret-key", "k", "--command-bind", "none"});
   EXPECT_EQ(emulator.exit_code, 1);
   EXPECT_NE(emulator.err.find("contradict"), std::string::npos) << emulator.err;
+}
+
+// The console's pass plan and mission epoch: a bad one stops the station before it starts, in
+// one line that says what is wrong.
+TEST(CommandLine, ABadLinkScheduleOrMissionEpochIsRefused) {
+  ScratchDir dir;
+  { std::ofstream(dir.File("plan.yaml")) << "periodic_outage: {every: 1h, duration: 2h}\n"; }
+  const Outcome plan =
+      RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", "--http", "none",
+                                   "--link-schedule", dir.File("plan.yaml")});
+  EXPECT_EQ(plan.exit_code, 1);
+  EXPECT_NE(plan.err.find("shorter than 'every'"), std::string::npos) << plan.err;
+  EXPECT_EQ(CountLines(plan.err), 1) << plan.err;
+  const Outcome missing = RunProgram(
+      LGS_STATION_BIN, {"--insecure", "--duration", "1", "--link-schedule", "/nonexistent.yaml"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("--link-schedule"), std::string::npos) << missing.err;
+  for (const char* epoch : {"yesterday", "2026-13-01T00:00:00Z", "-5"}) {
+    const Outcome o =
+        RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", "--mission-epoch", epoch});
+    EXPECT_NE(o.exit_code, 0) << epoch;
+    EXPECT_NE(o.err.find("--mission-epoch"), std::string::npos) << o.err;
+  }
+  // A good one is the clock's epoch.
+  const int port = FreeTcpPort();
+  ChildProcess station(
+      LGS_STATION_BIN,
+      {"--insecure", "--duration", "20", "--quiet", "--http", "127.0.0.1:" + std::to_string(port),
+       "--mission-epoch", "2026-12-07T06:00:00Z"},
+      dir.path(), "station");
+  Reply state;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        state = Get(port, "/api/state");
+        return state.status == 200;
+      },
+      10s));
+  const nlohmann::json clock = nlohmann::json::parse(state.body)["clock"];
+  EXPECT_EQ(clock["mission_epoch_ns"], 1'796'623'200'000'000'000LL);
+  EXPECT_EQ(clock["mission_epoch_source"], "--mission-epoch");
+  EXPECT_TRUE(clock["scet_ns"].is_null());  // no telemetry yet
+  station.Signal(SIGTERM);
+  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
 }
 
 TEST(CommandLine, KeygenRefusesBadNamesAndKeyFilesMustHoldAMatchingPair) {

@@ -729,5 +729,76 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   EXPECT_EQ(newest3["entries"][2], timeline.back());
 }
 
+// The mission clock's relay prediction from a pass plan (the scenario file the rover runs),
+// against the rover's own loss- and acquisition-of-signal events (stored on board during the
+// outage, played back after it).
+TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
+  ScratchDir dir;
+  const int port = FreeTcpPort();
+  const std::string tm = dir.IpcEndpoint("tm");
+  ChildProcess station(
+      LGS_STATION_BIN,
+      StationArgs()
+          .Connect(tm)
+          .Http(port)
+          .Record(dir.File("rec"))
+          .Quiet()
+          .StatsInterval(0)
+          .Arg("--link-schedule",
+               std::string(LGS_SOURCE_DIR) + "/rover_emulator/scenarios/relay-outage.yaml")
+          .Args(),
+      dir.path(), "station");
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s));
+  // 30-minute outages every 4 h, the first 10 minutes in: at 200× the first comes after 3 s.
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Bind(tm)
+                            .WaitForSubscribers()
+                            .Duration(40)
+                            .Scenario("relay-outage")
+                            .Speed(200)
+                            .Args(),
+                        dir.path(), "emulator");
+  json before;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const Reply r = Get(port, "/api/state");
+        if (r.status != 200) return false;
+        before = json::parse(r.body)["clock"];
+        return before["met_s"].is_number() && before["met_s"].get<double>() > 1;
+      },
+      20s));
+  ASSERT_LT(before["met_s"].get<double>(), 600.0) << before.dump(2);  // before the outage
+  const json& plan = before["link_schedule"];
+  EXPECT_FALSE(plan["in_outage"]);
+  EXPECT_NEAR(plan["los_in_s"].get<double>(), 600.0 - before["met_s"].get<double>(), 1e-6);
+  EXPECT_NEAR(plan["aos_in_s"].get<double>(), 2400.0 - before["met_s"].get<double>(), 1e-6);
+
+  json los, aos;
+  const uint64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  const std::string range =
+      fmt::format("/api/timeline?kinds=event&start={}&end={}", now - 600'000, now + 600'000);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const json answer = json::parse(Get(port, range).body);
+        for (const json& e : answer["entries"]) {
+          if (e["name"] == "LOSS_OF_SIGNAL") los = e;
+          if (e["name"] == "ACQUISITION_OF_SIGNAL") aos = e;
+        }
+        return !los.is_null() && !aos.is_null();
+      },
+      40s))
+      << Get(port, range).body;
+  // Within the rover model's step: the predictions are the rover's own on-board times.
+  EXPECT_NEAR(los["scet"].get<double>(), plan["next_los_scet_ns"].get<double>() / 1e6, 500);
+  EXPECT_NEAR(aos["scet"].get<double>(), plan["next_aos_scet_ns"].get<double>() / 1e6, 500);
+  emulator.Signal(SIGTERM);
+  EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
+  station.Signal(SIGTERM);
+  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+}
+
 }  // namespace
 }  // namespace lgs::test

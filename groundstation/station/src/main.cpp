@@ -3,6 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <string>
 
 #include "groundstation/station.h"
 #include "lgs_cli.h"
@@ -10,8 +15,27 @@
 #include "spdlog_logger.h"
 #include "stop_signals.h"
 
+namespace {
+
+// "2026-12-07T06:00:00Z" (UTC, whole seconds) or Unix seconds -> Unix ns; none if neither.
+std::optional<int64_t> ParseEpochNs(const std::string& text) {
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end != nullptr && *end == '\0') {
+    if (!(seconds > 0 && seconds < 4.1e9)) return std::nullopt;
+    return static_cast<int64_t>(std::llround(seconds * 1e9));
+  }
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (rest == nullptr || *rest != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   lgs::station::StationOptions options;
+  std::string mission_epoch;
   CLI::App app{
       "Lunar rover ground station: receives CCSDS telemetry over ZeroMQ, verifies and decodes "
       "every packet, accounts for every sequence number and shows it live."};
@@ -50,6 +74,17 @@ int main(int argc, char** argv) {
                  "one-way light time in SECONDS, subtracted from the reported latency")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
+  app.add_option("--link-schedule", options.link_schedule_path,
+                 "the relay's expected outages (a YAML pass plan, or a rover-emulator scenario's "
+                 "link section): the console predicts the next loss and acquisition of signal")
+      ->check(CLI::ExistingFile);
+  app.add_option("--mission-epoch", mission_epoch,
+                 "the mission clock's epoch, on-board time: UTC as 2026-12-07T06:00:00Z or Unix "
+                 "seconds (default: the oldest on-board time this run sees)")
+      ->check([](const std::string& text) {
+        return ParseEpochNs(text) ? std::string()
+                                  : "expected UTC as YYYY-MM-DDTHH:MM:SSZ or Unix seconds";
+      });
   app.add_option("--silence-timeout", options.link.watch.silence_timeout_s,
                  "a connected rover silent for SECONDS is reported (link.silence_s) and "
                  "reconnected")
@@ -166,6 +201,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   lgs::cli::CheckNumbers(app);
   CLI11_PARSE(app, argc, argv);
+  if (!mission_epoch.empty()) options.mission_epoch_ns = *ParseEpochNs(mission_epoch);
   options.view.print_telemetry = !quiet;
   options.link.max_message_bytes =
       static_cast<int64_t>(std::min<uint64_t>(max_message_size, 1ULL << 40));

@@ -25,6 +25,11 @@ Status Station::Impl::Start() {
   if (Status s = jsonl.Open(options.view.jsonl_path, "JSON lines file"); !s.ok()) return s;
   if (options.view.jsonl_path == "-" || options.view.summary_json_path == "-")
     terminal.set_out(stderr);
+  if (!options.link_schedule_path.empty()) {
+    auto schedule = LoadLinkSchedule(options.link_schedule_path);
+    if (!schedule.ok()) return schedule.error();
+    link_schedule = std::move(*schedule);
+  }
   if (!options.products.directory.empty()) products = MakeProductSink();
   map = std::make_unique<MapSink>(
       log, std::chrono::duration_cast<Clock::duration>(

@@ -48,16 +48,44 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
   nlohmann::json clock = {{"utc_ns", now_ns},
                           {"light_time_s", options.light_time_s},
                           {"command_arrives_ns", now_ns + light_ns}};
+  const bool epoch_given = options.mission_epoch_ns != 0;
+  clock["mission_epoch_source"] = epoch_given ? "--mission-epoch" : "first telemetry";
+  nlohmann::json schedule = nullptr;
   if (console_state.latest_onboard_ns != 0) {
-    clock["scet_ns"] = console_state.latest_onboard_ns;
+    const int64_t scet = console_state.latest_onboard_ns;
+    const int64_t epoch = epoch_given ? options.mission_epoch_ns : console_state.first_onboard_ns;
+    clock["scet_ns"] = scet;
     clock["scet_received_ns"] = console_state.latest_ground_ns;
-    clock["mission_epoch_ns"] = console_state.first_onboard_ns;
-    clock["met_s"] =
-        static_cast<double>(console_state.latest_onboard_ns - console_state.first_onboard_ns) / 1e9;
+    clock["mission_epoch_ns"] = epoch;
+    const double met_s = static_cast<double>(scet - epoch) / 1e9;
+    clock["met_s"] = met_s;
+    if (link_schedule) {
+      // Predicted at the newest on-board time: what the rover's clock will read at each.
+      const auto at = [epoch](std::optional<double> mission_s) {
+        return mission_s
+                   ? nlohmann::json(epoch + static_cast<int64_t>(std::llround(*mission_s * 1e9)))
+                   : nlohmann::json();
+      };
+      const auto in = [met_s](std::optional<double> mission_s) {
+        return mission_s ? nlohmann::json(*mission_s - met_s) : nlohmann::json();
+      };
+      const auto los = link_schedule->NextLoss(met_s);
+      const auto aos = link_schedule->NextAcquisition(met_s);
+      schedule = {{"source", link_schedule->source},
+                  {"in_outage", link_schedule->InOutage(met_s)},
+                  {"next_los_scet_ns", at(los)},
+                  {"next_aos_scet_ns", at(aos)},
+                  {"los_in_s", in(los)},
+                  {"aos_in_s", in(aos)}};
+    }
   } else {
     clock["scet_ns"] = nullptr;
     clock["met_s"] = nullptr;
+    clock["mission_epoch_ns"] =
+        epoch_given ? nlohmann::json(options.mission_epoch_ns) : nlohmann::json();
   }
+  clock["link_schedule"] = link_schedule ? schedule : nlohmann::json();
+  clock["link_schedule_configured"] = link_schedule.has_value();
   out["clock"] = std::move(clock);
   out["link"] = LinkWatchJson(link_watch_snapshot);
   return out;

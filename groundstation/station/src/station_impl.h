@@ -19,6 +19,7 @@
 #include "groundstation/commanding.h"
 #include "groundstation/console_state.h"
 #include "groundstation/ingest_sinks.h"
+#include "groundstation/link_schedule.h"
 #include "groundstation/map_sink.h"
 #include "groundstation/output_file.h"
 #include "groundstation/prior_recordings.h"
@@ -146,6 +147,7 @@ struct Station::Impl final : WebBackend {
   std::unique_ptr<WebServer> web;
   // The rover's state as ConsoleStateSink last published it (the console's banner and clock).
   station::ConsoleState console_state;
+  std::optional<LinkSchedule> link_schedule;  // --link-schedule
   std::unique_ptr<GapFiller> gap_filler;
   std::unique_ptr<Uplink> uplink;
   bool gap_fill_busy = false;  // as last told to the ingest thread

@@ -1291,7 +1291,8 @@
     const light = chip('lgs-clock-light', 'one-way light');
     const arrives = chip('lgs-clock-arrives', 'a command sent now arrives');
     const sun = chip('lgs-clock-sun', 'sun at the rover');
-    const clock = el('div', { class: 'lgs-clock' }, utc, scet, met, light, arrives, sun);
+    const relay = chip('lgs-clock-relay', 'relay');
+    const clock = el('div', { class: 'lgs-clock' }, utc, scet, met, light, arrives, sun, relay);
     const root = el('div', { class: 'lgs-view lgs-state' }, banner, clock);
     element.append(root);
     let state = null;
@@ -1357,6 +1358,17 @@
       root.dataset.lightTimeS = String(k.light_time_s);
       sun.value.textContent = r.sun ? `elevation ${r.sun.elevation_deg.toFixed(1)}°, azimuth ` +
         `${r.sun.azimuth_deg.toFixed(0)}° (camera record)` : 'no camera record yet';
+      // The pass plan, evaluated at the newest on-board time (times are SCET).
+      const plan = k.link_schedule;
+      const scetClock = (ns) => `SCET ${new Date(ns / 1e6).toISOString().slice(11, 19)}`;
+      relay.value.textContent = !k.link_schedule_configured ? 'no pass plan (--link-schedule)'
+        : !plan ? 'no telemetry yet'
+          : plan.in_outage ? `OUT OF VIEW · back ${plan.next_aos_scet_ns ? `${scetClock(plan.next_aos_scet_ns)} (in ${seconds(plan.aos_in_s)})` : 'not planned'}`
+            : plan.next_los_scet_ns ? `in view · next loss ${scetClock(plan.next_los_scet_ns)} (in ${seconds(plan.los_in_s)})`
+              : 'in view · no loss planned';
+      relay.classList.toggle('lgs-warning', Boolean(plan && (plan.in_outage || (plan.los_in_s !== null && plan.los_in_s < 600))));
+      root.dataset.nextLosScetNs = plan && plan.next_los_scet_ns ? String(plan.next_los_scet_ns) : '';
+      root.dataset.inOutage = plan ? String(plan.in_outage) : '';
       tick();
     });
     tick();

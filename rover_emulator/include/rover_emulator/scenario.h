@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/duration.h"
 #include "protocol/status.h"
 
 namespace lgs::emulator {
@@ -152,6 +153,6 @@ struct Scenario {
 [[nodiscard]] Result<Scenario> ParseScenario(std::string_view yaml_text, std::string_view source);
 std::vector<std::string> BuiltinScenarioNames();
 // "90", "90s", "15m"/"15min", "2h", "1.5d" -> seconds; nullopt if not a duration.
-std::optional<double> ParseDurationSeconds(std::string_view text);
+using protocol::ParseDurationSeconds;
 
 }  // namespace lgs::emulator

@@ -1,0 +1,42 @@
+// LinkSchedule: when the relay is expected out of view (a pass plan), so the console can say
+// when the next loss and acquisition of signal come. Outages are in mission time: seconds of
+// on-board time since the mission epoch. Read from a YAML file that is either a schedule of its
+// own or a rover-emulator scenario (its `link:` section), with the same two keys:
+//
+//   outages:                      # one-off windows
+//     - {start: 2h, duration: 45m}
+//   periodic_outage: {first: 10m, every: 4h, duration: 30m}
+//
+// A plain value; thread-safe to read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/status.h"
+
+namespace lgs::station {
+
+struct LinkSchedule {
+  struct Window {
+    double start_s = 0, duration_s = 0;
+  };
+  std::vector<Window> outages;
+  double every_s = 0, first_s = 0, duration_s = 0;  // every_s 0: no periodic outage
+  std::string source;                               // the file it came from
+
+  bool InOutage(double mission_s) const;
+  // The next loss of signal at or after `mission_s` (none when nothing is scheduled), and the end
+  // of the outage holding or following `mission_s`.
+  std::optional<double> NextLoss(double mission_s) const;
+  std::optional<double> NextAcquisition(double mission_s) const;
+};
+
+// Reads the schedule; a clear error names the file, the key and what was wrong.
+[[nodiscard]] Result<LinkSchedule> LoadLinkSchedule(const std::string& path);
+[[nodiscard]] Result<LinkSchedule> ParseLinkSchedule(const std::string& yaml_text,
+                                                     const std::string& source);
+
+}  // namespace lgs::station
