@@ -69,7 +69,7 @@ struct StationOptions {
   // The program gives an adapter to spdlog (tools/cli/spdlog_logger.h).
   Logger* log = nullptr;
   std::string rover_id = "rover1";
-  double light_time_s = 1.28;        // one-way light time, subtracted from latency
+  double light_time_s = 1.28;  // one-way light time, subtracted from latency
   // The console's pass plan (groundstation/link_schedule.h), read at start: "" = none.
   std::string link_schedule_path;
   // The mission clock's epoch, Unix ns of on-board time: 0 = the oldest on-board time this
