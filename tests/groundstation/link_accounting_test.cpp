@@ -252,6 +252,33 @@ TEST(LinkAccountingPlausibility, AFarSequenceArrivingLaterIsHeldThenSetAside) {
             1u);
 }
 
+// A rover that rebooted and numbers its packets from 0 again: the new numbers overlap the old,
+// but their on-board times are newer than anything seen, so they are not copies. The first is
+// held until the next agrees; then the stream starts over from it and nothing is dropped.
+TEST(LinkAccountingPlausibility, ARoverWhoseNumberingRestartedIsNotTakenForDuplicates) {
+  LinkAccounting a;
+  for (uint32_t seq = 0; seq < 100; ++seq) a.Observe(kHk, seq, 10, seq * kS, seq * kS + 1);
+  // A real copy (a retransmission) keeps its on-board time: a duplicate.
+  EXPECT_EQ(a.Observe(kHk, 10, 10, 10 * kS, 101 * kS), Arrival::kDuplicate);
+  // The reboot, 200 s on board later.
+  EXPECT_EQ(a.Observe(kHk, 0, 10, 300 * kS, 300 * kS), Arrival::kSuspect);
+  const Observation o = a.Observe(kHk, 1, 10, 301 * kS, 301 * kS);
+  EXPECT_EQ(o.arrival, Arrival::kInOrder);
+  ASSERT_EQ(o.released_count, 1u);
+  EXPECT_EQ(o.released[0].seq, 0u);
+  EXPECT_EQ(o.released[0].arrival, Arrival::kFirst);
+  for (uint32_t seq = 2; seq < 50; ++seq) {
+    EXPECT_EQ(a.Observe(kHk, seq, 10, (300 + seq) * kS, (300 + seq) * kS), Arrival::kInOrder);
+  }
+  const StreamStats s = HkOf(a);
+  EXPECT_EQ(s.received, 150u);
+  EXPECT_EQ(s.duplicates, 1u);  // the copy only
+  EXPECT_EQ(s.resyncs, 1u);
+  EXPECT_EQ(s.highest_seq, 49u);
+  EXPECT_EQ(s.missing, 0u);
+  EXPECT_EQ(s.implausible, 0u);
+}
+
 TEST(LinkAccountingPlausibility, AJumpTheOnboardClockExplainsIsAnOutageNotASuspect) {
   LinkAccounting a;
   a.Observe(kHk, 0, 10, 0, 0);

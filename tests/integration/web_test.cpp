@@ -101,6 +101,13 @@ std::map<std::string, std::vector<json>> ReadStationLines(const std::string& pat
   return out;
 }
 
+// The packets of one stream the emulator's truth file says it sent.
+size_t CountStream(const std::string& truth_path, const std::string& stream) {
+  size_t n = 0;
+  for (const std::string& line : ReadLines(truth_path)) n += json::parse(line)["stream"] == stream;
+  return n;
+}
+
 bool SameNumber(double a, double b) {
   return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
 }
@@ -145,10 +152,11 @@ class Web : public ::testing::Test {
         .Truth(dir_.File(truth))
         .Args();
   }
-  void StartEmulator(const std::string& scenario, const std::string& speed) {
-    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
-                                               EmulatorArgsFor(scenario, speed, 90, "truth.jsonl"),
-                                               dir_.path(), "emulator");
+  void StartEmulator(const std::string& scenario, const std::string& speed,
+                     const std::vector<std::string>& more_args = {}) {
+    std::vector<std::string> args = EmulatorArgsFor(scenario, speed, 90, "truth.jsonl");
+    args.insert(args.end(), more_args.begin(), more_args.end());
+    emulator_ = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN, args, dir_.path(), "emulator");
   }
   // Stops both; the station's JSON lines are complete afterwards.
   void Stop() {
@@ -552,8 +560,10 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   }
   // A pause between the runs the power panel must show as a gap (more than its 5 s).
   std::this_thread::sleep_for(8s);
-  // Fast enough that the storm's onset (20 min in) raises the dose alarm within seconds.
-  StartEmulator("spe-storm", "100");
+  // Fast enough that the storm's onset (20 min in) raises the dose alarm within seconds. The
+  // rover rebooted: it numbers its packets from 0 again, its clock on from where it was.
+  const int64_t after_first_run_s = static_cast<int64_t>(NowMs() / 1000) + 120;
+  StartEmulator("spe-storm", "100", {"--mission-start", std::to_string(after_first_run_s)});
   ASSERT_TRUE(WaitUntil([&] { return Received() > 500; }, 30s));
   std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
   const std::string prefix = std::string(LGS_TEST_OUTPUT_DIR) + "/console";
@@ -639,6 +649,11 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
     EXPECT_EQ(size["power"]["segments"]["housekeeping.battery_soc_percent"], 2) << size["power"];
     EXPECT_GT(size["timeline_entries"].get<int>(), 10);
   }
+  // Every housekeeping packet of both runs was taken: the second run's numbers, which overlap
+  // the first's, were not dropped as copies.
+  EXPECT_EQ(lines["housekeeping"].size(),
+            CountStream(dir_.File("truth-first.jsonl"), "housekeeping") +
+                CountStream(dir_.File("truth.jsonl"), "housekeeping"));
   // The station's JSON lines say there was exactly one such pause.
   int pauses = 0;
   for (size_t i = 1; i < lines["housekeeping"].size(); ++i) {

@@ -72,13 +72,23 @@ uint64_t Distance(uint32_t a, uint32_t b) {
   return a > b ? uint64_t{a} - b : uint64_t{b} - a;
 }
 
+// A packet numbered like one already seen but this much newer on board is from a restarted
+// numbering, not a copy (CUC time resolution and clock corrections are far finer).
+constexpr protocol::TimestampNs kRestartAfterNs = 1'000'000'000;
+
 }  // namespace
 
 bool LinkAccounting::Plausible(size_t index, uint32_t seq, protocol::TimestampNs onboard_ns) const {
   const StreamStats& s = stats_.streams[index];
   const uint64_t window = options_.plausible_jump;
   if (!s.started) return !options_.from_zero || seq <= window;  // else: the baseline
-  if (seq >= s.first_seq && seq <= s.highest_seq) return true;  // late or duplicate
+  if (seq >= s.first_seq && seq <= s.highest_seq) {
+    // Late or a copy: either carries its own on-board time, no newer than the newest packet's.
+    // One from well after it is neither: the rover's numbering restarted (a reboot), and the
+    // new numbers overlap the old. Held as a suspect, it is believed once the next one agrees.
+    const protocol::TimestampNs newest = highest_onboard_ns_[index];
+    return newest == 0 || onboard_ns <= newest + kRestartAfterNs;
+  }
   if (seq < s.first_seq) return uint64_t{s.first_seq} - seq <= window;
   const uint64_t jump = uint64_t{seq} - s.highest_seq;
   if (jump <= window) return true;

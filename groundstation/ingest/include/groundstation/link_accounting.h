@@ -8,8 +8,10 @@
 // sequence is believed only when it is plausible: within `plausible_jump` of what the stream has,
 // or a forward jump the on-board time since the stream's last packet can explain. Anything else
 // is a suspect: the caller holds it (at most kMaxSuspects per stream) and the accounting decides
-// later. A packet after it that is close to it confirms it (a real jump: an outage, a rover whose
-// numbering restarted) and the held packet is accepted first; a suspect nobody confirms within
+// later. A packet numbered like one already seen but more than a second newer on board than the
+// newest is a suspect too: not a copy (a copy keeps its on-board time) but a rover whose numbering
+// restarted, overlapping the old numbers. A packet after it that is close to it confirms it (a
+// real jump: an outage, a rover whose numbering restarted) and the held packet is accepted first; a suspect nobody confirms within
 // its hold time is discarded (counted as implausible_sequence). Sequences are 32-bit and never
 // wrap within a mission (protocol/FORMAT.md); all arithmetic on them is 64-bit, so nothing
 // overflows near 2^32.
