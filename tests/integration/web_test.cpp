@@ -553,6 +553,7 @@ TEST_F(Web, TheOpenMctPageShowsLiveDataAlarmsCommandsAndHistoryInChromium) {
 // between the runs. Then the same state and timeline over HTTP against the station's JSON lines.
 TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) {
   StartStation();
+  const uint64_t first_run_ms = NowMs();
   {
     ChildProcess first(LGS_EMULATOR_BIN, EmulatorArgsFor("nominal", "20", 3, "truth-first.jsonl"),
                        dir_.path(), "emulator-first");
@@ -565,14 +566,47 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   const int64_t after_first_run_s = static_cast<int64_t>(NowMs() / 1000) + 120;
   StartEmulator("spe-storm", "100", {"--mission-start", std::to_string(after_first_run_s)});
   ASSERT_TRUE(WaitUntil([&] { return Received() > 500; }, 30s));
+  // The pause as the recordings hold it (once the second run's first chunk is on disk): the
+  // longest spell without a state of charge.
+  double gap_from = 0, gap_to = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const Reply soc = Get(port_, fmt::format("/api/history?key={}&start={}&end={}", kSoc,
+                                                 first_run_ms - 1000, NowMs()));
+        if (soc.status != 200) return false;
+        const json samples = json::parse(soc.body);
+        for (size_t i = 1; i < samples.size(); ++i) {
+          const double a = samples[i - 1]["utc"], b = samples[i]["utc"];
+          if (b - a > gap_to - gap_from) std::tie(gap_from, gap_to) = std::pair(a, b);
+        }
+        return gap_to - gap_from > 7000.0;  // the 8 s pause
+      },
+      15s));
   std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
   const std::string prefix = std::string(LGS_TEST_OUTPUT_DIR) + "/console";
-  ChildProcess browser(
-      LGS_NODE,
-      {std::string(LGS_SOURCE_DIR) + "/tests/web/console_check.mjs", "--url",
-       "http://127.0.0.1:" + std::to_string(port_), "--sizes", "1280x800,1920x1080",
-       "--screenshot-prefix", prefix, "--turn-deg", "15", "--alarm", "yes"},
-      dir_.path(), "browser");
+  ChildProcess browser(LGS_NODE,
+                       {std::string(LGS_SOURCE_DIR) + "/tests/web/console_check.mjs",
+                        "--url",
+                        "http://127.0.0.1:" + std::to_string(port_),
+                        "--sizes",
+                        "1280x800,1920x1080",
+                        "--screenshot-prefix",
+                        prefix,
+                        "--turn-deg",
+                        "15",
+                        "--alarm",
+                        "yes",
+                        "--gap-key",
+                        kSoc,
+                        "--plot-start",
+                        std::to_string(first_run_ms - 1000),
+                        "--plot-end",
+                        fmt::format("{:.0f}", gap_to + 3000),
+                        "--gap-from",
+                        fmt::format("{:.0f}", gap_from),
+                        "--gap-to",
+                        fmt::format("{:.0f}", gap_to)},
+                       dir_.path(), "browser");
   ASSERT_EQ(browser.Wait(110s), 0) << browser.Stderr();
   const json report = json::parse(browser.Stdout());
   { std::ofstream(prefix + "-report.json") << report.dump(2); }
@@ -654,6 +688,9 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   EXPECT_EQ(lines["housekeeping"].size(),
             CountStream(dir_.File("truth-first.jsonl"), "housekeeping") +
                 CountStream(dir_.File("truth.jsonl"), "housekeeping"));
+  // Open MCT's plot of the state of charge draws the first run, and no line across the pause.
+  EXPECT_GT(report["gap_plot"]["before_pixels"].get<int>(), 20) << report["gap_plot"];
+  EXPECT_EQ(report["gap_plot"]["gap_pixels"], 0) << report["gap_plot"];
   // The station's JSON lines say there was exactly one such pause.
   int pauses = 0;
   for (size_t i = 1; i < lines["housekeeping"].size(); ++i) {

@@ -1388,6 +1388,22 @@
     return Math.max(5000, 5 * typical);
   }
 
+  // Samples with a NaN point in each gap (gapThreshold), for Open MCT's plots, which join every
+  // point to the next and skip none but a non-number.
+  function withGaps(samples) {
+    if (samples.length < 2 || typeof samples[0].value !== 'number') return samples;
+    const gap = gapThreshold(samples.map((d) => [d.utc]));
+    const out = [samples[0]];
+    for (let i = 1; i < samples.length; ++i) {
+      const a = samples[i - 1], b = samples[i];
+      if (b.utc - a.utc > gap) {
+        out.push({ key: a.key, utc: (a.utc + b.utc) / 2, scet: (a.scet + b.scet) / 2, value: NaN, gap: true });
+      }
+      out.push(b);
+    }
+    return out;
+  }
+
   // Battery and power: the state of charge over the range above, power in (solar) and out
   // (load) overlaid below with a legend; history from /api/history (minmax at the canvas'
   // resolution), live points over the WebSocket; gaps drawn as gaps.
@@ -1710,7 +1726,10 @@
             params.set('strategy', options.strategy);
             if (options.strategy === 'minmax' && options.size) params.set('size', options.size);
           }
-          return getJson(`/api/history?${params}`, { signal: options.signal });
+          const samples = await getJson(`/api/history?${params}`, { signal: options.signal });
+          // Plots ask for minmax: a NaN point where the data stops (between two runs, over a
+          // loss of signal) keeps Open MCT from drawing a line across the gap.
+          return options.strategy === 'minmax' ? withGaps(samples) : samples;
         },
         supportsSubscribe: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs),
         supportsBatching: () => true,
