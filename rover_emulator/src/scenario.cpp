@@ -351,34 +351,11 @@ LinkProfile LinkProfile::Ideal() {
 }
 
 bool LinkProfile::InOutage(double t) const {
-  for (const OutageSpec& o : outages) {
-    if (t >= o.start_s && t < o.start_s + o.duration_s) return true;
-  }
-  if (outage_every_s > 0 && t >= outage_first_s) {
-    const double phase = std::fmod(t - outage_first_s, outage_every_s);
-    if (phase < outage_duration_s) return true;
-  }
-  return false;
+  return protocol::InOutage(outages, {outage_first_s, outage_every_s, outage_duration_s}, t);
 }
 
 double LinkProfile::OutageEnd(double t) const {
-  double end = t;
-  // Overlapping windows chain: keep extending while still inside one.
-  for (int guard = 0; guard < 1000 && InOutage(end); ++guard) {
-    double next = end;
-    for (const OutageSpec& o : outages) {
-      if (end >= o.start_s && end < o.start_s + o.duration_s) {
-        next = std::max(next, o.start_s + o.duration_s);
-      }
-    }
-    if (outage_every_s > 0 && end >= outage_first_s) {
-      const double phase = std::fmod(end - outage_first_s, outage_every_s);
-      if (phase < outage_duration_s) next = std::max(next, end - phase + outage_duration_s);
-    }
-    if (next <= end) break;
-    end = next;
-  }
-  return end;
+  return protocol::OutageEnd(outages, {outage_first_s, outage_every_s, outage_duration_s}, t);
 }
 
 std::vector<std::string> BuiltinScenarioNames() {

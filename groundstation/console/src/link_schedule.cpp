@@ -3,10 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cmath>
 #include <fstream>
-#include <limits>
 #include <set>
 #include <sstream>
 
@@ -69,10 +66,10 @@ void Read(const YAML::Node& link, const std::string& where, LinkSchedule& s) {
     const std::string at = where + ".periodic_outage";
     if (!p.IsMap()) throw ScheduleError{fmt::format("{}: must be a mapping", at)};
     OnlyKeys(p, {"first", "every", "duration"}, at);
-    s.every_s = Seconds(p, "every", at, 60, true);
-    s.first_s = Seconds(p, "first", at, 0, false);
-    s.duration_s = Seconds(p, "duration", at, 1, true);
-    if (s.duration_s >= s.every_s) {
+    s.periodic.every_s = Seconds(p, "every", at, 60, true);
+    s.periodic.first_s = Seconds(p, "first", at, 0, false);
+    s.periodic.duration_s = Seconds(p, "duration", at, 1, true);
+    if (s.periodic.duration_s >= s.periodic.every_s) {
       throw ScheduleError{fmt::format("{}.duration: must be shorter than 'every'", at)};
     }
   }
@@ -81,52 +78,18 @@ void Read(const YAML::Node& link, const std::string& where, LinkSchedule& s) {
 }  // namespace
 
 bool LinkSchedule::InOutage(double t) const {
-  for (const Window& w : outages) {
-    if (t >= w.start_s && t < w.start_s + w.duration_s) return true;
-  }
-  return every_s > 0 && t >= first_s && std::fmod(t - first_s, every_s) < duration_s;
+  return protocol::InOutage(outages, periodic, t);
 }
 
 std::optional<double> LinkSchedule::NextLoss(double t) const {
-  std::optional<double> best;
-  const auto take = [&](double at) {
-    if (at >= t && (!best || at < *best)) best = at;
-  };
-  for (const Window& w : outages) take(w.start_s);
-  if (every_s > 0) {
-    const double k = t <= first_s ? 0 : std::ceil((t - first_s) / every_s);
-    take(first_s + k * every_s);
-  }
-  // Inside an outage, the loss that counts is the next one after it ends.
-  if (best && InOutage(t)) {
-    const auto end = NextAcquisition(t);
-    if (end && *best < *end) return NextLoss(*end);
-  }
-  return best;
+  return protocol::NextOutageStart(outages, periodic, t);
 }
 
 std::optional<double> LinkSchedule::NextAcquisition(double t) const {
-  double at = t;
-  if (!InOutage(at)) {
-    const auto loss = NextLoss(t);
-    if (!loss) return std::nullopt;
-    at = *loss;
-  }
-  // Overlapping windows chain: the signal is back where none holds any more.
-  for (int guard = 0; guard < 10'000 && InOutage(at); ++guard) {
-    double end = at;
-    for (const Window& w : outages) {
-      if (at >= w.start_s && at < w.start_s + w.duration_s)
-        end = std::max(end, w.start_s + w.duration_s);
-    }
-    if (every_s > 0 && at >= first_s) {
-      const double phase = std::fmod(at - first_s, every_s);
-      if (phase < duration_s) end = std::max(end, at - phase + duration_s);
-    }
-    if (end <= at) break;
-    at = end;
-  }
-  return at;
+  if (InOutage(t)) return protocol::OutageEnd(outages, periodic, t);
+  const auto loss = NextLoss(t);
+  if (!loss) return std::nullopt;
+  return protocol::OutageEnd(outages, periodic, *loss);
 }
 
 Result<LinkSchedule> ParseLinkSchedule(const std::string& text, const std::string& source) {
@@ -145,7 +108,7 @@ Result<LinkSchedule> ParseLinkSchedule(const std::string& text, const std::strin
       OnlyKeys(root, {"name", "description", "outages", "periodic_outage"}, source);
       Read(root, source, s);
     }
-    if (s.outages.empty() && s.every_s == 0) {
+    if (s.outages.empty() && s.periodic.every_s == 0) {
       return Status::Error(fmt::format(
           "link schedule {}: no outages and no periodic_outage: nothing to predict", source));
     }

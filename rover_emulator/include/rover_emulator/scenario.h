@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "protocol/duration.h"
+#include "protocol/outage_plan.h"
 #include "protocol/status.h"
 
 namespace lgs::emulator {
@@ -75,10 +76,7 @@ struct SolarParticleEventSpec {
   double forbush_recovery_s = 2.0 * 86400.0;
 };
 
-struct OutageSpec {
-  double start_s = 0.0;
-  double duration_s = 0.0;
-};
+using OutageSpec = protocol::OutageWindow;
 
 struct LinkProfile {
   double light_time_s = 1.28;          // one way

@@ -15,17 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "protocol/outage_plan.h"
 #include "protocol/status.h"
 
 namespace lgs::station {
 
 struct LinkSchedule {
-  struct Window {
-    double start_s = 0, duration_s = 0;
-  };
-  std::vector<Window> outages;
-  double every_s = 0, first_s = 0, duration_s = 0;  // every_s 0: no periodic outage
-  std::string source;                               // the file it came from
+  std::vector<protocol::OutageWindow> outages;
+  protocol::PeriodicOutage periodic;  // every_s 0: none
+  std::string source;                 // the file it came from
 
   bool InOutage(double mission_s) const;
   // The next loss of signal at or after `mission_s` (none when nothing is scheduled), and the end

@@ -11,10 +11,10 @@
 // later. A packet numbered like one already seen but more than a second newer on board than the
 // newest is a suspect too: not a copy (a copy keeps its on-board time) but a rover whose numbering
 // restarted, overlapping the old numbers. A packet after it that is close to it confirms it (a
-// real jump: an outage, a rover whose numbering restarted) and the held packet is accepted first; a suspect nobody confirms within
-// its hold time is discarded (counted as implausible_sequence). Sequences are 32-bit and never
-// wrap within a mission (protocol/FORMAT.md); all arithmetic on them is 64-bit, so nothing
-// overflows near 2^32.
+// real jump: an outage, a rover whose numbering restarted) and the held packet is accepted
+// first; a suspect nobody confirms within its hold time is discarded (counted as
+// implausible_sequence). Sequences are 32-bit and never wrap within a mission
+// (protocol/FORMAT.md); all arithmetic on them is 64-bit, so nothing overflows near 2^32.
 //
 // Thread-safe: the ingest thread writes, other threads take snapshots; the lock is held only for
 // the bookkeeping, never across I/O.
