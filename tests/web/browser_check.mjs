@@ -67,6 +67,8 @@ try {
 
   // 4. History for a past range: a plot in fixed time asks /api/history.
   if (args['history-key']) {
+    // A page of its own: from this field's live plot, a hash change keeps the live bounds.
+    await page.goto('about:blank');
     const history = page.waitForResponse((r) => r.url().includes('/api/history') &&
       r.url().includes(`key=${args['history-key']}`) && r.url().includes(`start=${args['history-start']}`));
     const path = `#/browse/lgs:rover/lgs:${args['history-key']}?tc.mode=fixed&tc.startBound=` +
