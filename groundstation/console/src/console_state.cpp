@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "groundstation/telemetry_format.h"
 #include "rover/v1/camera.pb.h"
 #include "rover/v1/event.pb.h"
 #include "rover/v1/navigation.pb.h"
@@ -16,10 +17,6 @@ constexpr auto kPublishInterval = std::chrono::milliseconds(250);
 // Only a periodic stream is called stale (the others speak when something happens), and not
 // before this much silence, whatever its rate.
 constexpr double kMinStaleSeconds = 5.0;
-
-std::string Short(const std::string& name, std::string_view prefix) {
-  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
-}
 
 double Seconds(int64_t ns) {
   return static_cast<double>(ns) / 1e9;
@@ -130,7 +127,7 @@ nlohmann::json ConsoleStateJson(const ConsoleState& s, int64_t now_ns, double st
   json out;
   out["mode"] = s.mode == rover::v1::ROVER_MODE_UNSPECIFIED
                     ? json(nullptr)
-                    : json(Short(rover::v1::RoverMode_Name(s.mode), "ROVER_MODE_"));
+                    : json(ShortEnum(rover::v1::RoverMode_Name(s.mode), "ROVER_MODE_"));
   out["safe"] = s.mode == rover::v1::ROVER_MODE_SAFE || s.mode == rover::v1::ROVER_MODE_HIBERNATE;
   if (s.have_housekeeping) {
     const auto& hk = s.housekeeping;
@@ -138,7 +135,7 @@ nlohmann::json ConsoleStateJson(const ConsoleState& s, int64_t now_ns, double st
         {"onboard_ns", s.housekeeping_onboard_ns},
         {"ground_ns", s.housekeeping_ground_ns},
         {"age_s", age(s.housekeeping_ground_ns)},
-        {"mode", Short(rover::v1::RoverMode_Name(hk.mode()), "ROVER_MODE_")},
+        {"mode", ShortEnum(rover::v1::RoverMode_Name(hk.mode()), "ROVER_MODE_")},
         {"battery_soc_percent", hk.battery_soc_percent()},
         {"soc_trend_percent_per_h", s.have_soc_trend ? json(s.soc_trend_percent_per_h) : json()},
         {"bus_voltage_v", hk.bus_voltage_v()},

@@ -16,16 +16,16 @@
 #include "rover/v1/verification.pb.h"
 
 namespace lgs::station {
-namespace {
 
-using protocol::StreamId;
-
-// "ROVER_MODE_DRIVE" -> "DRIVE": enum names without their type prefix.
 std::string_view ShortEnum(const std::string& name, std::string_view prefix) {
   std::string_view v = name;
   if (v.starts_with(prefix)) v.remove_prefix(prefix.size());
   return v;
 }
+
+namespace {
+
+using protocol::StreamId;
 
 std::string Housekeeping(const rover::v1::Housekeeping& m) {
   return fmt::format(

@@ -18,6 +18,7 @@
 #include "foxglove/CompressedImage.pb.h"
 #include "ground/v1/ground.pb.h"
 #include "groundstation/parameter_archive.h"
+#include "groundstation/telemetry_format.h"
 #include "protocol/mcap_reader.h"
 #include "protocol/recording_profile.h"
 #include "rover/v1/event.pb.h"
@@ -653,10 +654,6 @@ const char* TimelineSeverityName(TimelineSeverity s) {
 
 namespace {
 
-std::string WithoutPrefix(std::string name, std::string_view prefix) {
-  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
-}
-
 TimelineSeverity SeverityOf(rover::v1::EventSeverity s) {
   switch (s) {
     case rover::v1::EVENT_SEVERITY_CRITICAL:
@@ -722,7 +719,7 @@ Result<TimelineResult> HistoryStore::Timeline(uint64_t start_ns, uint64_t end_ns
             e.kind = TimelineKind::kEvent;
             e.onboard_ns = m.publish_time;
             e.severity = SeverityOf(event.severity());
-            e.name = WithoutPrefix(rover::v1::EventKind_Name(event.kind()), "EVENT_KIND_");
+            e.name = ShortEnum(rover::v1::EventKind_Name(event.kind()), "EVENT_KIND_");
             e.message = std::move(*event.mutable_message());
           } else if (topic == 1) {
             if (!filter.kinds[1] || !alarm.ParseFromArray(m.data.data(), n)) return;
@@ -737,8 +734,7 @@ Result<TimelineResult> HistoryStore::Timeline(uint64_t start_ns, uint64_t end_ns
             e.kind = TimelineKind::kCommand;
             e.severity = SeverityOf(command.stage());
             e.name = std::move(*command.mutable_name());
-            e.state =
-                WithoutPrefix(ground::v1::CommandStage_Name(command.stage()), "COMMAND_STAGE_");
+            e.state = ShortEnum(ground::v1::CommandStage_Name(command.stage()), "COMMAND_STAGE_");
             std::transform(e.state.begin(), e.state.end(), e.state.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             e.message = std::move(*command.mutable_detail());

@@ -67,6 +67,14 @@ bool IsFinal(CommandStage stage) {
          stage == ground::v1::COMMAND_STAGE_FAILED || stage == ground::v1::COMMAND_STAGE_TIMED_OUT;
 }
 
+bool IsFinalStageName(std::string_view name) {
+  for (int s = ground::v1::CommandStage_MIN; s <= ground::v1::CommandStage_MAX; ++s) {
+    const auto stage = static_cast<CommandStage>(s);
+    if (ground::v1::CommandStage_IsValid(s) && StageName(stage) == name) return IsFinal(stage);
+  }
+  return false;
+}
+
 Status CommandTrackerOptions::Validate() const {
   if (light_time_s < 0.0 || light_time_s > 60.0) {
     return Status::Error(fmt::format("light time {} s is outside 0..60", light_time_s));

@@ -201,10 +201,6 @@ constexpr size_t kMaxHistoryBuckets = 10'000;
 constexpr size_t kDefaultTimelineEntries = 2'000;
 constexpr size_t kMaxTimelineEntries = 20'000;
 
-bool IsFinalStageName(std::string_view stage) {
-  return stage == "completed" || stage == "failed" || stage == "rejected" || stage == "timed_out";
-}
-
 struct TimeRange {
   uint64_t start_ns = 0, end_ns = 0;
 };

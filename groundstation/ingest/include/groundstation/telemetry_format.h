@@ -20,6 +20,9 @@ class CommandVerification;
 
 namespace lgs::station {
 
+// "ROVER_MODE_DRIVE" -> "DRIVE": an enum value's name without its type prefix (a view of `name`).
+std::string_view ShortEnum(const std::string& name, std::string_view prefix);
+
 std::string FormatTelemetryLine(const protocol::DecodedPacket& packet);
 
 // "14:03:27.512 " (UTC, milliseconds) and `text`.

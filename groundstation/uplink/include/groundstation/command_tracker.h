@@ -117,5 +117,7 @@ class CommandTracker {
 
 std::string_view StageName(ground::v1::CommandStage stage);  // "queued", "timed_out", ...
 bool IsFinal(ground::v1::CommandStage stage);
+// IsFinal of the stage StageName calls `name` (a CommandSummary's stage); false for none.
+bool IsFinalStageName(std::string_view name);
 
 }  // namespace lgs::station
