@@ -3,13 +3,62 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 
 #include "lgs_cli.h"
 #include "protocol/protobuf_log.h"
 #include "rover_emulator/emulator.h"
 #include "rover_emulator/scenario.h"
+#include "rover_emulator/sun_plan.h"
 #include "spdlog_logger.h"
 #include "stop_signals.h"
+
+namespace {
+
+// --write-sun-plan: the plan, and an exit code.
+int WriteSunPlan(const lgs::emulator::EmulatorOptions& options, const std::string& path,
+                 const std::vector<double>& at) {
+  auto scenario = lgs::emulator::LoadScenario(options.scenario);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "%s\n", scenario.error().message().c_str());
+    return 2;
+  }
+  lgs::emulator::SunPlanOptions plan_options;
+  if (options.mission_duration_s) plan_options.until_s = *options.mission_duration_s;
+  if (at.size() == 2) {
+    const double half = scenario->site.terrain.size_m / 2;
+    if (!(std::abs(at[0]) <= half && std::abs(at[1]) <= half)) {
+      std::fprintf(stderr, "--sun-plan-at: %g %g is outside the %g m region of the site\n", at[0],
+                   at[1], scenario->site.terrain.size_m);
+      return 2;
+    }
+    plan_options.x_m = at[0];
+    plan_options.y_m = at[1];
+  }
+  const uint64_t seed = options.seed.value_or(scenario->seed);
+  const auto plan = lgs::emulator::PlanSunlight(*scenario, seed, plan_options);
+  const std::string text = lgs::emulator::SunPlanYaml(*scenario, seed, plan_options, plan);
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  bool written = out != nullptr && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (out != nullptr) written = std::fclose(out) == 0 && written;
+  if (!written) {
+    std::fprintf(stderr, "--write-sun-plan: cannot write %s: %s\n", path.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  std::fprintf(stderr, "sun plan for scenario '%s' written to %s: %zu shadow spells in %g s\n",
+               scenario->name.c_str(), path.c_str(), plan.shadows.size(), plan_options.until_s);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   lgs::emulator::EmulatorOptions options;
@@ -36,6 +85,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool list_scenarios = false;
   app.add_flag("--list-scenarios", list_scenarios, "print the built-in scenarios and exit");
+  std::string sun_plan_path;
+  app.add_option("--write-sun-plan", sun_plan_path,
+                 "write the scenario's predicted sunlight (when the sun is wholly behind the "
+                 "terrain or the massifs) up to --until (default 30d) as the station's "
+                 "--sun-schedule to FILE (- for stdout), and exit");
+  std::vector<double> sun_plan_at;
+  app.add_option("--sun-plan-at", sun_plan_at,
+                 "where the sun plan is for: X Y in metres east and north of the landing point")
+      ->expected(2);
   app.add_option("--seed", options.seed,
                  "random seed (default: the scenario's): same scenario + seed, same mission");
   app.add_option("--speed", options.speed, "mission time / wall time (1 = real time)")
@@ -101,6 +159,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!sun_plan_path.empty()) return WriteSunPlan(options, sun_plan_path, sun_plan_at);
   // Log lines go to stderr so stdout stays clean for --truth -.
   spdlog::set_default_logger(spdlog::stderr_color_mt("emulator"));
   spdlog::set_level(spdlog::level::from_str(log_level));

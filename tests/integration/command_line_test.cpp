@@ -105,7 +105,7 @@ TEST(CommandLine, NonsenseNumbersAndContradictionsAreRefused) {
 
 // The console's pass plan and mission epoch: a bad one stops the station before it starts, in
 // one line that says what is wrong.
-TEST(CommandLine, ABadLinkScheduleOrMissionEpochIsRefused) {
+TEST(CommandLine, ABadPassPlanSunPlanOrMissionEpochIsRefused) {
   ScratchDir dir;
   { std::ofstream(dir.File("plan.yaml")) << "periodic_outage: {every: 1h, duration: 2h}\n"; }
   const Outcome plan =
@@ -118,6 +118,26 @@ TEST(CommandLine, ABadLinkScheduleOrMissionEpochIsRefused) {
       LGS_STATION_BIN, {"--insecure", "--duration", "1", "--link-schedule", "/nonexistent.yaml"});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("--link-schedule"), std::string::npos) << missing.err;
+  // An illumination plan without its `until`, and the emulator asked for a plan off its site.
+  { std::ofstream(dir.File("sun.yaml")) << "sun: {shadows: []}\n"; }
+  const Outcome sun = RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", "--http",
+                                                   "none", "--sun-schedule", dir.File("sun.yaml")});
+  EXPECT_EQ(sun.exit_code, 1);
+  EXPECT_NE(sun.err.find("sun schedule " + dir.File("sun.yaml") + ": sun: 'until' is missing"),
+            std::string::npos)
+      << sun.err;
+  EXPECT_EQ(CountLines(sun.err), 1) << sun.err;
+  const Outcome off_site =
+      RunProgram(LGS_EMULATOR_BIN, {"--write-sun-plan", "-", "--sun-plan-at", "500", "0"});
+  EXPECT_EQ(off_site.exit_code, 2);
+  EXPECT_NE(off_site.err.find("--sun-plan-at: 500 0 is outside the 256 m region"),
+            std::string::npos)
+      << off_site.err;
+  EXPECT_TRUE(off_site.out.empty());
+  const Outcome no_scenario =
+      RunProgram(LGS_EMULATOR_BIN, {"--write-sun-plan", "-", "--scenario", "/nonexistent.yaml"});
+  EXPECT_EQ(no_scenario.exit_code, 2);
+  EXPECT_NE(no_scenario.err.find("/nonexistent.yaml"), std::string::npos) << no_scenario.err;
   for (const char* epoch : {"yesterday", "2026-13-01T00:00:00Z", "-5"}) {
     const Outcome o =
         RunProgram(LGS_STATION_BIN, {"--insecure", "--duration", "1", "--mission-epoch", epoch});

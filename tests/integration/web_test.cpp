@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "groundstation/link_schedule.h"
 #include "groundstation/telemetry_fields.h"
 #include "support/http.h"
 #include "support/process.h"
@@ -552,7 +554,18 @@ TEST_F(Web, TheOpenMctPageShowsLiveDataAlarmsCommandsAndHistoryInChromium) {
 // storm's alarm on the timeline, the layout at 1280×800 and 1920×1080, and the power panel's gap
 // between the runs. Then the same state and timeline over HTTP against the station's JSON lines.
 TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) {
-  StartStation();
+  // The nominal site's illumination plan, as the emulator predicts it: the clock's sunlight.
+  const std::string sun_plan = dir_.File("sun.yaml");
+  {
+    ChildProcess plan(LGS_EMULATOR_BIN,
+                      EmulatorArgs().Scenario("nominal").Arg("--write-sun-plan", sun_plan).Args(),
+                      dir_.path(), "plan");
+    ASSERT_EQ(plan.Wait(30s), 0) << plan.Stderr();
+  }
+  auto sun = station::LoadSunSchedule(sun_plan);
+  ASSERT_TRUE(sun.ok()) << sun.error().message();
+  ASSERT_FALSE(sun->shadows.empty());
+  StartStation({"--sun-schedule", sun_plan});
   const uint64_t first_run_ms = NowMs();
   {
     ChildProcess first(LGS_EMULATOR_BIN, EmulatorArgsFor("nominal", "20", 3, "truth-first.jsonl"),
@@ -648,6 +661,13 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
     return s.starts_with(prefix) ? s.substr(prefix.size()) : s;
   };
 
+  uint64_t newest_onboard = 0, oldest_onboard = UINT64_MAX;
+  for (const auto& [stream, list] : lines) {
+    for (const json& j : list) {
+      newest_onboard = std::max(newest_onboard, j["onboard_time_ns"].get<uint64_t>());
+      oldest_onboard = std::min(oldest_onboard, j["onboard_time_ns"].get<uint64_t>());
+    }
+  }
   // In chromium, at both sizes: the banner is the housekeeping packet it names, the clock has
   // on-board time and the light time, nothing sticks out of a panel, no panel overlaps another.
   ASSERT_EQ(report["sizes"].size(), 2u);
@@ -673,6 +693,14 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
     EXPECT_EQ(size["scet_text"].get<std::string>().size(), 20u) << size["scet_text"];  // ISO, s
     EXPECT_EQ(size["light_time_s"], 0.0);  // the fixture's --light-time 0
     EXPECT_EQ(size["light_text"], "0.00 s");
+    // Sunlit, the plan's first shadow ahead: its start on board, from the first run's epoch.
+    EXPECT_EQ(size["in_shadow"], "false");
+    const auto loss_ns = static_cast<uint64_t>(std::llround(sun->shadows.front().start_s * 1e9));
+    EXPECT_EQ(std::stod(size["next_loss_of_sun_scet_ns"].get<std::string>()),
+              static_cast<double>(oldest_onboard + loss_ns));
+    EXPECT_TRUE(
+        size["sunlight_text"].get<std::string>().starts_with("sunlit · next loss of sun SCET "))
+        << size["sunlight_text"];
     const json& layout = size["layout"];
     EXPECT_EQ(layout["panels"].size(), 6u);
     EXPECT_EQ(layout["overflowing"], json::array()) << layout["overflowing"].dump(2);
@@ -724,13 +752,6 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   EXPECT_EQ(state["rover"]["mode"], short_enum(newest_hk["data"]["mode"], "ROVER_MODE_"));
   EXPECT_TRUE(SameNumber(state["rover"]["housekeeping"]["battery_soc_percent"],
                          newest_hk["data"]["battery_soc_percent"].get<double>()));
-  uint64_t newest_onboard = 0, oldest_onboard = UINT64_MAX;
-  for (const auto& [stream, list] : lines) {
-    for (const json& j : list) {
-      newest_onboard = std::max(newest_onboard, j["onboard_time_ns"].get<uint64_t>());
-      oldest_onboard = std::min(oldest_onboard, j["onboard_time_ns"].get<uint64_t>());
-    }
-  }
   EXPECT_EQ(state["clock"]["scet_ns"], newest_onboard);
   EXPECT_EQ(state["clock"]["mission_epoch_ns"], oldest_onboard);
   EXPECT_EQ(state["clock"]["light_time_s"], 0.0);
@@ -779,6 +800,45 @@ TEST_F(Web, TheConsoleShowsStateClockAndTimelineAndFitsAt1280And1920InChromium) 
   ASSERT_EQ(newest3["entries"].size(), 3u);
   EXPECT_TRUE(newest3["truncated"]);
   EXPECT_EQ(newest3["entries"][2], timeline.back());
+}
+
+// Open MCT's own plot in real time while the field's stream falls silent (the rover's process
+// stopped for 8 s, then let go): the line stops at the silence and starts again after it, with
+// nothing drawn across it. Without the plugin's gap point the plot joins the two (counted 0
+// pixels with it; without it, a line across the silence).
+TEST_F(Web, ALivePlotIsNotJoinedAcrossAStreamsSilenceInChromium) {
+  Start("nominal", "5");
+  ASSERT_TRUE(WaitUntil([&] { return Received() > 20; }, 20s));
+  std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
+  const std::string screenshot = std::string(LGS_TEST_OUTPUT_DIR) + "/live-gap.png";
+  ChildProcess browser(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/web/live_gap_check.mjs", "--url",
+       "http://127.0.0.1:" + std::to_string(port_), "--key", kSoc, "--pid",
+       std::to_string(emulator_->pid()), "--silence-ms", "8000", "--screenshot", screenshot},
+      dir_.path(), "browser");
+  ASSERT_EQ(browser.Wait(90s), 0) << browser.Stderr();
+  const json report = json::parse(browser.Stdout());
+  { std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/live-gap-report.json") << report.dump(2); }
+  Stop();
+  ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_EQ(report["console_errors"], json::array()) << report.dump(2);
+  EXPECT_GT(report["points_after"].get<int>(), 0) << report.dump(2);
+  // The station's JSON lines: housekeeping stopped for the silence, and only then.
+  const auto lines = ReadStationLines(dir_.File("station.jsonl"));
+  const double from_ns = report["silence_from"].get<double>() * 1e6,
+               to_ns = report["silence_to"].get<double>() * 1e6;
+  size_t during = 0, before = 0;
+  for (const json& j : lines.at("housekeeping")) {
+    const auto t = j["ground_time_ns"].get<double>();
+    during += t > from_ns + 500e6 && t < to_ns;
+    before += t > from_ns - 10e9 && t < from_ns;
+  }
+  EXPECT_EQ(during, 0u);
+  EXPECT_GT(before, 20u);
+  // The chart: the line before the silence, none across it.
+  EXPECT_GT(report["before_pixels"].get<int>(), 20) << report.dump(2);
+  EXPECT_EQ(report["gap_pixels"], 0) << report.dump(2);
 }
 
 // The mission clock's relay prediction from a pass plan (the scenario file the rover runs),
@@ -850,6 +910,123 @@ TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
   EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
   station.Signal(SIGTERM);
   EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+}
+
+// The mission clock's loss-of-sun prediction from an illumination plan the emulator wrote for
+// its own terrain and sun (rover_emulator --write-sun-plan), against the rover's own array: the
+// first housekeeping packet with no solar power, on board. The site is the nominal plateau with
+// the sun placed so it goes behind the massifs about 11 minutes in; the rover stays where it
+// landed (its one waypoint is 20 cm away), where the plan is for.
+TEST(WebClock, TheNextLossOfSunIsWhenTheRoversArrayGoesDark) {
+  ScratchDir dir;
+  const std::string scenario = dir.File("sunset.yaml");
+  std::ofstream(scenario) << "name: sunset\nseed: 1\nsite:\n  sun_azimuth_deg: 122.4\n"
+                             "traverse:\n  waypoints: [[0.0, 0.2]]\n";
+  const std::string plan_path = dir.File("sun.yaml");
+  {
+    ChildProcess plan(
+        LGS_EMULATOR_BIN,
+        EmulatorArgs().Scenario(scenario).Until("1d").Arg("--write-sun-plan", plan_path).Args(),
+        dir.path(), "plan");
+    ASSERT_EQ(plan.Wait(30s), 0) << plan.Stderr();
+  }
+  auto plan = station::LoadSunSchedule(plan_path);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  ASSERT_FALSE(plan->shadows.empty()) << ReadFile(plan_path);
+  const double loss_s = plan->shadows.front().start_s;
+  ASSERT_GT(loss_s, 300.0) << ReadFile(plan_path);
+  ASSERT_LT(loss_s, 1200.0) << ReadFile(plan_path);
+
+  const int port = FreeTcpPort();
+  const std::string tm = dir.IpcEndpoint("tm");
+  ChildProcess station(LGS_STATION_BIN,
+                       StationArgs()
+                           .Connect(tm)
+                           .Http(port)
+                           .Jsonl(dir.File("station.jsonl"))
+                           .Quiet()
+                           .StatsInterval(0)
+                           .Arg("--sun-schedule", plan_path)
+                           .Args(),
+                       dir.path(), "station");
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s));
+  // At 60× the loss comes some 11 s in; the run ends 2 minutes of mission time after it.
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Bind(tm)
+                            .WaitForSubscribers()
+                            .Scenario(scenario)
+                            .IdealLink()
+                            .Speed(60)
+                            .Until(FormatNumber(loss_s + 120))
+                            .Args(),
+                        dir.path(), "emulator");
+  const auto clock_now = [&] {
+    const Reply r = Get(port, "/api/state");
+    return r.status == 200 ? json::parse(r.body)["clock"] : json();
+  };
+  json before;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        before = clock_now();
+        return before["met_s"].is_number() && before["met_s"].get<double>() > 1;
+      },
+      20s));
+  ASSERT_LT(before["met_s"].get<double>(), loss_s - 60) << before.dump(2);
+  const json& sunlit = before["sun_schedule"];
+  EXPECT_TRUE(before["sun_schedule_configured"]);
+  EXPECT_FALSE(sunlit["in_shadow"]);
+  EXPECT_TRUE(sunlit["covered"]);
+  EXPECT_NEAR(sunlit["loss_in_s"].get<double>(), loss_s - before["met_s"].get<double>(), 1e-6);
+  const int64_t epoch = before["mission_epoch_ns"];
+  const int64_t predicted_ns = sunlit["next_loss_scet_ns"];
+  EXPECT_EQ(predicted_ns, epoch + static_cast<int64_t>(std::llround(loss_s * 1e9)));
+  const double back_s = loss_s + plan->shadows.front().duration_s;
+  if (back_s < plan->until_s) {
+    EXPECT_NEAR(sunlit["return_in_s"].get<double>(), back_s - before["met_s"].get<double>(), 1e-6);
+  }
+  // After the loss: in shadow, and the sun's return is the spell's end.
+  json after;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        after = clock_now();
+        return after["met_s"].is_number() && after["met_s"].get<double>() > loss_s + 30;
+      },
+      40s))
+      << after.dump(2);
+  EXPECT_TRUE(after["sun_schedule"]["in_shadow"]) << after.dump(2);
+  ASSERT_EQ(emulator.Wait(40s), 0) << emulator.Stderr();
+  std::this_thread::sleep_for(500ms);
+  station.Signal(SIGTERM);
+  ASSERT_EQ(station.Wait(20s), 0) << station.Stderr();
+
+  // The rover's array: lit until the loss, dark from it (the rover looks at the sun every 10 s of
+  // mission time, as the plan is stepped; a housekeeping packet a second).
+  int64_t last_lit_ns = 0, first_dark_ns = 0;
+  size_t dark_packets = 0, lit_after = 0;
+  for (const std::string& line : ReadLines(dir.File("station.jsonl"))) {
+    const json j = json::parse(line);
+    if (j["stream"] != "housekeeping") continue;
+    const int64_t t = j["onboard_time_ns"];
+    const double solar = j["data"].value("solar_power_w", 0.0);
+    if (solar > 0) {
+      if (first_dark_ns != 0) ++lit_after;
+      last_lit_ns = first_dark_ns == 0 ? t : last_lit_ns;
+    } else {
+      if (first_dark_ns == 0) first_dark_ns = t;
+      ++dark_packets;
+    }
+  }
+  ASSERT_NE(first_dark_ns, 0) << "the array never went dark";
+  std::printf(
+      "loss of sun predicted at mission %.0f s; the array: last lit %+.3f s, first dark "
+      "%+.3f s from it; %zu dark packets\n",
+      loss_s, static_cast<double>(last_lit_ns - predicted_ns) / 1e9,
+      static_cast<double>(first_dark_ns - predicted_ns) / 1e9, dark_packets);
+  EXPECT_GT(dark_packets, 60u);
+  EXPECT_EQ(lit_after, 0u);
+  EXPECT_NEAR(static_cast<double>(first_dark_ns - predicted_ns) / 1e9, 0.0, 12.0);
+  EXPECT_LT(last_lit_ns, predicted_ns + 10'000'000'000);
 }
 
 }  // namespace

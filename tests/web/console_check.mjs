@@ -111,7 +111,9 @@ try {
       light_text: s.querySelector('.lgs-clock-light .lgs-chip-value').textContent,
       mode_text: s.querySelector('.lgs-chip-mode .lgs-chip-value').textContent,
       battery_text: s.querySelector('.lgs-chip-battery .lgs-chip-value').textContent,
-      arrives_text: s.querySelector('.lgs-clock-arrives .lgs-chip-value').textContent
+      arrives_text: s.querySelector('.lgs-clock-arrives .lgs-chip-value').textContent,
+      sunlight_text: s.querySelector('.lgs-clock-sunlight .lgs-chip-value').textContent,
+      next_loss_of_sun_scet_ns: s.dataset.nextLossOfSunScetNs, in_shadow: s.dataset.inShadow
     })));
     seen.layout = await page.evaluate(measureLayout);
     seen.power = await page.locator('.lgs-power').evaluate((p) => ({

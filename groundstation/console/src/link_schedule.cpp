@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -120,12 +121,78 @@ Result<LinkSchedule> ParseLinkSchedule(const std::string& text, const std::strin
   }
 }
 
-Result<LinkSchedule> LoadLinkSchedule(const std::string& path) {
+namespace {
+
+std::optional<std::string> ReadText(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Status::Error(fmt::format("link schedule {}: cannot be read", path));
+  if (!in) return std::nullopt;
   std::stringstream text;
   text << in.rdbuf();
-  return ParseLinkSchedule(text.str(), path);
+  return text.str();
+}
+
+}  // namespace
+
+Result<LinkSchedule> LoadLinkSchedule(const std::string& path) {
+  const auto text = ReadText(path);
+  if (!text) return Status::Error(fmt::format("link schedule {}: cannot be read", path));
+  return ParseLinkSchedule(*text, path);
+}
+
+bool SunSchedule::InShadow(double t) const {
+  return t < until_s && protocol::InOutage(shadows, {}, t);
+}
+
+std::optional<double> SunSchedule::NextLoss(double t) const {
+  const auto next = protocol::NextOutageStart(shadows, {}, t);
+  if (!next || *next >= until_s) return std::nullopt;
+  return next;
+}
+
+std::optional<double> SunSchedule::NextReturn(double t) const {
+  const auto start = InShadow(t) ? std::optional<double>(t) : NextLoss(t);
+  if (!start) return std::nullopt;
+  const double end = protocol::OutageEnd(shadows, {}, *start);
+  // A spell that runs to the plan's end: the plan does not say when it ends.
+  if (end >= until_s) return std::nullopt;
+  return end;
+}
+
+Result<SunSchedule> ParseSunSchedule(const std::string& text, const std::string& source) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap() || !root["sun"] || !root["sun"].IsMap()) {
+      return Status::Error(fmt::format(
+          "sun schedule {}: expected a 'sun:' mapping (rover_emulator --write-sun-plan)", source));
+    }
+    const YAML::Node sun = root["sun"];
+    OnlyKeys(sun, {"site", "at_m", "step", "until", "shadows"}, "sun");
+    SunSchedule s;
+    s.source = source;
+    s.until_s = Seconds(sun, "until", "sun", 1, true);
+    const YAML::Node shadows = sun["shadows"];
+    if (!shadows || !shadows.IsSequence()) {
+      throw ScheduleError{"sun.shadows: must be a list (empty when the sun never sets)"};
+    }
+    for (size_t i = 0; i < shadows.size(); ++i) {
+      const std::string at = fmt::format("sun.shadows[{}]", i);
+      if (!shadows[i].IsMap()) throw ScheduleError{fmt::format("{}: must be a mapping", at)};
+      OnlyKeys(shadows[i], {"start", "duration"}, at);
+      s.shadows.push_back({Seconds(shadows[i], "start", at, 0, true),
+                           Seconds(shadows[i], "duration", at, 0.001, true)});
+    }
+    return s;
+  } catch (const ScheduleError& e) {
+    return Status::Error(fmt::format("sun schedule {}: {}", source, e.message));
+  } catch (const YAML::Exception& e) {
+    return Status::Error(fmt::format("sun schedule {}: {}", source, e.what()));
+  }
+}
+
+Result<SunSchedule> LoadSunSchedule(const std::string& path) {
+  const auto text = ReadText(path);
+  if (!text) return Status::Error(fmt::format("sun schedule {}: cannot be read", path));
+  return ParseSunSchedule(*text, path);
 }
 
 }  // namespace lgs::station

@@ -78,6 +78,10 @@ int main(int argc, char** argv) {
                  "the relay's expected outages (a YAML pass plan, or a rover-emulator scenario's "
                  "link section): the console predicts the next loss and acquisition of signal")
       ->check(CLI::ExistingFile);
+  app.add_option("--sun-schedule", options.sun_schedule_path,
+                 "the site's predicted shadows (a YAML illumination plan, as rover_emulator "
+                 "--write-sun-plan writes): the console predicts the next loss and return of sun")
+      ->check(CLI::ExistingFile);
   app.add_option("--mission-epoch", mission_epoch,
                  "the mission clock's epoch, on-board time: UTC as 2026-12-07T06:00:00Z or Unix "
                  "seconds (default: the oldest on-board time this run sees)")

@@ -30,6 +30,11 @@ Status Station::Impl::Start() {
     if (!schedule.ok()) return schedule.error();
     link_schedule = std::move(*schedule);
   }
+  if (!options.sun_schedule_path.empty()) {
+    auto plan = LoadSunSchedule(options.sun_schedule_path);
+    if (!plan.ok()) return plan.error();
+    sun_schedule = std::move(*plan);
+  }
   if (!options.products.directory.empty()) products = MakeProductSink();
   map = std::make_unique<MapSink>(
       log, std::chrono::duration_cast<Clock::duration>(

@@ -50,7 +50,7 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
                           {"command_arrives_ns", now_ns + light_ns}};
   const bool epoch_given = options.mission_epoch_ns != 0;
   clock["mission_epoch_source"] = epoch_given ? "--mission-epoch" : "first telemetry";
-  nlohmann::json schedule = nullptr;
+  nlohmann::json schedule = nullptr, sun = nullptr;
   if (console_state.latest_onboard_ns != 0) {
     const int64_t scet = console_state.latest_onboard_ns;
     const int64_t epoch = epoch_given ? options.mission_epoch_ns : console_state.first_onboard_ns;
@@ -59,16 +59,28 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
     clock["mission_epoch_ns"] = epoch;
     const double met_s = static_cast<double>(scet - epoch) / 1e9;
     clock["met_s"] = met_s;
+    // Predicted at the newest on-board time: what the rover's clock will read at each.
+    const auto at = [epoch](std::optional<double> mission_s) {
+      return mission_s
+                 ? nlohmann::json(epoch + static_cast<int64_t>(std::llround(*mission_s * 1e9)))
+                 : nlohmann::json();
+    };
+    const auto in = [met_s](std::optional<double> mission_s) {
+      return mission_s ? nlohmann::json(*mission_s - met_s) : nlohmann::json();
+    };
+    if (sun_schedule) {
+      const auto loss = sun_schedule->NextLoss(met_s);
+      const auto back = sun_schedule->NextReturn(met_s);
+      sun = {{"source", sun_schedule->source},
+             {"in_shadow", sun_schedule->InShadow(met_s)},
+             {"covered", met_s < sun_schedule->until_s},
+             {"until_scet_ns", at(sun_schedule->until_s)},
+             {"next_loss_scet_ns", at(loss)},
+             {"next_return_scet_ns", at(back)},
+             {"loss_in_s", in(loss)},
+             {"return_in_s", in(back)}};
+    }
     if (link_schedule) {
-      // Predicted at the newest on-board time: what the rover's clock will read at each.
-      const auto at = [epoch](std::optional<double> mission_s) {
-        return mission_s
-                   ? nlohmann::json(epoch + static_cast<int64_t>(std::llround(*mission_s * 1e9)))
-                   : nlohmann::json();
-      };
-      const auto in = [met_s](std::optional<double> mission_s) {
-        return mission_s ? nlohmann::json(*mission_s - met_s) : nlohmann::json();
-      };
       const auto los = link_schedule->NextLoss(met_s);
       const auto aos = link_schedule->NextAcquisition(met_s);
       schedule = {{"source", link_schedule->source},
@@ -86,6 +98,8 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
   }
   clock["link_schedule"] = link_schedule ? schedule : nlohmann::json();
   clock["link_schedule_configured"] = link_schedule.has_value();
+  clock["sun_schedule"] = sun_schedule ? sun : nlohmann::json();
+  clock["sun_schedule_configured"] = sun_schedule.has_value();
   out["clock"] = std::move(clock);
   out["link"] = LinkWatchJson(link_watch_snapshot);
   return out;

@@ -148,6 +148,7 @@ struct Station::Impl final : WebBackend {
   // The rover's state as ConsoleStateSink last published it (the console's banner and clock).
   station::ConsoleState console_state;
   std::optional<LinkSchedule> link_schedule;  // --link-schedule
+  std::optional<SunSchedule> sun_schedule;    // --sun-schedule
   std::unique_ptr<GapFiller> gap_filler;
   std::unique_ptr<Uplink> uplink;
   bool gap_fill_busy = false;  // as last told to the ingest thread

@@ -1170,9 +1170,11 @@
   const fixed = (v, digits) => (typeof v === 'number' ? v.toFixed(digits) : '–');
 
   function seconds(s) {
-    if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} m`;
-    if (s >= 60) return `${Math.floor(s / 60)} m ${Math.round(s % 60)} s`;
-    return `${Math.round(s)} s`;
+    const whole = Math.round(s);
+    if (whole >= 86400) return `${Math.floor(whole / 86400)} d ${Math.floor((whole % 86400) / 3600)} h`;
+    if (whole >= 3600) return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} m`;
+    if (whole >= 60) return `${Math.floor(whole / 60)} m ${whole % 60} s`;
+    return `${whole} s`;
   }
 
   // Files coming down (progress, rate, ETA at the current rate) and the images kept, the chosen
@@ -1291,8 +1293,9 @@
     const light = chip('lgs-clock-light', 'one-way light');
     const arrives = chip('lgs-clock-arrives', 'a command sent now arrives');
     const sun = chip('lgs-clock-sun', 'sun at the rover');
+    const sunlight = chip('lgs-clock-sunlight', 'sunlight');
     const relay = chip('lgs-clock-relay', 'relay');
-    const clock = el('div', { class: 'lgs-clock' }, utc, scet, met, light, arrives, sun, relay);
+    const clock = el('div', { class: 'lgs-clock' }, utc, scet, met, light, arrives, sun, sunlight, relay);
     const root = el('div', { class: 'lgs-view lgs-state' }, banner, clock);
     element.append(root);
     let state = null;
@@ -1358,9 +1361,25 @@
       root.dataset.lightTimeS = String(k.light_time_s);
       sun.value.textContent = r.sun ? `elevation ${r.sun.elevation_deg.toFixed(1)}°, azimuth ` +
         `${r.sun.azimuth_deg.toFixed(0)}° (camera record)` : 'no camera record yet';
-      // The pass plan, evaluated at the newest on-board time (times are SCET).
+      // The plans, evaluated at the newest on-board time (times are SCET; the date too when it
+      // is not the newest packet's).
+      const scetClock = (ns) => {
+        const iso = new Date(ns / 1e6).toISOString();
+        const sameDay = k.scet_ns && iso.slice(0, 10) === new Date(k.scet_ns / 1e6).toISOString().slice(0, 10);
+        return `SCET ${sameDay ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`}`;
+      };
+      const light_ = k.sun_schedule;
+      sunlight.value.textContent = !k.sun_schedule_configured ? 'no illumination plan (--sun-schedule)'
+        : !light_ ? 'no telemetry yet'
+          : !light_.covered ? `beyond the plan (it ends ${scetClock(light_.until_scet_ns)})`
+            : light_.in_shadow ? `IN SHADOW · sun back ${light_.next_return_scet_ns ? `${scetClock(light_.next_return_scet_ns)} (in ${seconds(light_.return_in_s)})` : 'not within the plan'}`
+              : light_.next_loss_scet_ns ? `sunlit · next loss of sun ${scetClock(light_.next_loss_scet_ns)} (in ${seconds(light_.loss_in_s)})`
+                : 'sunlit · no loss of sun within the plan';
+      sunlight.classList.toggle('lgs-warning', Boolean(light_ && light_.covered &&
+        (light_.in_shadow || (light_.loss_in_s !== null && light_.loss_in_s < 3600))));
+      root.dataset.nextLossOfSunScetNs = light_ && light_.next_loss_scet_ns ? String(light_.next_loss_scet_ns) : '';
+      root.dataset.inShadow = light_ ? String(light_.in_shadow) : '';
       const plan = k.link_schedule;
-      const scetClock = (ns) => `SCET ${new Date(ns / 1e6).toISOString().slice(11, 19)}`;
       relay.value.textContent = !k.link_schedule_configured ? 'no pass plan (--link-schedule)'
         : !plan ? 'no telemetry yet'
           : plan.in_outage ? `OUT OF VIEW · back ${plan.next_aos_scet_ns ? `${scetClock(plan.next_aos_scet_ns)} (in ${seconds(plan.aos_in_s)})` : 'not planned'}`
@@ -1388,20 +1407,59 @@
     return Math.max(5000, 5 * typical);
   }
 
-  // Samples with a NaN point in each gap (gapThreshold), for Open MCT's plots, which join every
-  // point to the next and skip none but a non-number.
+  // The point that stands in a gap: Open MCT's plots join every point to the next and skip none
+  // but a non-number.
+  const gapPoint = (a, b) =>
+    ({ key: a.key, utc: (a.utc + b.utc) / 2, scet: (a.scet + b.scet) / 2, value: NaN, gap: true });
+
+  // Where each field's newest plotted history ended, and the gap for that series: a live point
+  // that comes after a gap from it is not joined to it either.
+  const plottedEnds = new Map();  // key -> { utc, scet, gap }
+
+  // Samples with a NaN point in each gap (gapThreshold), for Open MCT's plots.
   function withGaps(samples) {
     if (samples.length < 2 || typeof samples[0].value !== 'number') return samples;
     const gap = gapThreshold(samples.map((d) => [d.utc]));
     const out = [samples[0]];
     for (let i = 1; i < samples.length; ++i) {
       const a = samples[i - 1], b = samples[i];
-      if (b.utc - a.utc > gap) {
-        out.push({ key: a.key, utc: (a.utc + b.utc) / 2, scet: (a.scet + b.scet) / 2, value: NaN, gap: true });
-      }
+      if (b.utc - a.utc > gap) out.push(gapPoint(a, b));
       out.push(b);
     }
+    const last = samples[samples.length - 1];
+    const known = plottedEnds.get(last.key);
+    if (!known || known.utc <= last.utc) plottedEnds.set(last.key, { utc: last.utc, scet: last.scet, gap });
     return out;
+  }
+
+  // Live points for a plot, with a NaN point before one that comes after a gap: a stream that
+  // falls silent while the plot is open is not joined across its silence when it speaks again.
+  // The gap is gapThreshold over the last 32 points (or the plotted history's until then).
+  function liveGaps(key) {
+    const recent = [];  // [utc] of the last points given
+    let last = null;
+    return (data) => {
+      if (!data.length || typeof data[0].value !== 'number') return data;
+      const out = [];
+      for (const d of data) {
+        let gap = recent.length >= 2 ? gapThreshold(recent) : 5000;
+        if (!last) {
+          const plotted = plottedEnds.get(key);
+          if (plotted && plotted.utc < d.utc) {
+            last = { key, utc: plotted.utc, scet: plotted.scet };
+            gap = plotted.gap;
+          }
+        }
+        if (last && d.utc - last.utc > gap) out.push(gapPoint(last, d));
+        out.push(d);
+        if (!last || d.utc > last.utc) {
+          last = d;
+          recent.push([d.utc]);
+          if (recent.length > 32) recent.shift();
+        }
+      }
+      return out;
+    };
   }
 
   // Battery and power: the state of charge over the range above, power in (solar) and out
@@ -1735,8 +1793,13 @@
         supportsBatching: () => true,
         subscribe: (d, callback, options) => {
           const batch = options && options.strategy === openmct.telemetry.SUBSCRIBE_STRATEGY.BATCH;
+          // Open MCT 4.2's plot subscribes with filters and the batch strategy only; its tables
+          // add their sort order (and a size), and get no gap points. A subscriber for the latest
+          // datum gets the newest, never a gap point.
+          const plot = batch && !('order' in options) && !('size' in options);
+          const gaps = plot ? liveGaps(d.lgs.key) : (data) => data;
           return realtimeClient().subscribe(d.lgs.key, (data) =>
-            batch ? callback(data) : callback(data[data.length - 1]));
+            batch ? callback(gaps(data)) : callback(data[data.length - 1]));
         },
         supportsLimits: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs && d.lgs.limits),
         getLimitEvaluator: (d) => limitEvaluator(d.lgs.limits),

@@ -37,4 +37,32 @@ struct LinkSchedule {
 [[nodiscard]] Result<LinkSchedule> ParseLinkSchedule(const std::string& yaml_text,
                                                      const std::string& source);
 
+// SunSchedule: an illumination plan — when the rover's site is predicted to have the whole sun
+// behind its horizon, over a span of mission time — so the console can say when the next loss
+// of sun comes and when the sun returns. Real missions compute it from an orbital elevation
+// model and the sun's ephemeris; `rover_emulator --write-sun-plan` writes the emulator's:
+//
+//   sun:
+//     until: 30d                  # what the plan covers, from mission time 0 (required)
+//     shadows:                    # may be empty: sunlit throughout
+//       - {start: 5h12m, duration: 40m}
+//     site: "…"; at_m: [x, y]; step: 10    # what it was computed for (optional)
+//
+// A plain value; thread-safe to read.
+struct SunSchedule {
+  std::vector<protocol::OutageWindow> shadows;
+  double until_s = 0;  // beyond it the plan says nothing
+  std::string source;
+
+  bool InShadow(double mission_s) const;
+  // The next loss of sun after `mission_s` (none: not before the plan's end), and the return of
+  // the sun that ends the spell holding or following `mission_s` (none: not within the plan).
+  std::optional<double> NextLoss(double mission_s) const;
+  std::optional<double> NextReturn(double mission_s) const;
+};
+
+[[nodiscard]] Result<SunSchedule> LoadSunSchedule(const std::string& path);
+[[nodiscard]] Result<SunSchedule> ParseSunSchedule(const std::string& yaml_text,
+                                                   const std::string& source);
+
 }  // namespace lgs::station

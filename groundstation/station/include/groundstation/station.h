@@ -72,6 +72,8 @@ struct StationOptions {
   double light_time_s = 1.28;  // one-way light time, subtracted from latency
   // The console's pass plan (groundstation/link_schedule.h), read at start: "" = none.
   std::string link_schedule_path;
+  // The console's illumination plan (SunSchedule in groundstation/link_schedule.h): "" = none.
+  std::string sun_schedule_path;
   // The mission clock's epoch, Unix ns of on-board time: 0 = the oldest on-board time this
   // run has seen. The link schedule's mission times count from it.
   int64_t mission_epoch_ns = 0;

@@ -1,0 +1,88 @@
+// Opens Open MCT's own plot of one field in real time (a one-minute window) in Debian's chromium,
+// lets the field's stream fall silent while the plot is open (the emulator is stopped with
+// SIGSTOP, then let go with SIGCONT), and reports as one JSON object on stdout how many line
+// pixels the chart has in the silence and in the data before it. The test in
+// tests/integration/web_test.cpp starts the real emulator and station and checks the report.
+//
+//   node live_gap_check.mjs --url http://127.0.0.1:PORT --key KEY --pid EMULATOR_PID
+//        --silence-ms 8000 --screenshot FILE
+import { openPage, parseArgs } from './chromium.mjs';
+
+const args = parseArgs(process.argv);
+const silence = Number(args['silence-ms'] || 8000);
+const report = { console_errors: [], steps: [], live: 0 };
+const step = (name) => report.steps.push(name);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const { browser, page } = await openPage(report, { width: 1280, height: 800 });
+let stopped = false;
+try {
+  page.on('websocket', (ws) => ws.on('framereceived', (frame) => {
+    const message = JSON.parse(frame.payload);
+    if (message.type === 'data') report.live += message.data.filter((d) => d.key === args.key).length;
+  }));
+  await page.goto(`${args.url}/#/browse/lgs:rover/lgs:${args.key}?tc.mode=local&tc.startDelta=60000` +
+    '&tc.endDelta=5000&tc.timeSystem=utc&view=plot-single');
+  await page.waitForFunction(() => document.querySelectorAll('canvas').length >= 1, null, { timeout: 30000 });
+  // 12 s of live points, then the silence, then 6 s of points again.
+  for (let i = 0; i < 300 && report.live < 20; ++i) await sleep(100);
+  await sleep(12000);
+  step('live');
+  process.kill(Number(args.pid), 'SIGSTOP');
+  stopped = true;
+  report.silence_from = Date.now();
+  await sleep(silence);
+  process.kill(Number(args.pid), 'SIGCONT');
+  stopped = false;
+  report.silence_to = Date.now();
+  const before = report.live;
+  for (let i = 0; i < 100 && report.live === before; ++i) await sleep(100);
+  report.points_after = report.live - before;
+  await sleep(6000);
+  step('silence');
+
+  const chart = page.locator('canvas').last();
+  const box = await chart.boundingBox();
+  const boundsBefore = await page.evaluate(() => openmct.time.getBounds());
+  const png = await page.screenshot({ clip: box });
+  const boundsAfter = await page.evaluate(() => openmct.time.getBounds());
+  // The conductor ticks while the screenshot is taken: the middle of the two bounds.
+  const start = (boundsBefore.start + boundsAfter.start) / 2, end = (boundsBefore.end + boundsAfter.end) / 2;
+  report.bounds = { start, end, drift_ms: boundsAfter.start - boundsBefore.start };
+  const { silence_from: from, silence_to: to } = report;
+  Object.assign(report, await page.evaluate(async ({ data, start, end, from, to }) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${data}`;
+    await image.decode();
+    const c = document.createElement('canvas');
+    c.width = image.width;
+    c.height = image.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(image, 0, 0);
+    const pixels = ctx.getImageData(0, 0, c.width, c.height).data;
+    const column = (t) => Math.round((t - start) / (end - start) * (c.width - 1));
+    const count = (t0, t1) => {
+      let n = 0;
+      for (let x = Math.max(0, column(t0)); x <= Math.min(c.width - 1, column(t1)); ++x) {
+        for (let y = 0; y < c.height; ++y) {
+          const i = 4 * (y * c.width + x);
+          const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+          if (b > 150 && b > r + 60) ++n;  // the first series is blue; the grid is grey
+        }
+      }
+      return n;
+    };
+    const pause = to - from;
+    return { width: c.width, height: c.height,
+      gap_pixels: count(from + 0.25 * pause, to - 0.25 * pause),
+      before_pixels: count(from - 10000, from - 2000) };
+  }, { data: png.toString('base64'), start, end, from, to }));
+  await page.screenshot({ path: args.screenshot });
+  step('measured');
+} catch (e) {
+  report.error = String(e && e.stack || e);
+} finally {
+  if (stopped) process.kill(Number(args.pid), 'SIGCONT');
+  await browser.close();
+  console.log(JSON.stringify(report));
+}
