@@ -77,12 +77,8 @@ void ConsoleStateSink::OnAccepted(const AcceptedPacket& a) {
         state_.hazard_stop_onboard_ns = onboard;
         state_.hazard_stop_message = event.message();
       }
-      // A hibernating rover sends no housekeeping: its mode-change event (value = the new
-      // mode) is the last word on the mode.
-      const auto mode = static_cast<int>(event.value());
-      if (event.kind() == rover::v1::EVENT_KIND_MODE_CHANGE && rover::v1::RoverMode_IsValid(mode) &&
-          static_cast<double>(mode) == event.value() && onboard >= state_.mode_onboard_ns) {
-        state_.mode = static_cast<rover::v1::RoverMode>(mode);
+      if (const auto mode = ModeChangedTo(event); mode && onboard >= state_.mode_onboard_ns) {
+        state_.mode = *mode;
         state_.mode_onboard_ns = onboard;
       }
       break;

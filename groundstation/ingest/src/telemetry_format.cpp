@@ -23,6 +23,15 @@ std::string_view ShortEnum(const std::string& name, std::string_view prefix) {
   return v;
 }
 
+std::optional<rover::v1::RoverMode> ModeChangedTo(const rover::v1::Event& event) {
+  const auto mode = static_cast<int>(event.value());
+  if (event.kind() != rover::v1::EVENT_KIND_MODE_CHANGE || !rover::v1::RoverMode_IsValid(mode) ||
+      static_cast<double>(mode) != event.value()) {
+    return std::nullopt;
+  }
+  return static_cast<rover::v1::RoverMode>(mode);
+}
+
 namespace {
 
 using protocol::StreamId;

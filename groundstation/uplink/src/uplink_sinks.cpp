@@ -1,5 +1,6 @@
 #include "groundstation/uplink_sinks.h"
 
+#include "groundstation/telemetry_format.h"
 #include "rover/v1/event.pb.h"
 #include "rover/v1/housekeeping.pb.h"
 #include "rover/v1/navigation.pb.h"
@@ -27,16 +28,10 @@ void RoverStateSink::OnAccepted(const AcceptedPacket& a) {
     mode_changed = mode != state_.mode;
     state_.mode = mode;
   } else if (p.stream->id == StreamId::kEvent) {
-    // A hibernating rover sends no housekeeping: its mode-change event (value = the new mode)
-    // is the last word on it.
-    const auto& event = static_cast<const rover::v1::Event&>(*p.message);
-    const auto mode = static_cast<int>(event.value());
-    if (event.kind() != rover::v1::EVENT_KIND_MODE_CHANGE || !rover::v1::RoverMode_IsValid(mode) ||
-        static_cast<double>(mode) != event.value()) {
-      return;
-    }
-    mode_changed = mode != state_.mode;
-    state_.mode = static_cast<rover::v1::RoverMode>(mode);
+    const auto mode = ModeChangedTo(static_cast<const rover::v1::Event&>(*p.message));
+    if (!mode) return;
+    mode_changed = *mode != state_.mode;
+    state_.mode = *mode;
   } else if (p.stream->id == StreamId::kNavigationPose) {
     const auto& pose = static_cast<const rover::v1::NavigationPose&>(*p.message);
     state_.x_m = pose.x_m();

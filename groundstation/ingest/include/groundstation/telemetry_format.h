@@ -9,19 +9,26 @@
 // with `data` in protobuf's JSON mapping (proto field names, defaults included).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "protocol/telemetry_decoder.h"
+#include "rover/v1/common.pb.h"
 
 namespace rover::v1 {
 class CommandVerification;
-}
+class Event;
+}  // namespace rover::v1
 
 namespace lgs::station {
 
 // "ROVER_MODE_DRIVE" -> "DRIVE": an enum value's name without its type prefix (a view of `name`).
 std::string_view ShortEnum(const std::string& name, std::string_view prefix);
+
+// The mode a MODE_CHANGE event says the rover went into (its value), if it is one and names a
+// mode. A hibernating rover sends no housekeeping: the event is the last word on its mode.
+std::optional<rover::v1::RoverMode> ModeChangedTo(const rover::v1::Event& event);
 
 std::string FormatTelemetryLine(const protocol::DecodedPacket& packet);
 
