@@ -839,6 +839,9 @@ TEST_F(Web, ALivePlotIsNotJoinedAcrossAStreamsSilenceInChromium) {
   // The chart: the line before the silence, none across it.
   EXPECT_GT(report["before_pixels"].get<int>(), 20) << report.dump(2);
   EXPECT_EQ(report["gap_pixels"], 0) << report.dump(2);
+  // The live table of the same field: its rows, none of them the plot's gap point.
+  EXPECT_GT(report["table_rows"].get<int>(), 20) << report.dump(2);
+  EXPECT_EQ(report["table_nan_cells"], 0) << report.dump(2);
 }
 
 // The mission clock's relay prediction from a pass plan (the scenario file the rover runs),

@@ -1,7 +1,8 @@
 // Opens Open MCT's own plot of one field in real time (a one-minute window) in Debian's chromium,
 // lets the field's stream fall silent while the plot is open (the emulator is stopped with
 // SIGSTOP, then let go with SIGCONT), and reports as one JSON object on stdout how many line
-// pixels the chart has in the silence and in the data before it. The test in
+// pixels the chart has in the silence and in the data before it, and what the same field's live
+// table (another tab) shows: rows, and none of them a gap point. The test in
 // tests/integration/web_test.cpp starts the real emulator and station and checks the report.
 //
 //   node live_gap_check.mjs --url http://127.0.0.1:PORT --key KEY --pid EMULATOR_PID
@@ -24,6 +25,11 @@ try {
   await page.goto(`${args.url}/#/browse/lgs:rover/lgs:${args.key}?tc.mode=local&tc.startDelta=60000` +
     '&tc.endDelta=5000&tc.timeSystem=utc&view=plot-single');
   await page.waitForFunction(() => document.querySelectorAll('canvas').length >= 1, null, { timeout: 30000 });
+  // The same field's live table beside it, through the same silence: it gets no gap rows.
+  const table = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  table.on('pageerror', (e) => report.console_errors.push(`table: uncaught: ${e.message}`));
+  await table.goto(`${args.url}/#/browse/lgs:rover/lgs:${args.key}?tc.mode=local&tc.startDelta=60000` +
+    '&tc.endDelta=5000&tc.timeSystem=utc&view=table');
   // 12 s of live points, then the silence, then 6 s of points again.
   for (let i = 0; i < 300 && report.live < 20; ++i) await sleep(100);
   await sleep(12000);
@@ -78,6 +84,8 @@ try {
       before_pixels: count(from - 10000, from - 2000) };
   }, { data: png.toString('base64'), start, end, from, to }));
   await page.screenshot({ path: args.screenshot });
+  report.table_rows = await table.locator('tbody tr').count();
+  report.table_nan_cells = await table.locator('td', { hasText: 'NaN' }).count();
   step('measured');
 } catch (e) {
   report.error = String(e && e.stack || e);
