@@ -279,6 +279,38 @@ TEST(LinkAccountingPlausibility, ARoverWhoseNumberingRestartedIsNotTakenForDupli
   EXPECT_EQ(s.implausible, 0u);
 }
 
+// After a reboot a stream that speaks seldom may send one packet only: nothing comes to confirm
+// it, and when its hold runs out it is accepted (nothing newer on board contradicted it). One
+// the old numbering overtook on board in the meantime was not the rover's restart: discarded.
+TEST(LinkAccountingPlausibility, ALoneRestartedPacketIsAcceptedUnlessNewerPacketsContradictIt) {
+  LinkAccounting a;
+  for (uint32_t seq = 0; seq < 5; ++seq) a.Observe(kHk, seq, 10, seq * kS, seq * kS);
+  EXPECT_EQ(a.Observe(kHk, 0, 10, 600 * kS, 600 * kS), Arrival::kSuspect);
+  std::vector<Expired> expired;
+  a.Expire(601 * kS, expired);  // within its hold
+  EXPECT_TRUE(expired.empty());
+  a.Expire(700 * kS, expired);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_TRUE(expired[0].accepted);
+  EXPECT_EQ(expired[0].seq, 0u);
+  EXPECT_EQ(HkOf(a).resyncs, 1u);
+  EXPECT_EQ(HkOf(a).implausible, 0u);
+  // The new numbering goes on from it.
+  EXPECT_EQ(a.Observe(kHk, 1, 10, 601 * kS, 701 * kS), Arrival::kInOrder);
+
+  LinkAccounting b;
+  for (uint32_t seq = 0; seq < 5; ++seq) b.Observe(kHk, seq, 10, seq * kS, seq * kS);
+  EXPECT_EQ(b.Observe(kHk, 2, 10, 30 * kS, 30 * kS), Arrival::kSuspect);
+  // The old numbering goes on, newer on board than the suspect: it was no restart.
+  for (uint32_t seq = 5; seq < 40; ++seq) b.Observe(kHk, seq, 10, seq * kS, seq * kS);
+  std::vector<Expired> gone;
+  b.Expire(INT64_MAX, gone);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_FALSE(gone[0].accepted);
+  EXPECT_EQ(HkOf(b).implausible, 1u);
+  EXPECT_EQ(HkOf(b).highest_seq, 39u);
+}
+
 TEST(LinkAccountingPlausibility, AJumpTheOnboardClockExplainsIsAnOutageNotASuspect) {
   LinkAccounting a;
   a.Observe(kHk, 0, 10, 0, 0);

@@ -636,6 +636,18 @@ TEST(ParameterArchive, AScanOfArchivedRecordingsLearnsWhatReadingThemLearns) {
       EXPECT_EQ(a[i].last, b[i].last);
     }
   }
+  // Each stream's newest on-board time, the same from the archives as from the messages: the
+  // last packet recorded of each.
+  EXPECT_TRUE(read.prior.newest_onboard_known);
+  EXPECT_TRUE(archived.prior.newest_onboard_known);
+  EXPECT_EQ(archived.prior.newest_onboard_ns, read.prior.newest_onboard_ns);
+  EXPECT_EQ(read.prior.newest_onboard_ns[static_cast<size_t>(StreamId::kHousekeeping)],
+            kT0 + 2399 * kS);
+  EXPECT_EQ(read.prior.newest_onboard_ns[static_cast<size_t>(StreamId::kNavigationPose)],
+            kT0 + 2395 * kS);
+  EXPECT_EQ(read.prior.newest_onboard_ns[static_cast<size_t>(StreamId::kTerrainTile)],
+            kT0 + 2390 * kS);
+  EXPECT_EQ(read.prior.newest_onboard_ns[static_cast<size_t>(StreamId::kSoilMeasurement)], 0u);
   EXPECT_EQ(read.prior.recorded[0].size(), 26u);  // housekeeping: 25 gaps
   EXPECT_EQ(archived.latitude, read.latitude);
   EXPECT_EQ(read.latitude, -85.0 - 2395 * 1e-6);

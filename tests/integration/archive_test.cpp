@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -248,6 +249,72 @@ TEST(Archive, GsctlIndexChecksRebuildsWhatIsMissingOrDamagedAndRefusesBadArgumen
   const GsctlResult help = Gsctl(dir, {"index", "--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("--check"), std::string::npos);
+}
+
+// A rover that rebooted while the station was down numbers its packets from 0 again. The station
+// started again with --resume knows those numbers from its recordings, and the newest on-board
+// time recorded (from the archives, and with them deleted, from the messages): packets newer on
+// board than that are a restarted numbering, not copies, and every one is kept.
+TEST(Archive, AResumedStationKeepsEveryPacketOfARoverThatRebootedWhileItWasDown) {
+  ScratchDir dir;
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  // Each run: a station (resuming after the first) and a rover from boot, 90 s of mission time
+  // at 100 times its speed, the rover's clock on from where the last run left it.
+  const auto run = [&](int n, bool resume) {
+    SCOPED_TRACE(n);
+    const std::string tm = dir.IpcEndpoint(fmt::format("tm{}", n));
+    StationArgs args = StationArgs()
+                           .Connect(tm)
+                           .Record(dir.File("rec"))
+                           .Jsonl(dir.File(fmt::format("station{}.jsonl", n)))
+                           .SummaryJson(dir.File(fmt::format("summary{}.json", n)))
+                           .Quiet()
+                           .NoHttp();
+    if (resume) args.Resume();
+    ChildProcess station(LGS_STATION_BIN, args.Args(), dir.path(), fmt::format("station{}", n));
+    const std::string truth = dir.File(fmt::format("truth{}.jsonl", n));
+    ChildProcess emulator(LGS_EMULATOR_BIN,
+                          EmulatorArgs()
+                              .IdealLink()
+                              .Bind(tm)
+                              .WaitForSubscribers()
+                              .Speed(100)
+                              .Until("90s")
+                              .MissionStart(now_s + 200 * n)
+                              .Truth(truth)
+                              .Args(),
+                          dir.path(), fmt::format("emulator{}", n));
+    EXPECT_EQ(emulator.Wait(60s), 0) << emulator.Stderr();
+    const size_t sent = ReadLines(truth).size();
+    const std::string lines = dir.File(fmt::format("station{}.jsonl", n));
+    EXPECT_TRUE(WaitUntil([&] { return ReadLines(lines).size() >= sent; }, 20s));
+    station.Signal(SIGINT);
+    EXPECT_EQ(station.Wait(30s), 0) << station.Stderr();
+    const json summary = json::parse(ReadFile(dir.File(fmt::format("summary{}.json", n))));
+    std::printf("[ measured ] run %d: %zu sent, %zu kept, %s duplicates\n", n, sent,
+                ReadLines(lines).size(), summary["totals"]["duplicates"].dump().c_str());
+    // Per stream, what the rover sent and what the station kept (they must agree).
+    std::map<std::string, std::pair<size_t, size_t>> per_stream;
+    for (const std::string& l : ReadLines(truth)) ++per_stream[json::parse(l)["stream"]].first;
+    for (const std::string& l : ReadLines(lines)) ++per_stream[json::parse(l)["stream"]].second;
+    for (const auto& [stream, counts] : per_stream) {
+      EXPECT_EQ(counts.second, counts.first) << stream;
+    }
+    return std::make_pair(sent, ReadLines(lines).size());
+  };
+  const auto [sent1, kept1] = run(1, false);
+  EXPECT_EQ(kept1, sent1);
+  ASSERT_GT(sent1, 1000u);
+  // Resumed from the archives the first station wrote.
+  ASSERT_TRUE(fs::exists(dir.File("rec/archive")));
+  const auto [sent2, kept2] = run(2, true);
+  EXPECT_EQ(kept2, sent2);
+  // Resumed from the messages: no archives.
+  fs::remove_all(dir.File("rec/archive"));
+  const auto [sent3, kept3] = run(3, true);
+  EXPECT_EQ(kept3, sent3);
 }
 
 }  // namespace

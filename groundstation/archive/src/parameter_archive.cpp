@@ -40,7 +40,7 @@ constexpr int kZstdLevel = 3;
 constexpr uint32_t kFlagComplete = 1;
 // Blocks that are not a field's buckets.
 const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose",
-                  kPathKey = "@path", kSitesKey = "@sites";
+                  kPathKey = "@path", kSitesKey = "@sites", kOnboardKey = "@onboard";
 constexpr uint32_t kMaxSpecialBytes = 256u << 20;
 // Inflating starts with this much room and doubles it as the data fills it.
 constexpr size_t kFirstInflateBytes = 64 * 1024;
@@ -231,7 +231,7 @@ void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
                                 const google::protobuf::Message& message, uint64_t ground_ns,
                                 uint64_t onboard_ns, uint32_t sequence,
                                 std::span<const uint8_t> data) {
-  AddSequence(stream.id, sequence);
+  AddSequence(stream.id, sequence, onboard_ns);
   // The recorded bytes (a message of nothing but defaults has none), or the message's own.
   const auto keep = [&] {
     return ArchivedMessage{
@@ -352,6 +352,16 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
       }
     }
     special(kSequencesKey, payload);
+  }
+  {
+    // Per stream that has any: its index and its newest on-board time.
+    std::string payload;
+    for (size_t i = 0; i < newest_onboard_.size(); ++i) {
+      if (sequences_[i].empty()) continue;
+      Put(payload, static_cast<uint8_t>(i));
+      Put(payload, newest_onboard_[i]);
+    }
+    special(kOnboardKey, payload);
   }
   // Sites carry their band count after the length (DecodeMessages' `with_bands`).
   const auto messages = [](const std::vector<const ArchivedMessage*>& list,
@@ -674,6 +684,25 @@ Result<std::optional<ArchivedMessage>> ArchiveReader::NewestPose() {
   return std::optional<ArchivedMessage>(std::move(list->back()));
 }
 
+Result<std::optional<std::array<uint64_t, protocol::kStreamCount>>> ArchiveReader::NewestOnboard() {
+  using Out = std::optional<std::array<uint64_t, protocol::kStreamCount>>;
+  if (Find(kOnboardKey) == nullptr) return Out();
+  auto raw = Block(kOnboardKey);
+  if (!raw.ok()) return raw.error();
+  std::array<uint64_t, protocol::kStreamCount> out{};
+  const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
+  if (raw->size() % 9 != 0) {
+    return Status::Error(fmt::format("{}: on-board times do not fit their block", path_));
+  }
+  for (size_t at = 0; at < raw->size(); at += 9) {
+    if (p[at] >= protocol::kStreamCount) {
+      return Status::Error(fmt::format("{}: on-board times name stream {}", path_, p[at]));
+    }
+    out[p[at]] = Get<uint64_t>(p + at + 1);
+  }
+  return Out(out);
+}
+
 Result<std::optional<std::vector<ArchivedMessage>>> ArchiveReader::PathPoses() {
   using Out = std::optional<std::vector<ArchivedMessage>>;
   if (Find(kPathKey) == nullptr) return Out();
@@ -721,7 +750,7 @@ Result<ArchiveBuildStats> BuildArchive(const std::string& recording_path) {
     auto& [stream, message] = it->second;
     if (stream == nullptr) continue;
     if (!message->ParseFromArray(m.data.data(), static_cast<int>(m.data.size()))) {
-      builder.AddSequence(stream->id, m.sequence);  // recorded all the same
+      builder.AddSequence(stream->id, m.sequence, m.publish_time);  // recorded all the same
       continue;
     }
     builder.AddMessage(*stream, *message, m.log_time, m.publish_time, m.sequence, m.data);

@@ -261,7 +261,8 @@ Observation LinkAccounting::Observe(protocol::StreamId stream, uint32_t seq, siz
     ++s.implausible;
     ++stats_.rejected[static_cast<size_t>(protocol::RejectReason::kImplausibleSequence)];
   }
-  held.push_back({seq, bytes, onboard_ns, ground_ns});
+  const bool restart = s.started && seq >= s.first_seq && seq <= s.highest_seq;
+  held.push_back({seq, bytes, onboard_ns, ground_ns, restart});
   ++s.suspects;
   o.arrival = Arrival::kSuspect;
   return o;
@@ -295,6 +296,13 @@ void LinkAccounting::Expire(protocol::TimestampNs ground_now_ns, std::vector<Exp
         continue;
       }
       if (baseline && i == *baseline) {
+        out.push_back(
+            {stream, h.seq, true, Account(index, h.seq, h.bytes, h.onboard_ns, h.ground_ns)});
+        continue;
+      }
+      // A restarted numbering nothing newer on board has contradicted since: the rover's.
+      if (h.restart && s.started && h.onboard_ns > highest_onboard_ns_[index] + kRestartAfterNs) {
+        Resync(index, h.seq);
         out.push_back(
             {stream, h.seq, true, Account(index, h.seq, h.bytes, h.onboard_ns, h.ground_ns)});
         continue;
@@ -400,7 +408,8 @@ uint64_t LinkAccounting::MarkLost(protocol::StreamId stream, uint32_t first, uin
 }
 
 uint64_t LinkAccounting::SeedRecorded(protocol::StreamId stream,
-                                      const std::vector<SequenceRange>& all_recorded) {
+                                      const std::vector<SequenceRange>& all_recorded,
+                                      protocol::TimestampNs newest_onboard_ns) {
   if (all_recorded.empty()) return 0;
   // The stream is its largest cluster of recorded sequences (clusters split where more than the
   // plausible jump separates them); the rest is what a corrupted packet made an older station
@@ -434,6 +443,7 @@ uint64_t LinkAccounting::SeedRecorded(protocol::StreamId stream,
   s.started = true;
   s.first_seq = options_.from_zero ? 0 : recorded.front().first;
   s.highest_seq = recorded.back().last;
+  highest_onboard_ns_[index] = std::max(highest_onboard_ns_[index], newest_onboard_ns);
   uint64_t expected = s.first_seq;
   for (const SequenceRange& r : recorded) {
     if (r.first > expected) {

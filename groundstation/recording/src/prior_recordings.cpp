@@ -55,6 +55,18 @@ bool FromArchive(const std::string& path, std::string_view rover_id, bool learn_
       return false;
     }
     sequences = std::move(*s);
+    auto newest = (*reader)->NewestOnboard();
+    if (!newest.ok()) {
+      log.Warn("prior recordings: {}; reading the recording instead", newest.error().message());
+      return false;
+    }
+    if (*newest) {
+      for (size_t i = 0; i < prior.newest_onboard_ns.size(); ++i) {
+        prior.newest_onboard_ns[i] = std::max(prior.newest_onboard_ns[i], (**newest)[i]);
+      }
+    } else {
+      prior.newest_onboard_known = false;
+    }
   }
   std::vector<ArchivedMessage> tiles;
   std::optional<ArchivedMessage> pose;
@@ -206,7 +218,9 @@ Result<PriorRecordings> ScanPriorRecordings(const std::string& directory, std::s
       }
       if (it->second < 0) continue;
       if (learn_sequences) {
-        sequences[static_cast<size_t>(it->second)].push_back(m.sequence);
+        const auto index = static_cast<size_t>(it->second);
+        sequences[index].push_back(m.sequence);
+        prior.newest_onboard_ns[index] = std::max(prior.newest_onboard_ns[index], m.publish_time);
         ++prior.messages;
       }
       if (visit) visit(static_cast<protocol::StreamId>(it->second), m);
@@ -239,7 +253,10 @@ void SeedAccounting(const PriorRecordings& prior, const std::string& directory, 
                     LinkAccounting& accounting, Logger& log) {
   for (const protocol::StreamInfo& info : protocol::AllStreams()) {
     const auto& recorded = prior.recorded[static_cast<size_t>(info.id)];
-    if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded); left_out > 0) {
+    const uint64_t newest =
+        prior.newest_onboard_known ? prior.newest_onboard_ns[static_cast<size_t>(info.id)] : 0;
+    if (const uint64_t left_out = accounting.SeedRecorded(info.id, recorded, newest);
+        left_out > 0) {
       log.Warn(
           "resuming {}: {} recorded sequence(s) lie far from the rest of the stream (a corrupted "
           "packet an older station believed?) and are not taken as its newest",

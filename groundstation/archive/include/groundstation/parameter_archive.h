@@ -14,6 +14,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -94,9 +95,11 @@ class ArchiveBuilder {
   void AddMessage(const protocol::StreamInfo& stream, const google::protobuf::Message& message,
                   uint64_t ground_ns, uint64_t onboard_ns, uint32_t sequence = 0,
                   std::span<const uint8_t> data = {});
-  // A message that did not parse: its sequence is recorded all the same.
-  void AddSequence(protocol::StreamId stream, uint32_t sequence) {
+  // A message that did not parse: its sequence and on-board time are recorded all the same.
+  void AddSequence(protocol::StreamId stream, uint32_t sequence, uint64_t onboard_ns) {
     sequences_[static_cast<size_t>(stream)].push_back(sequence);
+    auto& newest = newest_onboard_[static_cast<size_t>(stream)];
+    newest = std::max(newest, onboard_ns);
   }
   void SetComplete(bool complete) { complete_ = complete; }
   // The sidecar's bytes.
@@ -118,6 +121,7 @@ class ArchiveBuilder {
   uint64_t start_ns_ = UINT64_MAX, end_ns_ = 0;
   bool complete_ = true;
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences_;
+  std::array<uint64_t, protocol::kStreamCount> newest_onboard_{};  // 0: none recorded
   // Tiles by footprint (origin, size, cell size), the newest observation (on-board time).
   std::map<std::array<double, 5>, ArchivedMessage> tiles_;
   std::optional<ArchivedMessage> pose_;  // the newest by ground time
@@ -167,6 +171,10 @@ class ArchiveReader {
     std::array<std::vector<SequenceRange>, protocol::kStreamCount> ranges;
   };
   [[nodiscard]] Result<Sequences> RecordedSequences();
+  // Per stream, the newest on-board time recorded (0: none); nullopt: the sidecar was written
+  // before it kept them. A resuming station tells a copy of a recorded packet (no newer) from a
+  // rover whose numbering restarted (newer) with it.
+  [[nodiscard]] Result<std::optional<std::array<uint64_t, protocol::kStreamCount>>> NewestOnboard();
   // The newest terrain tile of each footprint, oldest first, and the newest pose (none: the
   // recording had no pose).
   [[nodiscard]] Result<std::vector<ArchivedMessage>> Tiles();

@@ -13,8 +13,11 @@
 // restarted, overlapping the old numbers. A packet after it that is close to it confirms it (a
 // real jump: an outage, a rover whose numbering restarted) and the held packet is accepted
 // first; a suspect nobody confirms within its hold time is discarded (counted as
-// implausible_sequence). Sequences are 32-bit and never wrap within a mission
-// (protocol/FORMAT.md); all arithmetic on them is 64-bit, so nothing overflows near 2^32.
+// implausible_sequence) — except a restart suspect that is still newer on board than anything
+// the stream accepted since: a stream that speaks seldom (soil results, events) may send only one
+// packet after a reboot, and that one is accepted (and the stream resynced to it). Sequences are
+// 32-bit and never wrap within a mission (protocol/FORMAT.md); all arithmetic on them is 64-bit, so
+// nothing overflows near 2^32.
 //
 // Thread-safe: the ingest thread writes, other threads take snapshots; the lock is held only for
 // the bookkeeping, never across I/O.
@@ -170,8 +173,10 @@ class LinkAccounting {
   // (arriving again, they are duplicates) and the holes between them as missing. Recorded
   // sequences far from the bulk of the stream's (more than `plausible_jump` from the largest
   // cluster: what an older station believed of a corrupted packet) are left out; returns how
-  // many were.
-  uint64_t SeedRecorded(protocol::StreamId stream, const std::vector<SequenceRange>& recorded);
+  // many were. `newest_onboard_ns` (0: not known) is the newest on-board time recorded: a packet
+  // numbered like a recorded one but newer on board than it is a restarted numbering, not a copy.
+  uint64_t SeedRecorded(protocol::StreamId stream, const std::vector<SequenceRange>& recorded,
+                        protocol::TimestampNs newest_onboard_ns = 0);
   // The rover no longer has first..last: those not received are lost for good (no longer
   // missing). Sequences beyond the newest received are lost too and move the newest up — but
   // not more than `plausible_jump` beyond it (such a report is counted as ignored: the stream's
@@ -193,6 +198,9 @@ class LinkAccounting {
     uint32_t seq = 0;
     size_t bytes = 0;
     protocol::TimestampNs onboard_ns = 0, ground_ns = 0;
+    // Numbered like a packet already seen, newer on board than the stream's newest: a restarted
+    // numbering, or (rarely) a corrupted packet.
+    bool restart = false;
   };
   // Accepts a packet whose sequence is plausible (or confirmed); the stream is started.
   Arrival Account(size_t index, uint32_t seq, size_t bytes, protocol::TimestampNs onboard_ns,

@@ -34,6 +34,11 @@ struct PriorRecordings {
   std::vector<std::string> set_aside;
   // Per stream: the sequences already recorded, as sorted disjoint ranges (learning only).
   std::array<std::vector<SequenceRange>, protocol::kStreamCount> recorded;
+  // Per stream: the newest on-board time recorded (learning only; 0: none). Unknown (all 0,
+  // `newest_onboard_known` false) when an archive that answered was written before archives
+  // kept it: a resuming station then tells a rover's restarted numbering by sequence only.
+  std::array<uint64_t, protocol::kStreamCount> newest_onboard_ns{};
+  bool newest_onboard_known = true;
 };
 
 // A recorded rover message as the scan reads it (the message is valid only during the call):
