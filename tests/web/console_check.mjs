@@ -12,7 +12,7 @@
 //   node console_check.mjs --url http://127.0.0.1:PORT --sizes 1280x800,1920x1080
 //        --screenshot-prefix PATH [--turn-deg 15] [--alarm yes]
 //        [--gap-key KEY --plot-start MS --plot-end MS --gap-from MS --gap-to MS]
-import { openPage, parseArgs } from './chromium.mjs';
+import { openPage, parseArgs, seriesPixels } from './chromium.mjs';
 
 const args = parseArgs(process.argv);
 const sizes = (args.sizes || '1280x800,1920x1080').split(',').map((s) => s.split('x').map(Number));
@@ -150,33 +150,10 @@ try {
     const chart = page.locator('canvas').last();
     const box = await chart.boundingBox();
     const png = await page.screenshot({ clip: box });
-    report.gap_plot = await page.evaluate(async ({ data, start, end, from, to }) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${data}`;
-      await image.decode();
-      const c = document.createElement('canvas');
-      c.width = image.width;
-      c.height = image.height;
-      const ctx = c.getContext('2d');
-      ctx.drawImage(image, 0, 0);
-      const pixels = ctx.getImageData(0, 0, c.width, c.height).data;
-      const column = (t) => Math.round((t - start) / (end - start) * (c.width - 1));
-      const count = (t0, t1) => {
-        let n = 0;
-        for (let x = column(t0); x <= column(t1); ++x) {
-          for (let y = 0; y < c.height; ++y) {
-            const i = 4 * (y * c.width + x);
-            const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
-            if (b > 150 && b > r + 60) ++n;  // the first series is blue; the grid is grey
-          }
-        }
-        return n;
-      };
-      const pause = to - from;
-      return { width: c.width, height: c.height,
-        gap_pixels: count(from + 0.25 * pause, to - 0.25 * pause),
-        before_pixels: count(start + 0.25 * (from - start), from - 0.25 * (from - start)) };
-    }, { data: png.toString('base64'), start, end, from, to });
+    const pause = to - from;
+    report.gap_plot = await seriesPixels(page, png, start, end, {
+      gap_pixels: [from + 0.25 * pause, to - 0.25 * pause],
+      before_pixels: [start + 0.25 * (from - start), from - 0.25 * (from - start)] });
     await page.screenshot({ path: `${args['screenshot-prefix']}-gap-plot.png` });
     step('gap plot');
   }

@@ -7,7 +7,7 @@
 //
 //   node live_gap_check.mjs --url http://127.0.0.1:PORT --key KEY --pid EMULATOR_PID
 //        --silence-ms 8000 --screenshot FILE
-import { openPage, parseArgs } from './chromium.mjs';
+import { openPage, parseArgs, seriesPixels } from './chromium.mjs';
 
 const args = parseArgs(process.argv);
 const silence = Number(args['silence-ms'] || 8000);
@@ -56,33 +56,9 @@ try {
   const start = (boundsBefore.start + boundsAfter.start) / 2, end = (boundsBefore.end + boundsAfter.end) / 2;
   report.bounds = { start, end, drift_ms: boundsAfter.start - boundsBefore.start };
   const { silence_from: from, silence_to: to } = report;
-  Object.assign(report, await page.evaluate(async ({ data, start, end, from, to }) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${data}`;
-    await image.decode();
-    const c = document.createElement('canvas');
-    c.width = image.width;
-    c.height = image.height;
-    const ctx = c.getContext('2d');
-    ctx.drawImage(image, 0, 0);
-    const pixels = ctx.getImageData(0, 0, c.width, c.height).data;
-    const column = (t) => Math.round((t - start) / (end - start) * (c.width - 1));
-    const count = (t0, t1) => {
-      let n = 0;
-      for (let x = Math.max(0, column(t0)); x <= Math.min(c.width - 1, column(t1)); ++x) {
-        for (let y = 0; y < c.height; ++y) {
-          const i = 4 * (y * c.width + x);
-          const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
-          if (b > 150 && b > r + 60) ++n;  // the first series is blue; the grid is grey
-        }
-      }
-      return n;
-    };
-    const pause = to - from;
-    return { width: c.width, height: c.height,
-      gap_pixels: count(from + 0.25 * pause, to - 0.25 * pause),
-      before_pixels: count(from - 10000, from - 2000) };
-  }, { data: png.toString('base64'), start, end, from, to }));
+  const pause = to - from;
+  Object.assign(report, await seriesPixels(page, png, start, end, {
+    gap_pixels: [from + 0.25 * pause, to - 0.25 * pause], before_pixels: [from - 10000, from - 2000] }));
   await page.screenshot({ path: args.screenshot });
   report.table_rows = await table.locator('tbody tr').count();
   report.table_nan_cells = await table.locator('td', { hasText: 'NaN' }).count();
