@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   std::vector<double> sun_plan_at;
   app.add_option("--sun-plan-at", sun_plan_at,
                  "where the sun plan is for: X Y in metres east and north of the landing point")
-      ->expected(2);
+      ->expected(2)
+      ->needs("--write-sun-plan");
   app.add_option("--seed", options.seed,
                  "random seed (default: the scenario's): same scenario + seed, same mission");
   app.add_option("--speed", options.speed, "mission time / wall time (1 = real time)")

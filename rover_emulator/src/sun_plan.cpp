@@ -11,7 +11,6 @@ namespace lgs::emulator {
 SunPlan PlanSunlight(const Scenario& scenario, uint64_t seed, const SunPlanOptions& options) {
   const Terrain terrain(scenario.site.terrain, seed);
   SunPlan plan;
-  plan.until_s = options.until_s;
   // The rover's own test (rover_model.cpp): in shadow when no part of the disc is lit.
   const auto dark = [&](double t) {
     return terrain.SunlitFraction(options.x_m, options.y_m, SunAt(scenario.site, t)) <= 0.0;
@@ -33,6 +32,12 @@ SunPlan PlanSunlight(const Scenario& scenario, uint64_t seed, const SunPlanOptio
 
 std::string SunPlanYaml(const Scenario& scenario, uint64_t seed, const SunPlanOptions& options,
                         const SunPlan& plan) {
+  // The site's name as a YAML double-quoted scalar.
+  std::string quoted;
+  for (const char c : scenario.site.name) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
   std::string out = fmt::format(
       "# Predicted sunlight at {} (scenario '{}', seed {}), from the emulator's terrain and sun:\n"
       "# the spells when the whole sun is behind the horizon, in seconds of mission time.\n"
@@ -42,8 +47,8 @@ std::string SunPlanYaml(const Scenario& scenario, uint64_t seed, const SunPlanOp
       "  at_m: [{}, {}]\n"
       "  step: {}\n"
       "  until: {}\n",
-      scenario.site.name, scenario.name, seed, scenario.site.name, options.x_m, options.y_m,
-      options.step_s, options.until_s);
+      scenario.site.name, scenario.name, seed, quoted, options.x_m, options.y_m, options.step_s,
+      options.until_s);
   if (plan.shadows.empty()) return out + "  shadows: []\n";
   out += "  shadows:\n";
   for (const auto& s : plan.shadows) {

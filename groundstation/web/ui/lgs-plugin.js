@@ -1368,17 +1368,17 @@
         const sameDay = k.scet_ns && iso.slice(0, 10) === new Date(k.scet_ns / 1e6).toISOString().slice(0, 10);
         return `SCET ${sameDay ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`}`;
       };
-      const light_ = k.sun_schedule;
+      const sunPlan = k.sun_schedule;
       sunlight.value.textContent = !k.sun_schedule_configured ? 'no illumination plan (--sun-schedule)'
-        : !light_ ? 'no telemetry yet'
-          : !light_.covered ? `beyond the plan (it ends ${scetClock(light_.until_scet_ns)})`
-            : light_.in_shadow ? `IN SHADOW · sun back ${light_.next_return_scet_ns ? `${scetClock(light_.next_return_scet_ns)} (in ${seconds(light_.return_in_s)})` : 'not within the plan'}`
-              : light_.next_loss_scet_ns ? `sunlit · next loss of sun ${scetClock(light_.next_loss_scet_ns)} (in ${seconds(light_.loss_in_s)})`
+        : !sunPlan ? 'no telemetry yet'
+          : !sunPlan.covered ? `beyond the plan (it ends ${scetClock(sunPlan.until_scet_ns)})`
+            : sunPlan.in_shadow ? `IN SHADOW · sun back ${sunPlan.next_return_scet_ns ? `${scetClock(sunPlan.next_return_scet_ns)} (in ${seconds(sunPlan.return_in_s)})` : 'not within the plan'}`
+              : sunPlan.next_loss_scet_ns ? `sunlit · next loss of sun ${scetClock(sunPlan.next_loss_scet_ns)} (in ${seconds(sunPlan.loss_in_s)})`
                 : 'sunlit · no loss of sun within the plan';
-      sunlight.classList.toggle('lgs-warning', Boolean(light_ && light_.covered &&
-        (light_.in_shadow || (light_.loss_in_s !== null && light_.loss_in_s < 3600))));
-      root.dataset.nextLossOfSunScetNs = light_ && light_.next_loss_scet_ns ? String(light_.next_loss_scet_ns) : '';
-      root.dataset.inShadow = light_ ? String(light_.in_shadow) : '';
+      sunlight.classList.toggle('lgs-warning', Boolean(sunPlan && sunPlan.covered &&
+        (sunPlan.in_shadow || (sunPlan.loss_in_s !== null && sunPlan.loss_in_s < 3600))));
+      root.dataset.nextLossOfSunScetNs = sunPlan && sunPlan.next_loss_scet_ns ? String(sunPlan.next_loss_scet_ns) : '';
+      root.dataset.inShadow = sunPlan ? String(sunPlan.in_shadow) : '';
       const plan = k.link_schedule;
       relay.value.textContent = !k.link_schedule_configured ? 'no pass plan (--link-schedule)'
         : !plan ? 'no telemetry yet'
@@ -1442,7 +1442,7 @@
       if (!data.length || typeof data[0].value !== 'number') return data;
       const out = [];
       for (const d of data) {
-        let gap = recent.length >= 2 ? gapThreshold(recent) : 5000;
+        let gap = gapThreshold(recent);  // 5 s until there are points to measure
         if (!last) {
           const plotted = plottedEnds.get(key);
           if (plotted && plotted.utc < d.utc) {

@@ -28,7 +28,6 @@ struct SunPlan {
   // Mission seconds when no part of the sun is above the horizon; a spell still dark at the
   // plan's end ends there.
   std::vector<protocol::OutageWindow> shadows;
-  double until_s = 0.0;
 };
 
 SunPlan PlanSunlight(const Scenario& scenario, uint64_t seed, const SunPlanOptions& options);
