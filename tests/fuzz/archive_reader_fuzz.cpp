@@ -98,5 +98,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static_cast<void>(reader.Tiles());
   static_cast<void>(reader.NewestPose());
   static_cast<void>(reader.NewestOnboard());
+  static_cast<void>(reader.OnboardSpans());
   return 0;
 }

@@ -30,18 +30,27 @@ class HistoryStoreTest : public ::testing::Test {
   }
 
   void Record(StreamId id, const google::protobuf::Message& message) {
+    const protocol::TimestampNs taken = now_;
+    now_ += 100'000'000;  // 100 ms
+    RecordAt(id, message, taken, now_);
+  }
+  // Taken on board at `onboard_ns`, received at `ground_ns`; `decoded_onboard_ns`: the on-board
+  // time the packet carries (its CUC time is in 2^-24 s).
+  void RecordAt(StreamId id, const google::protobuf::Message& message,
+                protocol::TimestampNs onboard_ns, protocol::TimestampNs ground_ns,
+                uint64_t* decoded_onboard_ns = nullptr) {
     const std::string payload = message.SerializeAsString();
     std::string packet;
     const protocol::StreamInfo& stream = protocol::Stream(id);
-    ASSERT_TRUE(protocol::EncodeTmPacket(stream.apid, seq_[static_cast<size_t>(id)]++, now_,
+    ASSERT_TRUE(protocol::EncodeTmPacket(stream.apid, seq_[static_cast<size_t>(id)]++, onboard_ns,
                                          protocol::AsBytes(payload), packet)
                     .ok());
     auto decoded =
         decoder_.Decode(protocol::TelemetryTopic("rover1", stream), protocol::AsBytes(packet));
     ASSERT_TRUE(decoded.ok()) << decoded.error().detail;
-    now_ += 100'000'000;  // 100 ms
-    recorder_->RecordTelemetry(*decoded, now_);
-    recorder_->Tick(now_);
+    if (decoded_onboard_ns) *decoded_onboard_ns = decoded->packet.onboard_time_ns;
+    recorder_->RecordTelemetry(*decoded, ground_ns);
+    recorder_->Tick(ground_ns);
   }
 
   static rover::v1::TerrainTile Tile(int x, int y, std::vector<std::pair<int, int>> hazards) {
@@ -163,6 +172,127 @@ TEST_F(HistoryStoreTest, StrategiesGiveTheSameAnswersFromOpenAndClosedFiles) {
   q.start_ns = static_cast<uint64_t>(end) + 1'000'000'000;
   q.end_ns = q.start_ns + 1'000'000'000;
   EXPECT_TRUE(run(HistoryStrategy::kAll, 0).empty());
+}
+
+// A pass's live data, then the span the rover stored over a loss of signal, played back after
+// it: by on-board time the played-back samples are where they were taken, not where they came.
+TEST_F(HistoryStoreTest, ByOnboardTimeAPlayedBackSpanIsFoundWhereItWasTaken) {
+  constexpr int64_t kStep = 100'000'000;  // a sample every 100 ms on board
+  const protocol::TimestampNs t0 = now_;
+  struct Sent {
+    uint64_t onboard_ns = 0;
+    double value = 0;
+  };
+  std::vector<Sent> sent;  // the ground truth
+  const auto value = [](int i) { return 50.0 + 20.0 * std::sin(i / 7.0) + 0.01 * i; };
+  const auto hk = [&](int i, protocol::TimestampNs ground) {
+    rover::v1::Housekeeping m;
+    m.set_battery_soc_percent(value(i));
+    uint64_t taken = 0;
+    RecordAt(StreamId::kHousekeeping, m, t0 + i * kStep, ground, &taken);
+    sent.push_back({taken, value(i)});
+  };
+  // First file: samples 0..99 live (received 1.3 s after they were taken).
+  constexpr int64_t kLight = 1'300'000'000;
+  for (int i = 0; i < 100; ++i) hk(i, t0 + i * kStep + kLight);
+  ASSERT_TRUE(recorder_->Close().ok());
+  // Second file: samples 200..299 live after the loss of signal, then 100..199, stored on
+  // board, played back at ten a millisecond.
+  recorder_ = std::make_unique<Recorder>([&] {
+    RecorderOptions options;
+    options.directory = dir_.File("rec");
+    options.writer.sync_on_chunk = false;
+    return options;
+  }());
+  ASSERT_TRUE(recorder_->Open(t0 + 200 * kStep + kLight).ok());
+  for (int i = 200; i < 300; ++i) hk(i, t0 + i * kStep + kLight);
+  const protocol::TimestampNs playback = t0 + 300 * kStep + kLight;
+  for (int i = 100; i < 200; ++i) hk(i, playback + (i - 100) * 100'000);
+  recorder_->Tick(playback + 3'000'000'000);
+
+  HistoryStore store(dir_.File("rec"), "rover1");
+  HistoryQuery q;
+  q.field = FindTelemetryField("housekeeping.battery_soc_percent");
+  q.time = HistoryTime::kOnboard;
+  // Sample indices, inclusive, as an on-board range (half a step either side).
+  const auto from_ns = [&](int i) { return static_cast<uint64_t>(t0 + i * kStep - kStep / 2); };
+  const auto to_ns = [&](int i) { return static_cast<uint64_t>(t0 + i * kStep + kStep / 2); };
+  const auto between = [&](int from, int to) {
+    q.start_ns = from_ns(from);
+    q.end_ns = to_ns(to);
+  };
+  const auto truth = [&](int from, int to) {
+    std::vector<Sent> out;
+    for (const Sent& s : sent) {
+      if (s.onboard_ns >= from_ns(from) && s.onboard_ns <= to_ns(to)) out.push_back(s);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Sent& a, const Sent& b) { return a.onboard_ns < b.onboard_ns; });
+    return out;
+  };
+  // Every check, asked of the recordings as they are now.
+  const auto check = [&](const char* when, size_t& files_read) {
+    SCOPED_TRACE(when);
+    // All samples of the loss of signal, in on-board order, though they came last.
+    between(150, 249);
+    q.strategy = HistoryStrategy::kAll;
+    auto all = store.Query(q);
+    ASSERT_TRUE(all.ok());
+    const std::vector<Sent> expected = truth(150, 249);
+    ASSERT_EQ(all->samples.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(all->samples[i].onboard_ns, expected[i].onboard_ns) << i;
+      EXPECT_DOUBLE_EQ(all->samples[i].number, expected[i].value) << i;
+    }
+    // The ground receipt of the played-back ones is after every live one.
+    EXPECT_GT(all->samples.front().ground_ns, all->samples.back().ground_ns);
+    // Minmax in on-board buckets: each bucket's minimum and maximum of what was sent.
+    between(0, 299);
+    q.strategy = HistoryStrategy::kMinMax;
+    q.size = 6;  // 50 samples a bucket
+    auto minmax = store.Query(q);
+    ASSERT_TRUE(minmax.ok());
+    std::vector<double> want, got;
+    for (int b = 0; b < 6; ++b) {
+      double lo = 1e9, hi = -1e9;
+      for (const Sent& s : truth(b * 50, b * 50 + 49)) {
+        lo = std::min(lo, s.value);
+        hi = std::max(hi, s.value);
+      }
+      want.push_back(lo);
+      want.push_back(hi);
+    }
+    std::sort(want.begin(), want.end());
+    for (const HistorySample& s : minmax->samples) got.push_back(s.number);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want);
+    // The newest on board is the last live sample, not the last one to arrive.
+    q.strategy = HistoryStrategy::kLatest;
+    q.size = 1;
+    auto latest = store.Query(q);
+    ASSERT_TRUE(latest.ok());
+    ASSERT_EQ(latest->samples.size(), 1u);
+    EXPECT_EQ(latest->samples[0].onboard_ns, sent[199].onboard_ns);  // sample 299
+    // Only the loss of signal's on-board time: the first file holds nothing of it.
+    between(100, 199);
+    q.strategy = HistoryStrategy::kAll;
+    auto lost = store.Query(q);
+    ASSERT_TRUE(lost.ok());
+    EXPECT_EQ(lost->samples.size(), 100u);
+    files_read = lost->files_read;
+  };
+  size_t reads = 0;
+  check("second file still being written", reads);
+  EXPECT_EQ(reads, 2u);  // no archive says what the first file holds on board
+  ASSERT_TRUE(recorder_->Close().ok());
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("rec"))) {
+    if (entry.is_regular_file()) files.push_back(entry.path().string());
+  }
+  ASSERT_EQ(files.size(), 2u);
+  for (const std::string& f : files) ASSERT_TRUE(BuildArchive(f).ok()) << f;
+  check("both closed and archived", reads);
+  EXPECT_EQ(reads, 1u);  // the first file is not read
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ constexpr int kZstdLevel = 3;
 constexpr uint32_t kFlagComplete = 1;
 // Blocks that are not a field's buckets.
 const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose",
-                  kPathKey = "@path", kSitesKey = "@sites", kOnboardKey = "@onboard";
+                  kPathKey = "@path", kSitesKey = "@sites", kOnboardKey = "@onboard",
+                  kOnboardSpanKey = "@onboard-span";
 constexpr uint32_t kMaxSpecialBytes = 256u << 20;
 // Inflating starts with this much room and doubles it as the data fills it.
 constexpr size_t kFirstInflateBytes = 64 * 1024;
@@ -362,6 +363,17 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
       Put(payload, newest_onboard_[i]);
     }
     special(kOnboardKey, payload);
+  }
+  {
+    // Per stream that has any: its index, its oldest and its newest on-board time.
+    std::string payload;
+    for (size_t i = 0; i < newest_onboard_.size(); ++i) {
+      if (sequences_[i].empty()) continue;
+      Put(payload, static_cast<uint8_t>(i));
+      Put(payload, oldest_onboard_[i]);
+      Put(payload, newest_onboard_[i]);
+    }
+    special(kOnboardSpanKey, payload);
   }
   // Sites carry their band count after the length (DecodeMessages' `with_bands`).
   const auto messages = [](const std::vector<const ArchivedMessage*>& list,
@@ -699,6 +711,32 @@ Result<std::optional<std::array<uint64_t, protocol::kStreamCount>>> ArchiveReade
       return Status::Error(fmt::format("{}: on-board times name stream {}", path_, p[at]));
     }
     out[p[at]] = Get<uint64_t>(p + at + 1);
+  }
+  return Out(out);
+}
+
+Result<std::optional<std::array<OnboardSpan, protocol::kStreamCount>>>
+ArchiveReader::OnboardSpans() {
+  using Out = std::optional<std::array<OnboardSpan, protocol::kStreamCount>>;
+  if (Find(kOnboardSpanKey) == nullptr) return Out();
+  auto raw = Block(kOnboardSpanKey);
+  if (!raw.ok()) return raw.error();
+  std::array<OnboardSpan, protocol::kStreamCount> out{};
+  const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
+  if (raw->size() % 17 != 0) {
+    return Status::Error(fmt::format("{}: on-board spans do not fit their block", path_));
+  }
+  for (size_t at = 0; at < raw->size(); at += 17) {
+    if (p[at] >= protocol::kStreamCount) {
+      return Status::Error(fmt::format("{}: on-board spans name stream {}", path_, p[at]));
+    }
+    OnboardSpan& span = out[p[at]];
+    span.oldest_ns = Get<uint64_t>(p + at + 1);
+    span.newest_ns = Get<uint64_t>(p + at + 9);
+    if (span.oldest_ns > span.newest_ns) {
+      return Status::Error(fmt::format("{}: an on-board span ends before it starts", path_));
+    }
+    span.any = true;
   }
   return Out(out);
 }

@@ -471,7 +471,117 @@ uint64_t HistoryStore::NewestFrom(const HistoryQuery& q, const std::vector<std::
   return q.start_ns;
 }
 
+bool HistoryStore::MayHoldOnboard(const std::string& path, FileSpan& span,
+                                  protocol::StreamId stream, uint64_t start_ns, uint64_t end_ns) {
+  if (!span.archived) return true;
+  if (!span.onboard_tried) {
+    span.onboard_tried = true;
+    auto opened = ArchiveReader::Open(ArchivePathFor(path));
+    if (auto* reader = std::get_if<0>(&opened)) {
+      auto spans = (*reader)->OnboardSpans();
+      if (spans.ok()) {
+        span.onboard = *spans;
+      } else {
+        ArchiveProblem(ArchivePathFor(path), spans.error().message());
+      }
+    } else {
+      ArchiveProblem(ArchivePathFor(path), std::get<1>(opened).reason);
+    }
+  }
+  if (!span.onboard) return true;  // an archive from before it kept them: read the recording
+  const OnboardSpan& s = (*span.onboard)[static_cast<size_t>(stream)];
+  return s.any && s.newest_ns >= start_ns && s.oldest_ns <= end_ns;
+}
+
+Result<HistoryResult> HistoryStore::QueryOnboard(const HistoryQuery& q) {
+  auto files = FilesFor(0, std::numeric_limits<uint64_t>::max());
+  if (!files.ok()) return files.error();
+  const TelemetryField& field = *q.field;
+  const bool numeric = field.format != FieldFormat::kString && field.format != FieldFormat::kArray;
+  const HistoryStrategy strategy =
+      q.strategy == HistoryStrategy::kMinMax && !numeric ? HistoryStrategy::kAll : q.strategy;
+  const size_t size = std::max<size_t>(q.size, 1);
+  // kAll and kLatest keep the newest `keep` on board; minmax keeps every sample while there are
+  // few (the answer is then exact), and a minimum and a maximum per bucket always.
+  const size_t keep = strategy == HistoryStrategy::kLatest   ? size
+                      : strategy == HistoryStrategy::kMinMax ? 2 * size
+                                                             : q.max_samples;
+  struct Numbered {
+    HistorySample sample;
+    uint64_t read = 0;
+    bool operator>(const Numbered& o) const {
+      return std::tie(sample.onboard_ns, read) > std::tie(o.sample.onboard_ns, o.read);
+    }
+  };
+  std::vector<Numbered> newest;  // a min-heap: the oldest kept on top
+  std::vector<HistorySample> bucket_min, bucket_max;
+  if (strategy == HistoryStrategy::kMinMax) {
+    bucket_min.resize(size);
+    bucket_max.resize(size);
+  }
+  const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
+  uint64_t total = 0;
+  HistoryResult result;
+  for (const std::string& path : *files) {
+    if (!MayHoldOnboard(path, spans_[path], field.stream->id, q.start_ns, q.end_ns)) continue;
+    RawSamples(
+        path, field, 0, std::numeric_limits<uint64_t>::max(), result,
+        [&](uint64_t ground, uint64_t onboard, double number, const google::protobuf::Message& m) {
+          if (onboard < q.start_ns || onboard > q.end_ns) return;
+          ++total;
+          if (strategy == HistoryStrategy::kMinMax && !std::isnan(number)) {
+            auto b = static_cast<size_t>(static_cast<double>(onboard - q.start_ns) / span *
+                                         static_cast<double>(size));
+            b = std::min(b, size - 1);
+            const HistorySample sample{ground, onboard, {}, number};
+            if (bucket_min[b].value_json.empty() || number < bucket_min[b].number) {
+              bucket_min[b] = sample;
+              AppendFieldJson(field, m, bucket_min[b].value_json);
+            }
+            if (bucket_max[b].value_json.empty() || number > bucket_max[b].number) {
+              bucket_max[b] = sample;
+              AppendFieldJson(field, m, bucket_max[b].value_json);
+            }
+            if (total > keep) return;  // the buckets answer: no need to keep it whole
+          }
+          if (newest.size() >= keep &&
+              !(Numbered{{ground, onboard, {}, number}, total} > newest.front())) {
+            result.truncated = strategy != HistoryStrategy::kLatest;
+            return;  // older on board than all it keeps
+          }
+          Numbered n{{ground, onboard, {}, number}, total};
+          AppendFieldJson(field, m, n.sample.value_json);
+          newest.push_back(std::move(n));
+          std::push_heap(newest.begin(), newest.end(), std::greater<>());
+          if (newest.size() > keep) {
+            std::pop_heap(newest.begin(), newest.end(), std::greater<>());
+            newest.pop_back();
+            result.truncated = strategy != HistoryStrategy::kLatest;
+          }
+        });
+  }
+  if (strategy == HistoryStrategy::kMinMax && total > keep) {
+    result.truncated = false;
+    for (size_t b = 0; b < size; ++b) {
+      if (bucket_min[b].value_json.empty()) continue;
+      const bool same = bucket_min[b].onboard_ns == bucket_max[b].onboard_ns;
+      if (bucket_max[b].onboard_ns < bucket_min[b].onboard_ns) {
+        std::swap(bucket_min[b], bucket_max[b]);
+      }
+      result.samples.push_back(std::move(bucket_min[b]));
+      if (!same) result.samples.push_back(std::move(bucket_max[b]));
+    }
+  } else {
+    std::sort(newest.begin(), newest.end(), [](const Numbered& a, const Numbered& b) {
+      return std::tie(a.sample.onboard_ns, a.read) < std::tie(b.sample.onboard_ns, b.read);
+    });
+    for (Numbered& n : newest) result.samples.push_back(std::move(n.sample));
+  }
+  return result;
+}
+
 Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
+  if (q.time == HistoryTime::kOnboard) return QueryOnboard(q);
   auto files = FilesFor(q.start_ns, q.end_ns);
   if (!files.ok()) return files.error();
   const TelemetryField& field = *q.field;

@@ -384,6 +384,14 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   } else if (!strategy.empty()) {
     return error(400, fmt::format("unknown strategy '{}' (latest, minmax)", Quote(strategy, 40)));
   }
+  const std::string time = QueryText(r.query, "time");
+  if (time == "onboard") {
+    q.time = HistoryTime::kOnboard;
+  } else if (!time.empty() && time != "ground") {
+    return error(400, fmt::format("unknown time '{}' (ground: when received, onboard: when "
+                                  "taken on board)",
+                                  Quote(time, 40)));
+  }
   auto range = ParseRange(
       r.query, q.strategy == HistoryStrategy::kAll ? kMaxHistoryRangeMs : kMaxSummaryRangeMs);
   if (!range.ok()) return error(400, range.error().message());

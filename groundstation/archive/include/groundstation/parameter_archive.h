@@ -70,6 +70,12 @@ std::string ArchivePathFor(const std::string& recording_path);
 // The archive directory of a recording directory.
 std::string ArchiveDirectoryOf(const std::string& recording_directory);
 
+// The on-board times a recording holds of one stream (`any` false: none of it).
+struct OnboardSpan {
+  bool any = false;
+  uint64_t oldest_ns = 0, newest_ns = 0;
+};
+
 // A recorded message a sidecar keeps whole: the newest terrain tile of each footprint, the
 // newest navigation pose. What a starting station needs of a recording it does not read again.
 struct ArchivedMessage {
@@ -100,6 +106,8 @@ class ArchiveBuilder {
     sequences_[static_cast<size_t>(stream)].push_back(sequence);
     auto& newest = newest_onboard_[static_cast<size_t>(stream)];
     newest = std::max(newest, onboard_ns);
+    auto& oldest = oldest_onboard_[static_cast<size_t>(stream)];
+    oldest = std::min(oldest, onboard_ns);
   }
   void SetComplete(bool complete) { complete_ = complete; }
   // The sidecar's bytes.
@@ -122,6 +130,11 @@ class ArchiveBuilder {
   bool complete_ = true;
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences_;
   std::array<uint64_t, protocol::kStreamCount> newest_onboard_{};  // 0: none recorded
+  std::array<uint64_t, protocol::kStreamCount> oldest_onboard_ = [] {
+    std::array<uint64_t, protocol::kStreamCount> a{};
+    a.fill(UINT64_MAX);
+    return a;
+  }();
   // Tiles by footprint (origin, size, cell size), the newest observation (on-board time).
   std::map<std::array<double, 5>, ArchivedMessage> tiles_;
   std::optional<ArchivedMessage> pose_;  // the newest by ground time
@@ -175,6 +188,12 @@ class ArchiveReader {
   // before it kept them. A resuming station tells a copy of a recorded packet (no newer) from a
   // rover whose numbering restarted (newer) with it.
   [[nodiscard]] Result<std::optional<std::array<uint64_t, protocol::kStreamCount>>> NewestOnboard();
+  // Per stream, the oldest and the newest on-board time recorded; nullopt: the sidecar was
+  // written before it kept them. History by on-board time skips a recording whose span for the
+  // asked stream lies outside the range (on-board time cannot be told from ground time: a
+  // played-back recording arrives hours after it was taken).
+  [[nodiscard]] Result<std::optional<std::array<OnboardSpan, protocol::kStreamCount>>>
+  OnboardSpans();
   // The newest terrain tile of each footprint, oldest first, and the newest pose (none: the
   // recording had no pose).
   [[nodiscard]] Result<std::vector<ArchivedMessage>> Tiles();

@@ -15,6 +15,11 @@
 // the same buckets, so the answer is the same either way. `latest` (size 1) takes a recording's
 // newest sample from its archive when it has one. All samples over a long range (more than
 // `max_samples`) read only the messages from where the archives count the newest `max_samples`.
+// By on-board time (HistoryTime::kOnboard) the range, the order and the buckets are the
+// rover's clock: a recording is skipped when its archive says it holds nothing of the stream in
+// that on-board range, and the others are read message by message (the recordings and their
+// archives are indexed by ground time, and a played-back recording arrives hours after it was
+// taken on board, so ground time cannot bound it).
 // Not thread-safe: the station's Asio thread owns it.
 #pragma once
 
@@ -29,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "groundstation/parameter_archive.h"
 #include "groundstation/telemetry_fields.h"
 #include "protocol/logger.h"
 #include "protocol/mcap_reader.h"
@@ -38,10 +44,14 @@
 namespace lgs::station {
 
 enum class HistoryStrategy { kAll, kLatest, kMinMax };
+// Which time a query's range, order and buckets are in: when the station received a sample
+// (ground, UTC) or when the rover took it (on board, SCET).
+enum class HistoryTime { kGround, kOnboard };
 
 struct HistoryQuery {
   const TelemetryField* field = nullptr;
-  uint64_t start_ns = 0, end_ns = 0;  // ground receipt time, inclusive
+  uint64_t start_ns = 0, end_ns = 0;  // inclusive, in `time`
+  HistoryTime time = HistoryTime::kGround;
   HistoryStrategy strategy = HistoryStrategy::kAll;
   size_t size = 1000;  // minmax buckets, or how many latest samples
   size_t max_samples = 100'000;
@@ -177,8 +187,16 @@ class HistoryStore {
     bool archived = false;  // its parameter archive is valid for it as it is
     int64_t archive_modified = 0;
     uintmax_t archive_size = 0;
+    // The archive's on-board span per stream, read at the first query by on-board time.
+    bool onboard_tried = false;
+    std::optional<std::array<OnboardSpan, protocol::kStreamCount>> onboard;
   };
   void Refresh(const std::string& path, FileSpan& span);
+  Result<HistoryResult> QueryOnboard(const HistoryQuery& q);
+  // Whether a recording may hold samples of `stream` taken on board in [start, end]: false
+  // only when its valid archive says it holds none.
+  bool MayHoldOnboard(const std::string& path, FileSpan& span, protocol::StreamId stream,
+                      uint64_t start_ns, uint64_t end_ns);
   // The sample of `field` a recorded message holds, if any.
   using SampleFn = std::function<void(uint64_t ground_ns, uint64_t onboard_ns, double number,
                                       const google::protobuf::Message& message)>;
