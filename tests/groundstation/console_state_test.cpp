@@ -114,6 +114,33 @@ TEST_F(ConsoleStateTest, AHazardStopHoldsUntilTheRoverMovesAgainAndSafeModeShows
   EXPECT_EQ(ConsoleStateJson(sink_.state(), kT0 + 35 * kS)["sun"]["elevation_deg"], 3.5);
 }
 
+// An emulated rover's clock at 200 times the ground's: the rate over the newest packets, which
+// a playback (older on board, arriving late) does not bend, and which follows a change of rate
+// within a minute of ground time.
+TEST_F(ConsoleStateTest, TheRoversClockRateIsMeasuredFromTheNewestPackets) {
+  const auto at = [&](double ground_s, double rate) {
+    Housekeeping(rover::v1::ROVER_MODE_DRIVE, 80, kT0 + static_cast<int64_t>(ground_s * rate * kS),
+                 kT0 + static_cast<int64_t>(ground_s * kS));
+  };
+  at(0, 200);
+  at(1.5, 200);
+  EXPECT_FALSE(sink_.state().ScetRate());  // 1.5 s apart: not yet
+  for (double t = 2; t <= 40; t += 0.5) at(t, 200);
+  ASSERT_TRUE(sink_.state().ScetRate());
+  EXPECT_NEAR(*sink_.state().ScetRate(), 200.0, 1e-6);
+  // 20 minutes of stored data played back within a second: the rate stands.
+  for (int i = 0; i < 1200; ++i) {
+    Housekeeping(rover::v1::ROVER_MODE_DRIVE, 80, kT0 + i * kS, kT0 + 40 * kS + i * 1'000'000);
+  }
+  EXPECT_NEAR(*sink_.state().ScetRate(), 200.0, 1e-6);
+  // The rover's clock from then on at the ground's rate (a new --speed): measured within 60 s.
+  const int64_t onboard40 = kT0 + 40 * 200 * kS;
+  for (int t = 41; t <= 100; ++t) {
+    Housekeeping(rover::v1::ROVER_MODE_DRIVE, 80, onboard40 + (t - 40) * kS, kT0 + t * kS);
+  }
+  EXPECT_NEAR(*sink_.state().ScetRate(), 1.0, 1e-6);
+}
+
 TEST_F(ConsoleStateTest, ChangesArePublishedAtMostFourTimesASecond) {
   const auto t = std::chrono::steady_clock::now();
   Housekeeping(rover::v1::ROVER_MODE_DRIVE, 80.0, kT0, kT0);

@@ -380,6 +380,9 @@ TEST_F(Web, HistoryComesFromTheRecordingsWithEveryStrategyAndRefusesBadRanges) {
   EXPECT_EQ(Get(port_, soc + "&start=nan&end=5").status, 400u);
   EXPECT_EQ(Get(port_, soc + "&start=-5&end=5").status, 400u);
   EXPECT_EQ(Get(port_, soc + range + "&strategy=median").status, 400u);
+  const Reply bad_time = Get(port_, soc + range + "&time=sol");
+  EXPECT_EQ(bad_time.status, 400u);
+  EXPECT_NE(bad_time.body.find("unknown time 'sol'"), std::string::npos) << bad_time.body;
   EXPECT_EQ(Get(port_, soc + range + "&strategy=minmax&size=0").status, 400u);
   EXPECT_EQ(Get(port_, soc + range + "&strategy=minmax&size=abc").status, 400u);
   EXPECT_EQ(Get(port_, "/api/traverse?start=5").status, 400u);
@@ -913,6 +916,155 @@ TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
   EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
   station.Signal(SIGTERM);
   EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+}
+
+// On-board time (SCET) in the browser, over a loss of signal the rover stored and played back
+// after it (relay-outage at 200×: 30 on-board minutes in 9 s, played back at once after): the
+// history by on-board time holds every sample of the outage the station logged (its JSON lines,
+// on-board times one for one); Open MCT's plot in SCET draws the outage's on-board span, while
+// in UTC the ground span of the outage is empty; the power panel and the timeline follow the
+// time system (the rover's loss-of-signal event at its on-board time); the real-time SCET clock
+// runs at the rover's rate (--speed) from the station's newest on-board time, and the live line
+// across its window has no gap.
+TEST(WebScet, PlotsPowerAndTimelineReadOnBoardTimeAndItsClockRunsAtTheRoversRate) {
+  ScratchDir dir;
+  const int port = FreeTcpPort();
+  const std::string tm = dir.IpcEndpoint("tm");
+  ChildProcess station(
+      LGS_STATION_BIN,
+      StationArgs()
+          .Connect(tm)
+          .Http(port)
+          .Record(dir.File("rec"))
+          .Jsonl(dir.File("station.jsonl"))
+          .Quiet()
+          .StatsInterval(0)
+          .Arg("--link-schedule",
+               std::string(LGS_SOURCE_DIR) + "/rover_emulator/scenarios/relay-outage.yaml")
+          .Args(),
+      dir.path(), "station");
+  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s));
+  constexpr double kSpeed = 200;
+  ChildProcess emulator(LGS_EMULATOR_BIN,
+                        EmulatorArgs()
+                            .Bind(tm)
+                            .WaitForSubscribers()
+                            .Duration(70)
+                            .Scenario("relay-outage")
+                            .Speed(kSpeed)
+                            .Args(),
+                        dir.path(), "emulator");
+  json clock;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const Reply r = Get(port, "/api/state");
+        if (r.status != 200) return false;
+        clock = json::parse(r.body)["clock"];
+        return clock["met_s"].is_number() && clock["met_s"].get<double>() > 1;
+      },
+      20s));
+  ASSERT_LT(clock["met_s"].get<double>(), 600.0) << clock.dump(2);  // before the outage
+  const auto los_ns = clock["link_schedule"]["next_los_scet_ns"].get<int64_t>();
+  const auto aos_ns = clock["link_schedule"]["next_aos_scet_ns"].get<int64_t>();
+  // The station's JSON lines (whole lines only: it is still writing) once live data 60 on-board
+  // seconds past the outage's end came.
+  std::vector<json> hk, events;
+  const auto read_lines = [&] {
+    hk.clear();
+    events.clear();
+    std::ifstream in(dir.File("station.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      if (in.eof()) break;  // no newline yet: a line being written
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) continue;
+      if (j["stream"] == "housekeeping") hk.push_back(std::move(j));
+      if (j["stream"] == "event") events.push_back(std::move(j));
+    }
+  };
+  const auto onboard = [](const json& j) { return j["onboard_time_ns"].get<int64_t>(); };
+  const auto ground = [](const json& j) { return j["ground_time_ns"].get<int64_t>(); };
+  std::set<int64_t> logged;  // the outage's housekeeping, on-board ns
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        read_lines();
+        logged.clear();
+        bool past = false;
+        for (const json& j : hk) {
+          if (onboard(j) >= los_ns && onboard(j) <= aos_ns) logged.insert(onboard(j));
+          past = past || onboard(j) > aos_ns + 60'000'000'000;
+        }
+        return past && logged.size() > 1700;  // one a second on board, 1800 s
+      },
+      40s))
+      << logged.size();
+  // History by on-board time: exactly those samples, in on-board order.
+  const std::string range = fmt::format("/api/history?key={}&time=onboard&start={}&end={}", kSoc,
+                                        los_ns / 1'000'000, (aos_ns + 999'999) / 1'000'000);
+  const json samples = json::parse(Get(port, range).body);
+  std::vector<int64_t> answered;
+  for (const json& d : samples) answered.push_back(std::llround(d["scet"].get<double>() * 1e3));
+  std::vector<int64_t> expected;
+  for (int64_t t : logged) expected.push_back(std::llround(static_cast<double>(t) / 1e3));
+  EXPECT_EQ(answered, expected);
+  // Ground truth for the UTC plot: the outage on the ground runs from the last housekeeping
+  // taken before it to the first one taken after its start (played back or live).
+  int64_t ground_from = 0, ground_to = INT64_MAX;
+  for (const json& j : hk) {
+    if (onboard(j) < los_ns) ground_from = std::max(ground_from, ground(j));
+    if (onboard(j) >= los_ns) ground_to = std::min(ground_to, ground(j));
+  }
+  size_t in_ground_outage = 0;
+  for (const json& j : hk) in_ground_outage += ground(j) > ground_from && ground(j) < ground_to;
+  EXPECT_EQ(in_ground_outage, 0u);
+  ASSERT_GT(ground_to - ground_from, 5'000'000'000);  // 1800 s on board at 200×: 9 s
+  int64_t los_event_ns = 0;
+  for (const json& e : events) {
+    if (e["data"]["kind"] == "EVENT_KIND_LOSS_OF_SIGNAL") los_event_ns = onboard(e);
+  }
+  ASSERT_NE(los_event_ns, 0);
+
+  std::filesystem::create_directories(LGS_TEST_OUTPUT_DIR);
+  ChildProcess browser(
+      LGS_NODE,
+      {std::string(LGS_SOURCE_DIR) + "/tests/web/scet_check.mjs", "--url",
+       "http://127.0.0.1:" + std::to_string(port), "--key", kSoc, "--los",
+       std::to_string(los_ns / 1'000'000), "--aos", std::to_string(aos_ns / 1'000'000),
+       "--ground-from", std::to_string(ground_from / 1'000'000), "--ground-to",
+       std::to_string(ground_to / 1'000'000), "--screenshot-prefix",
+       std::string(LGS_TEST_OUTPUT_DIR) + "/scet"},
+      dir.path(), "browser");
+  ASSERT_EQ(browser.Wait(90s), 0) << browser.Stderr();
+  const json report = json::parse(browser.Stdout());
+  { std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/scet-report.json") << report.dump(2); }
+  emulator.Signal(SIGTERM);
+  EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
+  station.Signal(SIGTERM);
+  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+  ASSERT_FALSE(report.contains("error")) << report.dump(2);
+  EXPECT_EQ(report["console_errors"], json::array()) << report.dump(2);
+  // The plot: the outage's on-board span drawn in SCET, its ground span empty in UTC.
+  EXPECT_TRUE(report["scet_plot"]["asked_onboard"]) << report.dump(2);
+  EXPECT_GT(report["scet_plot"]["middle"].get<int>(), 100) << report.dump(2);
+  EXPECT_FALSE(report["utc_plot"]["asked_onboard"]) << report.dump(2);
+  EXPECT_EQ(report["utc_plot"]["middle"], 0) << report.dump(2);
+  // The power panel holds the played-back samples where they were taken.
+  EXPECT_EQ(report["power"]["domain"], "scet") << report.dump(2);
+  EXPECT_GT(report["power"]["in_outage"].get<int>(), 50) << report.dump(2);
+  // The timeline places the rover's event at its on-board time (it arrived after the outage).
+  EXPECT_EQ(report["timeline"]["domain"], "scet") << report.dump(2);
+  EXPECT_NEAR(report["timeline"]["los_at"].get<double>(), static_cast<double>(los_event_ns) / 1e6,
+              1.0)
+      << report.dump(2);
+  EXPECT_GT(report["timeline"]["los_utc"].get<double>(), static_cast<double>(ground_from) / 1e6);
+  // The clock: the rover's rate (--speed), and the station's newest SCET run on at it (within
+  // 1 s of ground time).
+  const json& c = report["clock"];
+  EXPECT_EQ(c["key"], "lgs.scet");
+  EXPECT_EQ(c["time_system"], "scet");
+  EXPECT_NEAR(c["rate"].get<double>(), kSpeed, 0.02 * kSpeed) << report.dump(2);
+  EXPECT_NEAR(c["value"].get<double>(), c["expected"].get<double>(), 1000 * kSpeed)
+      << report.dump(2);
+  EXPECT_EQ(report["live_plot"]["empty"], 0) << report.dump(2);
 }
 
 // The mission clock's loss-of-sun prediction from an illumination plan the emulator wrote for

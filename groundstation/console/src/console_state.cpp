@@ -17,11 +17,21 @@ constexpr auto kPublishInterval = std::chrono::milliseconds(250);
 // Only a periodic stream is called stale (the others speak when something happens), and not
 // before this much silence, whatever its rate.
 constexpr double kMinStaleSeconds = 5.0;
+// The clock rate's reference points move on every 30 s of ground time; a rate is given once
+// they are 2 s apart.
+constexpr int64_t kRateReferenceStepNs = 30'000'000'000;
+constexpr int64_t kRateMinSpanNs = 2'000'000'000;
 
 double Seconds(int64_t ns) {
   return static_cast<double>(ns) / 1e9;
 }
 }  // namespace
+
+std::optional<double> ConsoleState::ScetRate() const {
+  const int64_t ground = latest_ground_ns - rate_ref_ground_ns;
+  if (rate_ref_ground_ns == 0 || ground < kRateMinSpanNs) return std::nullopt;
+  return static_cast<double>(latest_onboard_ns - rate_ref_onboard_ns) / static_cast<double>(ground);
+}
 
 void ConsoleStateSink::OnAccepted(const AcceptedPacket& a) {
   const protocol::DecodedPacket& p = a.packet;
@@ -34,6 +44,15 @@ void ConsoleStateSink::OnAccepted(const AcceptedPacket& a) {
   if (onboard >= state_.latest_onboard_ns) {
     state_.latest_onboard_ns = onboard;
     state_.latest_ground_ns = ground;
+    if (state_.rate_next_ground_ns == 0) {
+      state_.rate_ref_onboard_ns = state_.rate_next_onboard_ns = onboard;
+      state_.rate_ref_ground_ns = state_.rate_next_ground_ns = ground;
+    } else if (ground - state_.rate_next_ground_ns >= kRateReferenceStepNs) {
+      state_.rate_ref_onboard_ns = state_.rate_next_onboard_ns;
+      state_.rate_ref_ground_ns = state_.rate_next_ground_ns;
+      state_.rate_next_onboard_ns = onboard;
+      state_.rate_next_ground_ns = ground;
+    }
   }
   if (state_.first_onboard_ns == 0 || onboard < state_.first_onboard_ns) {
     state_.first_onboard_ns = onboard;

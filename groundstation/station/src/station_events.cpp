@@ -56,6 +56,8 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
     const int64_t epoch = epoch_given ? options.mission_epoch_ns : console_state.first_onboard_ns;
     clock["scet_ns"] = scet;
     clock["scet_received_ns"] = console_state.latest_ground_ns;
+    const std::optional<double> rate = console_state.ScetRate();
+    clock["scet_rate"] = rate ? nlohmann::json(*rate) : nlohmann::json();
     clock["mission_epoch_ns"] = epoch;
     const double met_s = static_cast<double>(scet - epoch) / 1e9;
     clock["met_s"] = met_s;
@@ -92,6 +94,7 @@ nlohmann::json Station::Impl::ConsoleState(int64_t now_ns) const {
     }
   } else {
     clock["scet_ns"] = nullptr;
+    clock["scet_rate"] = nullptr;
     clock["met_s"] = nullptr;
     clock["mission_epoch_ns"] =
         epoch_given ? nlohmann::json(options.mission_epoch_ns) : nlohmann::json();

@@ -2,13 +2,20 @@
 // by: the tree from /api/dictionary (generated from the protobuf descriptors and the limit file),
 // history from /api/history (the MCAP recordings), live samples over the /api/realtime
 // WebSocket, and the operator views (traverse map, link status, alarms, commands) from the rest
-// of the HTTP API. Loaded by index.html after openmct.js; defines window.LunarGroundStation.
+// of the HTTP API. Loaded by index.html after openmct.js; defines window.LunarGroundStation and
+// window.LunarGroundStationTime (the on-board time system and clock, installed before the time
+// conductor, which checks the ones its menu names).
 (function () {
   'use strict';
 
   const NAMESPACE = 'lgs';
   const TELEMETRY_TYPE = 'lgs.telemetry';
   const IMAGERY_TYPE = 'lgs.imagery';
+  // The on-board time system: the time of the rover's clock (SCET) each datum carries beside the
+  // ground receipt time (UTC), and the clock that follows it.
+  const SCET = 'scet';
+  const SCET_CLOCK = 'lgs.scet';
+  const timeDomain = (openmct) => (openmct.time.getTimeSystem().key === SCET ? SCET : 'utc');
 
   async function getJson(url, init) {
     const response = await fetch(url, init);
@@ -1317,6 +1324,7 @@
         return;
       }
       delete banner.dataset.error;
+      scetClock.heardFrom(state.clock);  // the on-board clock's rate, for any view in SCET
       const r = state.rover;
       const hk = r.housekeeping;
       mode.value.textContent = r.mode || 'no telemetry yet';
@@ -1363,7 +1371,7 @@
         `${r.sun.azimuth_deg.toFixed(0)}° (camera record)` : 'no camera record yet';
       // The plans, evaluated at the newest on-board time (times are SCET; the date too when it
       // is not the newest packet's).
-      const scetClock = (ns) => {
+      const scetText = (ns) => {
         const iso = new Date(ns / 1e6).toISOString();
         const sameDay = k.scet_ns && iso.slice(0, 10) === new Date(k.scet_ns / 1e6).toISOString().slice(0, 10);
         return `SCET ${sameDay ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`}`;
@@ -1371,9 +1379,9 @@
       const sunPlan = k.sun_schedule;
       sunlight.value.textContent = !k.sun_schedule_configured ? 'no illumination plan (--sun-schedule)'
         : !sunPlan ? 'no telemetry yet'
-          : !sunPlan.covered ? `beyond the plan (it ends ${scetClock(sunPlan.until_scet_ns)})`
-            : sunPlan.in_shadow ? `IN SHADOW · sun back ${sunPlan.next_return_scet_ns ? `${scetClock(sunPlan.next_return_scet_ns)} (in ${seconds(sunPlan.return_in_s)})` : 'not within the plan'}`
-              : sunPlan.next_loss_scet_ns ? `sunlit · next loss of sun ${scetClock(sunPlan.next_loss_scet_ns)} (in ${seconds(sunPlan.loss_in_s)})`
+          : !sunPlan.covered ? `beyond the plan (it ends ${scetText(sunPlan.until_scet_ns)})`
+            : sunPlan.in_shadow ? `IN SHADOW · sun back ${sunPlan.next_return_scet_ns ? `${scetText(sunPlan.next_return_scet_ns)} (in ${seconds(sunPlan.return_in_s)})` : 'not within the plan'}`
+              : sunPlan.next_loss_scet_ns ? `sunlit · next loss of sun ${scetText(sunPlan.next_loss_scet_ns)} (in ${seconds(sunPlan.loss_in_s)})`
                 : 'sunlit · no loss of sun within the plan';
       sunlight.classList.toggle('lgs-warning', Boolean(sunPlan && sunPlan.covered &&
         (sunPlan.in_shadow || (sunPlan.loss_in_s !== null && sunPlan.loss_in_s < 3600))));
@@ -1382,8 +1390,8 @@
       const plan = k.link_schedule;
       relay.value.textContent = !k.link_schedule_configured ? 'no pass plan (--link-schedule)'
         : !plan ? 'no telemetry yet'
-          : plan.in_outage ? `OUT OF VIEW · back ${plan.next_aos_scet_ns ? `${scetClock(plan.next_aos_scet_ns)} (in ${seconds(plan.aos_in_s)})` : 'not planned'}`
-            : plan.next_los_scet_ns ? `in view · next loss ${scetClock(plan.next_los_scet_ns)} (in ${seconds(plan.los_in_s)})`
+          : plan.in_outage ? `OUT OF VIEW · back ${plan.next_aos_scet_ns ? `${scetText(plan.next_aos_scet_ns)} (in ${seconds(plan.aos_in_s)})` : 'not planned'}`
+            : plan.next_los_scet_ns ? `in view · next loss ${scetText(plan.next_los_scet_ns)} (in ${seconds(plan.los_in_s)})`
               : 'in view · no loss planned';
       relay.classList.toggle('lgs-warning', Boolean(plan && (plan.in_outage || (plan.los_in_s !== null && plan.los_in_s < 600))));
       root.dataset.nextLosScetNs = plan && plan.next_los_scet_ns ? String(plan.next_los_scet_ns) : '';
@@ -1397,15 +1405,19 @@
     };
   }
 
-  // A gap in a series: longer than 5 times its typical spacing, and at least 5 s. Lines are not
-  // drawn across one (between two runs, over a loss of signal).
-  function gapThreshold(points) {
+  // A gap in a series: longer than 5 times its typical spacing, and at least `floor` (5 s). Lines
+  // are not drawn across one (between two runs, over a loss of signal).
+  function gapThreshold(points, floor = 5000) {
     const d = [];
     for (let i = 1; i < points.length; ++i) d.push(points[i][0] - points[i - 1][0]);
     d.sort((a, b) => a - b);
     const typical = d.length ? d[Math.floor(d.length / 2)] : 0;
-    return Math.max(5000, 5 * typical);
+    return Math.max(floor, 5 * typical);
   }
+  // The floor in a time system: 5 s of ground time, which is 5 s × the rate the on-board clock
+  // was seen to run at in SCET (an emulated rover at 200× sends 1000 on-board seconds in 5 s, and
+  // the live feed keeps the newest of each stream's samples per batch, not all of them).
+  const gapFloor = (domain) => (domain === SCET ? 5000 * Math.max(1, scetClock.rate) : 5000);
 
   // The point that stands in a gap: Open MCT's plots join every point to the next and skip none
   // but a non-number.
@@ -1413,48 +1425,53 @@
     ({ key: a.key, utc: (a.utc + b.utc) / 2, scet: (a.scet + b.scet) / 2, value: NaN, gap: true });
 
   // Where each field's newest plotted history ended, and the gap for that series: a live point
-  // that comes after a gap from it is not joined to it either.
-  const plottedEnds = new Map();  // key -> { utc, scet, gap }
+  // that comes after a gap from it is not joined to it either. By time system and field.
+  const plottedEnds = new Map();  // `${domain}:${key}` -> { utc, scet, gap }
 
-  // Samples with a NaN point in each gap (gapThreshold), for Open MCT's plots.
-  function withGaps(samples) {
+  // Samples with a NaN point in each gap (gapThreshold) along `domain` ('utc' or 'scet', the
+  // time conductor's time system), for Open MCT's plots.
+  function withGaps(samples, domain = 'utc') {
     if (samples.length < 2 || typeof samples[0].value !== 'number') return samples;
-    const gap = gapThreshold(samples.map((d) => [d.utc]));
+    const gap = gapThreshold(samples.map((d) => [d[domain]]), gapFloor(domain));
     const out = [samples[0]];
     for (let i = 1; i < samples.length; ++i) {
       const a = samples[i - 1], b = samples[i];
-      if (b.utc - a.utc > gap) out.push(gapPoint(a, b));
+      if (b[domain] - a[domain] > gap) out.push(gapPoint(a, b));
       out.push(b);
     }
     const last = samples[samples.length - 1];
-    const known = plottedEnds.get(last.key);
-    if (!known || known.utc <= last.utc) plottedEnds.set(last.key, { utc: last.utc, scet: last.scet, gap });
+    const end = `${domain}:${last.key}`;
+    const known = plottedEnds.get(end);
+    if (!known || known[domain] <= last[domain]) {
+      plottedEnds.set(end, { utc: last.utc, scet: last.scet, gap });
+    }
     return out;
   }
 
-  // Live points for a plot, with a NaN point before one that comes after a gap: a stream that
-  // falls silent while the plot is open is not joined across its silence when it speaks again.
-  // The gap is gapThreshold over the last 32 points (or the plotted history's until then).
-  function liveGaps(key) {
-    const recent = [];  // [utc] of the last points given
+  // Live points for a plot, with a NaN point before one that comes after a gap along `domain`:
+  // a stream that falls silent while the plot is open is not joined across its silence when it
+  // speaks again. The gap is gapThreshold over the last 32 points (or the plotted history's
+  // until then). A played-back point (older on board than the newest) is never a gap's end.
+  function liveGaps(key, domain = 'utc') {
+    const recent = [];  // [time] of the last points given
     let last = null;
     return (data) => {
       if (!data.length || typeof data[0].value !== 'number') return data;
       const out = [];
       for (const d of data) {
-        let gap = gapThreshold(recent);  // 5 s until there are points to measure
+        let gap = gapThreshold(recent, gapFloor(domain));  // the floor until there are points
         if (!last) {
-          const plotted = plottedEnds.get(key);
-          if (plotted && plotted.utc < d.utc) {
+          const plotted = plottedEnds.get(`${domain}:${key}`);
+          if (plotted && plotted[domain] < d[domain]) {
             last = { key, utc: plotted.utc, scet: plotted.scet };
             gap = plotted.gap;
           }
         }
-        if (last && d.utc - last.utc > gap) out.push(gapPoint(last, d));
+        if (last && d[domain] - last[domain] > gap) out.push(gapPoint(last, d));
         out.push(d);
-        if (!last || d.utc > last.utc) {
+        if (!last || d[domain] > last[domain]) {
           last = d;
-          recent.push([d.utc]);
+          recent.push([d[domain]]);
           if (recent.length > 32) recent.shift();
         }
       }
@@ -1478,10 +1495,29 @@
     const stage = el('div', { class: 'lgs-power-stage' }, canvas);
     const root = el('div', { class: 'lgs-view lgs-power' }, legend, stage);
     element.append(root);
-    const data = new Map(POWER_SERIES.map((s) => [s.key, []]));  // key -> [[utc, value]]
+    // The time conductor's time system: ground receipt (utc) or on board (scet).
+    let domain = timeDomain(openmct);
+    const axisName = el('span', { class: 'lgs-legend-item lgs-power-axis' });
+    legend.append(axisName);
+    const nameAxis = () => {
+      axisName.textContent = domain === SCET ? 'time: SCET (on board)' : 'time: UTC (received)';
+      root.dataset.domain = domain;
+    };
+    nameAxis();
+    const data = new Map(POWER_SERIES.map((s) => [s.key, []]));  // key -> [[time, value]]
     const unsubscribe = POWER_SERIES.map((s) => realtimeClient().subscribe(s.key, (batch) => {
       const list = data.get(s.key);
-      for (const d of batch) if (!list.length || d.utc > list[list.length - 1][0]) list.push([d.utc, d.value]);
+      for (const d of batch) {
+        const t = d[domain];
+        if (!list.length || t > list[list.length - 1][0]) {
+          list.push([t, d.value]);
+        } else {
+          // Played back (older on board than the newest): where it was taken.
+          let i = list.length;
+          while (i > 0 && list[i - 1][0] > t) --i;
+          if (i === 0 || list[i - 1][0] !== t) list.splice(i, 0, [t, d.value]);
+        }
+      }
       scheduleDraw();
     }));
     let drawPending = false;
@@ -1501,20 +1537,32 @@
       await Promise.all(POWER_SERIES.map(async (s) => {
         const params = new URLSearchParams({ key: s.key, start: Math.max(0, Math.floor(b.start)),
           end: Math.ceil(b.end), strategy: 'minmax', size });
+        if (domain === SCET) params.set('time', 'onboard');
         const samples = await getJson(`/api/history?${params}`);
-        const fresh = samples.map((d) => [d.utc, d.value]);
+        const fresh = samples.map((d) => [d[domain], d.value]);
         const live = data.get(s.key).filter((p) => !fresh.length || p[0] > fresh[fresh.length - 1][0]);
         data.set(s.key, fresh.concat(live));
       }));
       draw();
     };
-    const stopBounds = () => openmct.time.off('bounds', onBounds);
+    const onTimeSystem = () => {
+      domain = timeDomain(openmct);
+      nameAxis();
+      data.forEach((list, k) => data.set(k, []));
+      loadedFor = '';
+      load().catch(() => {});
+    };
+    const stopBounds = () => {
+      openmct.time.off('bounds', onBounds);
+      openmct.time.off('timeSystem', onTimeSystem);
+    };
     const onBounds = (bounds, tick) => {
       if (!tick) loadedFor = '';
       if (!tick) load().catch(() => {});
       scheduleDraw();
     };
     openmct.time.on('bounds', onBounds);
+    openmct.time.on('timeSystem', onTimeSystem);
     const draw = () => {
       const w = Math.max(200, stage.clientWidth || 400);
       const h = Math.max(120, stage.clientHeight || 200);
@@ -1620,6 +1668,12 @@
     let entries = [];
     let shown = '';
     const colour = { info: '#8fa8c8', warning: '#ffb700', critical: '#ff4b4b' };
+    // In the SCET time system an event is placed at its on-board time; an alarm or a command
+    // stage (the station's, with no on-board time) at the SCET the clock correlation gives for
+    // when it happened, and marked as estimated.
+    let domain = timeDomain(openmct);
+    const at = (e) => (domain === SCET ? (e.scet ?? scetOfGround(e.utc)) : e.utc);
+    const estimated = (e) => domain === SCET && e.scet === undefined;
     const drawLanes = () => {
       const b = openmct.time.getBounds();
       const w = Math.max(200, lanes.clientWidth || 400);
@@ -1640,16 +1694,16 @@
       });
       byCommand.forEach((stages) => {
         const y = 2 * laneH + laneH / 2;
-        parts.push(svg('line', { x1: x(stages[0].utc), x2: x(stages[stages.length - 1].utc), y1: y, y2: y,
+        parts.push(svg('line', { x1: x(at(stages[0])), x2: x(at(stages[stages.length - 1])), y1: y, y2: y,
           class: 'lgs-command-span' }));
       });
       entries.forEach((e) => {
-        const px = x(e.utc);
+        const px = x(at(e));
         if (px < left - 1 || px > w - right + 1) return;
         const y = KINDS.indexOf(e.kind) * laneH + laneH / 2;
         parts.push(svg('circle', { cx: px, cy: y, r: e.severity === 'info' ? 3 : 4.5, fill: colour[e.severity],
           class: `lgs-mark lgs-mark-${e.kind}`, 'data-kind': e.kind, 'data-name': e.name },
-        svg('title', {}, `${clockUtcMs(e.utc)} ${e.name}${e.state ? ` ${e.state}` : ''}: ${e.message}`)));
+        svg('title', {}, `${estimated(e) ? '~' : ''}${clockUtcMs(at(e))} ${e.name}${e.state ? ` ${e.state}` : ''}: ${e.message}`)));
       });
       for (let i = 0; i <= 4; ++i) {
         const t = b.start + (i / 4) * (b.end - b.start);
@@ -1664,11 +1718,12 @@
       shown = now;
       const rows = entries.slice().reverse().slice(0, compact ? 200 : 2000);
       list.replaceChildren(el('table', {},
-        el('tr', {}, ...['time (UTC)', 'severity', 'kind', 'what', 'message'].map((h) => el('th', {}, h))),
+        el('tr', {}, ...[domain === SCET ? 'time (SCET, ~ estimated)' : 'time (UTC)', 'severity', 'kind',
+          'what', 'message'].map((h) => el('th', {}, h))),
         ...rows.map((e) => el('tr', { class: `lgs-timeline-row lgs-${e.severity}`, 'data-kind': e.kind,
           'data-name': e.name, 'data-state': e.state || '', 'data-command-id': e.command_id ?? '',
-          'data-utc': e.utc },
-        el('td', { class: 'lgs-nowrap' }, clockUtcMs(e.utc)),
+          'data-utc': e.utc, 'data-at': at(e) },
+        el('td', { class: 'lgs-nowrap' }, `${estimated(e) ? '~' : ''}${clockUtcMs(at(e))}`),
         el('td', { class: 'lgs-nowrap' }, e.severity),
         el('td', { class: 'lgs-nowrap' }, e.kind),
         el('td', {}, e.kind === 'command' ? `#${e.command_id} ${e.name} ${e.state}`
@@ -1678,7 +1733,18 @@
     };
     let fetchedFor = '';
     const refresh = async () => {
-      const b = openmct.time.getBounds();
+      domain = timeDomain(openmct);
+      root.dataset.domain = domain;
+      let b = openmct.time.getBounds();
+      if (domain === SCET) {
+        // The recordings are kept by ground time: the SCET range asked by the correlation.
+        try {
+          scetClock.heardFrom((await getJson('/api/state')).clock);
+        } catch (e) {
+          // Asked again at the next refresh; the last correlation stands.
+        }
+        b = { start: groundOfScet(b.start), end: groundOfScet(b.end) };
+      }
       const chosen = KINDS.filter((k) => kinds[k].checked);
       const query = new URLSearchParams({ start: Math.max(0, Math.floor(b.start)), end: Math.ceil(b.end),
         severity: severity.value, limit: compact ? 500 : 5000 });
@@ -1748,6 +1814,116 @@
     });
   }
 
+  // The on-board clock: the rover's clock as the station last heard it (/api/state's newest
+  // SCET and when it came), run on at the rate the station measured it at (an emulated rover's
+  // clock runs --speed times faster than the ground's), so a real-time window in SCET moves on
+  // over a loss of signal as a UTC one does. Before the first telemetry it holds at the page's
+  // start.
+  class ScetClock {
+    constructor() {
+      this.key = SCET_CLOCK;
+      this.name = 'On-board clock (SCET)';
+      this.cssClass = 'icon-clock';
+      this.description = "The rover's clock: the newest on-board time received, run on at its rate.";
+      this.listeners = new Map();
+      this.lastTick = Date.now();
+      this.latest = null;     // { scet, received } of the newest SCET the station reported
+      this.rate = 1;          // on-board ms per ground ms
+      this.measured = false;  // the rate is the station's measurement
+      this.timer = null;
+      this.poll = null;
+    }
+    on(event, callback) {
+      if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+      this.listeners.get(event).add(callback);
+      if (event === 'tick' && !this.timer) this.start();
+      return this;
+    }
+    off(event, callback) {
+      const set = this.listeners.get(event);
+      if (set) set.delete(callback);
+      if (event === 'tick' && (!set || set.size === 0)) this.stop();
+      return this;
+    }
+    emit(event, value) {
+      (this.listeners.get(event) || []).forEach((callback) => callback(value));
+    }
+    currentValue() {
+      return this.value();  // between ticks too: the bounds a view asks with are the newest
+    }
+    // The newest SCET the station has, and the rate the station measured the rover's clock at
+    // (/api/state's clock.scet_rate; 1 until it has).
+    heardFrom(clock) {
+      if (!clock || !clock.scet_ns || !clock.scet_received_ns) return;
+      this.latest = { scet: clock.scet_ns / 1e6, received: clock.scet_received_ns / 1e6 };
+      if (typeof clock.scet_rate === 'number' && clock.scet_rate > 0) {
+        this.rate = clock.scet_rate;
+        this.measured = true;
+      }
+    }
+    value() {
+      if (!this.latest) return this.lastTick;
+      return this.latest.scet + Math.max(0, Date.now() - this.latest.received) * this.rate;
+    }
+    start() {
+      const ask = async () => {
+        try {
+          this.heardFrom((await getJson('/api/state')).clock);
+        } catch (e) {
+          // The station is restarting: the clock runs on from what it heard.
+        }
+      };
+      ask();
+      this.poll = setInterval(ask, 1000);
+      this.timer = setInterval(() => {
+        this.lastTick = this.value();
+        // Bounds set before the clock knew the rover's time (the page's start: the conductor
+        // begins on the first menu entry's clock), or a clock that jumped (a rover that rebooted):
+        // set again from the clock, which is not a tick, so every view asks its history again.
+        const time = this.openmct && this.openmct.time;
+        if (time && time.getClock() === this) {
+          const offsets = time.getClockOffsets();
+          const off = Math.abs(time.getBounds().end - offsets.end - this.lastTick);
+          if (off > 5000 * Math.max(1, this.rate)) {
+            time.setClockOffsets(offsets);
+            return;
+          }
+        }
+        this.emit('tick', this.lastTick);
+      }, 250);
+    }
+    stop() {
+      clearInterval(this.timer);
+      clearInterval(this.poll);
+      this.timer = this.poll = null;
+    }
+  }
+
+  // One clock for the page: the time conductor's, and the correlation of on-board time with
+  // ground time the timeline uses in SCET.
+  const scetClock = new ScetClock();
+  // Ground time (ms) <-> on-board time (ms) from the newest SCET heard and the rate measured: a
+  // linear time correlation, as a mission keeps one (offset and drift).
+  const scetOfGround = (ms) => (scetClock.latest
+    ? scetClock.latest.scet + (ms - scetClock.latest.received) * scetClock.rate : ms);
+  const groundOfScet = (ms) => (scetClock.latest
+    ? scetClock.latest.received + (ms - scetClock.latest.scet) / scetClock.rate : ms);
+
+  window.LunarGroundStationTime = function LunarGroundStationTime() {
+    return function install(openmct) {
+      openmct.time.addTimeSystem({
+        key: SCET,
+        name: 'SCET (on-board time)',
+        cssClass: 'icon-clock',
+        timeFormat: 'utc',
+        durationFormat: 'duration',
+        isUTCBased: true
+      });
+      scetClock.openmct = openmct;
+      openmct.time.addClock(scetClock);
+    };
+  };
+
   // ---------------------------------------------------------------------------------------
   window.LunarGroundStation = function LunarGroundStation() {
     return function install(openmct) {
@@ -1784,10 +1960,13 @@
             params.set('strategy', options.strategy);
             if (options.strategy === 'minmax' && options.size) params.set('size', options.size);
           }
+          // In the SCET time system the range, order and buckets are on-board time.
+          const domain = options.domain === SCET ? SCET : 'utc';
+          if (domain === SCET) params.set('time', 'onboard');
           const samples = await getJson(`/api/history?${params}`, { signal: options.signal });
           // Plots ask for minmax: a NaN point where the data stops (between two runs, over a
           // loss of signal) keeps Open MCT from drawing a line across the gap.
-          return options.strategy === 'minmax' ? withGaps(samples) : samples;
+          return options.strategy === 'minmax' ? withGaps(samples, domain) : samples;
         },
         supportsSubscribe: (d) => d.type === TELEMETRY_TYPE && Boolean(d.lgs),
         supportsBatching: () => true,
@@ -1797,7 +1976,7 @@
           // add their sort order (and a size), and get no gap points. A subscriber for the latest
           // datum gets the newest, never a gap point.
           const plot = batch && !('order' in options) && !('size' in options);
-          const gaps = plot ? liveGaps(d.lgs.key) : (data) => data;
+          const gaps = plot ? liveGaps(d.lgs.key, timeDomain(openmct)) : (data) => data;
           return realtimeClient().subscribe(d.lgs.key, (data) =>
             batch ? callback(gaps(data)) : callback(data[data.length - 1]));
         },

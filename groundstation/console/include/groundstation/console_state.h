@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "groundstation/sink.h"
@@ -64,6 +65,14 @@ struct ConsoleState {
   // seen (the mission clock's epoch unless the station was given one).
   int64_t latest_onboard_ns = 0, latest_ground_ns = 0;
   int64_t first_onboard_ns = 0;
+  // The rover's clock rate against the ground's, from the newest packets: two reference points
+  // of the newest on-board time, moved on every 30 s of ground time, so the rate is measured
+  // over the last 30 to 60 s (a real rover's is 1 within its drift; an emulated one runs at
+  // --speed). Played-back packets are older on board than the newest and do not move them.
+  int64_t rate_ref_onboard_ns = 0, rate_ref_ground_ns = 0;
+  int64_t rate_next_onboard_ns = 0, rate_next_ground_ns = 0;
+  // On-board seconds per ground second; none before 2 s of ground time separate the points.
+  std::optional<double> ScetRate() const;
 
   std::array<StreamSeen, protocol::kStreamCount> streams{};
 };
