@@ -99,5 +99,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static_cast<void>(reader.NewestPose());
   static_cast<void>(reader.NewestOnboard());
   static_cast<void>(reader.OnboardSpans());
+  static_cast<void>(reader.OnboardMinutes(protocol::StreamId::kHousekeeping));
   return 0;
 }

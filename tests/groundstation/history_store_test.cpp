@@ -42,9 +42,9 @@ class HistoryStoreTest : public ::testing::Test {
     const std::string payload = message.SerializeAsString();
     std::string packet;
     const protocol::StreamInfo& stream = protocol::Stream(id);
-    ASSERT_TRUE(protocol::EncodeTmPacket(stream.apid, seq_[static_cast<size_t>(id)]++, onboard_ns,
-                                         protocol::AsBytes(payload), packet)
-                    .ok());
+    const Status encoded = protocol::EncodeTmPacket(stream.apid, seq_[static_cast<size_t>(id)]++,
+                                                    onboard_ns, protocol::AsBytes(payload), packet);
+    ASSERT_TRUE(encoded.ok()) << encoded.message();
     auto decoded =
         decoder_.Decode(protocol::TelemetryTopic("rover1", stream), protocol::AsBytes(packet));
     ASSERT_TRUE(decoded.ok()) << decoded.error().detail;
@@ -282,6 +282,15 @@ TEST_F(HistoryStoreTest, ByOnboardTimeAPlayedBackSpanIsFoundWhereItWasTaken) {
     files_read = lost->files_read;
   };
   size_t reads = 0;
+  // The recorder writes on its own thread: until the last played-back sample is in the file.
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        between(100, 199);
+        q.strategy = HistoryStrategy::kAll;
+        auto r = store.Query(q);
+        return r.ok() && r->samples.size() == 100;
+      },
+      std::chrono::seconds(5)));
   check("second file still being written", reads);
   EXPECT_EQ(reads, 2u);  // no archive says what the first file holds on board
   ASSERT_TRUE(recorder_->Close().ok());
@@ -293,6 +302,97 @@ TEST_F(HistoryStoreTest, ByOnboardTimeAPlayedBackSpanIsFoundWhereItWasTaken) {
   for (const std::string& f : files) ASSERT_TRUE(BuildArchive(f).ok()) << f;
   check("both closed and archived", reads);
   EXPECT_EQ(reads, 1u);  // the first file is not read
+}
+
+// minmax by on-board time over hours, where the archives answer: the played-back hour came
+// within seconds (its ground minutes span an hour on board, so they are read message by
+// message), the live hours are taken from the archives' buckets whole but at the on-board
+// buckets' edges. The answer is the one the messages give, and each bucket's minimum and
+// maximum of what was sent.
+TEST_F(HistoryStoreTest, ByOnboardTimeMinmaxOverHoursFromTheArchivesIsWhatWasSent) {
+  constexpr int64_t kStep = 10'000'000'000;  // a sample every 10 s on board
+  constexpr int64_t kLight = 1'300'000'000;
+  constexpr int kHour = 360;  // samples
+  const protocol::TimestampNs t0 = now_;
+  std::vector<std::pair<uint64_t, double>> sent;  // on-board ns, value
+  const auto hk = [&](int i, protocol::TimestampNs ground) {
+    rover::v1::Housekeeping m;
+    const double v = 50.0 + 30.0 * std::sin(i / 37.0) + 0.001 * i;
+    m.set_battery_soc_percent(v);
+    uint64_t taken = 0;
+    RecordAt(StreamId::kHousekeeping, m, t0 + i * kStep, ground, &taken);
+    sent.emplace_back(taken, v);
+  };
+  for (int i = 0; i < kHour; ++i) hk(i, t0 + i * kStep + kLight);
+  ASSERT_TRUE(recorder_->Close().ok());
+  recorder_ = std::make_unique<Recorder>([&] {
+    RecorderOptions options;
+    options.directory = dir_.File("rec");
+    options.writer.sync_on_chunk = false;
+    return options;
+  }());
+  ASSERT_TRUE(recorder_->Open(t0 + 2 * kHour * kStep + kLight).ok());
+  for (int i = 2 * kHour; i < 3 * kHour; ++i) hk(i, t0 + i * kStep + kLight);
+  const protocol::TimestampNs playback = t0 + 3 * kHour * kStep + kLight;
+  for (int i = kHour; i < 2 * kHour; ++i) hk(i, playback + int64_t{i - kHour} * 10'000'000);
+  ASSERT_TRUE(recorder_->Close().ok());
+
+  HistoryStore store(dir_.File("rec"), "rover1");
+  HistoryQuery q;
+  q.field = FindTelemetryField("housekeeping.battery_soc_percent");
+  q.time = HistoryTime::kOnboard;
+  q.strategy = HistoryStrategy::kMinMax;
+  q.size = 50;
+  q.start_ns = static_cast<uint64_t>(t0 - kStep / 2);
+  q.end_ns = static_cast<uint64_t>(t0 + 3 * kHour * kStep);
+  auto from_messages = store.Query(q);
+  ASSERT_TRUE(from_messages.ok());
+  EXPECT_EQ(from_messages->archives_read, 0u);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("rec"))) {
+    if (entry.is_regular_file()) files.push_back(entry.path().string());
+  }
+  ASSERT_GE(files.size(), 2u);  // the recorder splits hourly, too
+  for (const std::string& f : files) ASSERT_TRUE(BuildArchive(f).ok()) << f;
+  auto from_archives = store.Query(q);
+  ASSERT_TRUE(from_archives.ok());
+  EXPECT_EQ(from_archives->archives_read, files.size());
+  // The played-back hour is read (its minutes hold an hour on board each) and the live hours'
+  // minutes at the buckets' edges: well under all 1080 messages, but not none.
+  EXPECT_GE(from_archives->messages_decoded, static_cast<uint64_t>(kHour));
+  EXPECT_LT(from_archives->messages_decoded, static_cast<uint64_t>(kHour) + 200);
+  // Each bucket's minimum and maximum of what was sent, in on-board order.
+  const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
+  std::map<size_t, std::pair<std::pair<double, uint64_t>, std::pair<double, uint64_t>>> truth;
+  for (const auto& [t, v] : sent) {
+    const auto b = static_cast<size_t>(static_cast<double>(t - q.start_ns) / span * 50.0);
+    auto [it, added] = truth.try_emplace(b, std::make_pair(v, t), std::make_pair(v, t));
+    if (v < it->second.first.first) it->second.first = {v, t};
+    if (v > it->second.second.first) it->second.second = {v, t};
+  }
+  std::vector<std::pair<uint64_t, double>> want;
+  for (const auto& [b, mm] : truth) {
+    want.emplace_back(mm.first.second, mm.first.first);
+    want.emplace_back(mm.second.second, mm.second.first);
+  }
+  std::sort(want.begin(), want.end());
+  const auto got = [](const HistoryResult& r) {
+    std::vector<std::pair<uint64_t, double>> out;
+    for (const HistorySample& s : r.samples) out.emplace_back(s.onboard_ns, s.number);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(got(*from_archives), want);
+  EXPECT_EQ(got(*from_messages), want);
+  // The newest on board is the last live sample; an hour's all samples, from its one file.
+  q.strategy = HistoryStrategy::kLatest;
+  q.size = 1;
+  auto latest = store.Query(q);
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->samples.size(), 1u);
+  EXPECT_EQ(latest->samples[0].onboard_ns, sent[2 * kHour - 1].first);  // sample 1079
+  // Only the file holding the newest on board: every other one is older on board than it.
+  EXPECT_EQ(latest->files_read, 1u);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ constexpr uint32_t kFlagComplete = 1;
 // Blocks that are not a field's buckets.
 const std::string kSequencesKey = "@sequences", kTilesKey = "@tiles", kPoseKey = "@pose",
                   kPathKey = "@path", kSitesKey = "@sites", kOnboardKey = "@onboard",
-                  kOnboardSpanKey = "@onboard-span";
+                  kOnboardSpanKey = "@onboard-span", kOnboardMinutesKey = "@onboard-minutes";
 constexpr uint32_t kMaxSpecialBytes = 256u << 20;
 // Inflating starts with this much room and doubles it as the data fills it.
 constexpr size_t kFirstInflateBytes = 64 * 1024;
@@ -268,6 +268,14 @@ void ArchiveBuilder::AddMessage(const protocol::StreamInfo& stream,
   }
   const uint64_t width = kArchiveLevelsNs[0];
   const uint64_t start = ground_ns / width * width;
+  {
+    auto [minute, added] =
+        onboard_minutes_[static_cast<size_t>(stream.id)].try_emplace(start, OnboardMinute{});
+    OnboardMinute& m = minute->second;
+    if (added) m = {start, onboard_ns, onboard_ns};
+    m.oldest_ns = std::min(m.oldest_ns, onboard_ns);
+    m.newest_ns = std::max(m.newest_ns, onboard_ns);
+  }
   for (const size_t index : by_stream_[static_cast<size_t>(stream.id)]) {
     FieldBuckets& fb = fields_[index];
     if (!FieldPresent(*fb.field, message)) continue;
@@ -374,6 +382,22 @@ std::string ArchiveBuilder::Serialize(const RecordingIdentity& identity) const {
       Put(payload, newest_onboard_[i]);
     }
     special(kOnboardSpanKey, payload);
+  }
+  {
+    // Per stream that has any: its index, how many minutes, then each minute's start and its
+    // oldest and newest on-board time.
+    std::string payload;
+    for (size_t i = 0; i < onboard_minutes_.size(); ++i) {
+      if (onboard_minutes_[i].empty()) continue;
+      Put(payload, static_cast<uint8_t>(i));
+      Put(payload, static_cast<uint32_t>(onboard_minutes_[i].size()));
+      for (const auto& [start, m] : onboard_minutes_[i]) {
+        Put(payload, m.start_ns);
+        Put(payload, m.oldest_ns);
+        Put(payload, m.newest_ns);
+      }
+    }
+    special(kOnboardMinutesKey, payload);
   }
   // Sites carry their band count after the length (DecodeMessages' `with_bands`).
   const auto messages = [](const std::vector<const ArchivedMessage*>& list,
@@ -739,6 +763,45 @@ ArchiveReader::OnboardSpans() {
     span.any = true;
   }
   return Out(out);
+}
+
+Result<std::optional<std::vector<OnboardMinute>>> ArchiveReader::OnboardMinutes(
+    protocol::StreamId stream) {
+  using Out = std::optional<std::vector<OnboardMinute>>;
+  if (Find(kOnboardMinutesKey) == nullptr) return Out();
+  auto raw = Block(kOnboardMinutesKey);
+  if (!raw.ok()) return raw.error();
+  const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
+  std::vector<OnboardMinute> out;
+  for (size_t at = 0; at < raw->size();) {
+    if (raw->size() - at < 5) {
+      return Status::Error(fmt::format("{}: on-board minutes do not fit their block", path_));
+    }
+    const uint8_t index = p[at];
+    const uint32_t n = Get<uint32_t>(p + at + 1);
+    at += 5;
+    if (index >= protocol::kStreamCount || (raw->size() - at) / 24 < n) {
+      return Status::Error(
+          fmt::format("{}: on-board minutes of stream {} do not fit their block", path_, index));
+    }
+    if (index == static_cast<uint8_t>(stream)) {
+      out.resize(n);
+      uint64_t previous = 0;
+      for (uint32_t i = 0; i < n; ++i, at += 24) {
+        OnboardMinute& m = out[i];
+        m.start_ns = Get<uint64_t>(p + at);
+        m.oldest_ns = Get<uint64_t>(p + at + 8);
+        m.newest_ns = Get<uint64_t>(p + at + 16);
+        if (m.oldest_ns > m.newest_ns || (i > 0 && m.start_ns <= previous)) {
+          return Status::Error(fmt::format("{}: on-board minutes out of order", path_));
+        }
+        previous = m.start_ns;
+      }
+    } else {
+      at += size_t{24} * n;
+    }
+  }
+  return Out(std::move(out));
 }
 
 Result<std::optional<std::vector<ArchivedMessage>>> ArchiveReader::PathPoses() {

@@ -493,13 +493,125 @@ bool HistoryStore::MayHoldOnboard(const std::string& path, FileSpan& span,
   return s.any && s.newest_ns >= start_ns && s.oldest_ns <= end_ns;
 }
 
+void HistoryStore::ForgetSummary(const std::string& path) {
+  FileSpan& span = spans_[path];
+  if (span.closed) {
+    span.summary.reset();
+    span.summary_tried = false;
+  }
+}
+
+std::optional<HistoryResult> HistoryStore::MinMaxOnboardFromArchives(
+    const HistoryQuery& q, const std::vector<std::string>& files) {
+  const uint64_t fine = kArchiveLevelsNs[0];
+  if (q.end_ns - q.start_ns < kMinArchiveBuckets * fine) return std::nullopt;
+  const TelemetryField& field = *q.field;
+  const protocol::StreamId stream = field.stream->id;
+  const size_t size = std::max<size_t>(q.size, 1);
+  const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
+  const auto slot = [&](uint64_t onboard) {
+    const auto b = static_cast<size_t>(static_cast<double>(onboard - q.start_ns) / span *
+                                       static_cast<double>(size));
+    return std::min(b, size - 1);
+  };
+  const auto inside = [&](uint64_t t) { return t >= q.start_ns && t <= q.end_ns; };
+  std::vector<ArchiveBucket> out(size);
+  HistoryResult result;
+  const auto raw = [&](const std::string& path, uint64_t from, uint64_t to) {
+    RawSamples(
+        path, field, from, to, result,
+        [&](uint64_t ground, uint64_t onboard, double number, const google::protobuf::Message&) {
+          if (!inside(onboard) || !std::isfinite(number)) return;
+          AddToBucket(out[slot(onboard)], ArchiveSample{ground, onboard, number});
+        });
+  };
+  for (const std::string& path : files) {
+    FileSpan& file = spans_[path];
+    if (!MayHoldOnboard(path, file, stream, q.start_ns, q.end_ns)) continue;
+    bool answered = false;
+    if (file.archived) {
+      auto opened = ArchiveReader::Open(ArchivePathFor(path));
+      if (auto* reader = std::get_if<0>(&opened)) {
+        auto minutes = (*reader)->OnboardMinutes(stream);
+        auto buckets = (*reader)->Buckets(field.key, 0);
+        if (minutes.ok() && *minutes && buckets.ok()) {
+          answered = true;
+          ++result.archives_read;
+          // Ground minutes to read message by message, as [from, to] runs.
+          std::vector<std::pair<uint64_t, uint64_t>> read;
+          auto minute = (*minutes)->begin();
+          for (const ArchiveBucket& b : *buckets) {
+            while (minute != (*minutes)->end() && minute->start_ns < b.start_ns) ++minute;
+            const bool known = minute != (*minutes)->end() && minute->start_ns == b.start_ns;
+            if (known && (minute->newest_ns < q.start_ns || minute->oldest_ns > q.end_ns)) {
+              continue;  // all of it outside the range
+            }
+            if (known && inside(minute->oldest_ns) && inside(minute->newest_ns) &&
+                slot(minute->oldest_ns) == slot(minute->newest_ns)) {
+              MergeBuckets(out[slot(minute->oldest_ns)], b);
+              continue;
+            }
+            if (!read.empty() && read.back().second + 1 == b.start_ns) {
+              read.back().second = b.start_ns + fine - 1;
+            } else {
+              read.emplace_back(b.start_ns, b.start_ns + fine - 1);
+            }
+          }
+          for (const auto& [from, to] : read) raw(path, from, to);
+        } else if (!minutes.ok() || !buckets.ok()) {
+          ArchiveProblem(ArchivePathFor(path),
+                         minutes.ok() ? buckets.error().message() : minutes.error().message());
+        }
+      } else {
+        ArchiveProblem(ArchivePathFor(path), std::get<1>(opened).reason);
+      }
+    }
+    if (!answered) raw(path, 0, std::numeric_limits<uint64_t>::max());
+    if (files.size() > kKeptSummaries) ForgetSummary(path);
+  }
+  for (const ArchiveBucket& b : out) {
+    if (b.count == 0) continue;
+    const ArchiveSample& first = b.min.onboard_ns <= b.max.onboard_ns ? b.min : b.max;
+    const ArchiveSample& second = b.min.onboard_ns <= b.max.onboard_ns ? b.max : b.min;
+    result.samples.push_back(FromArchive(field, first));
+    const bool same = b.min.onboard_ns == b.max.onboard_ns && b.min.value == b.max.value;
+    if (!same) result.samples.push_back(FromArchive(field, second));
+  }
+  result.bucket_ns = static_cast<uint64_t>(span / static_cast<double>(size));
+  result.buckets_start_ns = q.start_ns;
+  result.buckets_end_ns = q.end_ns;
+  return result;
+}
+
 Result<HistoryResult> HistoryStore::QueryOnboard(const HistoryQuery& q) {
-  auto files = FilesFor(0, std::numeric_limits<uint64_t>::max());
-  if (!files.ok()) return files.error();
+  auto listed = FilesFor(0, std::numeric_limits<uint64_t>::max());
+  if (!listed.ok()) return listed.error();
   const TelemetryField& field = *q.field;
   const bool numeric = field.format != FieldFormat::kString && field.format != FieldFormat::kArray;
   const HistoryStrategy strategy =
       q.strategy == HistoryStrategy::kMinMax && !numeric ? HistoryStrategy::kAll : q.strategy;
+  if (strategy == HistoryStrategy::kMinMax) {
+    if (auto archived = MinMaxOnboardFromArchives(q, *listed)) return std::move(*archived);
+  }
+  // The files that may hold the range, newest on board first (those whose archive does not say,
+  // first of all): the newest `keep` are found before the older files, which are then not read.
+  struct Candidate {
+    const std::string* path;
+    bool known;
+    uint64_t newest_ns;
+  };
+  std::vector<Candidate> files;
+  for (const std::string& path : *listed) {
+    FileSpan& span = spans_[path];
+    if (!MayHoldOnboard(path, span, field.stream->id, q.start_ns, q.end_ns)) continue;
+    const bool known = span.onboard.has_value();
+    files.push_back({&path, known,
+                     known ? (*span.onboard)[static_cast<size_t>(field.stream->id)].newest_ns : 0});
+  }
+  std::stable_sort(files.begin(), files.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.known != b.known) return !a.known;
+    return a.newest_ns > b.newest_ns;
+  });
   const size_t size = std::max<size_t>(q.size, 1);
   // kAll and kLatest keep the newest `keep` on board; minmax keeps every sample while there are
   // few (the answer is then exact), and a minimum and a maximum per bucket always.
@@ -522,8 +634,14 @@ Result<HistoryResult> HistoryStore::QueryOnboard(const HistoryQuery& q) {
   const double span = static_cast<double>(q.end_ns - q.start_ns) + 1.0;
   uint64_t total = 0;
   HistoryResult result;
-  for (const std::string& path : *files) {
-    if (!MayHoldOnboard(path, spans_[path], field.stream->id, q.start_ns, q.end_ns)) continue;
+  for (const Candidate& file : files) {
+    // Every sample still to come is older on board than the oldest kept: none would be.
+    if (strategy != HistoryStrategy::kMinMax && file.known && newest.size() >= keep &&
+        file.newest_ns < newest.front().sample.onboard_ns) {
+      result.truncated = result.truncated || strategy == HistoryStrategy::kAll;
+      break;
+    }
+    const std::string& path = *file.path;
     RawSamples(
         path, field, 0, std::numeric_limits<uint64_t>::max(), result,
         [&](uint64_t ground, uint64_t onboard, double number, const google::protobuf::Message& m) {
@@ -559,6 +677,7 @@ Result<HistoryResult> HistoryStore::QueryOnboard(const HistoryQuery& q) {
             result.truncated = strategy != HistoryStrategy::kLatest;
           }
         });
+    if (files.size() > kKeptSummaries) ForgetSummary(path);
   }
   if (strategy == HistoryStrategy::kMinMax && total > keep) {
     result.truncated = false;

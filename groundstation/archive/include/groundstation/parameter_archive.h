@@ -75,6 +75,13 @@ struct OnboardSpan {
   bool any = false;
   uint64_t oldest_ns = 0, newest_ns = 0;
 };
+// The on-board times of one stream's messages received in one finest bucket (a minute of ground
+// time starting at `start_ns`): history by on-board time takes a field's finest bucket whole
+// when this span lies inside one of its on-board buckets.
+struct OnboardMinute {
+  uint64_t start_ns = 0;
+  uint64_t oldest_ns = 0, newest_ns = 0;
+};
 
 // A recorded message a sidecar keeps whole: the newest terrain tile of each footprint, the
 // newest navigation pose. What a starting station needs of a recording it does not read again.
@@ -130,6 +137,8 @@ class ArchiveBuilder {
   bool complete_ = true;
   std::array<std::vector<uint32_t>, protocol::kStreamCount> sequences_;
   std::array<uint64_t, protocol::kStreamCount> newest_onboard_{};  // 0: none recorded
+  // Per stream, by finest bucket start: the on-board span of its messages.
+  std::array<std::map<uint64_t, OnboardMinute>, protocol::kStreamCount> onboard_minutes_;
   std::array<uint64_t, protocol::kStreamCount> oldest_onboard_ = [] {
     std::array<uint64_t, protocol::kStreamCount> a{};
     a.fill(UINT64_MAX);
@@ -194,6 +203,10 @@ class ArchiveReader {
   // played-back recording arrives hours after it was taken).
   [[nodiscard]] Result<std::optional<std::array<OnboardSpan, protocol::kStreamCount>>>
   OnboardSpans();
+  // One stream's on-board span per finest bucket that has its messages, by start; nullopt: the
+  // sidecar was written before it kept them.
+  [[nodiscard]] Result<std::optional<std::vector<OnboardMinute>>> OnboardMinutes(
+      protocol::StreamId stream);
   // The newest terrain tile of each footprint, oldest first, and the newest pose (none: the
   // recording had no pose).
   [[nodiscard]] Result<std::vector<ArchivedMessage>> Tiles();

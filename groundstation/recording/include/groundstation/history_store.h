@@ -16,10 +16,13 @@
 // newest sample from its archive when it has one. All samples over a long range (more than
 // `max_samples`) read only the messages from where the archives count the newest `max_samples`.
 // By on-board time (HistoryTime::kOnboard) the range, the order and the buckets are the
-// rover's clock: a recording is skipped when its archive says it holds nothing of the stream in
-// that on-board range, and the others are read message by message (the recordings and their
-// archives are indexed by ground time, and a played-back recording arrives hours after it was
-// taken on board, so ground time cannot bound it).
+// rover's clock (the recordings and their archives are indexed by ground time, and a played-back
+// recording arrives hours after it was taken, so ground time cannot bound it): a recording is
+// skipped when its archive says it holds nothing of the stream in that on-board range;
+// `latest` and all samples read the recordings newest on board first and stop when the older
+// ones cannot hold any of the newest asked for; `minmax` over a range of at least
+// kMinArchiveBuckets minutes takes whole finest archive buckets whose on-board span fits one of
+// its buckets and reads the messages of the others.
 // Not thread-safe: the station's Asio thread owns it.
 #pragma once
 
@@ -193,6 +196,14 @@ class HistoryStore {
   };
   void Refresh(const std::string& path, FileSpan& span);
   Result<HistoryResult> QueryOnboard(const HistoryQuery& q);
+  // minmax by on-board time from the archives' finest buckets: a field's bucket whose stream
+  // span on board (@onboard-minutes) lies inside one on-board bucket is taken whole, the others
+  // (a bucket boundary, a playback mixed with live data) are read message by message; a file
+  // without such an archive is read whole. nullopt: the range is too short to be worth it.
+  std::optional<HistoryResult> MinMaxOnboardFromArchives(const HistoryQuery& q,
+                                                         const std::vector<std::string>& files);
+  // Drops the summary of a file read in a query over many, so a month of them is not held.
+  void ForgetSummary(const std::string& path);
   // Whether a recording may hold samples of `stream` taken on board in [start, end]: false
   // only when its valid archive says it holds none.
   bool MayHoldOnboard(const std::string& path, FileSpan& span, protocol::StreamId stream,
