@@ -22,11 +22,15 @@ using protocol::StreamId;
 class HistoryStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    NewRecorder();
+    ASSERT_TRUE(recorder_->Open(now_).ok());
+  }
+  // A recorder on the same directory (the one before it closed): a new file at Open.
+  void NewRecorder() {
     RecorderOptions options;
     options.directory = dir_.File("rec");
     options.writer.sync_on_chunk = false;
     recorder_ = std::make_unique<Recorder>(options);
-    ASSERT_TRUE(recorder_->Open(now_).ok());
   }
 
   void Record(StreamId id, const google::protobuf::Message& message) {
@@ -198,12 +202,7 @@ TEST_F(HistoryStoreTest, ByOnboardTimeAPlayedBackSpanIsFoundWhereItWasTaken) {
   ASSERT_TRUE(recorder_->Close().ok());
   // Second file: samples 200..299 live after the loss of signal, then 100..199, stored on
   // board, played back at ten a millisecond.
-  recorder_ = std::make_unique<Recorder>([&] {
-    RecorderOptions options;
-    options.directory = dir_.File("rec");
-    options.writer.sync_on_chunk = false;
-    return options;
-  }());
+  NewRecorder();
   ASSERT_TRUE(recorder_->Open(t0 + 200 * kStep + kLight).ok());
   for (int i = 200; i < 300; ++i) hk(i, t0 + i * kStep + kLight);
   const protocol::TimestampNs playback = t0 + 300 * kStep + kLight;
@@ -325,12 +324,7 @@ TEST_F(HistoryStoreTest, ByOnboardTimeMinmaxOverHoursFromTheArchivesIsWhatWasSen
   };
   for (int i = 0; i < kHour; ++i) hk(i, t0 + i * kStep + kLight);
   ASSERT_TRUE(recorder_->Close().ok());
-  recorder_ = std::make_unique<Recorder>([&] {
-    RecorderOptions options;
-    options.directory = dir_.File("rec");
-    options.writer.sync_on_chunk = false;
-    return options;
-  }());
+  NewRecorder();
   ASSERT_TRUE(recorder_->Open(t0 + 2 * kHour * kStep + kLight).ok());
   for (int i = 2 * kHour; i < 3 * kHour; ++i) hk(i, t0 + i * kStep + kLight);
   const protocol::TimestampNs playback = t0 + 3 * kHour * kStep + kLight;

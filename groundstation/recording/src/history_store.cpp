@@ -269,6 +269,19 @@ HistorySample FromArchive(const TelemetryField& field, const ArchiveSample& s) {
   return out;
 }
 
+// Each bucket's minimum and maximum, the earlier first in `time` (ground or on board); one
+// sample when they are the same.
+void AppendMinMax(const TelemetryField& field, const std::vector<ArchiveBucket>& buckets,
+                  uint64_t ArchiveSample::*time, std::vector<HistorySample>& out) {
+  for (const ArchiveBucket& b : buckets) {
+    if (b.count == 0) continue;
+    const bool min_first = b.min.*time <= b.max.*time;
+    out.push_back(FromArchive(field, min_first ? b.min : b.max));
+    const bool same = b.min.*time == b.max.*time && b.min.value == b.max.value;
+    if (!same) out.push_back(FromArchive(field, min_first ? b.max : b.min));
+  }
+}
+
 }  // namespace
 
 std::optional<HistoryResult> HistoryStore::MinMaxFromArchives(
@@ -361,14 +374,7 @@ std::optional<HistoryResult> HistoryStore::MinMaxFromArchives(
     }
     if (!answered) raw(path, q.start_ns, q.end_ns);
   }
-  for (const ArchiveBucket& b : out) {
-    if (b.count == 0) continue;
-    const ArchiveSample& first = b.min.ground_ns <= b.max.ground_ns ? b.min : b.max;
-    const ArchiveSample& second = b.min.ground_ns <= b.max.ground_ns ? b.max : b.min;
-    result.samples.push_back(FromArchive(field, first));
-    const bool same = b.min.ground_ns == b.max.ground_ns && b.min.value == b.max.value;
-    if (!same) result.samples.push_back(FromArchive(field, second));
-  }
+  AppendMinMax(field, out, &ArchiveSample::ground_ns, result.samples);
   result.bucket_ns = group;
   result.buckets_start_ns = a0;
   result.buckets_end_ns = a1;
@@ -569,14 +575,7 @@ std::optional<HistoryResult> HistoryStore::MinMaxOnboardFromArchives(
     if (!answered) raw(path, 0, std::numeric_limits<uint64_t>::max());
     if (files.size() > kKeptSummaries) ForgetSummary(path);
   }
-  for (const ArchiveBucket& b : out) {
-    if (b.count == 0) continue;
-    const ArchiveSample& first = b.min.onboard_ns <= b.max.onboard_ns ? b.min : b.max;
-    const ArchiveSample& second = b.min.onboard_ns <= b.max.onboard_ns ? b.max : b.min;
-    result.samples.push_back(FromArchive(field, first));
-    const bool same = b.min.onboard_ns == b.max.onboard_ns && b.min.value == b.max.value;
-    if (!same) result.samples.push_back(FromArchive(field, second));
-  }
+  AppendMinMax(field, out, &ArchiveSample::onboard_ns, result.samples);
   result.bucket_ns = static_cast<uint64_t>(span / static_cast<double>(size));
   result.buckets_start_ns = q.start_ns;
   result.buckets_end_ns = q.end_ns;
