@@ -4,9 +4,11 @@
 // file with a sidecar. The emulator's truth file lists every product it made (name, size,
 // SHA-256, fate): the ground truth every test compares against, with the files read back from
 // disk and hashed by sha256sum.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -623,6 +625,32 @@ TEST(Products, OperatorsFollowTheDownlinkAndFetchTheFilesWithGsctlAndTheBrowser)
       << later.Stderr();
   const json images = json::parse(listed.body);
   ASSERT_EQ(images.size(), truth.size()) << listed.body;
+  // By on-board time: the same images over their on-board span, in on-board order, and none
+  // after it (the recordings' publish time is the camera record's).
+  {
+    double first = images[0]["scet"], last = first;
+    for (const json& image : images) {
+      first = std::min(first, image["scet"].get<double>());
+      last = std::max(last, image["scet"].get<double>());
+    }
+    const auto by_onboard = [&](double from, double to) {
+      return json::parse(Get(later_port, fmt::format("/api/images?camera=navcam_left&time=onboard"
+                                                     "&start={:.0f}&end={:.0f}",
+                                                     std::floor(from), std::ceil(to)))
+                             .body);
+    };
+    const json onboard = by_onboard(first, last);
+    ASSERT_EQ(onboard.size(), images.size()) << onboard.dump();
+    for (size_t i = 1; i < onboard.size(); ++i) {
+      EXPECT_LE(onboard[i - 1]["scet"].get<double>(), onboard[i]["scet"].get<double>());
+    }
+    std::set<std::string> names, onboard_names;
+    for (const json& image : images) names.insert(image["name"].get<std::string>());
+    for (const json& image : onboard) onboard_names.insert(image["name"].get<std::string>());
+    EXPECT_EQ(onboard_names, names);
+    EXPECT_EQ(by_onboard(last + 1, last + 3'600'000).size(), 0u);
+    EXPECT_EQ(Get(later_port, images_query + "&time=later").status, 400u);
+  }
   std::set<std::string> served;
   for (const json& image : images) {
     EXPECT_EQ(image["source"], "recording");

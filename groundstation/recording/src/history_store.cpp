@@ -827,17 +827,24 @@ Result<HistoryResult> HistoryStore::Query(const HistoryQuery& q) {
 
 Result<std::vector<RecordedImage>> HistoryStore::Images(const std::string& camera,
                                                         uint64_t start_ns, uint64_t end_ns,
-                                                        size_t max, bool with_data) {
-  auto files = FilesFor(start_ns, end_ns);
+                                                        size_t max, bool with_data,
+                                                        HistoryTime time) {
+  const bool onboard = time == HistoryTime::kOnboard;
+  // By on-board time the ground range is all of it (a played-back image comes late).
+  const uint64_t from = onboard ? 0 : start_ns;
+  const uint64_t to = onboard ? std::numeric_limits<uint64_t>::max() : end_ns;
+  auto files = FilesFor(from, to);
   if (!files.ok()) return files.error();
   const std::vector<std::string> topics = {protocol::recording::ImageChannel(rover_id_, camera)};
   std::vector<RecordedImage> out;
   foxglove::CompressedImage image;
   uint64_t chunks = 0;
   for (const std::string& path : *files) {
-    Status s = ForEachMessage(
-        path, topics, start_ns, end_ns, chunks, [&](int, const protocol::McapMessage& m) {
+    Status s =
+        ForEachMessage(path, topics, from, to, chunks, [&](int, const protocol::McapMessage& m) {
           if (out.size() >= max) return;
+          // The recorder's publish time is the camera record's on-board time.
+          if (onboard && (m.publish_time < start_ns || m.publish_time > end_ns)) return;
           const int n = static_cast<int>(m.data.size());
           if (!image.ParseFromArray(m.data.data(), n)) return;
           RecordedImage r;
@@ -849,10 +856,12 @@ Result<std::vector<RecordedImage>> HistoryStore::Images(const std::string& camer
           out.push_back(std::move(r));
         });
     if (!s.ok()) log_.Warn("history: {}", s.message());
+    if (onboard && files->size() > kKeptSummaries) ForgetSummary(path);
   }
-  std::stable_sort(out.begin(), out.end(), [](const RecordedImage& a, const RecordedImage& b) {
-    return a.ground_ns < b.ground_ns;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [onboard](const RecordedImage& a, const RecordedImage& b) {
+                     return onboard ? a.onboard_ns < b.onboard_ns : a.ground_ns < b.ground_ns;
+                   });
   return out;
 }
 

@@ -225,6 +225,15 @@ Result<TimeRange> ParseRange(const std::string& query, double max_range_ms = kMa
   return TimeRange{static_cast<uint64_t>(*start * 1e6), static_cast<uint64_t>(*end * 1e6)};
 }
 
+// `time=ground` (the default: when the station received it) or `time=onboard` (SCET).
+Result<HistoryTime> ParseHistoryTime(const std::string& query) {
+  const std::string time = QueryText(query, "time");
+  if (time.empty() || time == "ground") return HistoryTime::kGround;
+  if (time == "onboard") return HistoryTime::kOnboard;
+  return Status::Error(fmt::format(
+      "unknown time '{}' (ground: when received, onboard: when taken on board)", Quote(time, 40)));
+}
+
 }  // namespace
 
 HttpResponse WebServer::HandleLink() {
@@ -384,14 +393,9 @@ HttpResponse WebServer::HandleHistory(const HttpRequest& r) {
   } else if (!strategy.empty()) {
     return error(400, fmt::format("unknown strategy '{}' (latest, minmax)", Quote(strategy, 40)));
   }
-  const std::string time = QueryText(r.query, "time");
-  if (time == "onboard") {
-    q.time = HistoryTime::kOnboard;
-  } else if (!time.empty() && time != "ground") {
-    return error(400, fmt::format("unknown time '{}' (ground: when received, onboard: when "
-                                  "taken on board)",
-                                  Quote(time, 40)));
-  }
+  auto time = ParseHistoryTime(r.query);
+  if (!time.ok()) return error(400, time.error().message());
+  q.time = *time;
   auto range = ParseRange(
       r.query, q.strategy == HistoryStrategy::kAll ? kMaxHistoryRangeMs : kMaxSummaryRangeMs);
   if (!range.ok()) return error(400, range.error().message());
@@ -635,6 +639,9 @@ HttpResponse WebServer::HandleImages(const HttpRequest& r) {
   const std::string camera = QueryText(r.query, "camera");
   auto range = ParseRange(r.query);
   if (!range.ok()) return error(400, range.error().message());
+  auto time = ParseHistoryTime(r.query);
+  if (!time.ok()) return error(400, time.error().message());
+  const bool onboard = *time == HistoryTime::kOnboard;
   std::vector<KeptProduct> kept;
   if (!options_.products_directory.empty()) {
     auto listed = ListKeptProducts(options_.products_directory, kMaxKeptListed);
@@ -643,7 +650,11 @@ HttpResponse WebServer::HandleImages(const HttpRequest& r) {
   }
   // The archive's images, with their camera records; then those only the recordings still
   // hold (an archive wiped or on another machine), by their on-board time.
-  std::map<std::pair<uint64_t, uint64_t>, nlohmann::json> out;  // (utc, onboard) -> image
+  // (utc, onboard) -> image, or (onboard, utc) by on-board time: in the order asked.
+  std::map<std::pair<uint64_t, uint64_t>, nlohmann::json> out;
+  const auto order = [onboard](uint64_t utc_ns, uint64_t onboard_ns) {
+    return onboard ? std::make_pair(onboard_ns, utc_ns) : std::make_pair(utc_ns, onboard_ns);
+  };
   std::set<uint64_t> onboard_seen;
   for (const KeptProduct& k : kept) {
     const nlohmann::json& s = k.sidecar;
@@ -653,33 +664,35 @@ HttpResponse WebServer::HandleImages(const HttpRequest& r) {
     const uint64_t utc_ns = s.value("kept_utc_ns", uint64_t{0});
     const uint64_t onboard_ns = s.value("onboard_time_ns", uint64_t{0});
     onboard_seen.insert(onboard_ns);
-    if (utc_ns < range->start_ns || utc_ns > range->end_ns) continue;
+    const uint64_t at = onboard ? onboard_ns : utc_ns;
+    if (at < range->start_ns || at > range->end_ns) continue;
     const nlohmann::json& f = s["camera_frame"];
-    out[{utc_ns, onboard_ns}] = {{"utc", static_cast<double>(utc_ns) / 1e6},
-                                 {"scet", static_cast<double>(onboard_ns) / 1e6},
-                                 {"url", "/api/products/file?name=" + k.name},
-                                 {"name", k.name},
-                                 {"camera", s.value("camera", "")},
-                                 {"frame_id", f.value("frame_id", 0)},
-                                 {"exposure_ms", f.value("exposure_ms", 0.0)},
-                                 {"gain_db", f.value("gain_db", 0.0)},
-                                 {"pan_deg", f.value("pan_deg", 0.0)},
-                                 {"tilt_deg", f.value("tilt_deg", 0.0)},
-                                 {"sun_azimuth_deg", f.value("sun_azimuth_deg", 0.0)},
-                                 {"sun_elevation_deg", f.value("sun_elevation_deg", 0.0)},
-                                 {"width_px", f.value("width_px", 0)},
-                                 {"height_px", f.value("height_px", 0)},
-                                 {"size", s.value("size", uint64_t{0})},
-                                 {"source", "archive"}};
+    out[order(utc_ns, onboard_ns)] = {{"utc", static_cast<double>(utc_ns) / 1e6},
+                                      {"scet", static_cast<double>(onboard_ns) / 1e6},
+                                      {"url", "/api/products/file?name=" + k.name},
+                                      {"name", k.name},
+                                      {"camera", s.value("camera", "")},
+                                      {"frame_id", f.value("frame_id", 0)},
+                                      {"exposure_ms", f.value("exposure_ms", 0.0)},
+                                      {"gain_db", f.value("gain_db", 0.0)},
+                                      {"pan_deg", f.value("pan_deg", 0.0)},
+                                      {"tilt_deg", f.value("tilt_deg", 0.0)},
+                                      {"sun_azimuth_deg", f.value("sun_azimuth_deg", 0.0)},
+                                      {"sun_elevation_deg", f.value("sun_elevation_deg", 0.0)},
+                                      {"width_px", f.value("width_px", 0)},
+                                      {"height_px", f.value("height_px", 0)},
+                                      {"size", s.value("size", uint64_t{0})},
+                                      {"source", "archive"}};
   }
   if (history_ && !camera.empty()) {
-    auto recorded = history_->Images(camera, range->start_ns, range->end_ns, kMaxKeptListed, false);
+    auto recorded =
+        history_->Images(camera, range->start_ns, range->end_ns, kMaxKeptListed, false, *time);
     if (!recorded.ok()) return error(500, recorded.error().message());
     for (const RecordedImage& i : *recorded) {
       if (onboard_seen.contains(i.onboard_ns)) continue;
       const std::string name =
           fmt::format("{}_{}.{}", camera, i.onboard_ns, i.format == "png" ? "png" : "jpg");
-      out[{i.ground_ns, i.onboard_ns}] = {
+      out[order(i.ground_ns, i.onboard_ns)] = {
           {"utc", static_cast<double>(i.ground_ns) / 1e6},
           {"scet", static_cast<double>(i.onboard_ns) / 1e6},
           {"url", fmt::format("/api/images/recorded?camera={}&at={}", camera, i.ground_ns)},

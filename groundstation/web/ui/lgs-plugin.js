@@ -1992,13 +1992,15 @@
       });
       // Images: history from the kept products; live ones by asking for what is newer every
       // two seconds (an image arrives every few seconds at most).
-      const imagesUrl = (camera, start, end) =>
+      // In the SCET time system history asks by on-board time (the camera record's); what is
+      // new is asked by ground time, when it came.
+      const imagesUrl = (camera, start, end, domain = 'utc') =>
         `/api/images?${new URLSearchParams({ camera, start: Math.max(0, Math.floor(start)),
-          end: Math.max(0, Math.ceil(end)) })}`;
+          end: Math.max(0, Math.ceil(end)), ...(domain === SCET ? { time: 'onboard' } : {}) })}`;
       openmct.telemetry.addProvider({
         supportsRequest: (d) => d.type === IMAGERY_TYPE,
-        request: (d, options) => getJson(imagesUrl(d.lgs.camera, options.start, options.end),
-          { signal: options.signal }).catch((e) => (e.status === 404 ? [] : Promise.reject(e))),
+        request: (d, options) => getJson(imagesUrl(d.lgs.camera, options.start, options.end,
+          options.domain), { signal: options.signal }).catch((e) => (e.status === 404 ? [] : Promise.reject(e))),
         supportsSubscribe: (d) => d.type === IMAGERY_TYPE,
         subscribe: (d, callback) => {
           let since = Date.now() - 5000;

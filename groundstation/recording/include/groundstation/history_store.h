@@ -170,11 +170,14 @@ class HistoryStore {
   // that pass `filter`, oldest first, the newest `max` of them; memory is bounded by `max`.
   [[nodiscard]] Result<TimelineResult> Timeline(uint64_t start_ns, uint64_t end_ns,
                                                 const TimelineFilter& filter, size_t max);
-  // The images of one camera recorded in [start, end] (ground time), oldest first, at most
-  // `max`; with `with_data` their bytes too (ask for a narrow range then: images are large).
+  // The images of one camera recorded in [start, end] (in `time`: ground, or on board, the
+  // camera record's time), oldest first in that time, at most `max`; with `with_data` their
+  // bytes too (ask for a narrow range then: images are large). By on-board time every
+  // recording's chunks that hold the camera's images are read.
   [[nodiscard]] Result<std::vector<RecordedImage>> Images(const std::string& camera,
                                                           uint64_t start_ns, uint64_t end_ns,
-                                                          size_t max, bool with_data);
+                                                          size_t max, bool with_data,
+                                                          HistoryTime time = HistoryTime::kGround);
 
  private:
   Logger& log_;
