@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -850,42 +851,69 @@ TEST_F(Web, ALivePlotIsNotJoinedAcrossAStreamsSilenceInChromium) {
 // The mission clock's relay prediction from a pass plan (the scenario file the rover runs),
 // against the rover's own loss- and acquisition-of-signal events (stored on board during the
 // outage, played back after it).
-TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
+// A station with the relay-outage scenario as its pass plan (recording, JSON lines, web), and
+// the emulator flying that scenario at `speed` for `duration_s` wall seconds: 30-minute outages
+// every 4 h, the first 10 minutes in (at 200× after 3 s), the rover's store played back after.
+class RelayOutageRun {
+ public:
+  RelayOutageRun(double speed, double duration_s) {
+    const std::string tm = dir.IpcEndpoint("tm");
+    station = std::make_unique<ChildProcess>(
+        LGS_STATION_BIN,
+        StationArgs()
+            .Connect(tm)
+            .Http(port)
+            .Record(dir.File("rec"))
+            .Jsonl(dir.File("station.jsonl"))
+            .Quiet()
+            .StatsInterval(0)
+            .Arg("--link-schedule",
+                 std::string(LGS_SOURCE_DIR) + "/rover_emulator/scenarios/relay-outage.yaml")
+            .Args(),
+        dir.path(), "station");
+    serving = WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s);
+    emulator = std::make_unique<ChildProcess>(LGS_EMULATOR_BIN,
+                                              EmulatorArgs()
+                                                  .Bind(tm)
+                                                  .WaitForSubscribers()
+                                                  .Duration(duration_s)
+                                                  .Scenario("relay-outage")
+                                                  .Speed(speed)
+                                                  .Args(),
+                                              dir.path(), "emulator");
+  }
+  // /api/state's clock once the mission has run a second (null if it never did).
+  json ClockOnceRunning() {
+    json clock;
+    const bool running = WaitUntil(
+        [&] {
+          const Reply r = Get(port, "/api/state");
+          if (r.status != 200) return false;
+          clock = json::parse(r.body)["clock"];
+          return clock["met_s"].is_number() && clock["met_s"].get<double>() > 1;
+        },
+        20s);
+    return running ? clock : json();
+  }
+  void Stop() {
+    emulator->Signal(SIGTERM);
+    EXPECT_EQ(emulator->Wait(20s), 0) << emulator->Stderr();
+    station->Signal(SIGTERM);
+    EXPECT_EQ(station->Wait(20s), 0) << station->Stderr();
+  }
+
   ScratchDir dir;
   const int port = FreeTcpPort();
-  const std::string tm = dir.IpcEndpoint("tm");
-  ChildProcess station(
-      LGS_STATION_BIN,
-      StationArgs()
-          .Connect(tm)
-          .Http(port)
-          .Record(dir.File("rec"))
-          .Quiet()
-          .StatsInterval(0)
-          .Arg("--link-schedule",
-               std::string(LGS_SOURCE_DIR) + "/rover_emulator/scenarios/relay-outage.yaml")
-          .Args(),
-      dir.path(), "station");
-  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s));
-  // 30-minute outages every 4 h, the first 10 minutes in: at 200× the first comes after 3 s.
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        EmulatorArgs()
-                            .Bind(tm)
-                            .WaitForSubscribers()
-                            .Duration(40)
-                            .Scenario("relay-outage")
-                            .Speed(200)
-                            .Args(),
-                        dir.path(), "emulator");
-  json before;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        const Reply r = Get(port, "/api/state");
-        if (r.status != 200) return false;
-        before = json::parse(r.body)["clock"];
-        return before["met_s"].is_number() && before["met_s"].get<double>() > 1;
-      },
-      20s));
+  std::unique_ptr<ChildProcess> station, emulator;
+  bool serving = false;
+};
+
+TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
+  RelayOutageRun run(200, 40);
+  ASSERT_TRUE(run.serving) << run.station->Stderr();
+  const int port = run.port;
+  const json before = run.ClockOnceRunning();
+  ASSERT_FALSE(before.is_null());
   ASSERT_LT(before["met_s"].get<double>(), 600.0) << before.dump(2);  // before the outage
   const json& plan = before["link_schedule"];
   EXPECT_FALSE(plan["in_outage"]);
@@ -912,10 +940,7 @@ TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
   // Within the rover model's step: the predictions are the rover's own on-board times.
   EXPECT_NEAR(los["scet"].get<double>(), plan["next_los_scet_ns"].get<double>() / 1e6, 500);
   EXPECT_NEAR(aos["scet"].get<double>(), plan["next_aos_scet_ns"].get<double>() / 1e6, 500);
-  emulator.Signal(SIGTERM);
-  EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
-  station.Signal(SIGTERM);
-  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+  run.Stop();
 }
 
 // On-board time (SCET) in the browser, over a loss of signal the rover stored and played back
@@ -927,42 +952,13 @@ TEST(WebClock, TheRelaysPredictedLossAndAcquisitionAreWhenTheRoverSawThem) {
 // runs at the rover's rate (--speed) from the station's newest on-board time, and the live line
 // across its window has no gap.
 TEST(WebScet, PlotsPowerAndTimelineReadOnBoardTimeAndItsClockRunsAtTheRoversRate) {
-  ScratchDir dir;
-  const int port = FreeTcpPort();
-  const std::string tm = dir.IpcEndpoint("tm");
-  ChildProcess station(
-      LGS_STATION_BIN,
-      StationArgs()
-          .Connect(tm)
-          .Http(port)
-          .Record(dir.File("rec"))
-          .Jsonl(dir.File("station.jsonl"))
-          .Quiet()
-          .StatsInterval(0)
-          .Arg("--link-schedule",
-               std::string(LGS_SOURCE_DIR) + "/rover_emulator/scenarios/relay-outage.yaml")
-          .Args(),
-      dir.path(), "station");
-  ASSERT_TRUE(WaitUntil([&] { return Get(port, "/api/link").status == 200; }, 10s));
   constexpr double kSpeed = 200;
-  ChildProcess emulator(LGS_EMULATOR_BIN,
-                        EmulatorArgs()
-                            .Bind(tm)
-                            .WaitForSubscribers()
-                            .Duration(70)
-                            .Scenario("relay-outage")
-                            .Speed(kSpeed)
-                            .Args(),
-                        dir.path(), "emulator");
-  json clock;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        const Reply r = Get(port, "/api/state");
-        if (r.status != 200) return false;
-        clock = json::parse(r.body)["clock"];
-        return clock["met_s"].is_number() && clock["met_s"].get<double>() > 1;
-      },
-      20s));
+  RelayOutageRun run(kSpeed, 90);
+  ASSERT_TRUE(run.serving) << run.station->Stderr();
+  const int port = run.port;
+  ScratchDir& dir = run.dir;
+  const json clock = run.ClockOnceRunning();
+  ASSERT_FALSE(clock.is_null());
   ASSERT_LT(clock["met_s"].get<double>(), 600.0) << clock.dump(2);  // before the outage
   const auto los_ns = clock["link_schedule"]["next_los_scet_ns"].get<int64_t>();
   const auto aos_ns = clock["link_schedule"]["next_aos_scet_ns"].get<int64_t>();
@@ -1036,10 +1032,7 @@ TEST(WebScet, PlotsPowerAndTimelineReadOnBoardTimeAndItsClockRunsAtTheRoversRate
   ASSERT_EQ(browser.Wait(90s), 0) << browser.Stderr();
   const json report = json::parse(browser.Stdout());
   { std::ofstream(std::string(LGS_TEST_OUTPUT_DIR) + "/scet-report.json") << report.dump(2); }
-  emulator.Signal(SIGTERM);
-  EXPECT_EQ(emulator.Wait(20s), 0) << emulator.Stderr();
-  station.Signal(SIGTERM);
-  EXPECT_EQ(station.Wait(20s), 0) << station.Stderr();
+  run.Stop();
   ASSERT_FALSE(report.contains("error")) << report.dump(2);
   EXPECT_EQ(report["console_errors"], json::array()) << report.dump(2);
   // The plot: the outage's on-board span drawn in SCET, its ground span empty in UTC.
