@@ -1,5 +1,7 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <zstd.h>
 
 #include <cstring>
 #include <fstream>
@@ -399,6 +401,75 @@ TEST(McapFuzzRegressions, FilesShorterThanTheMagicEndCleanly) {
     EXPECT_NE(reader.problem().reason.find("no MCAP magic"), std::string::npos);
     EXPECT_FALSE(VerifyMcap(*file).sound());
   }
+}
+
+// A zstd chunk under the size limit claiming 512 MiB from 16 bytes of real data (its frame
+// says no size): a clear problem, and the reader's memory grows by what the data inflates to,
+// not by the claim. Then the same chunk of an unknown compression claiming 900 MiB: refused
+// before anything is allocated (the fuzzer found 4 KB of one asking for 1 GiB).
+TEST(McapFuzzRegressions, AChunkClaimingFarMoreThanItsDataCostsOnlyItsData) {
+  const std::string plain(16, 'x');
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ASSERT_EQ(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0)), 0u);
+  std::string frame(ZSTD_compressBound(plain.size()), '\0');
+  ZSTD_outBuffer out{frame.data(), frame.size(), 0};
+  ZSTD_inBuffer in{plain.data(), plain.size(), 0};
+  ASSERT_EQ(ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end), 0u);
+  ZSTD_freeCCtx(cctx);
+  frame.resize(out.pos);
+  ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  std::string b = "\x89MCAP0\r\n";
+  const auto put_u64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  const auto put_u32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  b.push_back(0x01);  // Header: profile "", library ""
+  put_u64(8);
+  put_u32(0);
+  put_u32(0);
+  b.push_back(0x06);  // Chunk
+  put_u64(8 + 8 + 8 + 4 + 4 + 4 + 8 + frame.size());
+  put_u64(0);
+  put_u64(0);
+  put_u64(uint64_t{512} << 20);
+  put_u32(0);
+  put_u32(4);
+  b += "zstd";
+  put_u64(frame.size());
+  b += frame;
+  const auto peak_kb = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+  };
+  const long before = peak_kb();
+  auto file = McapFile::FromBytes(AsBytes(b), "claims-512-mib.mcap");
+  McapMessageReader reader(*file);
+  McapMessage m;
+  EXPECT_FALSE(reader.Next(m));
+  EXPECT_EQ(reader.end(), McapMessageReader::End::kDamaged);
+  EXPECT_NE(reader.problem().reason.find("wrong size"), std::string::npos)
+      << reader.problem().reason;
+  EXPECT_FALSE(VerifyMcap(*file).sound());
+  EXPECT_LT(peak_kb() - before, 64 * 1024) << "KB of peak memory for a chunk of 16 bytes";
+
+  // A chunk of a compression nobody knows, claiming 900 MiB: refused before any allocation.
+  const size_t at = b.find("zstd");
+  b.replace(at, 4, "zsta");
+  for (int i = 0; i < 8; ++i) {
+    b[at - 16 + i] = static_cast<char>((uint64_t{900} << 20) >> (8 * i));  // uncompressed size
+  }
+  const long before_unknown = peak_kb();
+  auto unknown = McapFile::FromBytes(AsBytes(b), "unknown-compression.mcap");
+  McapMessageReader unknown_reader(*unknown);
+  EXPECT_FALSE(unknown_reader.Next(m));
+  EXPECT_NE(unknown_reader.problem().reason.find("unknown chunk compression 'zsta'"),
+            std::string::npos)
+      << unknown_reader.problem().reason;
+  EXPECT_FALSE(VerifyMcap(*unknown).sound());
+  EXPECT_LT(peak_kb() - before_unknown, 64 * 1024) << "KB of peak memory for an unknown chunk";
 }
 
 TEST(McapFuzzRegressions, AChunkClaimingHugeUncompressedSizeIsAProblemNotAnAllocation) {
