@@ -979,28 +979,43 @@ TEST(WebScet, PlotsPowerAndTimelineReadOnBoardTimeAndItsClockRunsAtTheRoversRate
   };
   const auto onboard = [](const json& j) { return j["onboard_time_ns"].get<int64_t>(); };
   const auto ground = [](const json& j) { return j["ground_time_ns"].get<int64_t>(); };
-  std::set<int64_t> logged;  // the outage's housekeeping, on-board ns
-  ASSERT_TRUE(WaitUntil(
+  // The outage's housekeeping, on-board ns, over the range history is asked for below (whole
+  // milliseconds: a sample a few ns past the predicted end is in both or in neither).
+  const int64_t from_ms = los_ns / 1'000'000, to_ms = (aos_ns + 999'999) / 1'000'000;
+  std::set<int64_t> logged;
+  const auto read_logged = [&] {
+    read_lines();
+    logged.clear();
+    bool past = false;
+    for (const json& j : hk) {
+      if (onboard(j) >= from_ms * 1'000'000 && onboard(j) <= to_ms * 1'000'000) {
+        logged.insert(onboard(j));
+      }
+      past = past || onboard(j) > aos_ns + 60'000'000'000;
+    }
+    return past && logged.size() > 1700;  // one a second on board, 1800 s
+  };
+  ASSERT_TRUE(WaitUntil(read_logged, 40s)) << logged.size();
+  // History by on-board time: exactly those samples, in on-board order. The recorder writes
+  // its chunks a moment after the JSON lines: asked until the two agree (or 20 s).
+  const std::string range =
+      fmt::format("/api/history?key={}&time=onboard&start={}&end={}", kSoc, from_ms, to_ms);
+  std::vector<int64_t> answered, expected;
+  const bool agree = WaitUntil(
       [&] {
-        read_lines();
-        logged.clear();
-        bool past = false;
-        for (const json& j : hk) {
-          if (onboard(j) >= los_ns && onboard(j) <= aos_ns) logged.insert(onboard(j));
-          past = past || onboard(j) > aos_ns + 60'000'000'000;
+        read_logged();
+        expected.clear();
+        for (int64_t t : logged) expected.push_back(std::llround(static_cast<double>(t) / 1e3));
+        answered.clear();
+        const json samples = json::parse(Get(port, range).body, nullptr, false);
+        if (!samples.is_array()) return false;
+        for (const json& d : samples) {
+          answered.push_back(std::llround(d["scet"].get<double>() * 1e3));
         }
-        return past && logged.size() > 1700;  // one a second on board, 1800 s
+        return answered == expected;
       },
-      40s))
-      << logged.size();
-  // History by on-board time: exactly those samples, in on-board order.
-  const std::string range = fmt::format("/api/history?key={}&time=onboard&start={}&end={}", kSoc,
-                                        los_ns / 1'000'000, (aos_ns + 999'999) / 1'000'000);
-  const json samples = json::parse(Get(port, range).body);
-  std::vector<int64_t> answered;
-  for (const json& d : samples) answered.push_back(std::llround(d["scet"].get<double>() * 1e3));
-  std::vector<int64_t> expected;
-  for (int64_t t : logged) expected.push_back(std::llround(static_cast<double>(t) / 1e3));
+      20s);
+  EXPECT_TRUE(agree) << answered.size() << " samples answered, " << expected.size() << " logged";
   EXPECT_EQ(answered, expected);
   // Ground truth for the UTC plot: the outage on the ground runs from the last housekeeping
   // taken before it to the first one taken after its start (played back or live).
