@@ -389,6 +389,34 @@ namespace lgs::protocol {
 namespace {
 
 // Regressions found by tests/fuzz/mcap_reader_fuzz.
+// Magic, a Header, then one Chunk of `compression` claiming `uncompressed_size` and holding
+// `records` (no footer: the file ends there).
+std::string McapWithOneChunk(const std::string& compression, uint64_t uncompressed_size,
+                             const std::string& records) {
+  std::string b = "\x89MCAP0\r\n";
+  const auto put_u64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  const auto put_u32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  b.push_back(0x01);  // Header: profile "", library ""
+  put_u64(8);
+  put_u32(0);
+  put_u32(0);
+  b.push_back(0x06);  // Chunk
+  put_u64(8 + 8 + 8 + 4 + 4 + compression.size() + 8 + records.size());
+  put_u64(0);
+  put_u64(0);
+  put_u64(uncompressed_size);
+  put_u32(0);
+  put_u32(static_cast<uint32_t>(compression.size()));
+  b += compression;
+  put_u64(records.size());
+  b += records;
+  return b;
+}
+
 TEST(McapFuzzRegressions, FilesShorterThanTheMagicEndCleanly) {
   for (size_t size : {0u, 1u, 7u}) {
     const std::string bytes(size, '\x89');
@@ -418,27 +446,7 @@ TEST(McapFuzzRegressions, AChunkClaimingFarMoreThanItsDataCostsOnlyItsData) {
   ZSTD_freeCCtx(cctx);
   frame.resize(out.pos);
   ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), ZSTD_CONTENTSIZE_UNKNOWN);
-  std::string b = "\x89MCAP0\r\n";
-  const auto put_u64 = [&](uint64_t v) {
-    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
-  };
-  const auto put_u32 = [&](uint32_t v) {
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
-  };
-  b.push_back(0x01);  // Header: profile "", library ""
-  put_u64(8);
-  put_u32(0);
-  put_u32(0);
-  b.push_back(0x06);  // Chunk
-  put_u64(8 + 8 + 8 + 4 + 4 + 4 + 8 + frame.size());
-  put_u64(0);
-  put_u64(0);
-  put_u64(uint64_t{512} << 20);
-  put_u32(0);
-  put_u32(4);
-  b += "zstd";
-  put_u64(frame.size());
-  b += frame;
+  std::string b = McapWithOneChunk("zstd", uint64_t{512} << 20, frame);
   const auto peak_kb = [] {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -456,11 +464,7 @@ TEST(McapFuzzRegressions, AChunkClaimingFarMoreThanItsDataCostsOnlyItsData) {
   EXPECT_LT(peak_kb() - before, 64 * 1024) << "KB of peak memory for a chunk of 16 bytes";
 
   // A chunk of a compression nobody knows, claiming 900 MiB: refused before any allocation.
-  const size_t at = b.find("zstd");
-  b.replace(at, 4, "zsta");
-  for (int i = 0; i < 8; ++i) {
-    b[at - 16 + i] = static_cast<char>((uint64_t{900} << 20) >> (8 * i));  // uncompressed size
-  }
+  b = McapWithOneChunk("zsta", uint64_t{900} << 20, frame);
   const long before_unknown = peak_kb();
   auto unknown = McapFile::FromBytes(AsBytes(b), "unknown-compression.mcap");
   McapMessageReader unknown_reader(*unknown);
@@ -473,29 +477,8 @@ TEST(McapFuzzRegressions, AChunkClaimingFarMoreThanItsDataCostsOnlyItsData) {
 }
 
 TEST(McapFuzzRegressions, AChunkClaimingHugeUncompressedSizeIsAProblemNotAnAllocation) {
-  // Magic, a Header, then a zstd Chunk whose header claims 2^62 bytes uncompressed.
-  std::string b = "\x89MCAP0\r\n";
-  const auto put_u64 = [&](uint64_t v) {
-    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
-  };
-  const auto put_u32 = [&](uint32_t v) {
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>(v >> (8 * i)));
-  };
-  b.push_back(0x01);  // Header: profile "", library ""
-  put_u64(8);
-  put_u32(0);
-  put_u32(0);
-  const std::string records = "garbage!";
-  b.push_back(0x06);  // Chunk
-  put_u64(8 + 8 + 8 + 4 + 4 + 4 + 8 + records.size());
-  put_u64(0);
-  put_u64(0);
-  put_u64(uint64_t{1} << 62);
-  put_u32(0);
-  put_u32(4);
-  b += "zstd";
-  put_u64(records.size());
-  b += records;
+  // A zstd Chunk whose header claims 2^62 bytes uncompressed.
+  const std::string b = McapWithOneChunk("zstd", uint64_t{1} << 62, "garbage!");
   auto file = McapFile::FromBytes(AsBytes(b), "hostile.mcap");
   const McapVerifyReport report = VerifyMcap(*file);
   ASSERT_FALSE(report.sound());
